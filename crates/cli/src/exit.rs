@@ -1,0 +1,11 @@
+//! Exit codes, documented in `dockward --help` and docs/exit-codes.md.
+//! Scripts depend on them: never renumber.
+
+pub const OK: u8 = 0;
+/// Findings at or above the threshold (audit).
+#[allow(dead_code)] // reason: reserved for `audit`, documented now so the numbering is stable
+pub const FINDINGS: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const UNREACHABLE: u8 = 3;
+pub const DAEMON_ERROR: u8 = 4;
+pub const INTERNAL: u8 = 5;

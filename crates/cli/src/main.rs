@@ -1,0 +1,60 @@
+//! `dockward`: the binary. Parses arguments, resolves one configuration, and
+//! hands it to a subsystem; every effect beyond that lives in the edge crates.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod config;
+mod exit;
+mod status;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use config::{Config, Env};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging();
+    let config = Config::resolve(&cli.global, &Env::capture());
+    let code = match cli.command {
+        Command::Status(args) => status::run(&config, &args),
+        Command::Proxy(_) => not_built("proxy", 3),
+        Command::Firewall(_) => not_built("firewall", 4),
+        Command::Audit(_) => not_built("audit", 5),
+    };
+    ExitCode::from(code)
+}
+
+fn not_built(name: &str, issue: u32) -> u8 {
+    eprintln!(
+        "dockward {name}: not built yet (tracked in issue {issue}); nothing was done. Use `dockward status` meanwhile."
+    );
+    exit::USAGE
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Print a one-line error the way every command does.
+pub fn error_line(command: &str, msg: &dyn std::fmt::Display) {
+    eprintln!("dockward {command}: error: {msg}");
+}

@@ -1,0 +1,58 @@
+//! `dockward status`: snapshot, report, render.
+
+use crate::cli::{Format, StatusArgs};
+use crate::config::Config;
+use crate::{error_line, exit};
+use dockward_docker::{Engine, EngineError, InventorySource};
+use dockward_status::render::{Json, Render, Text};
+use std::io::Write;
+
+pub fn run(config: &Config, args: &StatusArgs) -> u8 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error_line("status", &format!("cannot start the async runtime: {e}"));
+            return exit::INTERNAL;
+        }
+    };
+    let inventory = rt.block_on(async {
+        let engine = Engine::connect(config.endpoint.clone()).await?;
+        engine.snapshot().await
+    });
+    let inventory = match inventory {
+        Ok(i) => i,
+        Err(e) => {
+            error_line("status", &e);
+            return engine_exit(&e);
+        }
+    };
+    let report = dockward_status::report(&inventory);
+    let renderer: Box<dyn Render> = match args.format {
+        Format::Text => Box::new(Text {
+            colour: config.colour,
+        }),
+        Format::Json => Box::new(Json),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match renderer.render(&report, &mut out).and_then(|_| out.flush()) {
+        Ok(()) => exit::OK,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => {
+            error_line("status", &format!("cannot write the report: {e}"));
+            exit::INTERNAL
+        }
+    }
+}
+
+pub fn engine_exit(e: &EngineError) -> u8 {
+    if e.is_unreachable() {
+        exit::UNREACHABLE
+    } else {
+        exit::DAEMON_ERROR
+    }
+}

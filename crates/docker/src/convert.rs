@@ -1,0 +1,370 @@
+//! Engine API answers → inventory, as pure functions.
+//!
+//! Kept apart from the calls so that it is tested on answers recorded from a
+//! real dockerd (tests/fixtures) and so that the rules for reading the API
+//! live in one place:
+//! - a running container's published ports are `NetworkSettings.Ports` (what
+//!   dockerd actually bound, e.g. `0.0.0.0` *and* `::` for `-p 8080:80` with
+//!   the userland proxy); a stopped one's are `HostConfig.PortBindings` (what
+//!   it will bind when started), plus every exposed port with `-P`;
+//! - an empty `HostIp` means "the default bind address" and is kept as `None`;
+//! - an empty `HostPort` means "a free port chosen at start" (`None`);
+//! - bridge options are strings (`"true"`/`"false"`); a missing
+//!   `enable_icc` means icc on, as in moby's bridge driver.
+
+use bollard::models as api;
+use dockward_model as m;
+use std::collections::{BTreeMap, HashMap};
+
+const ICC: &str = "com.docker.network.bridge.enable_icc";
+const HOST_BINDING_IPV4: &str = "com.docker.network.bridge.host_binding_ipv4";
+const BRIDGE_NAME: &str = "com.docker.network.bridge.name";
+const DEFAULT_BRIDGE: &str = "com.docker.network.bridge.default_bridge";
+const COMPOSE_PROJECT: &str = "com.docker.compose.project";
+const COMPOSE_SERVICE: &str = "com.docker.compose.service";
+
+/// The daemon from `/version` and `/info`, with the default bridge found in
+/// the network list.
+pub fn daemon(
+    version: &api::SystemVersion,
+    info: &api::SystemInfo,
+    networks: &[m::Network],
+) -> m::Daemon {
+    let security_options = info.security_options.clone().unwrap_or_default();
+    let has = |name: &str| {
+        security_options.iter().any(|o| {
+            o.split(',')
+                .any(|kv| kv == format!("name={name}") || kv == name)
+        })
+    };
+    let default_bridge = networks
+        .iter()
+        .find(|n| {
+            n.options.get(DEFAULT_BRIDGE).map(String::as_str) == Some("true")
+                || (n.name == "bridge" && n.driver == "bridge")
+        })
+        .map(|n| m::BridgeDefaults {
+            icc: n.icc,
+            host_binding_ipv4: n.host_binding_ipv4.clone(),
+        });
+    m::Daemon {
+        version: version
+            .version
+            .clone()
+            .or_else(|| info.server_version.clone())
+            .unwrap_or_default(),
+        api_version: version.api_version.clone().unwrap_or_default(),
+        min_api_version: version.min_api_version.clone(),
+        os: info.operating_system.clone().unwrap_or_default(),
+        kernel_version: info.kernel_version.clone().unwrap_or_default(),
+        hostname: info.name.clone().unwrap_or_default(),
+        userns_remap: has("userns"),
+        rootless: has("rootless"),
+        security_options,
+        live_restore: info.live_restore_enabled.unwrap_or(false),
+        firewall_backend: info
+            .firewall_backend
+            .as_ref()
+            .and_then(|f| f.driver.clone())
+            .filter(|d| !d.is_empty()),
+        default_bridge,
+    }
+}
+
+pub fn network(n: &api::Network) -> m::Network {
+    let options: BTreeMap<String, String> = sorted(n.options.as_ref());
+    let id = n.id.clone().unwrap_or_default();
+    let driver = n.driver.clone().unwrap_or_default();
+    let bridge = if driver == "bridge" {
+        options
+            .get(BRIDGE_NAME)
+            .cloned()
+            .or_else(|| id.get(..12).map(|short| format!("br-{short}")))
+    } else {
+        None
+    };
+    let subnets = n
+        .ipam
+        .as_ref()
+        .and_then(|i| i.config.as_ref())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| {
+                    Some(m::Subnet {
+                        cidr: c.subnet.clone().filter(|s| !s.is_empty())?,
+                        gateway: c.gateway.clone().filter(|s| !s.is_empty()),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    m::Network {
+        icc: options.get(ICC).map(|v| v != "false").unwrap_or(true),
+        host_binding_ipv4: options.get(HOST_BINDING_IPV4).cloned(),
+        id,
+        name: n.name.clone().unwrap_or_default(),
+        driver,
+        scope: n.scope.clone().unwrap_or_default(),
+        bridge,
+        subnets,
+        ipv6: n.enable_ipv6.unwrap_or(false),
+        internal: n.internal.unwrap_or(false),
+        labels: sorted(n.labels.as_ref()),
+        options,
+    }
+}
+
+pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
+    let config = c.config.clone().unwrap_or_default();
+    let host = c.host_config.clone().unwrap_or_default();
+    let settings = c.network_settings.clone().unwrap_or_default();
+    let labels = sorted(config.labels.as_ref());
+    let state = c
+        .state
+        .as_ref()
+        .and_then(|s| s.status)
+        .map(|s| m::ContainerState::parse(&s.to_string()))
+        .unwrap_or_default();
+    let running = matches!(
+        state,
+        m::ContainerState::Running | m::ContainerState::Paused
+    );
+    let ports = if running {
+        live_ports(settings.ports.as_ref())
+    } else {
+        configured_ports(
+            host.port_bindings.as_ref(),
+            host.publish_all_ports.unwrap_or(false),
+            config.exposed_ports.as_ref().map(|e| e.iter().cloned()),
+        )
+    };
+    let compose = match (labels.get(COMPOSE_PROJECT), labels.get(COMPOSE_SERVICE)) {
+        (Some(p), Some(s)) => Some(m::Compose {
+            project: p.clone(),
+            service: s.clone(),
+        }),
+        _ => None,
+    };
+    let mut networks: Vec<m::Attachment> = settings
+        .networks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, e)| m::Attachment {
+            network: name,
+            network_id: e.network_id.unwrap_or_default(),
+            ipv4: e.ip_address.filter(|s| !s.is_empty()),
+            ipv6: e.global_ipv6_address.filter(|s| !s.is_empty()),
+            aliases: e.aliases.unwrap_or_default(),
+        })
+        .collect();
+    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    let mounts = c
+        .mounts
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mp| m::Mount {
+            kind: mp.typ.map(|t| t.to_string()).unwrap_or_default(),
+            source: match (&mp.source, &mp.name) {
+                (Some(s), _) if !s.is_empty() => s.clone(),
+                (_, Some(n)) => n.clone(),
+                _ => String::new(),
+            },
+            destination: mp.destination.unwrap_or_default(),
+            read_only: !mp.rw.unwrap_or(true),
+        })
+        .collect();
+    m::Container {
+        id: c.id.clone().unwrap_or_default(),
+        name: c
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        image: config.image.clone().unwrap_or_default(),
+        image_id: c.image.clone().unwrap_or_default(),
+        labels,
+        compose,
+        state,
+        user: config.user.clone().unwrap_or_default(),
+        privileged: host.privileged.unwrap_or(false),
+        network_mode: host.network_mode.clone().unwrap_or_default(),
+        pid_mode: host.pid_mode.clone().unwrap_or_default(),
+        ipc_mode: host.ipc_mode.clone().unwrap_or_default(),
+        uts_mode: host.uts_mode.clone().unwrap_or_default(),
+        userns_mode: host.userns_mode.clone().unwrap_or_default(),
+        cap_add: host.cap_add.clone().unwrap_or_default(),
+        cap_drop: host.cap_drop.clone().unwrap_or_default(),
+        security_opt: host.security_opt.clone().unwrap_or_default(),
+        devices: host
+            .devices
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|d| d.path_on_host)
+            .collect(),
+        readonly_rootfs: host.readonly_rootfs.unwrap_or(false),
+        mounts,
+        ports,
+        networks,
+    }
+}
+
+/// `"80/tcp"` → (80, tcp). Unknown protocols and bad numbers are skipped:
+/// dockerd never produces them, and a report must not invent a port.
+fn port_key(key: &str) -> Option<(u16, m::Protocol)> {
+    let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+    Some((port.parse().ok()?, m::Protocol::parse(proto)?))
+}
+
+/// `"8080"` → (Some(8080), None); `"8000-8010"` → (Some(8000), Some(8010));
+/// `""` → (None, None).
+fn host_port(s: &str) -> Option<(Option<u16>, Option<u16>)> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some((None, None));
+    }
+    match s.split_once('-') {
+        Some((a, b)) => Some((Some(a.parse().ok()?), Some(b.parse().ok()?))),
+        None => Some((Some(s.parse().ok()?), None)),
+    }
+}
+
+fn live_ports(map: Option<&api::PortMap>) -> Vec<m::PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in map.into_iter().flatten() {
+        let Some((container_port, protocol)) = port_key(key) else {
+            continue;
+        };
+        for b in bindings.iter().flatten() {
+            let Some((hp, _)) = host_port(b.host_port.as_deref().unwrap_or("")) else {
+                continue;
+            };
+            out.push(m::PublishedPort {
+                host_ip: b.host_ip.clone().filter(|s| !s.is_empty()),
+                host_port: hp,
+                host_port_end: None,
+                container_port,
+                protocol,
+            });
+        }
+    }
+    sort_ports(&mut out);
+    out
+}
+
+fn configured_ports(
+    map: Option<&api::PortMap>,
+    publish_all: bool,
+    exposed: Option<impl Iterator<Item = String>>,
+) -> Vec<m::PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in map.into_iter().flatten() {
+        let Some((container_port, protocol)) = port_key(key) else {
+            continue;
+        };
+        for b in bindings.iter().flatten() {
+            let Some((hp, end)) = host_port(b.host_port.as_deref().unwrap_or("")) else {
+                continue;
+            };
+            out.push(m::PublishedPort {
+                host_ip: b.host_ip.clone().filter(|s| !s.is_empty()),
+                host_port: hp,
+                host_port_end: end,
+                container_port,
+                protocol,
+            });
+        }
+    }
+    if publish_all {
+        for key in exposed.into_iter().flatten() {
+            let Some((container_port, protocol)) = port_key(&key) else {
+                continue;
+            };
+            let already = out
+                .iter()
+                .any(|p| p.container_port == container_port && p.protocol == protocol);
+            if !already {
+                out.push(m::PublishedPort {
+                    host_ip: None,
+                    host_port: None,
+                    host_port_end: None,
+                    container_port,
+                    protocol,
+                });
+            }
+        }
+    }
+    sort_ports(&mut out);
+    out
+}
+
+fn sort_ports(v: &mut [m::PublishedPort]) {
+    v.sort_by(|a, b| {
+        (a.host_port, a.protocol, a.container_port, &a.host_ip).cmp(&(
+            b.host_port,
+            b.protocol,
+            b.container_port,
+            &b.host_ip,
+        ))
+    });
+}
+
+fn sorted(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Assemble a whole inventory from the answers of one snapshot.
+pub fn inventory(
+    version: &api::SystemVersion,
+    info: &api::SystemInfo,
+    networks: &[api::Network],
+    containers: &[api::ContainerInspectResponse],
+) -> m::Inventory {
+    let mut networks: Vec<m::Network> = networks.iter().map(network).collect();
+    networks.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut containers: Vec<m::Container> = containers.iter().map(container).collect();
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    m::Inventory {
+        daemon: daemon(version, info, &networks),
+        networks,
+        containers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(host_port(""), Some((None, None)));
+        assert_eq!(host_port("8080"), Some((Some(8080), None)));
+        assert_eq!(host_port("8000-8010"), Some((Some(8000), Some(8010))));
+        assert_eq!(host_port("x"), None);
+        assert_eq!(host_port("70000"), None);
+    }
+
+    #[test]
+    fn port_key_forms() {
+        assert_eq!(port_key("80/tcp"), Some((80, m::Protocol::Tcp)));
+        assert_eq!(port_key("53/udp"), Some((53, m::Protocol::Udp)));
+        assert_eq!(port_key("80"), Some((80, m::Protocol::Tcp)));
+        assert_eq!(port_key("80/quic"), None);
+    }
+
+    #[test]
+    fn publish_all_adds_exposed_ports_with_random_host_ports() {
+        let ports = configured_ports(
+            None,
+            true,
+            Some(vec!["80/tcp".to_string(), "53/udp".to_string()].into_iter()),
+        );
+        assert_eq!(ports.len(), 2);
+        assert!(ports
+            .iter()
+            .all(|p| p.host_port.is_none() && p.host_ip.is_none()));
+    }
+}

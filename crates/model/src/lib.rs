@@ -1,0 +1,282 @@
+//! The inventory: what a Docker host is made of, as plain data.
+//!
+//! Every dockward subsystem is a pure function of this data (`status` turns it
+//! into a report, `firewall` into a ruleset, `audit` into findings), so it is
+//! deliberately free of any Docker client type. The edge crate
+//! `dockward-docker` fills it from the Engine API; tests fill it by hand.
+//!
+//! Field meanings follow the Docker Engine API (v1.41, the version Debian 12's
+//! dockerd 20.10 speaks, and later): where dockerd leaves a value empty, the
+//! model keeps it empty (`None`) instead of guessing a default, and the
+//! consumers resolve defaults explicitly (see [`PublishedPort::host_ip`]).
+
+#![forbid(unsafe_code)]
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One consistent snapshot of a Docker host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub daemon: Daemon,
+    pub networks: Vec<Network>,
+    pub containers: Vec<Container>,
+}
+
+impl Inventory {
+    /// The network with this name or full id.
+    pub fn network(&self, name_or_id: &str) -> Option<&Network> {
+        self.networks
+            .iter()
+            .find(|n| n.name == name_or_id || n.id == name_or_id)
+    }
+
+    /// The container with this name (without the leading `/`) or full id.
+    pub fn container(&self, name_or_id: &str) -> Option<&Container> {
+        self.containers
+            .iter()
+            .find(|c| c.name == name_or_id || c.id == name_or_id)
+    }
+}
+
+/// The daemon as the API shows it (`GET /info` and `GET /version`).
+///
+/// Options the API does not expose (`no-new-privileges`, `icc` as a daemon
+/// flag, `userland-proxy`) are not guessed here: the default bridge's options
+/// carry icc and the default bind address, and the audit reads the rest from
+/// daemon.json and the command line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Daemon {
+    /// Engine version, e.g. `20.10.24+dfsg1`.
+    pub version: String,
+    /// The API version the daemon speaks at most, e.g. `1.41`.
+    pub api_version: String,
+    /// The oldest API version the daemon still accepts, e.g. `1.12`.
+    pub min_api_version: Option<String>,
+    pub os: String,
+    pub kernel_version: String,
+    pub hostname: String,
+    /// Raw `SecurityOptions`, e.g. `name=seccomp,profile=default`.
+    pub security_options: Vec<String>,
+    /// User-namespace remapping is on (`name=userns` in `SecurityOptions`).
+    pub userns_remap: bool,
+    /// The daemon itself runs rootless (`name=rootless`).
+    pub rootless: bool,
+    pub live_restore: bool,
+    /// `FirewallBackend.Driver` (Docker 28+): `iptables` or `nftables`.
+    pub firewall_backend: Option<String>,
+    /// The default bridge (`docker0`), when the daemon has one.
+    pub default_bridge: Option<BridgeDefaults>,
+}
+
+impl Daemon {
+    /// The engine's major version (`20` for `20.10.24+dfsg1`), if it parses.
+    pub fn major_version(&self) -> Option<u32> {
+        self.version.split('.').next()?.parse().ok()
+    }
+}
+
+/// What the default bridge says of the daemon-wide `--icc` and `--ip` flags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BridgeDefaults {
+    /// `com.docker.network.bridge.enable_icc`.
+    pub icc: bool,
+    /// `com.docker.network.bridge.host_binding_ipv4`: the address ports
+    /// published without one are bound to (`--ip`, default `0.0.0.0`).
+    pub host_binding_ipv4: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
+    /// `bridge`, `host`, `null`, `overlay`, `macvlan`, …
+    pub driver: String,
+    pub scope: String,
+    /// The Linux bridge interface (`docker0`, `br-<id12>`) for bridge networks.
+    pub bridge: Option<String>,
+    pub subnets: Vec<Subnet>,
+    pub ipv6: bool,
+    /// Containers on this network may reach each other
+    /// (`com.docker.network.bridge.enable_icc`, default true).
+    pub icc: bool,
+    /// `--internal`: no route to or from outside the network.
+    pub internal: bool,
+    /// The address ports are published on by default for containers on this
+    /// network (`com.docker.network.bridge.host_binding_ipv4`), when set.
+    pub host_binding_ipv4: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    /// CIDR, e.g. `172.17.0.0/16` or `fd00::/64`.
+    pub cidr: String,
+    pub gateway: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    pub id: String,
+    /// The name without Docker's leading `/`.
+    pub name: String,
+    /// The image reference the container was created from.
+    pub image: String,
+    pub image_id: String,
+    pub labels: BTreeMap<String, String>,
+    /// From the `com.docker.compose.project` / `.service` labels.
+    pub compose: Option<Compose>,
+    pub state: ContainerState,
+    /// `Config.User` as configured (empty: the image's user applies).
+    pub user: String,
+    pub privileged: bool,
+    /// `HostConfig.NetworkMode`: `default`, `bridge`, `host`, `none`,
+    /// `container:<id>` or a network name.
+    pub network_mode: String,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    pub uts_mode: String,
+    pub userns_mode: String,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub security_opt: Vec<String>,
+    /// Host device paths mapped into the container.
+    pub devices: Vec<String>,
+    pub readonly_rootfs: bool,
+    pub mounts: Vec<Mount>,
+    /// Ports published on the host. For a running container these are the
+    /// live bindings; for a stopped one, what it will bind when started.
+    pub ports: Vec<PublishedPort>,
+    /// Attachments to networks, with the addresses held while running.
+    pub networks: Vec<Attachment>,
+}
+
+impl Container {
+    pub fn is_running(&self) -> bool {
+        matches!(self.state, ContainerState::Running | ContainerState::Paused)
+    }
+
+    /// Shares the host's network stack (`--network host`).
+    pub fn host_network(&self) -> bool {
+        self.network_mode == "host"
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compose {
+    pub project: String,
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerState {
+    #[default]
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+impl ContainerState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "restarting" => Self::Restarting,
+            "removing" => Self::Removing,
+            "exited" => Self::Exited,
+            "dead" => Self::Dead,
+            _ => Self::Created,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mount {
+    /// `bind`, `volume`, `tmpfs`, `npipe`, `cluster`.
+    pub kind: String,
+    /// Host path for binds, volume name for volumes.
+    pub source: String,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" => Some(Self::Tcp),
+            "udp" => Some(Self::Udp),
+            "sctp" => Some(Self::Sctp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::Sctp => "sctp",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One host binding of a container port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    /// The host address as Docker reports it. `None` means "not given":
+    /// the network's or daemon's default bind address applies when the
+    /// container starts (all interfaces, IPv4 and IPv6, unless changed).
+    pub host_ip: Option<String>,
+    /// `None` when Docker picks a free port at start (`-p 80`).
+    pub host_port: Option<u16>,
+    /// For a range binding that is not started yet (`-p 8000-8010:80`), the
+    /// last host port of the range.
+    pub host_port_end: Option<u16>,
+    pub container_port: u16,
+    pub protocol: Protocol,
+}
+
+/// A container's endpoint on one network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The network's name as the container refers to it.
+    pub network: String,
+    /// The network's id; empty for a container that never started.
+    pub network_id: String,
+    /// IPv4 address while running.
+    pub ipv4: Option<String>,
+    /// Global IPv6 address while running.
+    pub ipv6: Option<String>,
+    pub aliases: Vec<String>,
+}

@@ -1,0 +1,201 @@
+use super::*;
+use crate::render::{Json, Render, Text};
+use dockward_model::*;
+
+fn net(name: &str, icc: bool) -> Network {
+    Network {
+        id: format!("{name}-id"),
+        name: name.into(),
+        driver: "bridge".into(),
+        scope: "local".into(),
+        bridge: Some(if name == "bridge" {
+            "docker0".into()
+        } else {
+            format!("br-{name}")
+        }),
+        subnets: vec![Subnet {
+            cidr: "172.20.0.0/16".into(),
+            gateway: None,
+        }],
+        icc,
+        host_binding_ipv4: (name == "bridge").then(|| "0.0.0.0".to_string()),
+        ..Default::default()
+    }
+}
+
+fn port(ip: Option<&str>, hp: Option<u16>, cp: u16, proto: Protocol) -> PublishedPort {
+    PublishedPort {
+        host_ip: ip.map(str::to_string),
+        host_port: hp,
+        host_port_end: None,
+        container_port: cp,
+        protocol: proto,
+    }
+}
+
+fn container(
+    name: &str,
+    state: ContainerState,
+    network: &str,
+    ports: Vec<PublishedPort>,
+) -> Container {
+    Container {
+        id: format!("{name}-id"),
+        name: name.into(),
+        image: "img".into(),
+        state,
+        network_mode: network.into(),
+        ports,
+        networks: vec![Attachment {
+            network: network.into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn inventory() -> Inventory {
+    Inventory {
+        daemon: Daemon {
+            version: "20.10.24+dfsg1".into(),
+            api_version: "1.41".into(),
+            default_bridge: Some(BridgeDefaults {
+                icc: true,
+                host_binding_ipv4: Some("0.0.0.0".into()),
+            }),
+            ..Default::default()
+        },
+        networks: vec![net("bridge", true), net("isolated", false)],
+        containers: vec![
+            container(
+                "web",
+                ContainerState::Running,
+                "bridge",
+                vec![
+                    port(Some("0.0.0.0"), Some(8080), 80, Protocol::Tcp),
+                    port(Some("::"), Some(8080), 80, Protocol::Tcp),
+                ],
+            ),
+            container(
+                "db",
+                ContainerState::Running,
+                "bridge",
+                vec![port(Some("127.0.0.1"), Some(5432), 5432, Protocol::Tcp)],
+            ),
+            container(
+                "dns",
+                ContainerState::Running,
+                "isolated",
+                vec![port(Some("0.0.0.0"), Some(5353), 53, Protocol::Udp)],
+            ),
+            container(
+                "later",
+                ContainerState::Exited,
+                "isolated",
+                vec![
+                    port(None, Some(9000), 9000, Protocol::Tcp),
+                    port(None, None, 22, Protocol::Tcp),
+                ],
+            ),
+            Container {
+                network_mode: "host".into(),
+                networks: vec![],
+                ..container("hostnet", ContainerState::Running, "host", vec![])
+            },
+        ],
+    }
+}
+
+#[test]
+fn classifies_addresses() {
+    assert_eq!(
+        classify("0.0.0.0"),
+        (Exposure::AllInterfaces, IpVersion::Ipv4)
+    );
+    assert_eq!(
+        classify("::"),
+        (Exposure::AllInterfacesIpv6, IpVersion::Ipv6)
+    );
+    assert_eq!(classify("127.0.0.5"), (Exposure::Loopback, IpVersion::Ipv4));
+    assert_eq!(classify("::1"), (Exposure::Loopback, IpVersion::Ipv6));
+    assert_eq!(
+        classify("192.0.2.1"),
+        (Exposure::OneAddress, IpVersion::Ipv4)
+    );
+    assert_eq!(
+        classify("garbage"),
+        (Exposure::AllInterfaces, IpVersion::Ipv4)
+    );
+}
+
+#[test]
+fn stopped_container_without_address_gets_both_defaults() {
+    let r = report(&inventory());
+    let later: Vec<_> = r.ports.iter().filter(|p| p.container == "later").collect();
+    assert_eq!(later.len(), 4, "{later:#?}");
+    assert!(later.iter().all(|p| p.state == PortState::Stopped));
+    assert!(later
+        .iter()
+        .any(|p| p.host_address == "::" && p.host_port == Some(9000)));
+    assert!(later
+        .iter()
+        .any(|p| p.host_port.is_none() && p.container_port == 22));
+}
+
+#[test]
+fn network_default_bind_address_applies_to_stopped_containers() {
+    let mut inv = inventory();
+    inv.networks[1].host_binding_ipv4 = Some("127.0.0.1".into());
+    let r = report(&inv);
+    let later: Vec<_> = r.ports.iter().filter(|p| p.container == "later").collect();
+    assert_eq!(later.len(), 2);
+    assert!(later.iter().all(|p| p.exposure == Exposure::Loopback));
+}
+
+#[test]
+fn host_network_and_direct_routing_are_reported() {
+    let r = report(&inventory());
+    assert_eq!(r.host_network_containers, vec!["hostnet".to_string()]);
+    assert!(r.daemon.direct_routing_open);
+    assert!(r.notes.iter().any(|n| n.contains("routed straight")));
+    let mut inv = inventory();
+    inv.daemon.version = "28.2.2".into();
+    assert!(!report(&inv).daemon.direct_routing_open);
+}
+
+#[test]
+fn networks_list_icc_and_members() {
+    let r = report(&inventory());
+    let iso = r.networks.iter().find(|n| n.name == "isolated").unwrap();
+    assert!(!iso.icc);
+    assert_eq!(iso.containers, vec!["dns".to_string(), "later".to_string()]);
+}
+
+#[test]
+fn text_snapshot() {
+    let mut out = Vec::new();
+    Text { colour: false }
+        .render(&report(&inventory()), &mut out)
+        .unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(!s.contains('\u{1b}'), "no colour codes when colour is off");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn text_colour_only_when_asked() {
+    let mut out = Vec::new();
+    Text { colour: true }
+        .render(&report(&inventory()), &mut out)
+        .unwrap();
+    assert!(String::from_utf8(out).unwrap().contains('\u{1b}'));
+}
+
+#[test]
+fn json_snapshot() {
+    let mut out = Vec::new();
+    Json.render(&report(&inventory()), &mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["schema"], SCHEMA);
+    insta::assert_json_snapshot!(v);
+}
