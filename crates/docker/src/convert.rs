@@ -123,7 +123,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
         .state
         .as_ref()
         .and_then(|s| s.status)
-        .map(|s| m::ContainerState::parse(&s.to_string()))
+        .map(|s| m::ContainerState::parse(s.as_ref()))
         .unwrap_or_default();
     let running = matches!(
         state,

@@ -116,6 +116,7 @@ impl EngineError {
             | B::InvalidURIError { .. }
             | B::InvalidURIPartsError { .. } => Unreachable::BadAddress,
             B::RequestTimeoutError => Unreachable::Timeout,
+            B::IOError { err } => classify_io(err.kind()),
             _ => io_kind(&err).map(classify_io).unwrap_or(Unreachable::Other),
         };
         Self::Unreachable {

@@ -1,0 +1,85 @@
+//! With no daemon there, `status` says so in one line and exits 3.
+
+use assert_cmd::Command;
+use dockward_testbench::{require_engine, PrivateDaemon};
+
+fn status_with(host: &str) -> (i32, String) {
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["status"])
+        .env("DOCKER_HOST", host)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    if code != 0 {
+        assert!(out.stdout.is_empty(), "nothing on stdout on error");
+    }
+    (code, String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn missing_socket_is_a_one_line_error_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("unix://{}/docker.sock", dir.path().display());
+    let (code, err) = status_with(&sock);
+    assert_eq!(code, 3);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&sock), "{err}");
+    assert!(err.contains("from DOCKER_HOST"), "{err}");
+    assert!(err.contains("start dockerd"), "{err}");
+}
+
+#[test]
+fn stopped_dockerd_is_a_one_line_error() {
+    require_engine!();
+    let mut d = PrivateDaemon::start();
+    let host = d.host();
+    let (code, _) = status_with(&host);
+    assert_eq!(code, 0, "private daemon answers while running");
+    d.stop();
+    let (code, err) = status_with(&host);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&host), "{err}");
+    assert!(
+        err.contains("no such socket") || err.contains("connection refused"),
+        "{err}"
+    );
+}
+
+#[test]
+fn permission_denied_names_the_group_fix() {
+    require_engine!();
+    // The default socket is root:docker 0660: nobody may not open it.
+    let bin = assert_cmd::cargo::cargo_bin("dockward");
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["status", "--host", "unix:///var/run/docker.sock"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("permission denied") && err.contains("group"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unfinished_commands_say_so_and_exit_2() {
+    for cmd in ["proxy", "firewall", "audit"] {
+        let out = Command::cargo_bin("dockward")
+            .unwrap()
+            .arg(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    }
+}

@@ -1,0 +1,158 @@
+//! A private dockerd for tests that must stop and restart the engine.
+//!
+//! Restarting the shared engine would break every other live test running
+//! at the same time, so restart tests get their own daemon: own socket, data
+//! root, exec root and containerd, its own bridge interface and no iptables
+//! rules, and an empty config file so that a daemon.json on the host does not
+//! leak in. It is our child process; we stop it and only it.
+//!
+//! Never `--bridge none`: moby then *deletes* `docker0` ("removing default
+//! bridge interface"), breaking the shared engine. The private daemon gets a
+//! bridge we create and remove ourselves.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct PrivateDaemon {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    bridge: String,
+}
+
+impl PrivateDaemon {
+    /// Start a private daemon and wait until it answers.
+    pub fn start() -> Self {
+        // Short path: containerd's socket lives under the exec root and unix
+        // socket paths are limited to 108 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("dwt-d")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        std::fs::write(dir.path().join("daemon.json"), "{}").expect("write daemon.json");
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = (std::process::id() + N.fetch_add(1, Ordering::Relaxed)) % 4000;
+        let bridge = format!("dwtb{n}");
+        // 10.99.250.0/23 .. 10.99.255.0/24 hold private daemons' bridges.
+        let bip = format!("10.99.{}.{}/28", 250 + n / 1000 % 6, (n % 16) * 16 + 1);
+        crate::sh("ip", &["link", "add", &bridge, "type", "bridge"]);
+        // `-b` and `--bip` exclude each other: the bridge carries the address.
+        crate::sh("ip", &["addr", "add", &bip, "dev", &bridge]);
+        crate::sh("ip", &["link", "set", &bridge, "up"]);
+        let mut me = Self {
+            dir,
+            child: None,
+            bridge,
+        };
+        me.launch();
+        me
+    }
+
+    /// `unix://…` URL of this daemon's socket.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("d.sock")
+    }
+
+    fn launch(&mut self) {
+        let d = self.dir.path();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("dockerd.log"))
+            .expect("log file");
+        let child = Command::new("dockerd")
+            .arg("--host")
+            .arg(self.host())
+            .arg("--config-file")
+            .arg(d.join("daemon.json"))
+            .arg("--data-root")
+            .arg(d.join("data"))
+            .arg("--exec-root")
+            .arg(d.join("x"))
+            .arg("--pidfile")
+            .arg(d.join("pid"))
+            .args(["--bridge", &self.bridge])
+            .args([
+                "--iptables=false",
+                "--ip6tables=false",
+                "--ip-masq=false",
+                "--ip-forward=false",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start dockerd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ok = crate::docker_cli()
+                .args(["-H", &self.host(), "version"])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "private dockerd did not answer in 60 s: {}",
+                std::fs::read_to_string(d.join("dockerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stop the daemon (SIGTERM, then SIGKILL after 20 s) and wait for it.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .output();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Stop, then start again on the same socket and data root.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    /// `docker -H <this daemon> ARGS…`, panicking on failure.
+    pub fn docker(&self, args: &[&str]) -> String {
+        let host = self.host();
+        let mut all = vec!["-H", host.as_str()];
+        all.extend_from_slice(args);
+        crate::docker(&all)
+    }
+}
+
+impl Drop for PrivateDaemon {
+    fn drop(&mut self) {
+        self.stop();
+        // dockerd bind-mounts its data root onto itself; a daemon that died
+        // early leaves that mount behind. Only our own directory is touched.
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.dir.path().join("data"))
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.bridge])
+            .output();
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Prepare this machine for dockward and its live tests (Debian 12, as root):
+# install what is missing from Debian's packages and start dockerd when no
+# daemon answers. Idempotent: run it as often as you like.
+set -euo pipefail
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have dockerd    || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
+have nft        || need_pkgs+=(nftables)
+have iptables   || need_pkgs+=(iptables)
+have ip         || need_pkgs+=(iproute2)
+have conntrack  || need_pkgs+=(conntrack)
+have python3    || need_pkgs+=(python3)
+have curl       || need_pkgs+=(curl)
+have setpriv    || need_pkgs+=(util-linux)
+have gcc        || need_pkgs+=(gcc)
+have hyperfine  || need_pkgs+=(hyperfine)
+
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench-up: missing ${need_pkgs[*]}; run as root (apt-get install ${need_pkgs[*]})" >&2
+    exit 1
+  fi
+  echo "bench-up: installing ${need_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# Rust toolchain (the README's only prerequisite beyond Debian).
+if ! have cargo; then
+  echo "bench-up: cargo not found; install Rust with rustup (https://rustup.rs) and run again" >&2
+  exit 1
+fi
+
+docker_up() { docker version >/dev/null 2>&1; }
+if ! docker_up; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench-up: no Docker daemon answers and starting one needs root" >&2
+    exit 1
+  fi
+  if have systemctl && [ -d /run/systemd/system ]; then
+    systemctl start docker
+  else
+    # A previous dockerd may still be shutting down: wait for its pid file.
+    for _ in $(seq 1 60); do [ -e /var/run/docker.pid ] || break; sleep 0.5; done
+    mkdir -p /var/log/dockward-bench
+    echo "bench-up: starting dockerd (log: /var/log/dockward-bench/dockerd.log)" >&2
+    setsid nohup dockerd >>/var/log/dockward-bench/dockerd.log 2>&1 < /dev/null &
+  fi
+  for _ in $(seq 1 120); do docker_up && break; sleep 0.5; done
+  docker_up || { echo "bench-up: dockerd did not come up; see /var/log/dockward-bench/dockerd.log" >&2; exit 1; }
+fi
+# Live tests need IPv6 on the veths they create.
+sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null || true
+echo "bench-up: Docker $(docker version --format '{{.Server.Version}}') ready" >&2
