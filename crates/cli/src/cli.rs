@@ -82,8 +82,26 @@ pub enum Command {
     #[command(disable_help_flag = false)]
     Proxy(NotBuiltArgs),
 
-    /// Close published ports to the outside unless allowed (not built yet).
-    Firewall(NotBuiltArgs),
+    /// Close published ports to the outside unless allowed, isolate
+    /// containers on request, and keep it right as containers come and go.
+    ///
+    /// Docker publishes ports to the whole world through DNAT, before ufw or
+    /// firewalld see the packets. dockward adds its own nftables table
+    /// (`inet dockward`) that only takes access away: it never edits,
+    /// flushes or reorders Docker's chains or anyone else's.
+    ///
+    /// Policy comes from labels, and optionally a TOML file
+    /// (docs/firewall-policy.md). A label wins for its container:
+    ///
+    ///   dockward.expose=public|local|deny|<addr or CIDR>,...   (container)
+    ///   dockward.expose.<port>[/<proto>]=<same values>         (one port)
+    ///   dockward.isolate=true                                   (network)
+    ///   dockward.allow-from=<container or service names>       (container)
+    ///
+    /// Ports without a verdict are `local`: reachable from this host and from
+    /// Docker networks, closed to everything outside.
+    #[command(after_long_help = FIREWALL_AFTER_HELP)]
+    Firewall(FirewallArgs),
 
     /// Audit the daemon, containers, Dockerfiles and compose files (not built yet).
     Audit(NotBuiltArgs),
@@ -94,6 +112,75 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+const FIREWALL_AFTER_HELP: &str = "\
+EXAMPLES
+    dockward firewall plan                      what apply would change
+    dockward firewall apply --policy fw.toml    apply once
+    dockward firewall watch                     keep it right (systemd: contrib/dockward-firewall.service)
+    dockward firewall remove                    take dockward's rules out
+    docker run -d -p 8080:80 -l dockward.expose=public nginx
+    docker run -d -p 5432:5432 -l dockward.expose=192.0.2.0/24 postgres
+
+EXIT STATUS
+    0  success
+    2  bad policy file or label (named in the message; nothing was applied)
+    3  the Docker daemon could not be reached
+    4  the Docker daemon answered with an error
+    5  an internal or I/O error
+    6  the kernel refused the change, or nft/conntrack are missing
+       (nothing was applied; the previous rules stay)
+
+Needs root (CAP_NET_ADMIN) and the nft and conntrack programs.";
+
+#[derive(Debug, Args)]
+pub struct FirewallArgs {
+    #[command(subcommand)]
+    pub action: FirewallAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FirewallAction {
+    /// Show every published port with the verdict apply would give it, where
+    /// the verdict comes from, and what is in force now. Changes nothing.
+    Plan(FirewallPlanArgs),
+    /// Apply the policy once, atomically; cut established connections that
+    /// the new verdicts no longer allow.
+    Apply(FirewallPolicyArgs),
+    /// Apply, then follow Docker's container and network events and keep the
+    /// rules right: re-asserts after a dockerd restart or a foreign flush,
+    /// reloads the policy file on SIGHUP and keeps the last good rules when
+    /// the new policy is invalid. Leaves the rules in place on exit.
+    Watch(FirewallWatchArgs),
+    /// Take all of dockward's rules out; Docker's own behaviour returns.
+    Remove,
+}
+
+#[derive(Debug, Args)]
+pub struct FirewallPolicyArgs {
+    /// Policy file (TOML) [default: /etc/dockward/firewall.toml when it exists].
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FirewallPlanArgs {
+    #[command(flatten)]
+    pub policy: FirewallPolicyArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FirewallWatchArgs {
+    #[command(flatten)]
+    pub policy: FirewallPolicyArgs,
+    /// How often to check that the rules in the kernel are still dockward's,
+    /// in milliseconds (a foreign `nft flush ruleset` is repaired within it).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub check_interval: u64,
 }
 
 /// Commands whose issues are still open accept anything and say so.

@@ -9,3 +9,5 @@ pub const USAGE: u8 = 2;
 pub const UNREACHABLE: u8 = 3;
 pub const DAEMON_ERROR: u8 = 4;
 pub const INTERNAL: u8 = 5;
+/// The kernel refused a firewall change, or nft/conntrack are missing.
+pub const FIREWALL: u8 = 6;

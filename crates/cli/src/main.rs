@@ -6,6 +6,7 @@
 mod cli;
 mod config;
 mod exit;
+mod firewall;
 mod status;
 
 use clap::Parser;
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Status(args) => status::run(&config, &args),
         Command::Proxy(_) => not_built("proxy", 3),
-        Command::Firewall(_) => not_built("firewall", 4),
+        Command::Firewall(args) => firewall::run(&config, &args),
         Command::Audit(_) => not_built("audit", 5),
     };
     ExitCode::from(code)

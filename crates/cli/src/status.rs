@@ -30,6 +30,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> u8 {
         }
     };
     let report = dockward_status::report(&inventory);
+    let report = with_firewall(report, &inventory);
     let renderer: Box<dyn Render> = match args.format {
         Format::Text => Box::new(Text {
             colour: config.colour,
@@ -54,5 +55,32 @@ pub fn engine_exit(e: &EngineError) -> u8 {
         exit::UNREACHABLE
     } else {
         exit::DAEMON_ERROR
+    }
+}
+
+/// Ask the kernel for dockward's table; what cannot be asked is said.
+fn with_firewall(
+    mut report: dockward_status::StatusReport,
+    inv: &dockward_model::Inventory,
+) -> dockward_status::StatusReport {
+    use dockward_netfilter::Netfilter;
+    match dockward_netfilter::NftCli.table_json(dockward_firewall::TABLE) {
+        Ok(Some(json)) => {
+            let k = dockward_firewall::KernelState::parse(&json);
+            dockward_status::with_firewall(report, inv, &k)
+        }
+        Ok(None) => {
+            if !report.ports.is_empty() {
+                report.notes.push(
+                    "dockward firewall is not installed: `dockward firewall plan` shows what it would close"
+                        .into(),
+                );
+            }
+            report
+        }
+        Err(e) => {
+            report.firewall = dockward_status::FirewallStatus::Unknown(e.to_string());
+            report
+        }
     }
 }

@@ -73,7 +73,7 @@ fn permission_denied_names_the_group_fix() {
 
 #[test]
 fn unfinished_commands_say_so_and_exit_2() {
-    for cmd in ["proxy", "firewall", "audit"] {
+    for cmd in ["proxy", "audit"] {
         let out = Command::cargo_bin("dockward")
             .unwrap()
             .arg(cmd)
@@ -82,4 +82,39 @@ fn unfinished_commands_say_so_and_exit_2() {
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
     }
+}
+
+#[test]
+fn firewall_without_a_daemon_or_without_root_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("unix://{}/docker.sock", dir.path().display());
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["firewall", "plan", "--host", &sock])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&sock), "{err}");
+    // Without CAP_NET_ADMIN the kernel refuses: exit 6, nothing applied.
+    let bin = assert_cmd::cargo::cargo_bin("dockward");
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(&bin)
+        .args(["firewall", "remove"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("run dockward as root") || err.contains("Operation not permitted"),
+        "{err}"
+    );
 }

@@ -53,6 +53,30 @@ impl Engine {
         &self.docker
     }
 
+    /// One container, converted; `None` when it no longer exists. The
+    /// firewall's watcher uses this on each event instead of a snapshot, so
+    /// a container start costs one API call.
+    pub async fn container(
+        &self,
+        id: &str,
+    ) -> Result<Option<dockward_model::Container>, EngineError> {
+        match self
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(c) => Ok(Some(convert::container(&c))),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(EngineError::from_bollard(
+                &self.endpoint,
+                &format!("GET /containers/{id}/json"),
+                e,
+            )),
+        }
+    }
+
     fn err(&self, call: &str) -> impl Fn(bollard::errors::Error) -> EngineError + '_ {
         let call = call.to_string();
         move |e| EngineError::from_bollard(&self.endpoint, &call, e)

@@ -26,6 +26,7 @@
 
 pub mod render;
 
+use dockward_firewall::{KernelState, Verdict};
 use dockward_model::{Container, Inventory, Protocol, PublishedPort};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -46,8 +47,35 @@ pub struct StatusReport {
     /// Containers on the host's network stack: their listening ports are the
     /// host's own and are not filtered per container.
     pub host_network_containers: Vec<String>,
+    /// dockward's own firewall, as the kernel has it.
+    pub firewall: FirewallStatus,
     /// Plain-language warnings about what Docker leaves open.
     pub notes: Vec<String>,
+}
+
+/// Whether `dockward firewall` is in force.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirewallStatus {
+    /// dockward's table is in the kernel; rows carry their verdicts.
+    Installed,
+    NotInstalled,
+    /// The kernel could not be asked (not root, no nft): the reason.
+    Unknown(String),
+}
+
+/// The verdict in force for one binding and the packets it has seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortFirewall {
+    /// `public`, `local only`, `local + from <CIDRs>`, `blocked`.
+    pub verdict: String,
+    /// `entry`: the port's own entry; `fallback`: no entry yet (a stopped
+    /// container, or one the watcher has not seen), the table's default.
+    pub by: &'static str,
+    /// Packets and bytes of new and established flows from clients that
+    /// reached this entry (0 for the fallback).
+    pub packets: u64,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,6 +116,8 @@ pub struct PortRow {
     /// The port is also reachable by routing straight to the container's
     /// address from a neighbour (Docker < 28).
     pub direct_routing_open: bool,
+    /// dockward's verdict in force for this binding, when its firewall is.
+    pub firewall: Option<PortFirewall>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -231,8 +261,63 @@ pub fn report(inv: &Inventory) -> StatusReport {
         ports,
         networks,
         host_network_containers,
+        firewall: FirewallStatus::NotInstalled,
         notes,
     }
+}
+
+/// Add what dockward's firewall enforces to a report: per binding and IP
+/// version, the verdict in force and its packet counter. Read from the
+/// kernel's table, so it shows what filters packets, not what was meant.
+pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> StatusReport {
+    let applied = k.as_ruleset();
+    let words = |v: &Verdict| dockward_firewall::plan::describe(v, &applied.allow_lists);
+    for row in &mut r.ports {
+        let c = inv.containers.iter().find(|c| c.id == row.container_id);
+        let entry = match row.ip_version {
+            IpVersion::Ipv6 => c
+                .filter(|c| c.is_running())
+                .and_then(|c| {
+                    c.networks
+                        .iter()
+                        .find_map(|a| a.ipv6.as_deref()?.parse().ok())
+                })
+                .and_then(|ip| k.pub6.get(&(ip, row.protocol, row.container_port)))
+                .or_else(|| row.host_port.and_then(|p| k.proxy6.get(&(row.protocol, p)))),
+            IpVersion::Ipv4 => c
+                .filter(|c| c.is_running())
+                .and_then(|c| {
+                    c.networks
+                        .iter()
+                        .find_map(|a| a.ipv4.as_deref()?.parse().ok())
+                })
+                .and_then(|ip| k.pub4.get(&(ip, row.protocol, row.container_port))),
+        };
+        row.firewall = Some(match entry {
+            Some(e) => PortFirewall {
+                verdict: words(&e.verdict),
+                by: "entry",
+                packets: e.counter.packets,
+                bytes: e.counter.bytes,
+            },
+            None => PortFirewall {
+                verdict: words(&applied.fallback),
+                by: "fallback",
+                packets: 0,
+                bytes: 0,
+            },
+        });
+        // dockward's forward chain drops new flows from outside to bridges.
+        row.direct_routing_open = false;
+    }
+    r.firewall = FirewallStatus::Installed;
+    r.notes.retain(|n| {
+        !n.contains("DNATed before the host firewall")
+            && !n.starts_with("Docker ")
+            && !n.starts_with("[::] bindings")
+    });
+    r.notes.insert(0, "dockward firewall is in force: published ports are filtered by the verdicts shown (FIREWALL); routing straight to container addresses from outside is dropped".into());
+    r
 }
 
 /// The addresses a binding listens on. A live binding has its own; a stopped
@@ -293,6 +378,7 @@ fn rows_for(
                 networks: networks.clone(),
                 exposure,
                 direct_routing_open,
+                firewall: None,
             }
         })
         .collect()

@@ -199,3 +199,63 @@ fn json_snapshot() {
     assert_eq!(v["schema"], SCHEMA);
     insta::assert_json_snapshot!(v);
 }
+
+#[test]
+fn firewall_verdicts_from_the_kernel_state() {
+    let mut inv = inventory();
+    for (i, c) in inv.containers.iter_mut().enumerate() {
+        for a in &mut c.networks {
+            a.ipv4 = Some(format!("172.20.0.{}", i + 2));
+        }
+    }
+    // The ruleset dockward would apply for this inventory, as the kernel
+    // would list it back: every running port with its verdict.
+    let resolved = dockward_firewall::resolve(&inv, &Default::default()).unwrap();
+    let rs = dockward_firewall::build(&resolved, &inv);
+    let mut k = dockward_firewall::KernelState {
+        fallback: Some(rs.fallback.clone()),
+        ..Default::default()
+    };
+    for (key, v) in &rs.pub4 {
+        k.pub4.insert(
+            *key,
+            dockward_firewall::kernel::Entry {
+                verdict: v.clone(),
+                counter: dockward_firewall::kernel::Counter {
+                    packets: 7,
+                    bytes: 420,
+                },
+            },
+        );
+    }
+    let r = with_firewall(report(&inv), &inv, &k);
+    assert_eq!(r.firewall, FirewallStatus::Installed);
+    assert!(r
+        .ports
+        .iter()
+        .all(|p| p.firewall.is_some() && !p.direct_routing_open));
+    let running_v4 = r
+        .ports
+        .iter()
+        .find(|p| {
+            p.state == PortState::Running
+                && p.ip_version == IpVersion::Ipv4
+                && p.exposure == Exposure::AllInterfaces
+        })
+        .expect("a running IPv4 row");
+    let f = running_v4.firewall.as_ref().unwrap();
+    assert_eq!(
+        (f.verdict.as_str(), f.by, f.packets),
+        ("local only", "entry", 7)
+    );
+    let stopped = r
+        .ports
+        .iter()
+        .find(|p| p.state == PortState::Stopped)
+        .expect("a stopped row");
+    assert_eq!(stopped.firewall.as_ref().unwrap().by, "fallback");
+    let mut out = Vec::new();
+    Text { colour: false }.render(&r, &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains("FIREWALL") && s.contains("local only"), "{s}");
+}

@@ -4,7 +4,7 @@
 //! a terminal that wants colour; the words carry the meaning without it.
 
 use super::Render;
-use crate::{Exposure, IpVersion, PortState, StatusReport};
+use crate::{Exposure, FirewallStatus, IpVersion, PortState, StatusReport};
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::io;
 
@@ -76,7 +76,8 @@ impl Render for Text {
             writeln!(out, "No published ports.")?;
         } else {
             writeln!(out, "Published ports")?;
-            let mut t = self.table(&[
+            let fw = r.firewall == FirewallStatus::Installed;
+            let mut header = vec![
                 "CONTAINER",
                 "STATE",
                 "HOST",
@@ -85,7 +86,13 @@ impl Render for Text {
                 "NETWORKS",
                 "EXPOSURE",
                 "REACHABLE FROM",
-            ]);
+            ];
+            if fw {
+                header[7] = "AS DOCKER LEAVES IT";
+                header.push("FIREWALL");
+                header.push("PACKETS");
+            }
+            let mut t = self.table(&header);
             for p in &r.ports {
                 let colour = match p.exposure {
                     Exposure::AllInterfaces | Exposure::AllInterfacesIpv6 => Color::Red,
@@ -100,7 +107,7 @@ impl Render for Text {
                 if p.direct_routing_open && p.exposure == Exposure::Loopback {
                     reach.push_str(" (+ direct routing, Docker < 28)");
                 }
-                t.add_row(vec![
+                let mut row = vec![
                     Cell::new(&p.container),
                     Cell::new(state),
                     Cell::new(host_side(
@@ -115,7 +122,22 @@ impl Render for Text {
                     Cell::new(p.networks.join(",")),
                     self.coloured(exposure_words(p.exposure).to_string(), colour),
                     Cell::new(reach),
-                ]);
+                ];
+                if let Some(f) = p.firewall.as_ref().filter(|_| fw) {
+                    let colour = match f.verdict.as_str() {
+                        "public" => Color::Red,
+                        v if v.starts_with("local + from") => Color::Yellow,
+                        _ => Color::Green,
+                    };
+                    let words = if f.by == "fallback" {
+                        format!("{} (until its entry is in)", f.verdict)
+                    } else {
+                        f.verdict.clone()
+                    };
+                    row.push(self.coloured(words, colour));
+                    row.push(Cell::new(f.packets.to_string()).set_alignment(CellAlignment::Right));
+                }
+                t.add_row(row);
             }
             writeln!(out, "{}", t.trim_fmt())?;
         }

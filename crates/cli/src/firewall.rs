@@ -1,0 +1,358 @@
+//! `dockward firewall`: gather the inventory, the policy and the kernel's
+//! current table; call the pure core (`dockward-firewall`); apply through
+//! the [`Netfilter`] edge.
+//!
+//! Ordering that keeps the promises of issue 4:
+//! - the policy is resolved completely before anything is applied, so a bad
+//!   label or file changes nothing (fail closed, previous rules stay);
+//! - a change is one `nft -f` transaction: all or nothing;
+//! - connections are cut only *after* the narrower rules are in force, so a
+//!   cut flow cannot re-establish through the old verdict.
+
+mod render;
+mod watch;
+
+use crate::cli::{FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format};
+use crate::config::Config;
+use crate::{error_line, exit};
+use dockward_docker::{Engine, EngineError, InventorySource};
+use dockward_firewall::revoke::{narrowed, Target};
+use dockward_firewall::{
+    build, nft, parse_file, plan, resolve, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
+};
+use dockward_model::Inventory;
+use dockward_netfilter::{Netfilter, NetfilterError, NftCli};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// Where `--policy` defaults to, when that file exists.
+pub const DEFAULT_POLICY: &str = "/etc/dockward/firewall.toml";
+
+#[derive(Debug)]
+pub enum FwError {
+    /// A bad policy file or label: exit 2.
+    Policy(String),
+    Engine(EngineError),
+    Kernel(NetfilterError),
+    Internal(String),
+}
+
+impl FwError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Policy(_) => exit::USAGE,
+            Self::Engine(e) => crate::status::engine_exit(e),
+            Self::Kernel(_) => exit::FIREWALL,
+            Self::Internal(_) => exit::INTERNAL,
+        }
+    }
+}
+
+impl std::fmt::Display for FwError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Policy(m) | Self::Internal(m) => write!(f, "{m}; nothing was applied"),
+            Self::Engine(e) => write!(f, "{e}"),
+            Self::Kernel(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+pub fn run(config: &Config, args: &FirewallArgs) -> u8 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error_line("firewall", &format!("cannot start the async runtime: {e}"));
+            return exit::INTERNAL;
+        }
+    };
+    let mut nf = NftCli;
+    let result = match &args.action {
+        FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut nf)),
+        FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut nf)),
+        FirewallAction::Watch(a) => rt.block_on(watch::run(config, a, &mut nf)),
+        FirewallAction::Remove => remove_cmd(&mut nf),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            error_line("firewall", &e);
+            e.exit_code()
+        }
+    }
+}
+
+/// The policy file to use: the flag, else the default path when present.
+pub fn policy_path(args: &FirewallPolicyArgs) -> Option<(PathBuf, bool)> {
+    match &args.policy {
+        Some(p) => Some((p.clone(), true)),
+        None => {
+            let p = PathBuf::from(DEFAULT_POLICY);
+            p.exists().then_some((p, false))
+        }
+    }
+}
+
+pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, FwError> {
+    let Some(path) = path else {
+        return Ok(PolicyFile::default());
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        FwError::Policy(format!(
+            "policy file {shown}: cannot read it ({e}); give an existing file with --policy, or none to use labels only"
+        ))
+    })?;
+    parse_file(&shown, &text).map_err(|e| FwError::Policy(e.to_string()))
+}
+
+/// (policy, inventory) → ruleset, or the one-line error naming the culprit.
+pub fn compute(inv: &Inventory, file: &PolicyFile) -> Result<(Resolved, Ruleset), FwError> {
+    let resolved = resolve(inv, file).map_err(|e| FwError::Policy(e.to_string()))?;
+    let rs = build(&resolved, inv);
+    Ok((resolved, rs))
+}
+
+/// What is in the kernel now (`None`: no dockward table).
+pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwError> {
+    Ok(nf
+        .table_json(TABLE)
+        .map_err(FwError::Kernel)?
+        .map(|j| KernelState::parse(&j)))
+}
+
+/// Cut the established connections that `new` no longer admits. Failures
+/// are logged, not fatal: the narrower rules are already in force.
+pub fn revoke(nf: &mut impl Netfilter, old: &Ruleset, new: &Ruleset) -> usize {
+    let mut cut = 0;
+    for (target, verdict) in narrowed(old, new) {
+        let conns = match &target {
+            Target::Container(ip, proto, port) => {
+                nf.connections_to(proto.as_str(), &ip.to_string(), *port)
+            }
+            Target::Proxy6(proto, port) => nf.connections_to_local6(proto.as_str(), *port),
+        };
+        let conns = match conns {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list connections to revoke");
+                continue;
+            }
+        };
+        for c in conns {
+            let Ok(src) = c.src.parse::<IpAddr>() else {
+                continue;
+            };
+            if new.admits(&verdict, src) {
+                continue;
+            }
+            match nf.cut(&c) {
+                Ok(()) => cut += 1,
+                Err(e) => tracing::warn!(error = %e, "cannot cut a revoked connection"),
+            }
+        }
+    }
+    cut
+}
+
+async fn snapshot(config: &Config) -> Result<Inventory, FwError> {
+    let engine = Engine::connect(config.endpoint.clone())
+        .await
+        .map_err(FwError::Engine)?;
+    engine.snapshot().await.map_err(FwError::Engine)
+}
+
+async fn plan_cmd(
+    config: &Config,
+    args: &FirewallPlanArgs,
+    nf: &mut impl Netfilter,
+) -> Result<(), FwError> {
+    let path = policy_path(&args.policy);
+    let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
+    let inv = snapshot(config).await?;
+    let (resolved, rs) = compute(&inv, &file)?;
+    let kernel = kernel_state(nf)?;
+    let p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
+    let text = match args.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&p).map_err(|e| FwError::Internal(e.to_string()))? + "\n"
+        }
+        Format::Text => render::plan_text(&p, config.colour),
+    };
+    write_stdout(&text)
+}
+
+async fn apply_cmd(
+    config: &Config,
+    args: &FirewallPolicyArgs,
+    nf: &mut impl Netfilter,
+) -> Result<(), FwError> {
+    let path = policy_path(args);
+    let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
+    let inv = snapshot(config).await?;
+    let summary = apply_once(nf, &inv, &file)?;
+    write_stdout(&format!("{summary}\n"))
+}
+
+/// Resolve, replace the table atomically, revoke: the one-shot apply, also
+/// used by `watch` at start and after a foreign flush.
+pub fn apply_once(
+    nf: &mut impl Netfilter,
+    inv: &Inventory,
+    file: &PolicyFile,
+) -> Result<String, FwError> {
+    let (resolved, rs) = compute(inv, file)?;
+    let before = kernel_state(nf)?.map(|k| k.as_ruleset());
+    nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+    let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
+    Ok(summary(&resolved, &rs, cut))
+}
+
+pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for p in &resolved.ports {
+        *counts.entry(p.expose.describe_kind()).or_insert(0usize) += 1;
+    }
+    let ports = counts
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "applied: {} published port(s){}; {} isolated bridge(s); {} connection(s) cut",
+        resolved.ports.len(),
+        if ports.is_empty() {
+            String::new()
+        } else {
+            format!(" ({ports})")
+        },
+        rs.isolated.len(),
+        cut
+    )
+}
+
+fn remove_cmd(nf: &mut impl Netfilter) -> Result<(), FwError> {
+    nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
+    write_stdout("removed: dockward's table is gone; Docker's own rules apply again\n")
+}
+
+fn write_stdout(text: &str) -> Result<(), FwError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(FwError::Internal(format!("cannot write the output: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dockward_model::{Attachment, Container, ContainerState, Network, Protocol, PublishedPort};
+    use dockward_netfilter::{Call, Conn, Recording};
+
+    fn inv(label: &str) -> Inventory {
+        Inventory {
+            networks: vec![Network {
+                id: "n".into(),
+                name: "bridge".into(),
+                bridge: Some("docker0".into()),
+                subnets: vec![dockward_model::Subnet {
+                    cidr: "172.17.0.0/16".into(),
+                    gateway: None,
+                }],
+                ..Default::default()
+            }],
+            containers: vec![Container {
+                id: "web-id".into(),
+                name: "web".into(),
+                state: ContainerState::Running,
+                labels: [("dockward.expose".to_string(), label.to_string())].into(),
+                ports: vec![PublishedPort {
+                    host_ip: Some("0.0.0.0".into()),
+                    host_port: Some(8080),
+                    host_port_end: None,
+                    container_port: 80,
+                    protocol: Protocol::Tcp,
+                }],
+                networks: vec![Attachment {
+                    network: "bridge".into(),
+                    ipv4: Some("172.17.0.2".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bad_label_applies_nothing() {
+        let mut nf = Recording::default();
+        let e = apply_once(&mut nf, &inv("everyone"), &PolicyFile::default()).unwrap_err();
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(
+            e.to_string()
+                .contains("container web: label dockward.expose=everyone"),
+            "{e}"
+        );
+        assert!(
+            nf.calls.iter().all(|c| !matches!(c, Call::Apply(_))),
+            "{:?}",
+            nf.calls
+        );
+    }
+
+    #[test]
+    fn narrowing_cuts_only_outside_connections_after_applying() {
+        let mut nf = Recording::default();
+        // The kernel has the public verdict in force.
+        let (_, old) = compute(&inv("public"), &PolicyFile::default()).unwrap();
+        nf.apply(&nft::render(&old)).unwrap();
+        nf.table = Some(serde_json::json!({"nftables": [
+            {"map": {"name": "pub4", "elem": [[{"elem": {"val": {"concat": ["172.17.0.2", "tcp", 80]}, "counter": {"packets": 3, "bytes": 180}}}, {"accept": null}]]}},
+            {"rule": {"chain": "published", "expr": [{"goto": {"target": "local_only"}}]}}
+        ]}));
+        let conn = |src: &str| Conn {
+            proto: "tcp".into(),
+            src: src.into(),
+            dst: "10.99.0.1".into(),
+            sport: 40000,
+            dport: 8080,
+        };
+        nf.conns = vec![conn("10.99.0.2"), conn("172.17.0.3")];
+        let msg = apply_once(&mut nf, &inv("local"), &PolicyFile::default()).unwrap();
+        assert!(msg.contains("1 connection(s) cut"), "{msg}");
+        let applied_at = nf
+            .calls
+            .iter()
+            .rposition(|c| matches!(c, Call::Apply(_)))
+            .unwrap();
+        let cut_at = nf
+            .calls
+            .iter()
+            .position(|c| matches!(c, Call::Cut(_)))
+            .unwrap();
+        assert!(
+            applied_at < cut_at,
+            "cut before the new rules: {:?}",
+            nf.calls
+        );
+        assert_eq!(nf.calls[cut_at], Call::Cut(conn("10.99.0.2")));
+    }
+
+    #[test]
+    fn kernel_refusal_is_exit_6() {
+        let mut nf = Recording {
+            refuse: Some("Error: Could not process rule".into()),
+            ..Default::default()
+        };
+        let e = apply_once(&mut nf, &inv("public"), &PolicyFile::default()).unwrap_err();
+        assert_eq!(e.exit_code(), exit::FIREWALL);
+        assert!(e.to_string().contains("previous rules stay"), "{e}");
+    }
+}

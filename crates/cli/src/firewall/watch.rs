@@ -1,0 +1,254 @@
+//! `dockward firewall watch`: keep the rules right as containers come and go.
+//!
+//! A container start costs one inspect and one element update (`nft -f`
+//! with `add element`/`delete element`), not a snapshot and a rebuild: the
+//! start event names the container, and the ruleset's shape (chains, sets)
+//! only changes when an allow list appears or goes. Until its entry is in,
+//! a new container gets the table's fallback (local only, or drop), so it
+//! is never more open than its policy.
+//!
+//! Re-assertion: a snapshot after every (re)connection to dockerd, and a
+//! periodic comparison of the kernel's table with the last ruleset applied
+//! (`KernelState::drift`), which repairs a foreign `nft flush ruleset` or a
+//! deleted element. dockward's table is independent of Docker's chains, so
+//! an `iptables-restore` of those does not touch it.
+
+use super::{apply_once, compute, kernel_state, load_policy, policy_path, revoke, FwError};
+use crate::cli::FirewallWatchArgs;
+use crate::config::Config;
+use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
+use dockward_firewall::{nft, PolicyFile, Ruleset};
+use dockward_model::Inventory;
+use dockward_netfilter::Netfilter;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+fn log(msg: impl std::fmt::Display) {
+    eprintln!("dockward firewall watch: {msg}");
+}
+
+struct State {
+    inv: Option<Inventory>,
+    file: PolicyFile,
+    applied: Option<Ruleset>,
+}
+
+pub async fn run(
+    config: &Config,
+    args: &FirewallWatchArgs,
+    nf: &mut impl Netfilter,
+) -> Result<(), FwError> {
+    let path = policy_path(&args.policy).map(|(p, _)| p);
+    // At start there is no previous good policy to keep: a bad one is fatal.
+    let file = load_policy(path.as_deref())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| FwError::Internal(e.to_string()))?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| FwError::Internal(e.to_string()))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| FwError::Internal(e.to_string()))?;
+    let (tx, mut rx) = mpsc::channel(1024);
+    tokio::spawn(follow(
+        config.endpoint.clone(),
+        tx,
+        FollowOptions::default(),
+    ));
+    let mut engine: Option<Engine> = None;
+    let mut st = State {
+        inv: None,
+        file,
+        applied: None,
+    };
+    // Boot order: dockerd restores containers with restart policies before
+    // its API answers. Without a table yet, install an empty one now: its
+    // fallback closes every published port to the outside until the first
+    // snapshot gives each its verdict (fail closed).
+    if kernel_state(nf)?.is_none() {
+        let empty = Inventory::default();
+        let (_, rs) = compute(&empty, &st.file)?;
+        nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+        log("installed the closed table; waiting for dockerd");
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(args.check_interval.max(50)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    log(format!(
+        "following {} (policy: {})",
+        config.endpoint.url,
+        path.as_ref()
+            .map_or("labels only".to_string(), |p| p.display().to_string())
+    ));
+    loop {
+        tokio::select! {
+            u = rx.recv() => {
+                let Some(u) = u else { return Err(FwError::Internal("the event follower stopped".into())) };
+                match u {
+                    Update::Snapshot(inv) => {
+                        engine = Engine::connect(config.endpoint.clone()).await.ok();
+                        st.inv = Some(*inv);
+                        // After a (re)connection, replace the whole table:
+                        // whatever happened while we were away is repaired.
+                        full(nf, &mut st, "snapshot");
+                    }
+                    Update::Event(e) => {
+                        let started = Instant::now();
+                        if let (Some(engine), Some(inv)) = (engine.as_ref(), st.inv.as_mut()) {
+                            match on_event(engine, inv, &e).await {
+                                Ok(true) => {
+                                    update(nf, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
+                                }
+                                Ok(false) => {}
+                                Err(err) => log(format!("cannot refresh after {} {}: {err}; the last rules stay", e.kind, e.action)),
+                            }
+                        }
+                    }
+                    Update::Disconnected(reason) => {
+                        engine = None;
+                        log(format!("lost dockerd ({reason}); the last rules stay in force until it is back"));
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                if let Some(want) = &st.applied {
+                    match kernel_state(nf) {
+                        Ok(Some(k)) => {
+                            if let Some(why) = k.drift(want) {
+                                log(format!("the kernel's table changed ({why}); re-asserting"));
+                                full(nf, &mut st, "re-assert");
+                            }
+                        }
+                        Ok(None) => {
+                            log("dockward's table is gone (a foreign flush?); re-asserting");
+                            full(nf, &mut st, "re-assert");
+                        }
+                        Err(e) => log(format!("cannot read the kernel's table: {e}")),
+                    }
+                }
+            }
+            _ = hup.recv() => {
+                match load_policy(path.as_deref()) {
+                    Ok(f) => {
+                        st.file = f;
+                        log("policy reloaded");
+                        update(nf, &mut st, "reload", Instant::now());
+                    }
+                    Err(e) => log(format!("error: {e}; keeping the last good policy and rules")),
+                }
+            }
+            _ = term.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
+            _ = int.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
+        }
+    }
+}
+
+/// Bring the inventory up to date after one event; `true` when the ruleset
+/// may have changed.
+async fn on_event(
+    engine: &Engine,
+    inv: &mut Inventory,
+    e: &DockerEvent,
+) -> Result<bool, dockward_docker::EngineError> {
+    match (e.kind.as_str(), e.action.as_str()) {
+        ("container", "destroy") => {
+            inv.containers.retain(|c| c.id != e.id);
+            Ok(true)
+        }
+        (
+            "container",
+            "create" | "start" | "restart" | "die" | "stop" | "kill" | "rename" | "update"
+            | "pause" | "unpause",
+        ) => {
+            refresh(engine, inv, &e.id).await?;
+            Ok(true)
+        }
+        ("network", "connect" | "disconnect") => match e.attributes.get("container") {
+            Some(id) => {
+                refresh(engine, inv, id).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        },
+        ("network", "create" | "destroy" | "update") => {
+            // Rare; labels and bridges of networks come only with a list.
+            *inv = engine.snapshot().await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+async fn refresh(
+    engine: &Engine,
+    inv: &mut Inventory,
+    id: &str,
+) -> Result<(), dockward_docker::EngineError> {
+    let fresh = engine.container(id).await?;
+    inv.containers.retain(|c| c.id != id);
+    if let Some(c) = fresh {
+        inv.containers.push(c);
+    }
+    Ok(())
+}
+
+/// Replace the table (start, reconnection, re-assertion).
+fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
+    let Some(inv) = &st.inv else { return };
+    match apply_once(nf, inv, &st.file) {
+        Ok(summary) => {
+            st.applied = compute(inv, &st.file).ok().map(|(_, rs)| rs);
+            log(format!("{why}: {summary}"));
+        }
+        Err(e) => log(format!("{why}: error: {e}; the last good rules stay")),
+    }
+}
+
+/// Apply the element changes since the last ruleset (or a full replace when
+/// the shape changed).
+fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) {
+    let Some(inv) = &st.inv else { return };
+    let (_, rs) = match compute(inv, &st.file) {
+        Ok(x) => x,
+        Err(e) => {
+            log(format!("{why}: error: {e}; the last good rules stay"));
+            return;
+        }
+    };
+    let Some(old) = st.applied.take() else {
+        full(nf, st, why);
+        return;
+    };
+    let script = nft::update(&old, &rs);
+    let result = match &script {
+        Some(s) if s.is_empty() => {
+            st.applied = Some(old);
+            return;
+        }
+        Some(s) => nf.apply(s),
+        None => nf.apply(&nft::render(&rs)),
+    };
+    match result {
+        Ok(()) => {
+            let cut = revoke(nf, &old, &rs);
+            log(format!(
+                "{why}: {} in {:.1} ms{}",
+                if script.is_some() {
+                    "elements updated"
+                } else {
+                    "table replaced"
+                },
+                started.elapsed().as_secs_f64() * 1000.0,
+                if cut > 0 {
+                    format!("; {cut} connection(s) cut")
+                } else {
+                    String::new()
+                }
+            ));
+            st.applied = Some(rs);
+        }
+        Err(e) => {
+            // The table may be gone or changed under us: replace it whole.
+            log(format!(
+                "{why}: element update refused ({e}); replacing the table"
+            ));
+            st.applied = Some(old);
+            full(nf, st, why);
+        }
+    }
+}

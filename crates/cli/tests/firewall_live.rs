@@ -1,0 +1,595 @@
+//! `dockward firewall` on the real engine and the real kernel, proven with
+//! real packets from outside hosts (network namespaces).
+//!
+//! dockward's table is host-wide, so these tests take one lock and each
+//! removes the table when it ends (also on panic, through a guard).
+
+use assert_cmd::Command;
+use dockward_testbench::{
+    docker, require_engine, sh, Container, Network, OutsideHost, Probe, IMAGE,
+};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+use std::sync::{mpsc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+static HOST_FIREWALL: Mutex<()> = Mutex::new(());
+
+/// Holds the lock; takes dockward's table out on drop.
+struct Session(#[allow(dead_code)] MutexGuard<'static, ()>);
+
+impl Session {
+    fn start() -> Self {
+        let g = HOST_FIREWALL.lock().unwrap_or_else(|e| e.into_inner());
+        let s = Session(g);
+        dockward(&["firewall", "remove"]);
+        s
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(env!("CARGO_BIN_EXE_dockward"))
+            .args(["firewall", "remove"])
+            .output();
+    }
+}
+
+fn dockward(args: &[&str]) -> String {
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dockward {} failed ({:?}): {}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn host_port(c: &Container, spec: &str) -> u16 {
+    let out = docker(&["port", &c.name, spec]);
+    out.lines()
+        .next()
+        .expect("a binding")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("port")
+}
+
+fn httpd(what: &str, args: &[&str]) -> Container {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend_from_slice(&[IMAGE, "httpd", "-f", "-p", "80"]);
+    Container::run(what, &all)
+}
+
+fn assert_open(p: Probe, what: &str) {
+    assert!(p.is_open(), "{what}: expected open, got {p:?}");
+}
+
+fn assert_closed(p: Probe, what: &str) {
+    assert_eq!(p, Probe::Timeout, "{what}: expected dropped");
+}
+
+#[test]
+fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let b = OutsideHost::new();
+    let public = httpd("fwpub", &["-p", "80", "-l", "dockward.expose=public"]);
+    let plain = httpd("fwplain", &["-p", "80"]);
+    let cidr = httpd(
+        "fwcidr",
+        &["-p", "80", "-l", &format!("dockward.expose={}/32", a.addr)],
+    );
+    let perport = Container::run(
+        "fwport",
+        &[
+            "-p",
+            "80",
+            "-p",
+            "81",
+            "-l",
+            "dockward.expose=local",
+            "-l",
+            "dockward.expose.81=public",
+            IMAGE,
+            "sh",
+            "-c",
+            "httpd -p 80; httpd -f -p 81",
+        ],
+    );
+    let (pp, pl, pc, p80, p81) = (
+        host_port(&public, "80/tcp"),
+        host_port(&plain, "80/tcp"),
+        host_port(&cidr, "80/tcp"),
+        host_port(&perport, "80/tcp"),
+        host_port(&perport, "81/tcp"),
+    );
+    let plain_ip = plain.ip("bridge");
+    a.route_via_host("172.16.0.0/12");
+
+    // Docker alone: everything is open, including the bypasses.
+    assert_open(a.http(&a.host_addr, pl), "unlabeled before apply");
+    assert_open(
+        a.http(&a.host_addr6, pl),
+        "IPv6 via docker-proxy before apply",
+    );
+    let direct_before = a.http(&plain_ip, 80);
+
+    let out = dockward(&["firewall", "apply"]);
+    assert!(out.starts_with("applied: "), "{out}");
+
+    assert_open(a.http(&a.host_addr, pp), "public");
+    assert_open(a.http(&a.host_addr6, pp), "public over IPv6");
+    assert_closed(a.http(&a.host_addr, pl), "unlabeled (default local)");
+    assert_closed(
+        a.http(&a.host_addr6, pl),
+        "unlabeled over IPv6 through docker-proxy",
+    );
+    assert_open(a.http(&a.host_addr, pc), "CIDR-allowed host");
+    assert_closed(b.http(&b.host_addr, pc), "host outside the CIDR");
+    assert_open(a.http(&a.host_addr, p81), "per-port public override");
+    assert_closed(a.http(&a.host_addr, p80), "container-wide local");
+    assert_closed(
+        a.http(&plain_ip, 80),
+        &format!("direct routing to the container address (before: {direct_before:?})"),
+    );
+    // The host itself and containers still reach the local-only port.
+    let from_host = std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{pl}").parse().unwrap(),
+        Duration::from_secs(2),
+    );
+    assert!(
+        from_host.is_ok(),
+        "the host's own loopback must stay open: {from_host:?}"
+    );
+    let from_container = docker(&[
+        "exec",
+        &public.name,
+        "sh",
+        "-c",
+        &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 172.17.0.1 {pl} | head -c 12"),
+    ]);
+    assert!(
+        from_container.starts_with("HTTP/1."),
+        "a container must reach a local port: {from_container:?}"
+    );
+
+    // plan agrees with what is in force.
+    let plan: serde_json::Value =
+        serde_json::from_str(&dockward(&["firewall", "plan", "--format", "json"])).unwrap();
+    assert_eq!(plan["table_present"], true);
+    assert_eq!(plan["changes"], 0, "{plan}");
+    let row = plan["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["container"] == cidr.name)
+        .unwrap();
+    assert_eq!(row["verdict"], format!("local + from {}/32", a.addr));
+
+    // status shows the verdict and counts the packets.
+    let status: serde_json::Value =
+        serde_json::from_str(&dockward(&["status", "--format", "json"])).unwrap();
+    let rows: Vec<_> = status["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["container"] == public.name)
+        .collect();
+    assert_eq!(rows.len(), 2, "{status}");
+    for r in &rows {
+        assert_eq!(r["firewall"]["verdict"], "public", "{r}");
+        assert!(r["firewall"]["packets"].as_u64().unwrap() > 0, "{r}");
+    }
+    let plain_row = status["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["container"] == plain.name)
+        .unwrap();
+    assert_eq!(plain_row["firewall"]["verdict"], "local only");
+
+    // remove gives Docker's behaviour back.
+    dockward(&["firewall", "remove"]);
+    assert_open(a.http(&a.host_addr, pl), "unlabeled after remove");
+    assert!(!sh("nft", &["list", "tables"]).contains("dockward"));
+}
+
+#[test]
+fn isolate_and_allow_from_between_containers() {
+    require_engine!();
+    let _s = Session::start();
+    let net = Network::create("fwiso", &["--label", "dockward.isolate=true"]);
+    let api = Container::run("fwapi", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let web = Container::run("fwweb", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let db = httpd(
+        "fwdb",
+        &[
+            "--network",
+            &net.name,
+            "-l",
+            &format!("dockward.allow-from={}", api.name),
+        ],
+    );
+    let db_ip = db.ip(&net.name);
+    let reach = |from: &Container| {
+        let out = docker_exec_ok(
+            from,
+            &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 {db_ip} 80 | head -c 12"),
+        );
+        out.starts_with("HTTP/1.")
+    };
+    assert!(
+        reach(&web),
+        "before apply, containers on one bridge reach each other"
+    );
+    dockward(&["firewall", "apply"]);
+    assert!(reach(&api), "allow-from lets api reach db");
+    assert!(!reach(&web), "isolate keeps web from db");
+}
+
+fn docker_exec_ok(c: &Container, script: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args(["exec", &c.name, "sh", "-c", script])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A connection from an outside host that stays open: connects, checks an
+/// echo, then on each line from the test sends again and reports.
+struct HeldConnection {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+const HOLD_PY: &str = r#"
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+def ping(b):
+    try:
+        s.sendall(b)
+        d = s.recv(16)
+        return "alive" if d == b else "dead"
+    except OSError:
+        return "dead"
+print(ping(b"one\n"), flush=True)
+for _ in sys.stdin:
+    print(ping(b"two\n"), flush=True)
+"#;
+
+impl HeldConnection {
+    fn open(from: &OutsideHost, addr: &str, port: u16) -> Self {
+        let mut child = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &from.ns,
+                "python3",
+                "-c",
+                HOLD_PY,
+                addr,
+                &port.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in out.lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        Self { child, lines: rx }
+    }
+
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| "dead".into())
+    }
+
+    fn ping(&mut self) -> String {
+        let _ = self.child.stdin.as_mut().unwrap().write_all(b"go\n");
+        let _ = self.child.stdin.as_mut().unwrap().flush();
+        self.next()
+    }
+}
+
+impl Drop for HeldConnection {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn revoking_access_cuts_established_connections() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let echo = Container::run(
+        "fwecho",
+        &["-p", "80", IMAGE, "nc", "-ll", "-p", "80", "-e", "cat"],
+    );
+    let port = host_port(&echo, "80/tcp");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("fw.toml");
+    let write = |expose: &str| {
+        std::fs::write(
+            &policy,
+            format!(
+                "[[container]]\nmatch = {{ name = \"{}\" }}\nexpose = \"{expose}\"\n",
+                echo.name
+            ),
+        )
+        .unwrap()
+    };
+    write("public");
+    let p = policy.to_str().unwrap();
+    dockward(&["firewall", "apply", "--policy", p]);
+    let mut held = HeldConnection::open(&a, &a.host_addr, port);
+    assert_eq!(held.next(), "alive", "the connection works while public");
+    assert_eq!(held.ping(), "alive");
+    write("local");
+    let out = dockward(&["firewall", "apply", "--policy", p]);
+    assert!(out.contains("1 connection(s) cut"), "{out}");
+    assert_eq!(
+        held.ping(),
+        "dead",
+        "the established connection must be cut"
+    );
+    assert_closed(a.tcp(&a.host_addr, port), "a new connection");
+}
+
+#[test]
+fn bad_labels_and_files_apply_nothing() {
+    require_engine!();
+    let _s = Session::start();
+    let good = httpd("fwgood", &["-p", "80", "-l", "dockward.expose=public"]);
+    dockward(&["firewall", "apply"]);
+    let before = sh("nft", &["list", "table", "inet", "dockward"]);
+    let bad = httpd("fwbad", &["-p", "80", "-l", "dockward.expose=10.0.0.300"]);
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["firewall", "apply"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "container {}: label dockward.expose=10.0.0.300",
+            bad.name
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert_eq!(
+        sh("nft", &["list", "table", "inet", "dockward"]),
+        before,
+        "the previous rules stay"
+    );
+    drop(bad);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fw.toml");
+    std::fs::write(&f, "default = \"closed\"\n").unwrap();
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["firewall", "apply", "--policy", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("policy file"),
+        "{out:?}"
+    );
+    assert_eq!(sh("nft", &["list", "table", "inet", "dockward"]), before);
+    drop(good);
+}
+
+/// `watch` as a child process, its stderr lines on a channel.
+struct Watcher {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Watcher {
+    fn start(extra: &[&str]) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockward"))
+            .args(["firewall", "watch", "--check-interval", "200"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in err.lines().map_while(Result::ok) {
+                eprintln!("[watch] {l}");
+                let _ = tx.send(l);
+            }
+        });
+        let w = Self { child, lines: rx };
+        w.wait_for("snapshot: applied");
+        w
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                if l.contains(needle) {
+                    return l;
+                }
+            }
+        }
+        panic!("watch never said {needle:?}");
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn poll_open(a: &OutsideHost, port: u16, within: Duration) -> Option<Duration> {
+    let t = Instant::now();
+    while t.elapsed() < within {
+        if a.tcp(&a.host_addr, port).is_open() {
+            return Some(t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+#[test]
+fn watch_follows_containers_and_reasserts() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let w = Watcher::start(&[]);
+
+    // A new allowed container opens fast; a new unlabeled one never opens.
+    let open = httpd("fwnew", &["-p", "80", "-l", "dockward.expose=public"]);
+    let port = host_port(&open, "80/tcp");
+    assert!(
+        poll_open(&a, port, Duration::from_secs(3)).is_some(),
+        "a new public container must open"
+    );
+    let closed = httpd("fwnewc", &["-p", "80"]);
+    let cport = host_port(&closed, "80/tcp");
+    for i in 0..3 {
+        assert_closed(
+            a.tcp(&a.host_addr, cport),
+            &format!("a new unlabeled container, probe {i}"),
+        );
+    }
+
+    // A foreign deletion of dockward's table is repaired.
+    sh("nft", &["delete", "table", "inet", "dockward"]);
+    w.wait_for("re-assert");
+    assert_closed(a.tcp(&a.host_addr, cport), "after the re-assertion");
+    assert_open(a.http(&a.host_addr, port), "public after the re-assertion");
+
+    // An element deleted behind its back is repaired too.
+    let ip = closed.ip("bridge");
+    sh(
+        "nft",
+        &[
+            "delete",
+            "element",
+            "inet",
+            "dockward",
+            "pub4",
+            &format!("{{ {ip} . tcp . 80 }}"),
+        ],
+    );
+    w.wait_for("re-assert");
+
+    // Removing the container takes its entry out.
+    drop(closed);
+    let t = Instant::now();
+    loop {
+        let table = sh("nft", &["list", "map", "inet", "dockward", "pub4"]);
+        if !table.contains(&format!("{ip} . tcp . 80")) {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the removed container's entry stayed: {table}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(w);
+}
+
+/// The private daemon runs with `--iptables=false` (two dockerds must not
+/// share Docker's chains), so its published ports are docker-proxy
+/// listeners: IPv6 from outside is the packet path proven here, and the
+/// table's entries for the containers' new addresses the rest.
+#[test]
+fn watch_survives_a_dockerd_restart() {
+    require_engine!();
+    let _s = Session::start();
+    let mut d = dockward_testbench::PrivateDaemon::start();
+    let a = OutsideHost::new();
+    let host = d.host();
+    // No registry: the test image comes from the main daemon.
+    sh(
+        "sh",
+        &[
+            "-c",
+            &format!("docker save {IMAGE} | docker -H {host} load"),
+        ],
+    );
+    let w = Watcher::start(&["--host", &host]);
+    let run = |name: &str, labels: &[&str]| {
+        let mut args = vec![
+            "run",
+            "-d",
+            "--restart",
+            "always",
+            "--name",
+            name,
+            "-p",
+            "80",
+        ];
+        args.extend_from_slice(labels);
+        args.extend_from_slice(&[IMAGE, "httpd", "-f", "-p", "80"]);
+        d.docker(&args);
+    };
+    let (pub_name, loc_name) = (
+        dockward_testbench::unique("fwrspub"),
+        dockward_testbench::unique("fwrsloc"),
+    );
+    run(&pub_name, &["-l", "dockward.expose=public"]);
+    run(&loc_name, &[]);
+    let port = |d: &dockward_testbench::PrivateDaemon, name: &str| -> u16 {
+        d.docker(&["port", name, "80/tcp"])
+            .lines()
+            .find(|l| l.starts_with("[::]") || l.starts_with(":::"))
+            .expect("an IPv6 binding")
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let check = |d: &dockward_testbench::PrivateDaemon| {
+        let (pp, pl) = (port(d, &pub_name), port(d, &loc_name));
+        let t = Instant::now();
+        while !a.tcp(&a.host_addr6, pp).is_open() {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "public over IPv6 never opened"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_closed(a.tcp(&a.host_addr6, pl), "local over IPv6");
+        let ip = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", &pub_name]);
+        let map = sh("nft", &["list", "map", "inet", "dockward", "pub4"]);
+        assert!(map.contains(&format!("{} . tcp . 80", ip.trim())), "{map}");
+    };
+    check(&d);
+    d.restart();
+    w.wait_for("snapshot: applied");
+    check(&d);
+}

@@ -1,0 +1,282 @@
+//! Ruleset → nftables script.
+//!
+//! Why nft's text syntax through `nft -f` and not the JSON API (or the
+//! `nftables` crate that wraps it): the script is the documented, stable
+//! interface; one `nft -f` file is one kernel transaction, so a replace is
+//! atomic; and the golden files under `tests/golden` are reviewable by anyone
+//! who knows nftables. Only counters are read back, with `nft -j`.
+//!
+//! The table (family `inet`, so one rule set covers IPv4 and IPv6):
+//! - `forward` (hook forward, priority filter - 5): replies pass; packets that
+//!   came through a published port (`ct status dnat`) go to `published`;
+//!   same-bridge traffic on isolated networks goes to `isolate`; anything else
+//!   from a Docker bridge is Docker's business; anything *new* from outside
+//!   straight to a container address is dropped (the direct-routing bypass,
+//!   open on Docker < 28).
+//! - `published`: packets originally sent to loopback are dropped (a
+//!   neighbour reaching a `127.0.0.1:` port through Docker's DNAT); then the
+//!   per-port verdict map; ports without an entry are local only.
+//! - `input` (hook input): docker-proxy's `[::]` listeners, which receive
+//!   IPv6 as a local process and never cross FORWARD.
+//!
+//! Every `accept` here only ends dockward's own chain: Docker's rules still
+//! run after it. Every `drop` is final. So dockward only takes away access.
+
+use crate::ruleset::{Ruleset, Verdict};
+use crate::TABLE;
+use ipnet::IpNet;
+use std::fmt::Write;
+
+fn verdict(v: &Verdict) -> String {
+    match v {
+        Verdict::Accept => "accept".into(),
+        Verdict::LocalOnly => "goto local_only".into(),
+        Verdict::Drop => "drop".into(),
+        Verdict::Allow(i) => format!("goto allow_{i}"),
+    }
+}
+
+fn fallback(v: &Verdict) -> String {
+    match v {
+        Verdict::Drop => "counter drop".into(),
+        other => verdict(other),
+    }
+}
+
+fn elements(items: &[String]) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("\n\t\telements = {{ {} }}", items.join(",\n\t\t\t     "))
+    }
+}
+
+fn pub4_elems(rs: &Ruleset) -> Vec<String> {
+    rs.pub4
+        .iter()
+        .map(|((ip, proto, port), v)| format!("{ip} . {proto} . {port} : {}", verdict(v)))
+        .collect()
+}
+
+fn pub6_elems(rs: &Ruleset) -> Vec<String> {
+    rs.pub6
+        .iter()
+        .map(|((ip, proto, port), v)| format!("{ip} . {proto} . {port} : {}", verdict(v)))
+        .collect()
+}
+
+fn proxy6_elems(rs: &Ruleset) -> Vec<String> {
+    rs.proxy6
+        .iter()
+        .map(|((proto, port), v)| format!("{proto} . {port} : {}", verdict(v)))
+        .collect()
+}
+
+fn quoted(s: &str) -> String {
+    // Interface names come from dockerd; keep only what an ifname may hold.
+    let clean: String = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    format!("\"{clean}\"")
+}
+
+fn bridge_elems(rs: &Ruleset) -> Vec<String> {
+    rs.bridges.iter().map(|b| quoted(b)).collect()
+}
+
+fn isolated_elems(rs: &Ruleset) -> Vec<String> {
+    rs.isolated
+        .iter()
+        .map(|b| format!("{} . {}", quoted(b), quoted(b)))
+        .collect()
+}
+
+fn allow4_elems(rs: &Ruleset) -> Vec<String> {
+    rs.allow4
+        .iter()
+        .map(|(s, d)| format!("{s} . {d}"))
+        .collect()
+}
+
+fn allow6_elems(rs: &Ruleset) -> Vec<String> {
+    rs.allow6
+        .iter()
+        .map(|(s, d)| format!("{s} . {d}"))
+        .collect()
+}
+
+fn list_elems(list: &[IpNet], v6: bool) -> Vec<String> {
+    list.iter()
+        .filter(|n| matches!(n, IpNet::V6(_)) == v6)
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// The whole table, replacing any previous one in the same transaction.
+pub fn render(rs: &Ruleset) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# dockward firewall: generated; `dockward firewall remove` takes it out."
+    );
+    // Create-then-delete makes the delete valid whether or not the table
+    // exists; the whole file is one transaction.
+    let _ = writeln!(s, "table inet {TABLE} {{}}");
+    let _ = writeln!(s, "delete table inet {TABLE}");
+    let _ = writeln!(s, "table inet {TABLE} {{");
+    let _ = writeln!(
+        s,
+        "\tset bridges {{\n\t\ttype ifname{}\n\t}}",
+        elements(&bridge_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset isolated {{\n\t\ttype ifname . ifname{}\n\t}}",
+        elements(&isolated_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset allow4 {{\n\t\ttype ipv4_addr . ipv4_addr{}\n\t}}",
+        elements(&allow4_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset allow6 {{\n\t\ttype ipv6_addr . ipv6_addr{}\n\t}}",
+        elements(&allow6_elems(rs))
+    );
+    for (i, list) in rs.allow_lists.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "\tset allow_{i}_v4 {{\n\t\ttype ipv4_addr\n\t\tflags interval{}\n\t}}",
+            elements(&list_elems(list, false))
+        );
+        let _ = writeln!(
+            s,
+            "\tset allow_{i}_v6 {{\n\t\ttype ipv6_addr\n\t\tflags interval{}\n\t}}",
+            elements(&list_elems(list, true))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\tmap pub4 {{\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
+        elements(&pub4_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tmap pub6 {{\n\t\ttype ipv6_addr . inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
+        elements(&pub6_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tmap proxy6 {{\n\t\ttype inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
+        elements(&proxy6_elems(rs))
+    );
+    s.push_str(
+        "\tchain local_only {\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tcounter drop\n\t}\n",
+    );
+    for i in 0..rs.allow_lists.len() {
+        let _ = writeln!(
+            s,
+            "\tchain allow_{i} {{\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tip saddr @allow_{i}_v4 accept\n\t\tip6 saddr @allow_{i}_v6 accept\n\t\tcounter drop\n\t}}"
+        );
+    }
+    s.push_str(
+        "\tchain isolate {\n\t\tip saddr . ip daddr @allow4 accept\n\t\tip6 saddr . ip6 daddr @allow6 accept\n\t\tcounter drop\n\t}\n",
+    );
+    s.push_str(concat!(
+        "\tchain published {\n",
+        "\t\tct original ip daddr 127.0.0.0/8 counter drop\n",
+        "\t\tct original ip6 daddr ::1 counter drop\n",
+        "\t\tip daddr . meta l4proto . th dport vmap @pub4\n",
+        "\t\tip6 daddr . meta l4proto . th dport vmap @pub6\n",
+    ));
+    // No entry (yet): a container that just started gets the fallback.
+    let _ = writeln!(s, "\t\t{}\n\t}}", fallback(&rs.fallback));
+    s.push_str(concat!(
+        "\tchain forward {\n",
+        "\t\ttype filter hook forward priority filter - 5; policy accept;\n",
+        "\t\tct state related accept\n",
+        "\t\tct direction reply accept\n",
+        "\t\tct status dnat goto published\n",
+        "\t\tiifname . oifname @isolated goto isolate\n",
+        "\t\tiifname @bridges accept\n",
+        "\t\toifname @bridges ct state new counter drop\n",
+        "\t}\n",
+        "\tchain input {\n",
+        "\t\ttype filter hook input priority filter - 5; policy accept;\n",
+        "\t\tiifname \"lo\" accept\n",
+        "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n",
+        "\t}\n",
+        "}\n",
+    ));
+    s
+}
+
+/// Take dockward's table out (create-then-delete: valid when absent too).
+pub fn remove_script() -> String {
+    format!("table inet {TABLE} {{}}\ndelete table inet {TABLE}\n")
+}
+
+/// The element changes from `old` to `new` as one transaction, when both
+/// have the same shape; `None` when a full `render` is needed.
+pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
+    if !old.same_shape(new) {
+        return None;
+    }
+    let mut s = String::new();
+    diff(&mut s, "bridges", &bridge_elems(old), &bridge_elems(new));
+    diff(
+        &mut s,
+        "isolated",
+        &isolated_elems(old),
+        &isolated_elems(new),
+    );
+    diff(&mut s, "allow4", &allow4_elems(old), &allow4_elems(new));
+    diff(&mut s, "allow6", &allow6_elems(old), &allow6_elems(new));
+    for (i, (a, b)) in old.allow_lists.iter().zip(&new.allow_lists).enumerate() {
+        diff(
+            &mut s,
+            &format!("allow_{i}_v4"),
+            &list_elems(a, false),
+            &list_elems(b, false),
+        );
+        diff(
+            &mut s,
+            &format!("allow_{i}_v6"),
+            &list_elems(a, true),
+            &list_elems(b, true),
+        );
+    }
+    diff(&mut s, "pub4", &pub4_elems(old), &pub4_elems(new));
+    diff(&mut s, "pub6", &pub6_elems(old), &pub6_elems(new));
+    diff(&mut s, "proxy6", &proxy6_elems(old), &proxy6_elems(new));
+    Some(s)
+}
+
+/// Delete elements that went away or changed (by key), add new or changed.
+fn diff(s: &mut String, name: &str, old: &[String], new: &[String]) {
+    use std::collections::HashSet;
+    let (o, n): (HashSet<&String>, HashSet<&String>) = (old.iter().collect(), new.iter().collect());
+    let key = |e: &String| e.split(" : ").next().unwrap_or(e).to_string();
+    let gone: Vec<String> = old.iter().filter(|e| !n.contains(e)).map(key).collect();
+    let added: Vec<&str> = new
+        .iter()
+        .filter(|e| !o.contains(e))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        let _ = writeln!(
+            s,
+            "delete element inet {TABLE} {name} {{ {} }}",
+            gone.join(", ")
+        );
+    }
+    if !added.is_empty() {
+        let _ = writeln!(
+            s,
+            "add element inet {TABLE} {name} {{ {} }}",
+            added.join(", ")
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! What `dockward firewall plan` shows: every published container port with
+//! its verdict, where the verdict came from, and what is in force now.
+//!
+//! Pure: the CLI hands in the inventory, the resolved policy, the ruleset it
+//! would apply and the kernel's current table, and renders the result.
+
+use crate::kernel::KernelState;
+use crate::policy::{Isolation, Resolved, Source, Stance};
+use crate::ruleset::{Ruleset, Verdict};
+use dockward_model::{Inventory, Protocol};
+use ipnet::IpNet;
+use serde::Serialize;
+use std::net::IpAddr;
+
+pub const SCHEMA: &str = "dockward.firewall-plan/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub schema: &'static str,
+    pub stance: Stance,
+    /// Is dockward's table in the kernel now?
+    pub table_present: bool,
+    pub ports: Vec<PlanPort>,
+    pub isolated: Vec<Isolation>,
+    /// What no firewall on this host can filter, said plainly.
+    pub unfilterable: Vec<String>,
+    /// How many ports would change verdict.
+    pub changes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanPort {
+    pub container: String,
+    pub running: bool,
+    pub protocol: Protocol,
+    pub container_port: u16,
+    /// `0.0.0.0:8080`, `[::]:8080`, `127.0.0.1:5432`.
+    pub bindings: Vec<String>,
+    /// The verdict after apply, in words: `public`, `local only`,
+    /// `local + from 192.0.2.0/24`, `blocked`.
+    pub verdict: String,
+    pub source: Source,
+    /// The verdict in force now, in the same words; `None` when the port has
+    /// no entry (no table, or the container is not running).
+    pub now: Option<String>,
+    pub change: bool,
+}
+
+/// A verdict in words, with its allow list.
+pub fn describe(v: &Verdict, lists: &[Vec<IpNet>]) -> String {
+    match v {
+        Verdict::Accept => "public".into(),
+        Verdict::LocalOnly => "local only".into(),
+        Verdict::Drop => "blocked".into(),
+        Verdict::Allow(i) => format!(
+            "local + from {}",
+            lists
+                .get(*i)
+                .map(|l| l
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","))
+                .unwrap_or_else(|| "?".into())
+        ),
+    }
+}
+
+pub fn plan(
+    inv: &Inventory,
+    resolved: &Resolved,
+    rs: &Ruleset,
+    kernel: Option<&KernelState>,
+) -> Plan {
+    let applied = kernel.map(KernelState::as_ruleset);
+    let mut ports = Vec::new();
+    for pv in &resolved.ports {
+        let Some(c) = inv.containers.iter().find(|c| c.id == pv.container_id) else {
+            continue;
+        };
+        let bindings: Vec<String> = c
+            .ports
+            .iter()
+            .filter(|p| p.container_port == pv.container_port && p.protocol == pv.protocol)
+            .map(|p| {
+                let ip = match p.host_ip.as_deref() {
+                    None | Some("") => "*".to_string(),
+                    Some(a) if a.contains(':') => format!("[{}]", a.trim_matches(['[', ']'])),
+                    Some(a) => a.to_string(),
+                };
+                match p.host_port {
+                    Some(port) => format!("{ip}:{port}"),
+                    None => format!("{ip}:random"),
+                }
+            })
+            .collect();
+        // The entry for the container's first address stands for the port.
+        let key = c
+            .networks
+            .iter()
+            .find_map(|a| a.ipv4.as_deref()?.parse::<IpAddr>().ok());
+        let lookup = |r: &Ruleset| match key {
+            Some(IpAddr::V4(ip)) => r.pub4.get(&(ip, pv.protocol, pv.container_port)).cloned(),
+            _ => None,
+        };
+        let verdict = match lookup(rs) {
+            Some(v) => describe(&v, &rs.allow_lists),
+            // Not running (no address): the resolved verdict applies on start.
+            None => pv.expose.describe(),
+        };
+        let now = applied
+            .as_ref()
+            .and_then(|a| lookup(a).map(|v| describe(&v, &a.allow_lists)));
+        let change = c.is_running() && now.as_deref() != Some(verdict.as_str());
+        ports.push(PlanPort {
+            container: c.name.clone(),
+            running: c.is_running(),
+            protocol: pv.protocol,
+            container_port: pv.container_port,
+            bindings,
+            verdict,
+            source: pv.source.clone(),
+            now,
+            change,
+        });
+    }
+    let mut unfilterable = vec![
+        "traffic from this host itself (its own addresses and loopback) reaches every published port: it never crosses the forward path".to_string(),
+    ];
+    for c in inv.containers.iter().filter(|c| c.host_network()) {
+        unfilterable.push(format!(
+            "container {} uses the host network: its listening ports are host ports, outside what dockward filters; filter them with the host firewall",
+            c.name
+        ));
+    }
+    Plan {
+        schema: SCHEMA,
+        stance: resolved.stance,
+        table_present: kernel.is_some(),
+        changes: ports.iter().filter(|p| p.change).count(),
+        ports,
+        isolated: resolved.isolated.clone(),
+        unfilterable,
+    }
+}

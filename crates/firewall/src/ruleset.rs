@@ -1,0 +1,201 @@
+//! Verdicts + inventory → the ruleset, as data.
+//!
+//! Keys are the *post-DNAT* destination (container address, protocol,
+//! container port): that is what a forwarded packet carries after Docker's
+//! `nat PREROUTING` DNAT, whatever host address or port it was sent to. The
+//! `[::]` listeners of docker-proxy are keyed by host port instead, because
+//! those packets are delivered to a local process and never forwarded.
+//!
+//! Stopped containers have no address and so no entry: when they start, the
+//! `published` chain's fallback (local only) applies until the watcher adds
+//! their entry, so a new container is never more open than its policy.
+
+use crate::policy::{Expose, Resolved, Stance};
+use dockward_model::{Inventory, Protocol};
+use ipnet::IpNet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What an entry does, as an nftables verdict.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "list")]
+pub enum Verdict {
+    Accept,
+    #[default]
+    LocalOnly,
+    Drop,
+    /// Local plus the sources of allow list N.
+    Allow(usize),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ruleset {
+    /// Docker bridge interfaces: traffic from them is "local".
+    pub bridges: BTreeSet<String>,
+    /// (container IPv4, protocol, container port) → verdict.
+    pub pub4: BTreeMap<(Ipv4Addr, Protocol, u16), Verdict>,
+    pub pub6: BTreeMap<(Ipv6Addr, Protocol, u16), Verdict>,
+    /// docker-proxy `[::]` listeners: (protocol, host port) → verdict.
+    pub proxy6: BTreeMap<(Protocol, u16), Verdict>,
+    /// Distinct source lists used by `Verdict::Allow(index)`.
+    pub allow_lists: Vec<Vec<IpNet>>,
+    /// Bridges whose containers may not reach each other.
+    pub isolated: BTreeSet<String>,
+    /// Allowed (source, destination) container address pairs on isolated bridges.
+    pub allow4: BTreeSet<(Ipv4Addr, Ipv4Addr)>,
+    pub allow6: BTreeSet<(Ipv6Addr, Ipv6Addr)>,
+    /// What a DNATed packet to an address or port without an entry gets:
+    /// local only, or drop under `default = "deny"`. Never accept: a
+    /// container that just started is no more open than its policy before
+    /// the watcher has added its entry.
+    pub fallback: Verdict,
+    /// Sources that count as local (Docker subnets, loopback): used to
+    /// decide which established connections a narrowed verdict must cut.
+    pub local_sources: Vec<IpNet>,
+}
+
+impl Ruleset {
+    /// Same chains and sets: the difference is only elements.
+    pub fn same_shape(&self, other: &Ruleset) -> bool {
+        self.allow_lists.len() == other.allow_lists.len() && self.fallback == other.fallback
+    }
+
+    /// Is a connection from `src` allowed by `v`? (Which connections to cut
+    /// when a verdict narrows.)
+    pub fn admits(&self, v: &Verdict, src: IpAddr) -> bool {
+        let local = src.is_loopback() || self.local_sources.iter().any(|n| n.contains(&src));
+        match v {
+            Verdict::Accept => true,
+            Verdict::Drop => false,
+            Verdict::LocalOnly => local,
+            Verdict::Allow(i) => {
+                local
+                    || self
+                        .allow_lists
+                        .get(*i)
+                        .is_some_and(|l| l.iter().any(|n| n.contains(&src)))
+            }
+        }
+    }
+}
+
+/// Build the ruleset for a resolved policy over an inventory.
+pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
+    let mut rs = Ruleset {
+        fallback: match resolved.stance {
+            Stance::Deny => Verdict::Drop,
+            Stance::Local | Stance::Public => Verdict::LocalOnly,
+        },
+        ..Ruleset::default()
+    };
+    for n in &inv.networks {
+        if let Some(b) = &n.bridge {
+            rs.bridges.insert(b.clone());
+            rs.local_sources.extend(
+                n.subnets
+                    .iter()
+                    .filter_map(|s| s.cidr.parse::<IpNet>().ok()),
+            );
+        }
+    }
+    rs.local_sources.sort();
+    rs.local_sources.dedup();
+    let mut lists: Vec<Vec<IpNet>> = Vec::new();
+    let mut verdict = |e: &Expose| match e {
+        Expose::Public => Verdict::Accept,
+        Expose::Local => Verdict::LocalOnly,
+        Expose::Deny => Verdict::Drop,
+        Expose::From(nets) => {
+            let i = match lists.iter().position(|l| l == nets) {
+                Some(i) => i,
+                None => {
+                    lists.push(nets.clone());
+                    lists.len() - 1
+                }
+            };
+            Verdict::Allow(i)
+        }
+    };
+    for pv in &resolved.ports {
+        let Some(c) = inv.containers.iter().find(|c| c.id == pv.container_id) else {
+            continue;
+        };
+        let mut v = verdict(&pv.expose);
+        let bindings: Vec<_> = c
+            .ports
+            .iter()
+            .filter(|p| p.container_port == pv.container_port && p.protocol == pv.protocol)
+            .collect();
+        // Published on loopback only: nothing forwarded may reach it. The
+        // `published` chain also drops anything originally sent to
+        // 127.0.0.0/8, which is how such packets arrive from a neighbour.
+        let loopback_only = !bindings.is_empty()
+            && bindings.iter().all(|b| {
+                b.host_ip
+                    .as_deref()
+                    .and_then(|a| a.parse::<IpAddr>().ok())
+                    .is_some_and(|a| a.is_loopback())
+            });
+        if loopback_only {
+            v = Verdict::Drop;
+        }
+        if c.is_running() {
+            for a in &c.networks {
+                if let Some(ip) = a.ipv4.as_deref().and_then(|s| s.parse().ok()) {
+                    rs.pub4
+                        .insert((ip, pv.protocol, pv.container_port), v.clone());
+                }
+                if let Some(ip) = a.ipv6.as_deref().and_then(|s| s.parse().ok()) {
+                    rs.pub6
+                        .insert((ip, pv.protocol, pv.container_port), v.clone());
+                }
+            }
+        }
+        for b in bindings {
+            // No host address (a created or stopped container): Docker will
+            // bind both 0.0.0.0 and `[::]`.
+            let on_all_v6 = match b.host_ip.as_deref().map(|a| a.trim_matches(['[', ']'])) {
+                None | Some("") => true,
+                Some(a) => a.parse::<Ipv6Addr>().is_ok_and(|a| a.is_unspecified()),
+            };
+            if let (true, Some(port)) = (on_all_v6, b.host_port) {
+                rs.proxy6.insert((b.protocol, port), v.clone());
+            }
+        }
+    }
+    rs.allow_lists = lists;
+    for iso in &resolved.isolated {
+        let Some(net) = inv.network(&iso.network) else {
+            continue;
+        };
+        if let Some(b) = &net.bridge {
+            rs.isolated.insert(b.clone());
+        }
+        let addr = |name: &str| {
+            inv.container(name).and_then(|c| {
+                c.networks
+                    .iter()
+                    .find(|a| a.network == net.name || a.network_id == net.id)
+            })
+        };
+        for (src, dst) in &iso.allow {
+            let (Some(s), Some(d)) = (addr(src), addr(dst)) else {
+                continue;
+            };
+            if let (Some(s4), Some(d4)) = (
+                s.ipv4.as_deref().and_then(|x| x.parse().ok()),
+                d.ipv4.as_deref().and_then(|x| x.parse().ok()),
+            ) {
+                rs.allow4.insert((s4, d4));
+            }
+            if let (Some(s6), Some(d6)) = (
+                s.ipv6.as_deref().and_then(|x| x.parse().ok()),
+                d.ipv6.as_deref().and_then(|x| x.parse().ok()),
+            ) {
+                rs.allow6.insert((s6, d6));
+            }
+        }
+    }
+    rs
+}

@@ -1,0 +1,327 @@
+//! Golden rulesets for representative policies (reviewed snapshots under
+//! `tests/snapshots`), and the kernel's own syntax check of each script.
+
+use dockward_firewall::{build, nft, parse_file, resolve, PolicyFile};
+use dockward_model::{
+    Attachment, Compose, Container, ContainerState, Inventory, Network, Protocol, PublishedPort,
+    Subnet,
+};
+
+fn port(host_ip: &str, host_port: u16, container_port: u16, protocol: Protocol) -> PublishedPort {
+    PublishedPort {
+        host_ip: Some(host_ip.into()),
+        host_port: Some(host_port),
+        host_port_end: None,
+        container_port,
+        protocol,
+    }
+}
+
+fn container(
+    name: &str,
+    net: &str,
+    v4: &str,
+    labels: &[(&str, &str)],
+    ports: Vec<PublishedPort>,
+) -> Container {
+    Container {
+        id: format!("{name}-0123456789abcdef"),
+        name: name.into(),
+        image: "img".into(),
+        state: ContainerState::Running,
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ports,
+        networks: vec![Attachment {
+            network: net.into(),
+            network_id: format!("{net}-id"),
+            ipv4: Some(v4.into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn network(name: &str, bridge: &str, cidr: &str, labels: &[(&str, &str)]) -> Network {
+    Network {
+        id: format!("{name}-id"),
+        name: name.into(),
+        driver: "bridge".into(),
+        bridge: Some(bridge.into()),
+        subnets: vec![Subnet {
+            cidr: cidr.into(),
+            gateway: None,
+        }],
+        icc: true,
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// A host with a bit of everything the policy can say.
+fn host() -> Inventory {
+    let mut v6 = container(
+        "v6web",
+        "bridge",
+        "172.17.0.6",
+        &[("dockward.expose", "2001:db8::/32,192.0.2.7")],
+        vec![
+            port("0.0.0.0", 8443, 443, Protocol::Tcp),
+            port("::", 8443, 443, Protocol::Tcp),
+        ],
+    );
+    v6.networks[0].ipv6 = Some("fd00::6".into());
+    let mut stopped = container(
+        "stopped",
+        "bridge",
+        "172.17.0.9",
+        &[],
+        vec![port("0.0.0.0", 9999, 99, Protocol::Tcp)],
+    );
+    stopped.state = ContainerState::Exited;
+    stopped.networks[0].ipv4 = None;
+    let mut api = container("proj-api-1", "app", "172.20.0.3", &[], vec![]);
+    api.compose = Some(Compose {
+        project: "proj".into(),
+        service: "api".into(),
+    });
+    Inventory {
+        networks: vec![
+            network("bridge", "docker0", "172.17.0.0/16", &[]),
+            network(
+                "app",
+                "br-0123456789ab",
+                "172.20.0.0/16",
+                &[("dockward.isolate", "true")],
+            ),
+        ],
+        containers: vec![
+            container(
+                "public",
+                "bridge",
+                "172.17.0.2",
+                &[("dockward.expose", "public")],
+                vec![
+                    port("0.0.0.0", 8080, 80, Protocol::Tcp),
+                    port("::", 8080, 80, Protocol::Tcp),
+                ],
+            ),
+            container(
+                "plain",
+                "bridge",
+                "172.17.0.3",
+                &[],
+                vec![port("0.0.0.0", 6379, 6379, Protocol::Tcp)],
+            ),
+            container(
+                "mixed",
+                "bridge",
+                "172.17.0.4",
+                &[
+                    ("dockward.expose", "10.0.0.0/8"),
+                    ("dockward.expose.53/udp", "public"),
+                    ("dockward.expose.22", "deny"),
+                ],
+                vec![
+                    port("0.0.0.0", 5353, 53, Protocol::Udp),
+                    port("0.0.0.0", 2222, 22, Protocol::Tcp),
+                    port("0.0.0.0", 8000, 8000, Protocol::Tcp),
+                ],
+            ),
+            container(
+                "loopback",
+                "bridge",
+                "172.17.0.5",
+                &[("dockward.expose", "public")],
+                vec![port("127.0.0.1", 5432, 5432, Protocol::Tcp)],
+            ),
+            v6,
+            stopped,
+            container(
+                "proj-db-1",
+                "app",
+                "172.20.0.2",
+                &[("dockward.allow-from", "api")],
+                vec![],
+            ),
+            api,
+            container("proj-web-1", "app", "172.20.0.4", &[], vec![]),
+        ],
+        ..Default::default()
+    }
+}
+
+fn script(inv: &Inventory, file: &PolicyFile) -> String {
+    let resolved = resolve(inv, file).expect("valid policy");
+    nft::render(&build(&resolved, inv))
+}
+
+#[test]
+fn labels_only_default_local() {
+    insta::assert_snapshot!(
+        "labels_default_local",
+        script(&host(), &PolicyFile::default())
+    );
+}
+
+#[test]
+fn file_default_deny_and_selectors() {
+    let file = parse_file(
+        "policy.toml",
+        r#"
+default = "deny"
+[[container]]
+match = { name = "plain" }
+ports = { "6379/tcp" = ["198.51.100.0/24"] }
+[[container]]
+match = { compose_project = "proj" }
+expose = "public"
+"#,
+    )
+    .expect("valid file");
+    insta::assert_snapshot!("file_default_deny", script(&host(), &file));
+}
+
+#[test]
+fn empty_host() {
+    insta::assert_snapshot!(
+        "empty_host",
+        script(&Inventory::default(), &PolicyFile::default())
+    );
+}
+
+#[test]
+fn element_update_for_a_new_container() {
+    let before = host();
+    let mut after = host();
+    after.containers.push(container(
+        "late",
+        "bridge",
+        "172.17.0.10",
+        &[("dockward.expose", "public")],
+        vec![port("0.0.0.0", 7000, 70, Protocol::Tcp)],
+    ));
+    after.containers.retain(|c| c.name != "plain");
+    let f = PolicyFile::default();
+    let old = build(&resolve(&before, &f).unwrap(), &before);
+    let new = build(&resolve(&after, &f).unwrap(), &after);
+    let up = nft::update(&old, &new).expect("same shape");
+    assert_eq!(
+        up,
+        "delete element inet dockward pub4 { 172.17.0.3 . tcp . 6379 }\nadd element inet dockward pub4 { 172.17.0.10 . tcp . 70 : accept }\n"
+    );
+    // A new allow list changes the shape: a full render is needed.
+    after.containers.push(container(
+        "cidr",
+        "bridge",
+        "172.17.0.11",
+        &[("dockward.expose", "203.0.113.0/24")],
+        vec![port("0.0.0.0", 7001, 71, Protocol::Tcp)],
+    ));
+    let newer = build(&resolve(&after, &f).unwrap(), &after);
+    assert!(nft::update(&new, &newer).is_none());
+}
+
+/// The kernel's parser accepts every golden script (`nft -c` checks without
+/// applying). Needs root and nft; required on the test bench.
+#[test]
+fn nft_accepts_the_scripts() {
+    let have_nft = std::process::Command::new("nft")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_nft {
+        assert!(
+            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none()
+                && std::env::var("CI").as_deref() != Ok("true"),
+            "nft is required on the test bench"
+        );
+        eprintln!("skipping: nft not available");
+        return;
+    }
+    let deny = parse_file("p.toml", "default = \"deny\"").unwrap();
+    for s in [
+        script(&host(), &PolicyFile::default()),
+        script(&host(), &deny),
+        script(&Inventory::default(), &PolicyFile::default()),
+    ] {
+        let s = s.replace("inet dockward", "inet dockward_check");
+        let mut child = std::process::Command::new("nft")
+            .args(["-c", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "nft -c refused:\n{}\n{s}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Round trip through the kernel: apply a golden script under a test
+/// table name, read it back with `nft -j`, and find no drift.
+#[test]
+fn kernel_round_trip_has_no_drift() {
+    let have_nft = std::process::Command::new("nft")
+        .args(["list", "tables"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_nft {
+        assert!(
+            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none()
+                && std::env::var("CI").as_deref() != Ok("true"),
+            "nft (as root) is required on the test bench"
+        );
+        return;
+    }
+    let inv = host();
+    let rs = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
+    let table = format!("dwt_rt{}", std::process::id());
+    let s = nft::render(&rs).replace("inet dockward", &format!("inet {table}"));
+    let nft = |args: &[&str], input: Option<&str>| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("nft")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(i) = input {
+            stdin.write_all(i.as_bytes()).unwrap();
+        }
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = nft(&["-f", "-"], Some(&s));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = nft(&["-j", "list", "table", "inet", &table], None);
+    let _ = nft(&["delete", "table", "inet", &table], None);
+    let json: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let st = dockward_firewall::KernelState::parse(&json);
+    assert_eq!(st.drift(&rs), None);
+    assert_eq!(st.pub4.len(), 7);
+    assert_eq!(st.allow_lists.get(&1).map(Vec::len), Some(2));
+    // A missing element is drift.
+    let mut less = st.clone();
+    less.pub4.pop_first();
+    assert!(less.drift(&rs).is_some());
+    assert!(dockward_firewall::KernelState::default()
+        .drift(&rs)
+        .is_some());
+}

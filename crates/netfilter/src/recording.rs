@@ -1,0 +1,76 @@
+//! A recording fake for unit tests of the firewall's orchestration: it keeps
+//! every call, can be told to refuse, and answers from canned data.
+
+use crate::{Conn, Netfilter, NetfilterError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Apply(String),
+    TableJson(String),
+    ConnectionsTo(String, String, u16),
+    ConnectionsToLocal6(String, u16),
+    Cut(Conn),
+}
+
+#[derive(Debug, Default)]
+pub struct Recording {
+    pub calls: Vec<Call>,
+    /// When set, `apply` fails with this message and changes nothing.
+    pub refuse: Option<String>,
+    pub table: Option<serde_json::Value>,
+    pub conns: Vec<Conn>,
+}
+
+impl Netfilter for Recording {
+    fn apply(&mut self, script: &str) -> Result<(), NetfilterError> {
+        if let Some(m) = &self.refuse {
+            return Err(NetfilterError::Refused {
+                program: "nft".into(),
+                stderr: m.clone(),
+            });
+        }
+        self.calls.push(Call::Apply(script.to_string()));
+        Ok(())
+    }
+
+    fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
+        self.calls.push(Call::TableJson(table.to_string()));
+        Ok(self.table.clone())
+    }
+
+    fn connections_to(
+        &mut self,
+        proto: &str,
+        addr: &str,
+        port: u16,
+    ) -> Result<Vec<Conn>, NetfilterError> {
+        self.calls
+            .push(Call::ConnectionsTo(proto.into(), addr.into(), port));
+        Ok(self
+            .conns
+            .iter()
+            .filter(|c| c.proto == proto)
+            .cloned()
+            .collect())
+    }
+
+    fn connections_to_local6(
+        &mut self,
+        proto: &str,
+        port: u16,
+    ) -> Result<Vec<Conn>, NetfilterError> {
+        self.calls
+            .push(Call::ConnectionsToLocal6(proto.into(), port));
+        Ok(self
+            .conns
+            .iter()
+            .filter(|c| c.proto == proto && c.dport == port)
+            .cloned()
+            .collect())
+    }
+
+    fn cut(&mut self, conn: &Conn) -> Result<(), NetfilterError> {
+        self.calls.push(Call::Cut(conn.clone()));
+        Ok(())
+    }
+}
