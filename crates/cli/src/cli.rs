@@ -162,6 +162,11 @@ pub struct FirewallPolicyArgs {
     /// Policy file (TOML) [default: /etc/dockward/firewall.toml when it exists].
     #[arg(long, short = 'p', value_name = "FILE")]
     pub policy: Option<std::path::PathBuf>,
+
+    /// Use a recorded inventory (JSON, as dockward's model serialises it)
+    /// instead of asking dockerd: for benchmarks and offline review.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub inventory: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,10 @@
 //!   cut flow cannot re-establish through the old verdict.
 
 mod render;
+mod state;
 mod watch;
+
+pub use state::StateFile;
 
 use crate::cli::{FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format};
 use crate::config::Config;
@@ -158,7 +161,21 @@ pub fn revoke(nf: &mut impl Netfilter, old: &Ruleset, new: &Ruleset) -> usize {
     cut
 }
 
-async fn snapshot(config: &Config) -> Result<Inventory, FwError> {
+async fn snapshot(config: &Config, recorded: Option<&Path>) -> Result<Inventory, FwError> {
+    if let Some(path) = recorded {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            FwError::Policy(format!(
+                "inventory {}: cannot read it ({e})",
+                path.display()
+            ))
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            FwError::Policy(format!(
+                "inventory {}: not a dockward inventory ({e})",
+                path.display()
+            ))
+        });
+    }
     let engine = Engine::connect(config.endpoint.clone())
         .await
         .map_err(FwError::Engine)?;
@@ -172,7 +189,7 @@ async fn plan_cmd(
 ) -> Result<(), FwError> {
     let path = policy_path(&args.policy);
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
-    let inv = snapshot(config).await?;
+    let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
     let (resolved, rs) = compute(&inv, &file)?;
     let kernel = kernel_state(nf)?;
     let p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
@@ -192,8 +209,8 @@ async fn apply_cmd(
 ) -> Result<(), FwError> {
     let path = policy_path(args);
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
-    let inv = snapshot(config).await?;
-    let summary = apply_once(nf, &inv, &file)?;
+    let inv = snapshot(config, args.inventory.as_deref()).await?;
+    let summary = apply_once(nf, &inv, &file, &StateFile::system())?;
     write_stdout(&format!("{summary}\n"))
 }
 
@@ -203,10 +220,21 @@ pub fn apply_once(
     nf: &mut impl Netfilter,
     inv: &Inventory,
     file: &PolicyFile,
+    st: &StateFile,
 ) -> Result<String, FwError> {
     let (resolved, rs) = compute(inv, file)?;
-    let before = kernel_state(nf)?.map(|k| k.as_ruleset());
+    // What is replaced: the state file of the last apply when the table is
+    // still there (cheap), else the kernel's own listing.
+    let before = if nf.has_table(TABLE).map_err(FwError::Kernel)? {
+        match st.load() {
+            Some(saved) => Some(saved),
+            None => kernel_state(nf)?.map(|k| k.as_ruleset()),
+        }
+    } else {
+        None
+    };
     nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+    st.save(&rs);
     let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
     Ok(summary(&resolved, &rs, cut))
 }
@@ -236,6 +264,7 @@ pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
 
 fn remove_cmd(nf: &mut impl Netfilter) -> Result<(), FwError> {
     nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
+    StateFile::system().clear();
     write_stdout("removed: dockward's table is gone; Docker's own rules apply again\n")
 }
 
@@ -290,10 +319,18 @@ mod tests {
         }
     }
 
+    fn apply_once_test(
+        nf: &mut Recording,
+        inv: &Inventory,
+        file: &PolicyFile,
+    ) -> Result<String, FwError> {
+        apply_once(nf, inv, file, &StateFile(None))
+    }
+
     #[test]
     fn bad_label_applies_nothing() {
         let mut nf = Recording::default();
-        let e = apply_once(&mut nf, &inv("everyone"), &PolicyFile::default()).unwrap_err();
+        let e = apply_once_test(&mut nf, &inv("everyone"), &PolicyFile::default()).unwrap_err();
         assert_eq!(e.exit_code(), exit::USAGE);
         assert!(
             e.to_string()
@@ -325,7 +362,7 @@ mod tests {
             dport: 8080,
         };
         nf.conns = vec![conn("10.99.0.2"), conn("172.17.0.3")];
-        let msg = apply_once(&mut nf, &inv("local"), &PolicyFile::default()).unwrap();
+        let msg = apply_once_test(&mut nf, &inv("local"), &PolicyFile::default()).unwrap();
         assert!(msg.contains("1 connection(s) cut"), "{msg}");
         let applied_at = nf
             .calls
@@ -351,7 +388,7 @@ mod tests {
             refuse: Some("Error: Could not process rule".into()),
             ..Default::default()
         };
-        let e = apply_once(&mut nf, &inv("public"), &PolicyFile::default()).unwrap_err();
+        let e = apply_once_test(&mut nf, &inv("public"), &PolicyFile::default()).unwrap_err();
         assert_eq!(e.exit_code(), exit::FIREWALL);
         assert!(e.to_string().contains("previous rules stay"), "{e}");
     }

@@ -13,12 +13,12 @@
 use crate::policy::{Expose, Resolved, Stance};
 use dockward_model::{Inventory, Protocol};
 use ipnet::IpNet;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What an entry does, as an nftables verdict.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "list")]
 pub enum Verdict {
     Accept,
@@ -29,7 +29,7 @@ pub enum Verdict {
     Allow(usize),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ruleset {
     /// Docker bridge interfaces: traffic from them is "local".
     pub bridges: BTreeSet<String>,
@@ -198,4 +198,40 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
         }
     }
     rs
+}
+
+/// The decisive parts of a [`Ruleset`] in a JSON-friendly shape (maps with
+/// tuple keys become lists): what `apply` records in its state file so the
+/// next apply knows what it replaces without listing the kernel's table,
+/// which costs more than the apply itself at 1,000 entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub pub4: Vec<(Ipv4Addr, Protocol, u16, Verdict)>,
+    pub pub6: Vec<(Ipv6Addr, Protocol, u16, Verdict)>,
+    pub proxy6: Vec<(Protocol, u16, Verdict)>,
+    pub allow_lists: Vec<Vec<IpNet>>,
+    pub fallback: Verdict,
+}
+
+impl Ruleset {
+    pub fn save(&self) -> Saved {
+        Saved {
+            pub4: self.pub4.iter().map(|((a, p, n), v)| (*a, *p, *n, v.clone())).collect(),
+            pub6: self.pub6.iter().map(|((a, p, n), v)| (*a, *p, *n, v.clone())).collect(),
+            proxy6: self.proxy6.iter().map(|((p, n), v)| (*p, *n, v.clone())).collect(),
+            allow_lists: self.allow_lists.clone(),
+            fallback: self.fallback.clone(),
+        }
+    }
+
+    pub fn restore(s: &Saved) -> Ruleset {
+        Ruleset {
+            pub4: s.pub4.iter().map(|(a, p, n, v)| ((*a, *p, *n), v.clone())).collect(),
+            pub6: s.pub6.iter().map(|(a, p, n, v)| ((*a, *p, *n), v.clone())).collect(),
+            proxy6: s.proxy6.iter().map(|(p, n, v)| ((*p, *n), v.clone())).collect(),
+            allow_lists: s.allow_lists.clone(),
+            fallback: s.fallback.clone(),
+            ..Ruleset::default()
+        }
+    }
 }

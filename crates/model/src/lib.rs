@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 /// One consistent snapshot of a Docker host.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Inventory {
     pub daemon: Daemon,
     pub networks: Vec<Network>,
@@ -46,6 +47,7 @@ impl Inventory {
 /// carry icc and the default bind address, and the audit reads the rest from
 /// daemon.json and the command line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Daemon {
     /// Engine version, e.g. `20.10.24+dfsg1`.
     pub version: String,
@@ -78,6 +80,7 @@ impl Daemon {
 
 /// What the default bridge says of the daemon-wide `--icc` and `--ip` flags.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BridgeDefaults {
     /// `com.docker.network.bridge.enable_icc`.
     pub icc: bool,
@@ -87,6 +90,7 @@ pub struct BridgeDefaults {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Network {
     pub id: String,
     pub name: String,
@@ -110,6 +114,7 @@ pub struct Network {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Subnet {
     /// CIDR, e.g. `172.17.0.0/16` or `fd00::/64`.
     pub cidr: String,
@@ -117,6 +122,7 @@ pub struct Subnet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Container {
     pub id: String,
     /// The name without Docker's leading `/`.
@@ -164,6 +170,7 @@ impl Container {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Compose {
     pub project: String,
     pub service: String,
@@ -209,6 +216,7 @@ impl ContainerState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Mount {
     /// `bind`, `volume`, `tmpfs`, `npipe`, `cluster`.
     pub kind: String,
@@ -269,6 +277,7 @@ pub struct PublishedPort {
 
 /// A container's endpoint on one network.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Attachment {
     /// The network's name as the container refers to it.
     pub network: String,

@@ -46,6 +46,9 @@ pub struct Counter {
 pub trait Netfilter {
     /// Run one nftables script as a single transaction.
     fn apply(&mut self, script: &str) -> Result<(), NetfilterError>;
+    /// Is `inet <table>` in the kernel? (`nft list tables`: cheap, unlike
+    /// listing a table with thousands of elements.)
+    fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError>;
     /// `nft -j list table inet <table>`; `None` when the table is absent.
     fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError>;
     /// Connections whose reply comes from `addr`:`port` (the container side

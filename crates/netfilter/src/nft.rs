@@ -64,6 +64,18 @@ impl Netfilter for NftCli {
         }
     }
 
+    fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError> {
+        let out = run("nft", &["list", "tables", "inet"], None)?;
+        if !out.status.success() {
+            return Err(NetfilterError::Refused {
+                program: "nft list tables".into(),
+                stderr: one_line(&out.stderr),
+            });
+        }
+        let want = format!("table inet {table}");
+        Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == want))
+    }
+
     fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
         let out = run("nft", &["-j", "list", "table", "inet", table], None)?;
         if !out.status.success() {

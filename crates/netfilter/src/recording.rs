@@ -33,6 +33,10 @@ impl Netfilter for Recording {
         Ok(())
     }
 
+    fn has_table(&mut self, _table: &str) -> Result<bool, NetfilterError> {
+        Ok(self.table.is_some())
+    }
+
     fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
         self.calls.push(Call::TableJson(table.to_string()));
         Ok(self.table.clone())

@@ -13,7 +13,9 @@
 //! deleted element. dockward's table is independent of Docker's chains, so
 //! an `iptables-restore` of those does not touch it.
 
-use super::{apply_once, compute, kernel_state, load_policy, policy_path, revoke, FwError};
+use super::{
+    apply_once, compute, kernel_state, load_policy, policy_path, revoke, FwError, StateFile,
+};
 use crate::cli::FirewallWatchArgs;
 use crate::config::Config;
 use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
@@ -190,7 +192,7 @@ async fn refresh(
 /// Replace the table (start, reconnection, re-assertion).
 fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
     let Some(inv) = &st.inv else { return };
-    match apply_once(nf, inv, &st.file) {
+    match apply_once(nf, inv, &st.file, &StateFile::system()) {
         Ok(summary) => {
             st.applied = compute(inv, &st.file).ok().map(|(_, rs)| rs);
             log(format!("{why}: {summary}"));
@@ -240,6 +242,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
                     String::new()
                 }
             ));
+            StateFile::system().save(&rs);
             st.applied = Some(rs);
         }
         Err(e) => {

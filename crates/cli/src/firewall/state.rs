@@ -1,0 +1,57 @@
+//! The last ruleset `apply` put in force, in `/run/dockward/` (tmpfs: gone
+//! at reboot, like the nftables table it describes).
+//!
+//! Only an optimisation: it tells the next apply what it replaces (to cut
+//! revoked connections) without listing the kernel's table. A missing or
+//! unreadable file falls back to the listing; it never decides a verdict.
+
+use dockward_firewall::ruleset::{Ruleset, Saved};
+use std::path::PathBuf;
+
+/// Where the state lives; `None` keeps none (unit tests).
+#[derive(Debug, Clone)]
+pub struct StateFile(pub Option<PathBuf>);
+
+impl StateFile {
+    pub fn system() -> Self {
+        let dir = std::env::var_os("DOCKWARD_STATE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/run/dockward"));
+        Self(Some(dir.join("firewall-state.json")))
+    }
+
+    pub fn load(&self) -> Option<Ruleset> {
+        load(self.0.as_ref()?)
+    }
+
+    pub fn save(&self, rs: &Ruleset) {
+        if let Some(p) = &self.0 {
+            save(p, rs);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn load(path: &PathBuf) -> Option<Ruleset> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let saved: Saved = serde_json::from_str(&text).ok()?;
+    Some(Ruleset::restore(&saved))
+}
+
+/// Best effort: a failure only costs the next apply a kernel listing.
+fn save(p: &PathBuf, rs: &Ruleset) {
+    if let Some(dir) = p.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(json) = serde_json::to_string(&rs.save()) {
+        let tmp = p.with_extension("tmp");
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, p);
+        }
+    }
+}
