@@ -216,9 +216,21 @@ pub struct Saved {
 impl Ruleset {
     pub fn save(&self) -> Saved {
         Saved {
-            pub4: self.pub4.iter().map(|((a, p, n), v)| (*a, *p, *n, v.clone())).collect(),
-            pub6: self.pub6.iter().map(|((a, p, n), v)| (*a, *p, *n, v.clone())).collect(),
-            proxy6: self.proxy6.iter().map(|((p, n), v)| (*p, *n, v.clone())).collect(),
+            pub4: self
+                .pub4
+                .iter()
+                .map(|((a, p, n), v)| (*a, *p, *n, v.clone()))
+                .collect(),
+            pub6: self
+                .pub6
+                .iter()
+                .map(|((a, p, n), v)| (*a, *p, *n, v.clone()))
+                .collect(),
+            proxy6: self
+                .proxy6
+                .iter()
+                .map(|((p, n), v)| (*p, *n, v.clone()))
+                .collect(),
             allow_lists: self.allow_lists.clone(),
             fallback: self.fallback.clone(),
         }
@@ -226,9 +238,21 @@ impl Ruleset {
 
     pub fn restore(s: &Saved) -> Ruleset {
         Ruleset {
-            pub4: s.pub4.iter().map(|(a, p, n, v)| ((*a, *p, *n), v.clone())).collect(),
-            pub6: s.pub6.iter().map(|(a, p, n, v)| ((*a, *p, *n), v.clone())).collect(),
-            proxy6: s.proxy6.iter().map(|(p, n, v)| ((*p, *n), v.clone())).collect(),
+            pub4: s
+                .pub4
+                .iter()
+                .map(|(a, p, n, v)| ((*a, *p, *n), v.clone()))
+                .collect(),
+            pub6: s
+                .pub6
+                .iter()
+                .map(|(a, p, n, v)| ((*a, *p, *n), v.clone()))
+                .collect(),
+            proxy6: s
+                .proxy6
+                .iter()
+                .map(|(p, n, v)| ((*p, *n), v.clone()))
+                .collect(),
             allow_lists: s.allow_lists.clone(),
             fallback: s.fallback.clone(),
             ..Ruleset::default()

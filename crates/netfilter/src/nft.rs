@@ -73,7 +73,9 @@ impl Netfilter for NftCli {
             });
         }
         let want = format!("table inet {table}");
-        Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == want))
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim() == want))
     }
 
     fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
