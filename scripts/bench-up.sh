@@ -17,6 +17,7 @@ have curl       || need_pkgs+=(curl)
 have setpriv    || need_pkgs+=(util-linux)
 have gcc        || need_pkgs+=(gcc)
 have hyperfine  || need_pkgs+=(hyperfine)
+have ufw        || need_pkgs+=(ufw)
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -593,3 +593,90 @@ fn watch_survives_a_dockerd_restart() {
     w.wait_for("snapshot: applied");
     check(&d);
 }
+
+/// Restores ufw and the builtin chain policies ufw changes, whatever happens.
+struct UfwGuard {
+    policies: Vec<(&'static str, String, String)>,
+}
+
+impl UfwGuard {
+    fn enable() -> Self {
+        let mut policies = Vec::new();
+        for tool in ["iptables", "ip6tables"] {
+            for chain in ["INPUT", "FORWARD", "OUTPUT"] {
+                let rules = sh(tool, &["-S", chain]);
+                let policy = rules
+                    .lines()
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(2))
+                    .unwrap_or("ACCEPT")
+                    .to_string();
+                policies.push((tool, chain.to_string(), policy));
+            }
+        }
+        let g = Self { policies };
+        // Allow incoming so that the machine's own access is never cut; the
+        // rule below proves ufw still filters the host's ports.
+        sh("ufw", &["default", "allow", "incoming"]);
+        sh("ufw", &["--force", "enable"]);
+        g
+    }
+}
+
+impl Drop for UfwGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ufw")
+            .args(["--force", "disable"])
+            .output();
+        let _ = std::process::Command::new("ufw")
+            .args(["default", "deny", "incoming"])
+            .output();
+        for (tool, chain, policy) in &self.policies {
+            let _ = std::process::Command::new(tool)
+                .args(["-P", chain, policy])
+                .output();
+        }
+    }
+}
+
+#[test]
+fn coexists_with_ufw() {
+    require_engine!();
+    let have_ufw = std::process::Command::new("ufw")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_ufw {
+        assert!(
+            !dockward_testbench::live_required(),
+            "ufw is part of the test bench (scripts/bench-up.sh installs it)"
+        );
+        return;
+    }
+    let _s = Session::start();
+    let _ufw = UfwGuard::enable();
+    let a = OutsideHost::new();
+    // A host service that ufw denies: ufw keeps working for the host.
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let host_port_denied = listener.local_addr().unwrap().port();
+    let rule = format!("{host_port_denied}/tcp");
+    sh("ufw", &["deny", &rule]);
+    let public = httpd("fwufwpub", &["-p", "80", "-l", "dockward.expose=public"]);
+    let plain = httpd("fwufwplain", &["-p", "80"]);
+    let (pp, pl) = (host_port(&public, "80/tcp"), host_port(&plain, "80/tcp"));
+    // Docker alone, with ufw on: the published port is open anyway.
+    assert_open(a.http(&a.host_addr, pl), "ufw does not see published ports");
+    dockward(&["firewall", "apply"]);
+    assert_open(a.http(&a.host_addr, pp), "public with ufw on");
+    assert_closed(a.http(&a.host_addr, pl), "unlabeled with ufw on");
+    assert_closed(a.http(&a.host_addr6, pl), "unlabeled over IPv6 with ufw on");
+    assert_ne!(
+        a.tcp(&a.host_addr, host_port_denied),
+        Probe::Open(String::new()),
+        "ufw still filters the host's own ports"
+    );
+    let _ = std::process::Command::new("ufw")
+        .args(["delete", "deny", &rule])
+        .output();
+    drop(listener);
+}
