@@ -113,7 +113,12 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
         host_port(&perport, "80/tcp"),
         host_port(&perport, "81/tcp"),
     );
+    let loopback = httpd(
+        "fwlo",
+        &["-p", "127.0.0.1::80", "-l", "dockward.expose=public"],
+    );
     let plain_ip = plain.ip("bridge");
+    let loopback_ip = loopback.ip("bridge");
     a.route_via_host("172.16.0.0/12");
 
     // Docker alone: everything is open, including the bypasses.
@@ -122,7 +127,26 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
         a.http(&a.host_addr6, pl),
         "IPv6 via docker-proxy before apply",
     );
+    // Docker < 28 routes a neighbour straight to container addresses, even
+    // to a container published on 127.0.0.1 only.
     let direct_before = a.http(&plain_ip, 80);
+    let loopback_before = a.http(&loopback_ip, 80);
+    let docker_major: u32 = docker(&["version", "-f", "{{.Server.Version}}"])
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    if docker_major < 28 {
+        assert_open(
+            direct_before.clone(),
+            "direct routing on Docker < 28 (the hole)",
+        );
+        assert_open(
+            loopback_before.clone(),
+            "a loopback-published container by direct routing on Docker < 28 (the hole)",
+        );
+    }
 
     let out = dockward(&["firewall", "apply"]);
     assert!(out.starts_with("applied: "), "{out}");
@@ -138,6 +162,10 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
     assert_closed(b.http(&b.host_addr, pc), "host outside the CIDR");
     assert_open(a.http(&a.host_addr, p81), "per-port public override");
     assert_closed(a.http(&a.host_addr, p80), "container-wide local");
+    assert_closed(
+        a.http(&loopback_ip, 80),
+        &format!("a loopback-published container by direct routing (before: {loopback_before:?})"),
+    );
     assert_closed(
         a.http(&plain_ip, 80),
         &format!("direct routing to the container address (before: {direct_before:?})"),
