@@ -18,6 +18,27 @@ pub struct Rule {
     pub cis: Option<&'static str>,
 }
 
+impl Rule {
+    /// A finding of this rule; severity, title and CIS id come from the rule.
+    pub fn finding(
+        &self,
+        location: crate::Location,
+        evidence: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> crate::Finding {
+        crate::Finding {
+            rule: self.id.to_string(),
+            severity: self.severity,
+            title: self.title.to_string(),
+            location,
+            evidence: evidence.into(),
+            remediation: remediation.into(),
+            cis: self.cis.map(str::to_string),
+            suppressed: None,
+        }
+    }
+}
+
 /// Every rule, file rules first, sorted by id within each group.
 pub fn catalogue() -> Vec<&'static Rule> {
     crate::rules_files::RULES

@@ -1,5 +1,173 @@
 //! Rules for the daemon and for containers on a live host.
+//!
+//! CIS ids follow the CIS Docker Benchmark v1.6.0 as numbered by
+//! docker-bench-security. The `container-*` rules carry metadata only so far:
+//! the inventory checks that emit them are not written yet.
 
 use crate::rules::Rule;
+use crate::Severity::{Critical, High, Low, Medium};
 
-pub static RULES: &[Rule] = &[];
+pub const DAEMON_DEFAULT_BIND_ALL: Rule = Rule {
+    id: "daemon-default-bind-all",
+    severity: Medium,
+    title: "Published ports default to all interfaces",
+    help: "Without `ip` (dockerd `--ip`), `-p 8080:80` binds 0.0.0.0 and the port is open to every network the host is on, ahead of the host firewall. Fix: in /etc/docker/daemon.json set `\"ip\": \"127.0.0.1\"`, then publish public ports explicitly (`-p 0.0.0.0:443:443`).",
+    cis: None,
+};
+
+pub const DAEMON_ICC: Rule = Rule {
+    id: "daemon-icc",
+    severity: Medium,
+    title: "Inter-container traffic allowed on the default bridge",
+    help: "With icc on (the default), every container on the default bridge reaches every port of every other one. Fix: in /etc/docker/daemon.json set `\"icc\": false` and connect containers that must talk through user-defined networks.",
+    cis: Some("2.2"),
+};
+
+pub const DAEMON_INSECURE_REGISTRY: Rule = Rule {
+    id: "daemon-insecure-registry",
+    severity: Medium,
+    title: "Insecure registry configured",
+    help: "Images from an insecure registry are pulled over plain HTTP or unverified TLS, so anyone on the path can replace them. Fix: remove `insecure-registries` (dockerd `--insecure-registry`) and give the registry a certificate (`/etc/docker/certs.d/<registry>/ca.crt`).",
+    cis: Some("2.5"),
+};
+
+pub const DAEMON_IPTABLES_DISABLED: Rule = Rule {
+    id: "daemon-iptables-disabled",
+    severity: High,
+    title: "Docker may not manage the firewall",
+    help: "With `iptables: false` Docker adds no isolation or NAT rules, so published ports and container isolation depend on rules written by hand, which usually end up too open. Fix: remove `\"iptables\": false` from /etc/docker/daemon.json (and `--iptables=false` from the command line).",
+    cis: Some("2.4"),
+};
+
+pub const DAEMON_LIVE_RESTORE: Rule = Rule {
+    id: "daemon-live-restore",
+    severity: Low,
+    title: "Live restore disabled",
+    help: "Without live-restore every container stops when dockerd stops or is upgraded, which discourages applying daemon security updates. Fix: in /etc/docker/daemon.json set `\"live-restore\": true` (not available in swarm mode).",
+    cis: Some("2.14"),
+};
+
+pub const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
+    id: "daemon-no-new-privileges",
+    severity: Medium,
+    title: "Containers may gain new privileges",
+    help: "Without no-new-privileges a process in a container can gain privileges through setuid binaries. Fix: in /etc/docker/daemon.json set `\"no-new-privileges\": true`.",
+    cis: Some("2.18"),
+};
+
+pub const DAEMON_TCP_WITHOUT_TLS: Rule = Rule {
+    id: "daemon-tcp-without-tls",
+    severity: Critical,
+    title: "Docker API on TCP without TLS verification",
+    help: "A `tcp://` host without `tlsverify` lets anyone who reaches the port run containers as root on the host. Fix: listen only on the unix socket, or set `\"tlsverify\": true` with `tlscacert`, `tlscert` and `tlskey` in /etc/docker/daemon.json and use port 2376.",
+    cis: Some("2.7"),
+};
+
+pub const DAEMON_USERNS_REMAP: Rule = Rule {
+    id: "daemon-userns-remap",
+    severity: Medium,
+    title: "User-namespace remapping off",
+    help: "Without userns-remap, root in a container is root on the host. Fix: in /etc/docker/daemon.json set `\"userns-remap\": \"default\"` (existing images and volumes are then owned by the remapped range; plan the migration).",
+    cis: Some("2.9"),
+};
+
+pub const CONTAINER_DANGEROUS_CAPABILITY: Rule = Rule {
+    id: "container-dangerous-capability",
+    severity: High,
+    title: "Container has a dangerous capability",
+    help: "SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE, DAC_READ_SEARCH or ALL each give a known path to the host. Fix: recreate the container without `--cap-add` for it, starting from `--cap-drop ALL`.",
+    cis: Some("5.4"),
+};
+
+pub const CONTAINER_DEVICE: Rule = Rule {
+    id: "container-device",
+    severity: Medium,
+    title: "Container has a host device",
+    help: "A device passed with `--device` gives direct access to host hardware. Fix: recreate the container without it, or with the one device needed and the least permission (`--device /dev/ttyUSB0:/dev/ttyUSB0:r`).",
+    cis: Some("5.18"),
+};
+
+pub const CONTAINER_DOCKER_SOCKET: Rule = Rule {
+    id: "container-docker-socket",
+    severity: Critical,
+    title: "Container has the Docker socket",
+    help: "Whoever reaches docker.sock is root on the host. Fix: recreate the container without the socket mount, and give it a filtering proxy (`dockward proxy`) if it needs the API.",
+    cis: Some("5.32"),
+};
+
+pub const CONTAINER_HOST_NAMESPACE: Rule = Rule {
+    id: "container-host-namespace",
+    severity: High,
+    title: "Container shares a host namespace",
+    help: "`--pid host`, `--ipc host`, `--uts host` or `--userns host` remove a layer of isolation from the host. Fix: recreate the container without the flag.",
+    cis: Some("5.16, 5.17, 5.21, 5.31"),
+};
+
+pub const CONTAINER_HOST_NETWORK: Rule = Rule {
+    id: "container-host-network",
+    severity: High,
+    title: "Container uses the host network",
+    help: "`--network host` puts the container on the host's interfaces, outside any firewall rule of Docker's. Fix: recreate it on a bridge network, publishing only the ports needed bound to an address (`-p 127.0.0.1:8080:80`).",
+    cis: Some("5.10"),
+};
+
+pub const CONTAINER_PORT_ALL_INTERFACES: Rule = Rule {
+    id: "container-port-all-interfaces",
+    severity: Medium,
+    title: "Container port published on all interfaces",
+    help: "A port bound to 0.0.0.0 or :: is open to every network the host is on, ahead of ufw or firewalld. Fix: recreate with an address (`-p 127.0.0.1:8080:80`), or let `dockward firewall` close it.",
+    cis: Some("5.14"),
+};
+
+pub const CONTAINER_PRIVILEGED: Rule = Rule {
+    id: "container-privileged",
+    severity: Critical,
+    title: "Privileged container",
+    help: "A privileged container has every capability and device and no confinement: it is root on the host. Fix: recreate it without `--privileged`, granting the specific capability or device it needs.",
+    cis: Some("5.5"),
+};
+
+pub const CONTAINER_ROOT_USER: Rule = Rule {
+    id: "container-root-user",
+    severity: Medium,
+    title: "Container runs as root",
+    help: "The container's user is root (none configured, `root`, `0`, `0:0` or `root:root`). Fix: recreate it with `--user 10001:10001`, or set a non-root USER in its image.",
+    cis: Some("4.1"),
+};
+
+pub const CONTAINER_SENSITIVE_MOUNT: Rule = Rule {
+    id: "container-sensitive-mount",
+    severity: High,
+    title: "Container mounts a sensitive host path",
+    help: "A bind mount of /, /etc, /proc, /sys, /dev, /boot, /root, /usr, /lib or /var/lib/docker exposes host secrets or lets the container change the host. Fix: recreate with only the path needed, read-only.",
+    cis: Some("5.6"),
+};
+
+pub const CONTAINER_UNCONFINED: Rule = Rule {
+    id: "container-unconfined",
+    severity: High,
+    title: "Container runs without a security profile",
+    help: "seccomp or AppArmor unconfined, or SELinux labels disabled, switch off kernel confinement that container escapes run into. Fix: recreate without the `--security-opt` entry, or with a custom profile that allows only what is needed.",
+    cis: Some("5.2, 5.3, 5.22"),
+};
+
+pub static RULES: &[Rule] = &[
+    DAEMON_DEFAULT_BIND_ALL,
+    DAEMON_ICC,
+    DAEMON_INSECURE_REGISTRY,
+    DAEMON_IPTABLES_DISABLED,
+    DAEMON_LIVE_RESTORE,
+    DAEMON_NO_NEW_PRIVILEGES,
+    DAEMON_TCP_WITHOUT_TLS,
+    DAEMON_USERNS_REMAP,
+    CONTAINER_DANGEROUS_CAPABILITY,
+    CONTAINER_DEVICE,
+    CONTAINER_DOCKER_SOCKET,
+    CONTAINER_HOST_NAMESPACE,
+    CONTAINER_HOST_NETWORK,
+    CONTAINER_PORT_ALL_INTERFACES,
+    CONTAINER_PRIVILEGED,
+    CONTAINER_ROOT_USER,
+    CONTAINER_SENSITIVE_MOUNT,
+    CONTAINER_UNCONFINED,
+];

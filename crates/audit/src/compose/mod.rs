@@ -1,0 +1,454 @@
+//! Compose front end: `(path, text, env) -> findings`.
+//!
+//! The YAML is read into a tree that keeps line:column per node (see
+//! [`yaml`]), so anchors and `<<` merge keys are already resolved and a
+//! finding points at the key or list item at fault. String values are
+//! interpolated as compose does (`${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+//! `$$`) from `env`, a plain map the CLI builds from the process environment
+//! and `.env`: nothing is read here. Secrets are judged on the text as
+//! written (a `${VAR}` reference is not a literal) and never printed.
+//!
+//! A service without `user:` is not reported: it runs as its image's USER,
+//! which the compose file does not show; `dockerfile-root-user` (for images
+//! built here) and `container-root-user` (on a live host) see it, and
+//! reporting every service would drown the explicit `user: root` cases.
+
+mod yaml;
+
+use crate::dockerfile::{secret_name, unpinned};
+use crate::interpolate::{has_reference, interpolate, Dialect};
+use crate::rules::Rule;
+use crate::rules_files::{
+    COMPOSE_DANGEROUS_CAPABILITY, COMPOSE_DEVICE, COMPOSE_DOCKER_SOCKET, COMPOSE_HOST_NAMESPACE,
+    COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED, COMPOSE_ROOT_USER,
+    COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
+};
+use crate::{dockerfile, suppress, Diagnostic, Finding, Location};
+use std::collections::BTreeMap;
+use yaml::{Node, Value};
+
+/// Variables for interpolation (environment and `.env`, merged by the CLI).
+pub type ComposeEnv = BTreeMap<String, String>;
+
+struct Ctx<'a> {
+    path: &'a str,
+    env: &'a ComposeEnv,
+    out: Vec<(Finding, Vec<u32>)>,
+}
+
+impl Ctx<'_> {
+    fn text(&self, n: &Node) -> Option<String> {
+        let lookup = |k: &str| self.env.get(k).cloned();
+        match &n.value {
+            Value::Str(s) => Some(interpolate(s, &lookup, Dialect::Compose)),
+            _ => n.scalar(),
+        }
+    }
+
+    fn emit(
+        &mut self,
+        rule: &Rule,
+        at: &Node,
+        evidence: String,
+        fix: String,
+    ) -> Option<&mut Finding> {
+        let f = rule.finding(Location::file(self.path, at.line, at.column), evidence, fix);
+        let mut lines = vec![at.line];
+        if at.def_line != at.line && at.def_line > 0 {
+            lines.push(at.def_line);
+        }
+        self.out.push((f, lines));
+        self.out.last_mut().map(|(f, _)| f)
+    }
+}
+
+/// Audits one compose file. A file that is not YAML, or whose top level is
+/// not a mapping, gives a [`Diagnostic`] with its position.
+pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Finding>, Diagnostic> {
+    let root =
+        yaml::parse(text).map_err(|(line, col, msg)| Diagnostic::new(path, line, col, msg))?;
+    if !matches!(root.value, Value::Map(_) | Value::Null) {
+        return Err(Diagnostic::new(
+            path,
+            root.line,
+            root.column,
+            "a compose file is a mapping with `services:`",
+        ));
+    }
+    let mut cx = Ctx {
+        path,
+        env,
+        out: Vec::new(),
+    };
+    if let Some((_, services)) = root.get("services") {
+        for (name_node, svc) in services.entries() {
+            let name = name_node.scalar().unwrap_or_default();
+            service(&mut cx, &name, svc);
+        }
+    }
+    Ok(cx
+        .out
+        .into_iter()
+        .map(|(mut f, lines)| {
+            suppress::apply(text, &mut f, &lines);
+            f
+        })
+        .collect())
+}
+
+fn truthy(s: &str) -> bool {
+    matches!(s, "true" | "True" | "TRUE" | "t" | "T" | "1")
+}
+
+fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
+    if let Some((k, v)) = svc.get("privileged") {
+        if cx.text(v).is_some_and(|s| truthy(&s)) {
+            cx.emit(
+                &COMPOSE_PRIVILEGED,
+                k,
+                format!("service {name}: privileged: true"),
+                format!("services:\n  {name}:\n    # remove `privileged: true`; grant only what is needed, e.g.\n    cap_add: [NET_BIND_SERVICE]"),
+            );
+        }
+    }
+    if let Some((k, v)) = svc.get("network_mode") {
+        if cx.text(v).as_deref() == Some("host") {
+            cx.emit(
+                &COMPOSE_HOST_NETWORK,
+                k,
+                format!("service {name}: network_mode: host"),
+                format!("services:\n  {name}:\n    # remove `network_mode: host` and publish only what is needed\n    ports:\n      - \"127.0.0.1:8080:80\""),
+            );
+        }
+    }
+    for (key, cis) in [
+        ("pid", "5.16"),
+        ("ipc", "5.17"),
+        ("uts", "5.21"),
+        ("userns_mode", "5.31"),
+    ] {
+        if let Some((k, v)) = svc.get(key) {
+            if cx.text(v).as_deref() == Some("host") {
+                if let Some(f) = cx.emit(
+                    &COMPOSE_HOST_NAMESPACE,
+                    k,
+                    format!("service {name}: {key}: host"),
+                    format!("services:\n  {name}:\n    # remove `{key}: host`"),
+                ) {
+                    f.cis = Some(cis.to_string());
+                }
+            }
+        }
+    }
+    if let Some((k, v)) = svc.get("user") {
+        if let Some(u) = cx.text(v) {
+            if dockerfile::is_root(&u) && !u.trim().is_empty() {
+                cx.emit(
+                    &COMPOSE_ROOT_USER,
+                    k,
+                    format!("service {name}: user: {u}"),
+                    format!("services:\n  {name}:\n    user: \"10001:10001\""),
+                );
+            }
+        }
+    }
+    if let Some((_, caps)) = svc.get("cap_add") {
+        for item in caps.items() {
+            let Some(raw) = cx.text(item) else { continue };
+            let cap = raw.trim().to_ascii_uppercase();
+            let cap = cap.strip_prefix("CAP_").unwrap_or(&cap).to_string();
+            if [
+                "SYS_ADMIN",
+                "NET_ADMIN",
+                "SYS_PTRACE",
+                "SYS_MODULE",
+                "DAC_READ_SEARCH",
+                "ALL",
+            ]
+            .contains(&cap.as_str())
+            {
+                cx.emit(
+                    &COMPOSE_DANGEROUS_CAPABILITY,
+                    item,
+                    format!("service {name}: cap_add: {raw}"),
+                    format!("services:\n  {name}:\n    cap_drop: [ALL]\n    cap_add: []   # remove {raw}; add back only what the service needs"),
+                );
+            }
+        }
+    }
+    if let Some((_, opts)) = svc.get("security_opt") {
+        for item in opts.items() {
+            let Some(raw) = cx.text(item) else { continue };
+            let norm = raw.trim().to_ascii_lowercase().replacen('=', ":", 1);
+            let cis = match norm.as_str() {
+                "seccomp:unconfined" => Some("5.22"),
+                "apparmor:unconfined" => Some("5.2"),
+                "label:disable" => Some("5.3"),
+                "systempaths:unconfined" => None,
+                _ => continue,
+            };
+            let f = cx.emit(
+                &COMPOSE_UNCONFINED,
+                item,
+                format!("service {name}: security_opt: {raw}"),
+                format!("services:\n  {name}:\n    # remove `{raw}` from security_opt; if a call is really needed:\n    security_opt:\n      - seccomp=./seccomp.json"),
+            );
+            if let (Some(f), Some(c)) = (f, cis) {
+                f.cis = Some(c.to_string());
+            }
+        }
+    }
+    if let Some((_, vols)) = svc.get("volumes") {
+        for item in vols.items() {
+            volume(cx, name, item);
+        }
+    }
+    if let Some((_, devs)) = svc.get("devices") {
+        for item in devs.items() {
+            let shown = match &item.value {
+                Value::Map(_) => item.get("source").and_then(|(_, v)| cx.text(v)),
+                _ => cx.text(item),
+            }
+            .unwrap_or_default();
+            cx.emit(
+                &COMPOSE_DEVICE,
+                item,
+                format!("service {name}: devices: {shown}"),
+                format!("services:\n  {name}:\n    # remove the device, or narrow it to read-only:\n    devices:\n      - \"{}:r\"", shown.split(':').take(2).collect::<Vec<_>>().join(":")),
+            );
+        }
+    }
+    if let Some((_, env)) = svc.get("environment") {
+        environment(cx, name, env);
+    }
+    if let Some((_, ports)) = svc.get("ports") {
+        for item in ports.items() {
+            port(cx, name, item);
+        }
+    }
+    if let Some((_, image)) = svc.get("image") {
+        if svc.get("build").is_none() {
+            if let Some(img) = cx.text(image) {
+                if unpinned(&img) {
+                    let repo = img
+                        .rsplit_once(':')
+                        .filter(|(_, t)| !t.contains('/'))
+                        .map_or(img.as_str(), |(r, _)| r);
+                    cx.emit(
+                        &COMPOSE_UNPINNED_IMAGE,
+                        image,
+                        format!("service {name}: image: {img}"),
+                        format!(
+                            "services:\n  {name}:\n    image: {repo}:<version>@sha256:<digest>"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// What a bind source is: the Docker socket, a sensitive host path, or
+/// neither.
+enum Mount {
+    Socket,
+    Sensitive,
+}
+
+fn classify(source: &str) -> Option<Mount> {
+    let mut p = source.trim().to_string();
+    while p.contains("//") {
+        p = p.replace("//", "/");
+    }
+    let p = if p.len() > 1 {
+        p.trim_end_matches('/')
+    } else {
+        p.as_str()
+    };
+    if p.ends_with("docker.sock") {
+        return Some(Mount::Socket);
+    }
+    const EXACT: &[&str] = &[
+        "/", "/etc", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/var", "/run", "/var/run", "/home",
+    ];
+    const TREES: &[&str] = &[
+        "/proc",
+        "/sys",
+        "/dev",
+        "/boot",
+        "/root",
+        "/var/lib/docker",
+        "/etc/docker",
+        "/lib/modules",
+    ];
+    let tree = TREES
+        .iter()
+        .any(|t| p == *t || p.strip_prefix(t).is_some_and(|r| r.starts_with('/')));
+    (EXACT.contains(&p) || tree).then_some(Mount::Sensitive)
+}
+
+fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node) {
+    let (source, target, long) = match &item.value {
+        Value::Map(_) => {
+            let ty = item
+                .get("type")
+                .and_then(|(_, v)| cx.text(v))
+                .unwrap_or_default();
+            let src = item
+                .get("source")
+                .and_then(|(_, v)| cx.text(v))
+                .unwrap_or_default();
+            if !(ty == "bind" || (ty.is_empty() && src.starts_with('/'))) {
+                return;
+            }
+            let tgt = item
+                .get("target")
+                .and_then(|(_, v)| cx.text(v))
+                .unwrap_or_default();
+            (src, tgt, true)
+        }
+        _ => {
+            let Some(s) = cx.text(item) else { return };
+            let mut parts = s.splitn(3, ':');
+            let src = parts.next().unwrap_or("").to_string();
+            let Some(tgt) = parts.next() else { return };
+            (src, tgt.to_string(), false)
+        }
+    };
+    if !(source.starts_with('/') || source.starts_with('.') || source.starts_with('~')) {
+        return;
+    }
+    let syntax = if long { "long syntax" } else { "short syntax" };
+    match classify(&source) {
+        Some(Mount::Socket) => {
+            cx.emit(
+                &COMPOSE_DOCKER_SOCKET,
+                item,
+                format!("service {name}: volume {source} -> {target} ({syntax})"),
+                format!("services:\n  {name}:\n    # remove the docker.sock volume; if the API is needed, use a filtering proxy:\n    environment:\n      DOCKER_HOST: tcp://docker-proxy:2375"),
+            );
+        }
+        Some(Mount::Sensitive) => {
+            cx.emit(
+                &COMPOSE_SENSITIVE_MOUNT,
+                item,
+                format!("service {name}: volume {source} -> {target} ({syntax})"),
+                format!("services:\n  {name}:\n    volumes:\n      # mount only the file or directory needed, read-only:\n      - ./needed-file:{target}:ro"),
+            );
+        }
+        None => {}
+    }
+}
+
+fn environment(cx: &mut Ctx<'_>, name: &str, env: &Node) {
+    let fix = |var: &str| {
+        format!("services:\n  {name}:\n    environment:\n      {var}: ${{{var}}}   # value in an untracked .env file, or use compose secrets")
+    };
+    match &env.value {
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let Some(var) = k.scalar() else { continue };
+                let literal = match &v.value {
+                    Value::Null => false,
+                    Value::Str(s) => !s.trim().is_empty() && !has_reference(s, Dialect::Compose),
+                    _ => true,
+                };
+                if literal && secret_name(&var) {
+                    cx.emit(
+                        &COMPOSE_SECRET,
+                        k,
+                        format!("service {name}: environment {var}=<redacted>"),
+                        fix(&var),
+                    );
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Some(s) = item.scalar() else { continue };
+                let Some((var, value)) = s.split_once('=') else {
+                    continue;
+                };
+                if secret_name(var)
+                    && !value.trim().is_empty()
+                    && !has_reference(value, Dialect::Compose)
+                {
+                    cx.emit(
+                        &COMPOSE_SECRET,
+                        item,
+                        format!("service {name}: environment {var}=<redacted>"),
+                        fix(var),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Short syntax `[[ip:][published]:]target[/proto]`: (host ip, published, target).
+pub(crate) fn parse_port(spec: &str) -> (Option<String>, Option<String>, String) {
+    let spec = spec.trim();
+    let spec = spec.rsplit_once('/').map_or(spec, |(s, _)| s);
+    if let Some(rest) = spec.strip_prefix('[') {
+        if let Some((ip, after)) = rest.split_once(']') {
+            let after = after.trim_start_matches(':');
+            let (published, target) = after.split_once(':').unwrap_or(("", after));
+            let published = (!published.is_empty()).then(|| published.to_string());
+            return (Some(ip.to_string()), published, target.to_string());
+        }
+    }
+    let parts: Vec<&str> = spec.split(':').collect();
+    match parts.as_slice() {
+        [target] => (None, None, (*target).to_string()),
+        [published, target] => (None, Some((*published).to_string()), (*target).to_string()),
+        [ip @ .., published, target] => (
+            Some(ip.join(":")),
+            Some((*published).to_string()),
+            (*target).to_string(),
+        ),
+        [] => (None, None, String::new()),
+    }
+}
+
+fn all_interfaces(ip: Option<&str>) -> bool {
+    match ip.map(str::trim) {
+        None | Some("" | "0.0.0.0" | "::" | "[::]") => true,
+        Some(_) => false,
+    }
+}
+
+fn port(cx: &mut Ctx<'_>, name: &str, item: &Node) {
+    let (ip, published, target) = match &item.value {
+        Value::Map(_) => {
+            let get = |k: &str| item.get(k).and_then(|(_, v)| cx.text(v));
+            (
+                get("host_ip"),
+                get("published"),
+                get("target").unwrap_or_default(),
+            )
+        }
+        _ => {
+            let Some(s) = cx.text(item) else { return };
+            parse_port(&s)
+        }
+    };
+    if !all_interfaces(ip.as_deref()) {
+        return;
+    }
+    let host = published.clone().unwrap_or_else(|| "<random>".to_string());
+    let shown = match &ip {
+        Some(ip) if !ip.is_empty() => format!("{ip}:{host}->{target}"),
+        _ => format!("{host}->{target} (no host IP)"),
+    };
+    let fixed = published.unwrap_or_else(|| target.clone());
+    cx.emit(
+        &COMPOSE_PORT_ALL_INTERFACES,
+        item,
+        format!("service {name}: port {shown}"),
+        format!("services:\n  {name}:\n    ports:\n      - \"127.0.0.1:{fixed}:{target}\"   # long syntax: host_ip: 127.0.0.1"),
+    );
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,95 @@
+use super::*;
+
+#[test]
+fn short_port_syntax() {
+    assert_eq!(parse_port("80"), (None, None, "80".into()));
+    assert_eq!(
+        parse_port("8080:80/udp"),
+        (None, Some("8080".into()), "80".into())
+    );
+    assert_eq!(
+        parse_port("127.0.0.1:8080:80"),
+        (Some("127.0.0.1".into()), Some("8080".into()), "80".into())
+    );
+    assert_eq!(
+        parse_port("[::1]:8080:80"),
+        (Some("::1".into()), Some("8080".into()), "80".into())
+    );
+    assert_eq!(
+        parse_port("[::]::80"),
+        (Some("::".into()), None, "80".into())
+    );
+    assert_eq!(
+        parse_port("127.0.0.1::80"),
+        (Some("127.0.0.1".into()), Some(String::new()), "80".into())
+    );
+    assert!(all_interfaces(None));
+    assert!(all_interfaces(Some("0.0.0.0")));
+    assert!(!all_interfaces(Some("127.0.0.1")));
+}
+
+#[test]
+fn mounts() {
+    assert!(matches!(
+        classify("/var/run/docker.sock"),
+        Some(Mount::Socket)
+    ));
+    assert!(matches!(
+        classify("/run/user/1000/docker.sock"),
+        Some(Mount::Socket)
+    ));
+    for p in [
+        "/",
+        "/etc",
+        "/etc/",
+        "//etc",
+        "/proc",
+        "/sys/fs/cgroup",
+        "/var/lib/docker/volumes",
+        "/root/.ssh",
+        "/usr",
+        "/lib",
+        "/dev",
+        "/boot",
+    ] {
+        assert!(matches!(classify(p), Some(Mount::Sensitive)), "{p}");
+    }
+    for p in [
+        "/etc/localtime",
+        "/srv/data",
+        "./conf",
+        "/procfs",
+        "/home/app/data",
+    ] {
+        assert!(classify(p).is_none(), "{p}");
+    }
+}
+
+#[test]
+fn malformed_yaml_is_a_diagnostic() {
+    let e = audit_compose("c.yaml", "services:\n  a: [\n", &ComposeEnv::new()).unwrap_err();
+    assert!(e.line >= 2, "{e}");
+    let e = audit_compose("c.yaml", "- a\n- b\n", &ComposeEnv::new()).unwrap_err();
+    assert_eq!(e.line, 1);
+    assert!(audit_compose("c.yaml", "", &ComposeEnv::new())
+        .unwrap()
+        .is_empty());
+    assert!(audit_compose(
+        "c.yaml",
+        "services:\n  a: 3\n  b: [1]\n",
+        &ComposeEnv::new()
+    )
+    .unwrap()
+    .is_empty());
+}
+
+#[test]
+fn secret_value_not_in_diagnostic() {
+    let e = audit_compose(
+        "c.yaml",
+        "services:\n  a:\n    environment:\n      PASSWORD: \"hunter2\n",
+        &ComposeEnv::new(),
+    )
+    .unwrap_err();
+    assert!(!e.message.contains("hunter2"), "{e}");
+}

@@ -1,0 +1,72 @@
+//! `--format text`: findings grouped by target, then a summary line.
+
+use super::Render;
+use crate::{Location, Report};
+use std::collections::BTreeMap;
+use std::io;
+
+pub struct Text;
+
+fn indent(s: &str, pad: &str) -> String {
+    s.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Render for Text {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut sorted = report.clone();
+        sorted.sort();
+        let mut groups: BTreeMap<String, Vec<&crate::Finding>> = BTreeMap::new();
+        for f in &sorted.findings {
+            groups.entry(f.location.target()).or_default().push(f);
+        }
+        for (target, findings) in &groups {
+            writeln!(out, "{target}")?;
+            for f in findings {
+                let at = match &f.location {
+                    Location::File { line, column, .. } => format!("{line}:{column}"),
+                    Location::Container { id, .. } => id.chars().take(12).collect(),
+                    Location::Daemon { source } => source.clone(),
+                };
+                let cis = f
+                    .cis
+                    .as_deref()
+                    .map(|c| format!(" (CIS {c})"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {at}  {:<8}  {}  {}{cis}",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.title
+                )?;
+                writeln!(out, "{}", indent(&f.evidence, "      "))?;
+                if let Some(s) = &f.suppressed {
+                    writeln!(out, "      suppressed ({}): {}", s.kind, s.reason)?;
+                } else {
+                    writeln!(out, "      fix:")?;
+                    writeln!(out, "{}", indent(&f.remediation, "        "))?;
+                }
+            }
+            writeln!(out)?;
+        }
+        for d in &report.diagnostics {
+            writeln!(out, "error: {d}")?;
+        }
+        let s = report.summary();
+        let total = s.critical + s.high + s.medium + s.low;
+        writeln!(
+            out,
+            "{} target(s), {total} finding(s): {} critical, {} high, {} medium, {} low; {} suppressed; {} not readable",
+            report.targets.len(),
+            s.critical,
+            s.high,
+            s.medium,
+            s.low,
+            s.suppressed,
+            s.diagnostics
+        )
+    }
+}

@@ -1,0 +1,97 @@
+//! The audit report: what was audited, what was found, what could not be
+//! read. Plain data; the renderers in [`crate::render`] turn it into text,
+//! JSON (docs/audit-json.md) or SARIF.
+
+use crate::{Diagnostic, Finding, Location, Severity};
+use serde::{Deserialize, Serialize};
+
+/// One artifact that was audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// `dockerfile`, `compose`, `daemon` or `container`.
+    pub kind: String,
+    /// A path, a container name, or where daemon settings came from.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub targets: Vec<Target>,
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Counts of findings that are not suppressed, by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub suppressed: usize,
+    /// Targets that could not be read.
+    pub diagnostics: usize,
+}
+
+impl Report {
+    /// Adds one target's result: its findings, or the diagnostic that
+    /// stopped its audit.
+    pub fn add(&mut self, kind: &str, name: &str, result: Result<Vec<Finding>, Diagnostic>) {
+        self.targets.push(Target {
+            kind: kind.to_string(),
+            name: name.to_string(),
+        });
+        match result {
+            Ok(f) => self.findings.extend(f),
+            Err(d) => self.diagnostics.push(d),
+        }
+    }
+
+    /// Findings in a stable order: by target, then position, then rule.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (a.location.target(), pos(&a.location), &a.rule).cmp(&(
+                b.location.target(),
+                pos(&b.location),
+                &b.rule,
+            ))
+        });
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            diagnostics: self.diagnostics.len(),
+            ..Summary::default()
+        };
+        for f in &self.findings {
+            if f.suppressed.is_some() {
+                s.suppressed += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Critical => s.critical += 1,
+                Severity::High => s.high += 1,
+                Severity::Medium => s.medium += 1,
+                Severity::Low => s.low += 1,
+            }
+        }
+        s
+    }
+
+    /// The highest severity among findings that are not suppressed (the CLI
+    /// compares it with `--fail-on`).
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
+fn pos(l: &Location) -> (u32, u32) {
+    match l {
+        Location::File { line, column, .. } => (*line, *column),
+        _ => (0, 0),
+    }
+}
