@@ -9,12 +9,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod artifact;
 pub mod finding;
 
 pub use finding::{Diagnostic, Finding, Location, Severity, Suppression};
 pub mod compose;
+pub mod config;
+pub mod container;
 pub mod daemon;
 pub mod dockerfile;
+mod hostpower;
 pub mod interpolate;
 pub mod render;
 pub mod report;
@@ -25,6 +29,7 @@ mod shell;
 mod suppress;
 
 pub use compose::{audit_compose, ComposeEnv};
+pub use container::{audit_container, Exposure};
 pub use daemon::{
     audit_daemon, parse_daemon_json, parse_docker_opts, parse_dockerd_args, DaemonSettings,
 };

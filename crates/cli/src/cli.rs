@@ -40,13 +40,30 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Docker daemon to use, e.g. unix:///var/run/docker.sock or
     /// tcp://127.0.0.1:2375 [default: $DOCKER_HOST, else the default socket].
-    #[arg(long, short = 'H', global = true, value_name = "URL")]
-    pub host: Option<String>,
+    /// For `audit`, `--host` without a URL includes the local host when
+    /// PATHs are given (write it after the PATHs, or as --host=URL).
+    #[arg(long, short = 'H', global = true, value_name = "URL", num_args = 0..=1, value_parser = endpoint_url)]
+    pub host: Option<Option<String>>,
 
     /// When to colour output: auto colours only on a terminal and honours
     /// NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// A Docker endpoint URL. Checked here so that `audit --host .` says what
+/// went wrong instead of trying to connect to `.`.
+fn endpoint_url(s: &str) -> Result<String, String> {
+    const SCHEMES: &[&str] = &[
+        "unix://", "tcp://", "http://", "https://", "ssh://", "npipe://", "fd://",
+    ];
+    if SCHEMES.iter().any(|p| s.starts_with(p)) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a Docker endpoint (unix:///path or tcp://host:port); to audit paths and the host, put --host after the paths"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,8 +120,29 @@ pub enum Command {
     #[command(after_long_help = FIREWALL_AFTER_HELP)]
     Firewall(FirewallArgs),
 
-    /// Audit the daemon, containers, Dockerfiles and compose files (not built yet).
-    Audit(NotBuiltArgs),
+    /// Audit the daemon, containers, Dockerfiles and compose files, and say
+    /// how to fix each finding.
+    ///
+    /// Without PATH: the local Docker host (when its daemon answers) and the
+    /// Dockerfiles, compose files and daemon.json files under the current
+    /// directory, respecting .gitignore. With PATHs: those files and
+    /// directories only; add --host to include the host. A directory is
+    /// searched for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile,
+    /// Containerfile, compose*.y(a)ml, docker-compose*.y(a)ml and
+    /// daemon.json; a file named explicitly is audited for what it contains,
+    /// whatever its name.
+    ///
+    /// On the host: the daemon (daemon.json, the dockerd command line,
+    /// DOCKER_OPTS in /etc/default/docker and the Engine API) and every
+    /// container, running or stopped. A port bound to all interfaces is
+    /// rated by whether it is reachable from outside, using dockward
+    /// firewall's rules when they are in force.
+    ///
+    /// Suppress a finding with a comment on or above its line,
+    /// `# dockward-ignore: <rule-id> <reason>`, or in the config file
+    /// (docs/audit.md). Suppressed findings are still listed.
+    #[command(after_long_help = AUDIT_AFTER_HELP)]
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +224,86 @@ pub struct FirewallWatchArgs {
     /// in milliseconds (a foreign `nft flush ruleset` is repaired within it).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub check_interval: u64,
+}
+
+const AUDIT_AFTER_HELP: &str = "\
+EXAMPLES
+    dockward audit                               this host and the files under .
+    dockward audit app/ deploy/compose.yml       only these files
+    dockward audit --host --format sarif . > dockward.sarif
+    dockward audit --fail-on high                exit 1 only for high or critical
+    dockward audit --list-rules                  every rule id with its severity
+
+CONFIG FILE (--config, default ./.dockward.toml when it exists)
+    fail-on = \"high\"
+    [[ignore]]
+    rule = \"container-root-user\"
+    target = \"legacy-*\"        # path, container name or `daemon`; globs
+    reason = \"vendor image, ticket OPS-112\"
+    expires = \"2027-03-31\"     # counts again after this day
+
+EXIT STATUS
+    0  no finding at or above the --fail-on threshold
+    1  findings at or above the threshold
+    2  usage or input error (bad flag, unreadable path, bad config file)
+    3  --host was asked for and the Docker daemon could not be reached
+    4  the Docker daemon answered with an error
+    5  an internal or I/O error
+    A file that cannot be parsed is reported as an error line (text) or a
+    diagnostic (JSON, SARIF) and the other files are still audited; it
+    makes the exit status at least 1.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Findings grouped by target, with the fix, and a summary line.
+    Text,
+    /// The dockward.audit/v1 document (docs/audit-json.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Threshold {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Files and directories to audit [default: the current directory and
+    /// the host].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+
+    /// Lowest severity that makes the exit status 1 [default: the config
+    /// file's fail-on, else low].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Threshold>,
+
+    /// Config file with fail-on and ignores [default: ./.dockward.toml when
+    /// it exists].
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// A build argument for resolving ARGs in Dockerfiles (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+
+    /// Print every rule (id, severity, CIS id, title) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// Use a recorded inventory (JSON, as dockward's model serialises it)
+    /// for the host's containers instead of asking dockerd: for benchmarks.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub inventory: Option<std::path::PathBuf>,
 }
 
 /// Commands whose issues are still open accept anything and say so.

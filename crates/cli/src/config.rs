@@ -8,6 +8,9 @@ use std::io::IsTerminal;
 pub struct Config {
     pub endpoint: Endpoint,
     pub colour: bool,
+    /// `--host` was given (with or without a URL): `audit` includes the
+    /// host even when PATHs are given, and fails when it is unreachable.
+    pub host_requested: bool,
 }
 
 /// The part of the environment dockward reads, captured once.
@@ -42,8 +45,12 @@ impl Config {
             }
         };
         Self {
-            endpoint: Endpoint::resolve(g.host.as_deref(), env.docker_host.as_deref()),
+            endpoint: Endpoint::resolve(
+                g.host.clone().flatten().as_deref(),
+                env.docker_host.as_deref(),
+            ),
             colour,
+            host_requested: g.host.is_some(),
         }
     }
 }

@@ -3,7 +3,6 @@
 
 pub const OK: u8 = 0;
 /// Findings at or above the threshold (audit).
-#[allow(dead_code)] // reason: reserved for `audit`, documented now so the numbering is stable
 pub const FINDINGS: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const UNREACHABLE: u8 = 3;

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod cli;
 mod config;
 mod exit;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(&config, &args),
         Command::Proxy(_) => not_built("proxy", 3),
         Command::Firewall(args) => firewall::run(&config, &args),
-        Command::Audit(_) => not_built("audit", 5),
+        Command::Audit(args) => audit::run(&config, &args),
     };
     ExitCode::from(code)
 }

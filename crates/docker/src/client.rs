@@ -77,6 +77,38 @@ impl Engine {
         }
     }
 
+    /// The USER of each image (`Config.User`, empty for root), by image id.
+    /// Images that are gone are left out; the audit then judges by the
+    /// container's own user alone. Sixteen inspects in flight.
+    pub async fn image_users(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, String>, EngineError> {
+        let d = &self.docker;
+        let found: Vec<Option<(String, String)>> = stream::iter(ids.iter().cloned())
+            .map(|id| async move {
+                match d.inspect_image(&id).await {
+                    Ok(img) => Ok(Some((
+                        id,
+                        img.config.and_then(|c| c.user).unwrap_or_default(),
+                    ))),
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => Ok(None),
+                    Err(e) => Err(EngineError::from_bollard(
+                        &self.endpoint,
+                        &format!("GET /images/{id}/json"),
+                        e,
+                    )),
+                }
+            })
+            .buffer_unordered(INSPECT_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     fn err(&self, call: &str) -> impl Fn(bollard::errors::Error) -> EngineError + '_ {
         let call = call.to_string();
         move |e| EngineError::from_bollard(&self.endpoint, &call, e)

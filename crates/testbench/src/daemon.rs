@@ -19,18 +19,25 @@ pub struct PrivateDaemon {
     dir: tempfile::TempDir,
     child: Option<Child>,
     bridge: String,
+    extra: Vec<String>,
 }
 
 impl PrivateDaemon {
     /// Start a private daemon and wait until it answers.
     pub fn start() -> Self {
+        Self::start_with("{}", &[])
+    }
+
+    /// Start a private daemon with this daemon.json (given with
+    /// `--config-file`) and extra dockerd arguments.
+    pub fn start_with(daemon_json: &str, extra: &[&str]) -> Self {
         // Short path: containerd's socket lives under the exec root and unix
         // socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("dwt-d")
             .tempdir_in("/tmp")
             .expect("temp dir");
-        std::fs::write(dir.path().join("daemon.json"), "{}").expect("write daemon.json");
+        std::fs::write(dir.path().join("daemon.json"), daemon_json).expect("write daemon.json");
         static N: AtomicU32 = AtomicU32::new(0);
         let n = (std::process::id() + N.fetch_add(1, Ordering::Relaxed)) % 4000;
         let bridge = format!("dwtb{n}");
@@ -44,6 +51,7 @@ impl PrivateDaemon {
             dir,
             child: None,
             bridge,
+            extra: extra.iter().map(|a| a.to_string()).collect(),
         };
         me.launch();
         me
@@ -52,6 +60,11 @@ impl PrivateDaemon {
     /// `unix://…` URL of this daemon's socket.
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket().display())
+    }
+
+    /// The daemon.json it was started with.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("daemon.json")
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -83,6 +96,7 @@ impl PrivateDaemon {
                 "--ip-masq=false",
                 "--ip-forward=false",
             ])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

@@ -16,6 +16,7 @@
 mod yaml;
 
 use crate::dockerfile::{secret_name, unpinned};
+use crate::hostpower::{classify, dangerous_capability, unconfined, Mount};
 use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::Rule;
 use crate::rules_files::{
@@ -155,18 +156,7 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     if let Some((_, caps)) = svc.get("cap_add") {
         for item in caps.items() {
             let Some(raw) = cx.text(item) else { continue };
-            let cap = raw.trim().to_ascii_uppercase();
-            let cap = cap.strip_prefix("CAP_").unwrap_or(&cap).to_string();
-            if [
-                "SYS_ADMIN",
-                "NET_ADMIN",
-                "SYS_PTRACE",
-                "SYS_MODULE",
-                "DAC_READ_SEARCH",
-                "ALL",
-            ]
-            .contains(&cap.as_str())
-            {
+            if dangerous_capability(&raw) {
                 cx.emit(
                     &COMPOSE_DANGEROUS_CAPABILITY,
                     item,
@@ -179,13 +169,8 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     if let Some((_, opts)) = svc.get("security_opt") {
         for item in opts.items() {
             let Some(raw) = cx.text(item) else { continue };
-            let norm = raw.trim().to_ascii_lowercase().replacen('=', ":", 1);
-            let cis = match norm.as_str() {
-                "seccomp:unconfined" => Some("5.22"),
-                "apparmor:unconfined" => Some("5.2"),
-                "label:disable" => Some("5.3"),
-                "systempaths:unconfined" => None,
-                _ => continue,
+            let Some(cis) = unconfined(&raw) else {
+                continue;
             };
             let f = cx.emit(
                 &COMPOSE_UNCONFINED,
@@ -246,45 +231,6 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
             }
         }
     }
-}
-
-/// What a bind source is: the Docker socket, a sensitive host path, or
-/// neither.
-enum Mount {
-    Socket,
-    Sensitive,
-}
-
-fn classify(source: &str) -> Option<Mount> {
-    let mut p = source.trim().to_string();
-    while p.contains("//") {
-        p = p.replace("//", "/");
-    }
-    let p = if p.len() > 1 {
-        p.trim_end_matches('/')
-    } else {
-        p.as_str()
-    };
-    if p.ends_with("docker.sock") {
-        return Some(Mount::Socket);
-    }
-    const EXACT: &[&str] = &[
-        "/", "/etc", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/var", "/run", "/var/run", "/home",
-    ];
-    const TREES: &[&str] = &[
-        "/proc",
-        "/sys",
-        "/dev",
-        "/boot",
-        "/root",
-        "/var/lib/docker",
-        "/etc/docker",
-        "/lib/modules",
-    ];
-    let tree = TREES
-        .iter()
-        .any(|t| p == *t || p.strip_prefix(t).is_some_and(|r| r.starts_with('/')));
-    (EXACT.contains(&p) || tree).then_some(Mount::Sensitive)
 }
 
 fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node) {

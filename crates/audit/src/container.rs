@@ -1,0 +1,411 @@
+//! Container front end: `(container, image user, exposure) -> findings`.
+//!
+//! Works on the inventory dockward already reads for `status` (one list and
+//! one inspect per container), running and stopped alike: a stopped
+//! privileged container is one `docker start` away from being a running
+//! one, and docker-bench-security only looks at running ones.
+//!
+//! The user check resolves what the process really runs as: dockerd copies
+//! the image's USER into `Config.User` at create time, but an empty value
+//! still means root, and `0`, `0:0`, `root:root` and `00` are all uid 0
+//! (docker-bench-security passes `--user 0:0` and `root:root`).
+//!
+//! A port bound to all interfaces is rated by whether it is reachable from
+//! outside: the CLI passes dockward firewall's verdict per port when the
+//! firewall is in force, and an unreachable port is a low finding, not a
+//! high one.
+
+use crate::dockerfile::is_root;
+use crate::hostpower::{classify, dangerous_capability, unconfined, Mount};
+use crate::rules::Rule;
+use crate::rules_host::{
+    CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET,
+    CONTAINER_HOST_NAMESPACE, CONTAINER_HOST_NETWORK, CONTAINER_PORT_ALL_INTERFACES,
+    CONTAINER_PRIVILEGED, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_UNCONFINED,
+};
+use crate::{Finding, Location, Severity};
+use dockward_model::{Container, Protocol, PublishedPort};
+use std::collections::BTreeMap;
+
+/// dockward firewall's verdict for a container port, in its own words
+/// (`public`, `local only`, `local + from <CIDRs>`, `blocked`), keyed by
+/// container id, container port and protocol. Empty when the firewall is
+/// not in force.
+pub type Exposure = BTreeMap<(String, u16, Protocol), String>;
+
+struct Ctx<'a> {
+    c: &'a Container,
+    out: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, rule: &Rule, evidence: String, fix: String) -> &mut Finding {
+        let loc = Location::Container {
+            name: self.c.name.clone(),
+            id: self.c.id.chars().take(12).collect(),
+        };
+        self.out.push(rule.finding(loc, evidence, fix));
+        let n = self.out.len() - 1;
+        &mut self.out[n]
+    }
+
+    /// "recreate with" advice that names the compose service when there is
+    /// one, since a compose container is recreated from its file.
+    fn recreate(&self, flag: &str, compose: &str) -> String {
+        match &self.c.compose {
+            Some(cp) if !cp.service.is_empty() => format!(
+                "in the compose file of project {}: services:\n  {}:\n    {compose}\nthen `docker compose up -d {}`",
+                cp.project, cp.service, cp.service
+            ),
+            _ => format!("docker rm -f {name} && docker run {flag} … {image}", name = self.c.name, image = self.c.image),
+        }
+    }
+}
+
+/// The user a container runs as: its own `Config.User`, else the image's.
+fn effective_user<'a>(c: &'a Container, image_user: Option<&'a str>) -> (&'a str, &'static str) {
+    if !c.user.trim().is_empty() {
+        (c.user.as_str(), "container")
+    } else {
+        (image_user.unwrap_or(""), "image")
+    }
+}
+
+/// Audits one container. `image_user` is the USER of its image when known.
+pub fn audit_container(
+    c: &Container,
+    image_user: Option<&str>,
+    exposure: &Exposure,
+) -> Vec<Finding> {
+    let mut cx = Ctx { c, out: Vec::new() };
+    if c.privileged {
+        cx.emit(
+            &CONTAINER_PRIVILEGED,
+            format!("{} ({}) runs with --privileged", c.name, c.state_word()),
+            cx.recreate(
+                "(without --privileged; --cap-add <the one capability needed>)",
+                "privileged: false",
+            ),
+        );
+    }
+    let (user, from) = effective_user(c, image_user);
+    if is_root(user) && !c.privileged {
+        let shown = if user.trim().is_empty() {
+            "no user set (root)".to_string()
+        } else {
+            format!("user {user:?} (uid 0)")
+        };
+        cx.emit(
+            &CONTAINER_ROOT_USER,
+            format!("{shown}, from the {from}"),
+            cx.recreate("--user 10001:10001", "user: \"10001:10001\""),
+        );
+    }
+    if c.host_network() {
+        cx.emit(
+            &CONTAINER_HOST_NETWORK,
+            "network mode host".to_string(),
+            cx.recreate(
+                "--network bridge -p 127.0.0.1:<port>:<port>",
+                "network_mode: bridge",
+            ),
+        );
+    }
+    for (mode, flag, cis) in [
+        (&c.pid_mode, "pid", "5.16"),
+        (&c.ipc_mode, "ipc", "5.17"),
+        (&c.uts_mode, "uts", "5.21"),
+        (&c.userns_mode, "userns", "5.31"),
+    ] {
+        if mode == "host" {
+            let fix = cx.recreate(
+                &format!("(without --{flag} host)"),
+                &format!("# remove `{flag}: host`"),
+            );
+            cx.emit(&CONTAINER_HOST_NAMESPACE, format!("--{flag} host"), fix)
+                .cis = Some(cis.to_string());
+        }
+    }
+    for cap in &c.cap_add {
+        if dangerous_capability(cap) {
+            cx.emit(
+                &CONTAINER_DANGEROUS_CAPABILITY,
+                format!("--cap-add {cap}"),
+                cx.recreate(
+                    &format!("--cap-drop ALL (without --cap-add {cap})"),
+                    "cap_drop: [ALL]",
+                ),
+            );
+        }
+    }
+    // dockerd itself adds `label=disable` to privileged containers and to
+    // those sharing the host's pid or ipc namespace (moby
+    // daemon/create.go); that finding is already made, so it is not
+    // reported twice as a choice the user made.
+    let implied_label_off = c.privileged || c.pid_mode == "host" || c.ipc_mode == "host";
+    for opt in &c.security_opt {
+        if implied_label_off && opt.trim().eq_ignore_ascii_case("label=disable") {
+            continue;
+        }
+        if let Some(cis) = unconfined(opt) {
+            let fix = cx.recreate(
+                &format!("(without --security-opt {opt})"),
+                "# remove it from security_opt",
+            );
+            let f = cx.emit(&CONTAINER_UNCONFINED, format!("--security-opt {opt}"), fix);
+            f.cis = cis.map(str::to_string);
+        }
+    }
+    for m in &c.mounts {
+        if m.kind != "bind" {
+            continue;
+        }
+        let rw = if m.read_only {
+            "read-only"
+        } else {
+            "read-write"
+        };
+        match classify(&m.source) {
+            Some(Mount::Socket) => {
+                cx.emit(
+                    &CONTAINER_DOCKER_SOCKET,
+                    format!("bind {} -> {} ({rw})", m.source, m.destination),
+                    cx.recreate(
+                        "-e DOCKER_HOST=tcp://docker-proxy:2375 (without -v /var/run/docker.sock…; run `dockward proxy` as docker-proxy)",
+                        "environment:\n      DOCKER_HOST: tcp://docker-proxy:2375   # and remove the docker.sock volume",
+                    ),
+                );
+            }
+            Some(Mount::Sensitive) => {
+                cx.emit(
+                    &CONTAINER_SENSITIVE_MOUNT,
+                    format!("bind {} -> {} ({rw})", m.source, m.destination),
+                    cx.recreate(
+                        &format!("-v <the one file or directory needed>:{}:ro", m.destination),
+                        &format!(
+                            "volumes:\n      - <the one file or directory needed>:{}:ro",
+                            m.destination
+                        ),
+                    ),
+                );
+            }
+            None => {}
+        }
+    }
+    for d in &c.devices {
+        cx.emit(
+            &CONTAINER_DEVICE,
+            format!("--device {d}"),
+            cx.recreate(
+                "(without --device, or --device <path>:<path>:r)",
+                "# remove the device, or narrow it: devices: [\"<path>:<path>:r\"]",
+            ),
+        );
+    }
+    for p in &c.ports {
+        port(&mut cx, p, exposure);
+    }
+    cx.out
+}
+
+fn all_interfaces(ip: Option<&str>) -> bool {
+    matches!(
+        ip.map(str::trim),
+        None | Some("" | "0.0.0.0" | "::" | "[::]")
+    )
+}
+
+fn port(cx: &mut Ctx<'_>, p: &PublishedPort, exposure: &Exposure) {
+    if !all_interfaces(p.host_ip.as_deref()) {
+        return;
+    }
+    let c = cx.c;
+    let host = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+    let hp = p
+        .host_port
+        .map_or_else(|| "<random>".to_string(), |h| h.to_string());
+    let bound = format!("{host}:{hp} -> {}/{}", p.container_port, p.protocol);
+    let verdict = exposure.get(&(c.id.clone(), p.container_port, p.protocol));
+    let (severity, reach) = match verdict.map(String::as_str) {
+        None => (Severity::High, "reachable from outside: no dockward firewall in force".to_string()),
+        Some("public") => (
+            Severity::Medium,
+            "reachable from outside: dockward firewall opens it (label dockward.expose=public or the policy file)".to_string(),
+        ),
+        Some(v) => (Severity::Low, format!("not reachable from outside: dockward firewall verdict {v}")),
+    };
+    let fix = cx.recreate(
+        &format!("-p 127.0.0.1:{hp}:{}/{}", p.container_port, p.protocol),
+        &format!(
+            "ports:\n      - \"127.0.0.1:{hp}:{}/{}\"",
+            p.container_port, p.protocol
+        ),
+    );
+    let fix = format!("{fix}\nor keep it bound and let the firewall close it: `dockward firewall apply` (unlabeled ports become local only)");
+    let f = cx.emit(
+        &CONTAINER_PORT_ALL_INTERFACES,
+        format!("{bound}; {reach}"),
+        fix,
+    );
+    f.severity = severity;
+}
+
+trait StateWord {
+    fn state_word(&self) -> &'static str;
+}
+
+impl StateWord for Container {
+    fn state_word(&self) -> &'static str {
+        if self.is_running() {
+            "running"
+        } else {
+            "stopped"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dockward_model::{ContainerState, Mount as M};
+
+    fn base() -> Container {
+        Container {
+            id: "0123456789abcdef".into(),
+            name: "app".into(),
+            image: "app:1".into(),
+            user: "app".into(),
+            state: ContainerState::Running,
+            network_mode: "bridge".into(),
+            ..Container::default()
+        }
+    }
+
+    fn ids(f: &[Finding]) -> Vec<&str> {
+        let mut v: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn clean_container_has_no_findings() {
+        assert!(audit_container(&base(), None, &Exposure::new()).is_empty());
+    }
+
+    #[test]
+    fn root_however_spelled() {
+        for u in ["", "root", "0", "0:0", "root:root", "00", " 0 "] {
+            let c = Container {
+                user: u.into(),
+                ..base()
+            };
+            assert_eq!(
+                ids(&audit_container(&c, None, &Exposure::new())),
+                ["container-root-user"],
+                "{u:?}"
+            );
+        }
+        // Empty container user: the image's user decides.
+        let c = Container {
+            user: String::new(),
+            ..base()
+        };
+        assert!(audit_container(&c, Some("app"), &Exposure::new()).is_empty());
+        assert_eq!(
+            ids(&audit_container(&c, Some("0:0"), &Exposure::new())),
+            ["container-root-user"]
+        );
+        let c = Container {
+            user: "1000:0".into(),
+            ..base()
+        };
+        assert!(audit_container(&c, None, &Exposure::new()).is_empty());
+    }
+
+    #[test]
+    fn host_power() {
+        let c = Container {
+            privileged: true,
+            network_mode: "host".into(),
+            pid_mode: "host".into(),
+            cap_add: vec!["cap_sys_admin".into(), "CHOWN".into()],
+            security_opt: vec!["seccomp=unconfined".into(), "no-new-privileges".into()],
+            devices: vec!["/dev/fuse:/dev/fuse:rwm".into()],
+            mounts: vec![
+                M {
+                    kind: "bind".into(),
+                    source: "/var/run/docker.sock".into(),
+                    destination: "/s".into(),
+                    read_only: false,
+                },
+                M {
+                    kind: "bind".into(),
+                    source: "/etc".into(),
+                    destination: "/h".into(),
+                    read_only: true,
+                },
+                M {
+                    kind: "bind".into(),
+                    source: "/srv/data".into(),
+                    destination: "/d".into(),
+                    read_only: false,
+                },
+                M {
+                    kind: "volume".into(),
+                    source: "etc".into(),
+                    destination: "/v".into(),
+                    read_only: false,
+                },
+            ],
+            state: ContainerState::Exited,
+            ..base()
+        };
+        assert_eq!(
+            ids(&audit_container(&c, None, &Exposure::new())),
+            [
+                "container-dangerous-capability",
+                "container-device",
+                "container-docker-socket",
+                "container-host-namespace",
+                "container-host-network",
+                "container-privileged",
+                "container-sensitive-mount",
+                "container-unconfined",
+            ]
+        );
+    }
+
+    #[test]
+    fn ports_rated_by_reachability() {
+        let p = |ip: Option<&str>, port: u16| PublishedPort {
+            host_ip: ip.map(str::to_string),
+            host_port: Some(port),
+            container_port: port,
+            host_port_end: None,
+            protocol: Protocol::Tcp,
+        };
+        let c = Container {
+            ports: vec![
+                p(Some("0.0.0.0"), 80),
+                p(Some("127.0.0.1"), 81),
+                p(Some("::"), 82),
+                p(None, 83),
+            ],
+            ..base()
+        };
+        let f = audit_container(&c, None, &Exposure::new());
+        assert_eq!(f.len(), 3);
+        assert!(f.iter().all(|f| f.severity == Severity::High));
+        let mut e = Exposure::new();
+        e.insert((c.id.clone(), 80, Protocol::Tcp), "local only".into());
+        e.insert((c.id.clone(), 82, Protocol::Tcp), "public".into());
+        let f = audit_container(&c, None, &e);
+        let sev: Vec<_> = f.iter().map(|f| f.severity).collect();
+        assert_eq!(sev, [Severity::Low, Severity::Medium, Severity::High]);
+        assert!(
+            f[0].evidence.contains("not reachable from outside"),
+            "{}",
+            f[0].evidence
+        );
+    }
+}
