@@ -36,6 +36,17 @@ if ! have cargo; then
   exit 1
 fi
 
+# Microsoft's SARIF validator, from the npm registry, for the audit tests.
+SARIF_DIR=/opt/dockward-bench/sarif-multitool
+if [ ! -x "$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" ]; then
+  have npm || { echo "bench-up: npm not found (apt-get install npm)" >&2; exit 1; }
+  echo "bench-up: installing @microsoft/sarif-multitool into $SARIF_DIR" >&2
+  mkdir -p "$SARIF_DIR"
+  npm install --prefix "$SARIF_DIR" --no-audit --no-fund --silent @microsoft/sarif-multitool@5 >/dev/null
+  # Its postinstall (a chmod) is not run by npm's install-script policy.
+  chmod u+x "$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+fi
+
 docker_up() { docker version >/dev/null 2>&1; }
 if ! docker_up; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -31,6 +31,23 @@ impl Kind {
 pub fn kind_by_name(file_name: &str) -> Option<Kind> {
     let n = file_name;
     let yaml = n.ends_with(".yml") || n.ends_with(".yaml");
+    // `Dockerfile.md` is documentation and `Dockerfile.dockerignore` is
+    // BuildKit's per-Dockerfile ignore file, not Dockerfiles.
+    const NOT_DOCKERFILES: &[&str] = &[
+        ".md",
+        ".txt",
+        ".rst",
+        ".adoc",
+        ".html",
+        ".orig",
+        ".rej",
+        ".bak",
+        ".swp",
+        ".dockerignore",
+    ];
+    if NOT_DOCKERFILES.iter().any(|e| n.ends_with(e)) && !yaml {
+        return None;
+    }
     if n == "Dockerfile"
         || n.starts_with("Dockerfile.")
         || n.ends_with(".Dockerfile")
@@ -154,6 +171,8 @@ mod tests {
             ("daemon.json", Some(Kind::DaemonJson)),
             ("values.yaml", None),
             ("Dockerfile-notes.md", None),
+            ("Dockerfile.md", None),
+            ("Dockerfile.dockerignore", None),
             ("compose.json", None),
         ] {
             assert_eq!(kind_by_name(n), k, "{n}");

@@ -208,6 +208,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
     for root in roots {
         let meta = std::fs::metadata(root)
             .map_err(|e| format!("{}: cannot read it ({e}); check the path", root.display()))?;
+        let root = &tidy(root);
         if meta.is_file() {
             files.push((root.clone(), true));
             continue;
@@ -228,6 +229,27 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
         }
     }
     Ok(files)
+}
+
+/// The path as findings show it: `..` resolved (SARIF consumers refuse
+/// `..` segments, validator rule SARIF1002) and relative to the current
+/// directory when it lies below it.
+fn tidy(p: &Path) -> PathBuf {
+    use std::path::Component;
+    if !p.components().any(|c| c == Component::ParentDir) {
+        return p.to_path_buf();
+    }
+    let Ok(abs) = std::fs::canonicalize(p) else {
+        return p.to_path_buf();
+    };
+    match std::env::current_dir()
+        .ok()
+        .and_then(|cwd| abs.strip_prefix(cwd).ok().map(Path::to_path_buf))
+    {
+        Some(rel) if !rel.as_os_str().is_empty() => rel,
+        Some(_) => PathBuf::from("."),
+        None => abs,
+    }
 }
 
 /// Compose interpolation: the file's `.env`, overridden by the process

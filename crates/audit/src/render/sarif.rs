@@ -23,6 +23,19 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// SARIF wants `name` readable and different from the opaque `id`
+/// (validator rule SARIF1001): `container-root-user` → `ContainerRootUser`.
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 fn rule_json(r: &Rule) -> Value {
     let mut tags = vec![json!("security")];
     if let Some(c) = r.cis {
@@ -30,7 +43,7 @@ fn rule_json(r: &Rule) -> Value {
     }
     json!({
         "id": r.id,
-        "name": r.id,
+        "name": pascal(r.id),
         "shortDescription": { "text": r.title },
         "fullDescription": { "text": r.help },
         "help": { "text": r.help, "markdown": r.help },
@@ -43,11 +56,29 @@ fn rule_json(r: &Rule) -> Value {
     })
 }
 
+/// A path as a SARIF `uri` (validator rule SARIF1004): relative paths
+/// stay relative, absolute ones become `file://` URIs, and every byte
+/// outside RFC 3986's unreserved set and `/` is percent-encoded.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn location(l: &Location) -> Value {
     match l {
         Location::File { path, line, column } => json!({
             "physicalLocation": {
-                "artifactLocation": { "uri": path },
+                "artifactLocation": { "uri": uri(path) },
                 "region": { "startLine": (*line).max(1), "startColumn": (*column).max(1) },
             }
         }),

@@ -1,0 +1,223 @@
+//! `dockward audit` on files, through the binary: discovery (.gitignore,
+//! names, content sniffing), thresholds and exit codes, the config file's
+//! ignores, and SARIF checked by Microsoft's validator
+//! (@microsoft/sarif-multitool, installed by scripts/bench-up.sh).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../audit/tests/corpus")
+}
+
+fn audit(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir)
+        .env("DOCKER_HOST", "unix:///nonexistent/dwt-audit.sock")
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const VALIDATOR: &str = "/opt/dockward-bench/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool";
+
+#[test]
+fn sarif_passes_microsofts_validator_with_no_error() {
+    if !Path::new(VALIDATOR).exists() {
+        assert!(
+            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none(),
+            "the SARIF validator is missing: run scripts/bench-up.sh"
+        );
+        eprintln!("skipped: {VALIDATOR} missing (run scripts/bench-up.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = corpus();
+    let (code, sarif, _) = audit(dir.path(), &[corpus.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(code, 2, "the corpus holds two malformed files");
+    let doc: Value = serde_json::from_str(&sarif).unwrap();
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.len() >= 37, "a full rules[]: {}", rules.len());
+    for r in rules {
+        assert!(
+            r["help"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+            "{r}"
+        );
+        assert!(
+            r["properties"]["security-severity"].as_str().is_some(),
+            "{r}"
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["suppressions"][0]["kind"] == "inSource"),
+        "suppressed findings are listed"
+    );
+    assert!(
+        !sarif.contains("s3cr3t") && !sarif.contains("correct-horse"),
+        "secrets never printed"
+    );
+
+    let input = dir.path().join("audit.sarif");
+    std::fs::write(&input, &sarif).unwrap();
+    let log = dir.path().join("validation.sarif");
+    let v = std::process::Command::new(VALIDATOR)
+        .arg("validate")
+        .arg(&input)
+        .arg("-o")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success(),
+        "validator: {}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    let vlog: Value = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    let errors: Vec<&Value> = vlog["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["level"] == "error")
+        .collect();
+    assert!(errors.is_empty(), "validator errors: {errors:#?}");
+}
+
+#[test]
+fn discovery_respects_gitignore_names_and_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "app/Dockerfile", "FROM alpine:3.20\nUSER 0\n");
+    write(d, "vendor/Dockerfile", "FROM alpine:3.20\nUSER 0\n");
+    write(d, ".gitignore", "vendor/\n");
+    write(
+        d,
+        "deploy/prod.yml",
+        "services:\n  a:\n    image: x:1\n    privileged: true\n",
+    );
+    write(d, "notes/Dockerfile.md", "FROM nothing\n");
+    let (code, out, err) = audit(d, &[".", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let targets: Vec<&str> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        ["app/Dockerfile"],
+        "vendor/ is ignored; prod.yml and .md are not searched for"
+    );
+    // Named explicitly, prod.yml is audited for what it contains.
+    let (code, out, _) = audit(d, &["deploy/prod.yml", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["targets"][0]["kind"], "compose");
+    assert_eq!(v["findings"][0]["rule"], "compose-privileged");
+    // A named file that is none of the three is an input error.
+    write(d, "README", "hello\n");
+    let (code, out, _) = audit(d, &["README"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("not a Dockerfile, compose file or daemon.json"),
+        "{out}"
+    );
+    let (code, _, err) = audit(d, &["missing/"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing/: cannot read it"), "{err}");
+}
+
+#[test]
+fn thresholds_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "Dockerfile", "FROM alpine\nUSER app\n");
+    // Only dockerfile-unpinned-image (low).
+    assert_eq!(audit(d, &["."]).0, 1);
+    assert_eq!(audit(d, &[".", "--fail-on", "medium"]).0, 0);
+    write(d, ".dockward.toml", "fail-on = \"medium\"\n");
+    assert_eq!(audit(d, &["."]).0, 0, "fail-on from the config file");
+    assert_eq!(audit(d, &[".", "--fail-on", "low"]).0, 1, "the flag wins");
+    write(d, "Dockerfile", "FROM alpine:3.20\nUSER app\n");
+    let (code, out, _) = audit(d, &["."]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 finding(s)"), "{out}");
+    let (code, _, err) = audit(d, &[".", "--fail-on", "severe"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn ignore_file_with_reasons_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "Dockerfile", "FROM alpine:3.20\nUSER 0\n");
+    write(
+        d,
+        "audit.toml",
+        "[[ignore]]\nrule = \"dockerfile-root-user\"\ntarget = \"Dockerfile\"\nreason = \"runs under userns-remap\"\nexpires = \"2999-12-31\"\n",
+    );
+    let (code, out, _) = audit(d, &[".", "--config", "audit.toml", "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"][0]["suppressed"]["kind"], "ignore-file");
+    assert_eq!(v["summary"]["suppressed"], 1);
+    // Expired: counts again, and the user is told.
+    write(
+        d,
+        "audit.toml",
+        "[[ignore]]\nrule = \"dockerfile-root-user\"\nreason = \"temporary\"\nexpires = \"2020-01-01\"\n",
+    );
+    let (code, _, err) = audit(d, &[".", "--config", "audit.toml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("expired on 2020-01-01"), "{err}");
+    // A bad entry is a one-line error naming it; nothing is audited.
+    write(
+        d,
+        "audit.toml",
+        "[[ignore]]\nrule = \"dockerfile-root-user\"\nreason = \"\"\n",
+    );
+    let (code, out, err) = audit(d, &[".", "--config", "audit.toml"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("audit.toml: ignore #1 (dockerfile-root-user): reason is empty"),
+        "{err}"
+    );
+    let (code, _, err) = audit(d, &[".", "--config", "nope.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("config nope.toml: cannot read it"), "{err}");
+}
+
+#[test]
+fn list_rules_prints_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = audit(dir.path(), &["--list-rules"]);
+    assert_eq!(code, 0);
+    for id in [
+        "daemon-icc",
+        "container-root-user",
+        "dockerfile-sudo",
+        "compose-unpinned-image",
+    ] {
+        assert!(out.contains(id), "{id}");
+    }
+    assert_eq!(out.lines().count(), 37);
+}
