@@ -11,6 +11,7 @@
 
 pub mod artifact;
 pub mod finding;
+pub mod harden;
 
 pub use finding::{Diagnostic, Finding, Location, Severity, Suppression};
 pub mod compose;

@@ -6,7 +6,7 @@
 //! .gitignore, .ignore and git's global excludes are honoured exactly as
 //! git would, without a hand-written matcher.
 
-mod host;
+pub mod host;
 
 use crate::cli::{AuditArgs, AuditFormat, Threshold};
 use crate::config::Config;

@@ -143,6 +143,9 @@ pub enum Command {
     /// (docs/audit.md). Suppressed findings are still listed.
     #[command(after_long_help = AUDIT_AFTER_HELP)]
     Audit(AuditArgs),
+
+    /// Fix what audit finds, where a file can fix it.
+    Harden(HardenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -304,6 +307,52 @@ pub struct AuditArgs {
     /// for the host's containers instead of asking dockerd: for benchmarks.
     #[arg(long, value_name = "FILE", hide = true)]
     pub inventory: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    #[command(subcommand)]
+    pub target: HardenTarget,
+}
+
+const HARDEN_AFTER_HELP: &str = "\
+Without --apply, prints the changes as a diff with the consequence of
+each, and writes nothing. With --apply, saves a backup next to the file
+(daemon.json.dockward-<time>.bak) and replaces the file atomically. dockerd
+is never restarted: the changes take effect at its next restart
+(`systemctl restart docker`).
+
+Settings dockerd is given as command-line flags are not written to the
+file (dockerd refuses a setting given both ways); the output says which
+flag to remove instead. TLS certificates and registry CAs cannot be
+invented: those fixes are listed as manual steps.
+
+EXIT STATUS
+    0  success (nothing to change, the diff was shown, or it was applied)
+    2  the daemon.json is not valid JSON, or a bad flag (nothing written)
+    5  the file or its backup could not be written (the old file stays)";
+
+#[derive(Debug, Subcommand)]
+pub enum HardenTarget {
+    /// The daemon.json changes that fix the daemon findings of `audit`.
+    #[command(after_long_help = HARDEN_AFTER_HELP)]
+    Daemon(HardenDaemonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HardenDaemonArgs {
+    /// Write the changes (with a backup). Without it, only show them.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The daemon.json to change [default: the --config-file of the running
+    /// dockerd, else /etc/docker/daemon.json].
+    #[arg(long, value_name = "FILE")]
+    pub config_file: Option<std::path::PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Commands whose issues are still open accept anything and say so.

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod exit;
 mod firewall;
+mod harden;
 mod status;
 
 use clap::Parser;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Proxy(_) => not_built("proxy", 3),
         Command::Firewall(args) => firewall::run(&config, &args),
         Command::Audit(args) => audit::run(&config, &args),
+        Command::Harden(args) => harden::run(&config, &args),
     };
     ExitCode::from(code)
 }

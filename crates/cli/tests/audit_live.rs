@@ -324,3 +324,112 @@ fn the_daemon_as_it_runs_with_its_own_config_file_and_flags() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn harden_daemon_writes_a_backup_and_never_restarts_dockerd() {
+    require_engine!();
+    let d = PrivateDaemon::start_with("{\n  \"log-driver\": \"json-file\"\n}\n", &[]);
+    let pid = d.pid().unwrap();
+    let file = d.config_file();
+    let harden = |extra: &[&str]| {
+        Command::cargo_bin("dockward")
+            .unwrap()
+            .arg(format!("--host={}", d.host()))
+            .args(["harden", "daemon"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Dry run: a diff, nothing written.
+    let out = harden(&[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("+  \"userns-remap\": \"default\""), "{text}");
+    assert!(
+        text.contains("Existing images, containers and volumes are hidden"),
+        "{text}"
+    );
+    // The private dockerd runs with --iptables=false: icc=false would stop
+    // it from starting, so icc is a manual step, not a change.
+    assert!(
+        text.contains("icc: dockerd refuses icc=false while iptables is off"),
+        "{text}"
+    );
+    assert!(
+        text.contains("iptables: dockerd is started with --iptables=false"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\n  \"log-driver\": \"json-file\"\n}\n"
+    );
+
+    let out = harden(&["--apply", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["applied"], true);
+    let backup = v["backup"].as_str().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(backup).unwrap(),
+        "{\n  \"log-driver\": \"json-file\"\n}\n"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let keys: Vec<String> = written
+        .lines()
+        .filter_map(|l| l.trim().split('"').nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "log-driver",
+            "userns-remap",
+            "ip",
+            "no-new-privileges",
+            "live-restore"
+        ],
+        "{written}"
+    );
+    // dockerd was not restarted and still answers.
+    assert_eq!(d.pid(), Some(pid));
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    d.docker(&["version"]);
+    // The hardened file audits clean of what a file can fix.
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .arg("audit")
+        .arg(&file)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, set(&["daemon-icc"]));
+    // Applying again changes nothing and writes no second backup.
+    let out = harden(&["--apply"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to change in the file"));
+    let backups = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".dockward-"))
+        .count();
+    assert_eq!(backups, 1);
+    // Invalid JSON: exit 2, a message with the position, the file untouched.
+    std::fs::write(&file, "{\"icc\": fals}").unwrap();
+    let out = harden(&["--apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(":1:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"icc\": fals}");
+}

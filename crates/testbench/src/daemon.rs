@@ -62,6 +62,11 @@ impl PrivateDaemon {
         format!("unix://{}", self.socket().display())
     }
 
+    /// The dockerd process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The daemon.json it was started with.
     pub fn config_file(&self) -> PathBuf {
         self.dir.path().join("daemon.json")

@@ -89,7 +89,7 @@ fn exposure(inv: &Inventory) -> Exposure {
 }
 
 /// The command line of the dockerd that serves `endpoint`, if it runs here.
-fn dockerd_cmdline(endpoint: &Endpoint) -> Option<(u32, Vec<String>)> {
+pub fn dockerd_cmdline(endpoint: &Endpoint) -> Option<(u32, Vec<String>)> {
     let want = endpoint.url.strip_prefix("unix://").map(canonical_sock);
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
@@ -139,7 +139,7 @@ fn canonical_sock(p: &str) -> String {
         .unwrap_or_else(|_| p.replacen("/var/run/", "/run/", 1))
 }
 
-fn value_of(args: &[String], flag: &str) -> Option<String> {
+pub fn value_of(args: &[String], flag: &str) -> Option<String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == flag {
