@@ -15,5 +15,7 @@ echo "== cargo clippy --all-targets -- -D warnings" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee /tmp/dockward-test.log
+echo "== fuzz (every untrusted-input parser, 10 s each)" >&2
+scripts/fuzz.sh 10
 echo "== leftovers check" >&2
 scripts/check-clean.sh

@@ -15,7 +15,7 @@
 
 #![forbid(unsafe_code)]
 
-mod conntrack;
+pub mod conntrack;
 mod nft;
 mod recording;
 

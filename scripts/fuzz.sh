@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Fuzz every parser that reads untrusted bytes (cargo-fuzz, no sanitizer:
+# stable Rust), each for SECONDS (default 15), seeded with the audit corpus.
+# A crash fails the run and leaves its input in fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+secs="${1:-15}"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+targets=(dockerfile compose daemon audit_config firewall_policy conntrack)
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+for t in "${targets[@]}"; do mkdir -p "$seeds/$t"; done
+find ../crates/audit/tests/corpus -name '*ockerfile*' -o -name 'Containerfile' | xargs -I{} cp {} "$seeds/dockerfile/" 2>/dev/null || true
+cp ../crates/audit/tests/corpus/compose/* "$seeds/compose/"
+i=0; for f in $(find ../crates/audit/tests/corpus/daemon -name daemon.json); do cp "$f" "$seeds/daemon/$i.json"; i=$((i+1)); done
+cargo fuzz build -s none
+for t in "${targets[@]}"; do
+  echo "== fuzz $t (${secs}s)" >&2
+  mkdir -p "corpus/$t"
+  cargo fuzz run -s none "$t" "corpus/$t" "$seeds/$t" -- -max_total_time="$secs" -print_final_stats=0 2>&1 \
+    | grep -E "^Done|panicked|SUMMARY|Test unit written" >&2
+done
