@@ -77,7 +77,7 @@ impl Location {
         match self {
             Self::File { path, .. } => path.clone(),
             Self::Container { name, .. } => format!("container {name}"),
-            Self::Daemon { .. } => "daemon".to_string(),
+            Self::Daemon { source } => format!("daemon (read from {source})"),
         }
     }
 }

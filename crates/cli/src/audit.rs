@@ -128,7 +128,9 @@ pub fn run(config: &Config, args: &AuditArgs) -> u8 {
     }
     report.sort();
     let renderer: Box<dyn Render> = match args.format {
-        AuditFormat::Text => Box::new(Text),
+        AuditFormat::Text => Box::new(Text {
+            colour: config.colour,
+        }),
         AuditFormat::Json => Box::new(Json),
         AuditFormat::Sarif => Box::new(Sarif),
     };
@@ -175,7 +177,7 @@ fn list_rules() -> u8 {
     for r in dockward_audit::rules::catalogue() {
         let _ = writeln!(
             out,
-            "{:<32} {:<8} {:<22} {}",
+            "{:<32} {:<8} {:<27} {}",
             r.id,
             r.severity.as_str(),
             r.cis.map(|c| format!("CIS {c}")).unwrap_or_default(),

@@ -1,11 +1,29 @@
 //! `--format text`: findings grouped by target, then a summary line.
 
 use super::Render;
-use crate::{Location, Report};
+use crate::{Location, Report, Severity};
+use anstyle::AnsiColor;
 use std::collections::BTreeMap;
 use std::io;
 
-pub struct Text;
+/// `colour`: severities in colour (the CLI sets it only on a terminal
+/// without NO_COLOR).
+pub struct Text {
+    pub colour: bool,
+}
+
+fn paint(colour: bool, sev: Severity, word: &str) -> String {
+    if !colour {
+        return word.to_string();
+    }
+    let style = match sev {
+        Severity::Critical => AnsiColor::Red.on_default().bold(),
+        Severity::High => AnsiColor::Red.on_default(),
+        Severity::Medium => AnsiColor::Yellow.on_default(),
+        Severity::Low => AnsiColor::Cyan.on_default(),
+    };
+    format!("{style}{word}{style:#}")
+}
 
 fn indent(s: &str, pad: &str) -> String {
     s.lines()
@@ -28,7 +46,7 @@ impl Render for Text {
                 let at = match &f.location {
                     Location::File { line, column, .. } => format!("{line}:{column}"),
                     Location::Container { id, .. } => id.chars().take(12).collect(),
-                    Location::Daemon { source } => source.clone(),
+                    Location::Daemon { .. } => "daemon".to_string(),
                 };
                 let cis = f
                     .cis
@@ -37,8 +55,12 @@ impl Render for Text {
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "  {at}  {:<8}  {}  {}{cis}",
-                    f.severity.as_str(),
+                    "  {at}  {}  {}  {}{cis}",
+                    paint(
+                        self.colour,
+                        f.severity,
+                        &format!("{:<8}", f.severity.as_str())
+                    ),
                     f.rule,
                     f.title
                 )?;
