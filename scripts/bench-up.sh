@@ -47,6 +47,10 @@ if [ ! -x "$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multit
   chmod u+x "$SARIF_DIR/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 fi
 
+# Live tests need IPv6 on the veths they create, and dockerd starts
+# docker-proxy's [::] listeners only when IPv6 is on when it starts.
+sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null || true
+
 docker_up() { docker version >/dev/null 2>&1; }
 if ! docker_up; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -65,6 +69,4 @@ if ! docker_up; then
   for _ in $(seq 1 120); do docker_up && break; sleep 0.5; done
   docker_up || { echo "bench-up: dockerd did not come up; see /var/log/dockward-bench/dockerd.log" >&2; exit 1; }
 fi
-# Live tests need IPv6 on the veths they create.
-sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null || true
 echo "bench-up: Docker $(docker version --format '{{.Server.Version}}') ready" >&2

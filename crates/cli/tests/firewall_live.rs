@@ -51,6 +51,21 @@ fn dockward(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The IPv6 (docker-proxy) host port: Docker allocates random host ports
+/// for IPv4 and IPv6 separately, so they differ once other tests have
+/// published IPv4-only ports.
+fn host_port6(c: &Container, spec: &str) -> u16 {
+    let out = docker(&["port", &c.name, spec]);
+    out.lines()
+        .find(|l| l.starts_with("[::]") || l.starts_with(":::"))
+        .expect("an IPv6 binding")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("port")
+}
+
 fn host_port(c: &Container, spec: &str) -> u16 {
     let out = docker(&["port", &c.name, spec]);
     out.lines()
@@ -123,8 +138,9 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
 
     // Docker alone: everything is open, including the bypasses.
     assert_open(a.http(&a.host_addr, pl), "unlabeled before apply");
+    let (pp6, pl6) = (host_port6(&public, "80/tcp"), host_port6(&plain, "80/tcp"));
     assert_open(
-        a.http(&a.host_addr6, pl),
+        a.http(&a.host_addr6, pl6),
         "IPv6 via docker-proxy before apply",
     );
     // Docker < 28 routes a neighbour straight to container addresses, even
@@ -152,10 +168,10 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
     assert!(out.starts_with("applied: "), "{out}");
 
     assert_open(a.http(&a.host_addr, pp), "public");
-    assert_open(a.http(&a.host_addr6, pp), "public over IPv6");
+    assert_open(a.http(&a.host_addr6, pp6), "public over IPv6");
     assert_closed(a.http(&a.host_addr, pl), "unlabeled (default local)");
     assert_closed(
-        a.http(&a.host_addr6, pl),
+        a.http(&a.host_addr6, pl6),
         "unlabeled over IPv6 through docker-proxy",
     );
     assert_open(a.http(&a.host_addr, pc), "CIDR-allowed host");
@@ -697,7 +713,11 @@ fn coexists_with_ufw() {
     dockward(&["firewall", "apply"]);
     assert_open(a.http(&a.host_addr, pp), "public with ufw on");
     assert_closed(a.http(&a.host_addr, pl), "unlabeled with ufw on");
-    assert_closed(a.http(&a.host_addr6, pl), "unlabeled over IPv6 with ufw on");
+    let pl6 = host_port6(&plain, "80/tcp");
+    assert_closed(
+        a.http(&a.host_addr6, pl6),
+        "unlabeled over IPv6 with ufw on",
+    );
     assert_ne!(
         a.tcp(&a.host_addr, host_port_denied),
         Probe::Open(String::new()),
