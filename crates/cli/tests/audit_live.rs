@@ -433,3 +433,57 @@ fn harden_daemon_writes_a_backup_and_never_restarts_dockerd() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"icc\": fals}");
 }
+
+/// Puts /etc/default/docker back as it was, pass or fail.
+struct RestoreFile(&'static str, Option<Vec<u8>>);
+
+impl Drop for RestoreFile {
+    fn drop(&mut self) {
+        match &self.1 {
+            Some(b) => {
+                let _ = std::fs::write(self.0, b);
+            }
+            None => {
+                let _ = std::fs::remove_file(self.0);
+            }
+        }
+    }
+}
+
+#[test]
+fn docker_opts_in_etc_default_docker_are_read() {
+    require_engine!();
+    const PATH: &str = "/etc/default/docker";
+    let _restore = RestoreFile(PATH, std::fs::read(PATH).ok());
+    let mut text = std::fs::read_to_string(PATH).unwrap_or_default();
+    text.push_str(
+        "\nDOCKER_OPTS=\"-H tcp://127.0.0.1:2999 --insecure-registry dwt.invalid:5000\"\n",
+    );
+    std::fs::write(PATH, text).unwrap();
+    let (_, v) = audit(None);
+    let f: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["location"]["kind"] == "daemon")
+        .collect();
+    let tcp = f
+        .iter()
+        .find(|f| f["rule"] == "daemon-tcp-without-tls")
+        .expect("tcp finding from DOCKER_OPTS");
+    assert!(
+        tcp["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("tcp://127.0.0.1:2999"),
+        "{tcp:#}"
+    );
+    assert!(
+        tcp["location"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/default/docker"),
+        "{tcp:#}"
+    );
+    assert!(f.iter().any(|f| f["rule"] == "daemon-insecure-registry"));
+}

@@ -173,7 +173,18 @@ fn daemon_settings(
             Err(d) => diagnostics.push(d),
         }
     }
-    if let Ok(text) = std::fs::read_to_string("/etc/default/docker") {
+    // /etc/default/docker configures the system dockerd only: the one on
+    // the default socket.
+    let system = endpoint
+        .url
+        .strip_prefix("unix://")
+        .is_some_and(|p| canonical_sock(p) == canonical_sock("/var/run/docker.sock"));
+    let defaults = if system {
+        std::fs::read_to_string("/etc/default/docker").ok()
+    } else {
+        None
+    };
+    if let Some(text) = defaults {
         for line in text.lines() {
             let l = line.trim().strip_prefix("export ").unwrap_or(line.trim());
             if let Some(v) = l.strip_prefix("DOCKER_OPTS=") {
