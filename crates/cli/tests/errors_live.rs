@@ -72,19 +72,6 @@ fn permission_denied_names_the_group_fix() {
 }
 
 #[test]
-fn unfinished_commands_say_so_and_exit_2() {
-    for cmd in ["proxy"] {
-        let out = Command::cargo_bin("dockward")
-            .unwrap()
-            .arg(cmd)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
-    }
-}
-
-#[test]
 fn firewall_without_a_daemon_or_without_root_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let sock = format!("unix://{}/docker.sock", dir.path().display());
