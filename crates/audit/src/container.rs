@@ -16,7 +16,6 @@
 //! high one.
 
 use crate::dockerfile::is_root;
-use crate::hostpower::{classify, dangerous_capability, unconfined, Mount};
 use crate::rules::Rule;
 use crate::rules_host::{
     CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET,
@@ -24,6 +23,7 @@ use crate::rules_host::{
     CONTAINER_PRIVILEGED, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_UNCONFINED,
 };
 use crate::{Finding, Location, Severity};
+use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
 use dockward_model::{Container, Protocol, PublishedPort};
 use std::collections::BTreeMap;
 

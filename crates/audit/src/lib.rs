@@ -19,7 +19,6 @@ pub mod config;
 pub mod container;
 pub mod daemon;
 pub mod dockerfile;
-mod hostpower;
 pub mod interpolate;
 pub mod render;
 pub mod report;

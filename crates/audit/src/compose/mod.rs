@@ -16,7 +16,6 @@
 mod yaml;
 
 use crate::dockerfile::{secret_name, unpinned};
-use crate::hostpower::{classify, dangerous_capability, unconfined, Mount};
 use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::Rule;
 use crate::rules_files::{
@@ -25,6 +24,7 @@ use crate::rules_files::{
     COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
 };
 use crate::{dockerfile, suppress, Diagnostic, Finding, Location};
+use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
 use std::collections::BTreeMap;
 use yaml::{Node, Value};
 

@@ -2,7 +2,10 @@
 //! it is written in a compose file or read back from a live container: one
 //! list of capabilities, one reading of `--security-opt`, one classification
 //! of bind sources. Keeping them in one place is what stops the compose
-//! rule and the container rule from drifting apart.
+//! rule, the container rule and the API proxy's body checks from drifting
+//! apart: what audit reports is exactly what the proxy refuses.
+
+#![forbid(unsafe_code)]
 
 /// Capabilities with a known path to the host (CIS 5.4; the escapes in
 /// the "Understanding Docker container escapes" literature).
@@ -20,7 +23,7 @@ const DANGEROUS_CAPS: &[&str] = &[
 
 /// True for a dangerous capability in any spelling Docker accepts:
 /// any case, with or without the `CAP_` prefix, surrounding blanks.
-pub(crate) fn dangerous_capability(raw: &str) -> bool {
+pub fn dangerous_capability(raw: &str) -> bool {
     let cap = raw.trim().to_ascii_uppercase();
     let cap = cap.strip_prefix("CAP_").unwrap_or(&cap);
     DANGEROUS_CAPS.contains(&cap)
@@ -29,7 +32,7 @@ pub(crate) fn dangerous_capability(raw: &str) -> bool {
 /// For a `--security-opt` entry that switches confinement off, the CIS id
 /// that covers it (`None` inside when CIS has none); `None` otherwise.
 /// Docker accepts both `key=value` and the legacy `key:value`.
-pub(crate) fn unconfined(raw: &str) -> Option<Option<&'static str>> {
+pub fn unconfined(raw: &str) -> Option<Option<&'static str>> {
     let norm = raw.trim().to_ascii_lowercase().replacen('=', ":", 1);
     match norm.as_str() {
         "seccomp:unconfined" => Some(Some("5.22")),
@@ -42,7 +45,7 @@ pub(crate) fn unconfined(raw: &str) -> Option<Option<&'static str>> {
 
 /// What a bind source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mount {
+pub enum Mount {
     /// The Docker socket, or a directory that holds it (`/run`, `/var/run`).
     Socket,
     /// A host system path.
@@ -51,7 +54,7 @@ pub(crate) enum Mount {
 
 /// Classifies a host path used as a bind source. Repeated and trailing
 /// slashes are ignored, as the kernel does.
-pub(crate) fn classify(source: &str) -> Option<Mount> {
+pub fn classify(source: &str) -> Option<Mount> {
     let mut p = source.trim().to_string();
     while p.contains("//") {
         p = p.replace("//", "/");
@@ -62,7 +65,13 @@ pub(crate) fn classify(source: &str) -> Option<Mount> {
         p.as_str()
     };
     const SOCKET_DIRS: &[&str] = &["/run", "/var/run", "/run/docker", "/var/run/docker"];
-    if p.ends_with("docker.sock") || SOCKET_DIRS.contains(&p) {
+    // containerd's socket is as good as Docker's for taking the host.
+    if p.ends_with("docker.sock")
+        || p.ends_with("containerd.sock")
+        || SOCKET_DIRS.contains(&p)
+        || p == "/run/containerd"
+        || p.starts_with("/run/containerd/")
+    {
         return Some(Mount::Socket);
     }
     const EXACT: &[&str] = &[
