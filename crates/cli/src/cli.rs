@@ -95,9 +95,27 @@ pub enum Command {
     #[command(after_long_help = AFTER_HELP)]
     Status(StatusArgs),
 
-    /// Docker API firewall in front of the socket (not built yet).
-    #[command(disable_help_flag = false)]
-    Proxy(NotBuiltArgs),
+    /// A Docker API firewall in front of the socket, drop-in for
+    /// tecnativa/docker-socket-proxy's environment variables.
+    ///
+    /// Every request is parsed, matched exactly against the Engine API's
+    /// endpoints and allowed or refused (403 with the rule that refused it
+    /// and how to allow it). Bodies that create or change containers, execs,
+    /// services and volumes are read as dockerd reads them and refused when
+    /// they give power over the host (privileged, host namespaces, devices,
+    /// dangerous capabilities, unconfined profiles, binds of host system
+    /// paths or of the Docker socket), unless ALLOW_HOST_POWER names the
+    /// check. One JSON audit line per request on stderr (or --audit-log).
+    ///
+    /// The environment is tecnativa's: CONTAINERS=1, IMAGES=1, … one per
+    /// API section (EVENTS, PING, VERSION on by default), POST=1 for every
+    /// method but GET and HEAD, ALLOW_START, ALLOW_STOP, ALLOW_RESTARTS,
+    /// ALLOW_PAUSE, ALLOW_UNPAUSE (these work without POST=1), linuxserver's
+    /// ALLOW_ARCHIVE, ALLOW_CHANGES, ALLOW_EXPORT, ALLOW_LOGS, ALLOW_TOP
+    /// (set to 0 to refuse), LOG_LEVEL, SOCKET_PATH, DISABLE_IPV6. See
+    /// docs/proxy.md for every variable and the differences.
+    #[command(after_long_help = PROXY_AFTER_HELP)]
+    Proxy(ProxyArgs),
 
     /// Close published ports to the outside unless allowed, isolate
     /// containers on request, and keep it right as containers come and go.
@@ -355,9 +373,58 @@ pub struct HardenDaemonArgs {
     pub format: Format,
 }
 
-/// Commands whose issues are still open accept anything and say so.
+const PROXY_AFTER_HELP: &str = "\
+EXAMPLES
+    CONTAINERS=1 dockward proxy --listen unix:///run/dockward/docker.sock --socket-group traefik
+    CONTAINERS=1 POST=1 EXEC=1 dockward proxy --listen tcp://127.0.0.1:2375
+    docker -H unix:///run/dockward/docker.sock ps
+
+ENVIRONMENT (besides the sections)
+    ALLOW_HOST_POWER          comma list of host-power checks to allow:
+                              privileged, capability, host-namespace,
+                              host-network, device, unconfined, bind, socket,
+                              start-body, exec-privileged, plugin
+    DOCKWARD_MIN_API_VERSION  oldest API version accepted (default 1.24)
+    DOCKWARD_MAX_BODY         largest checked body in bytes (default 4194304)
+    LOG_LEVEL                 info (default: a line per request) or
+                              warning/err (only refusals)
+
+EXIT STATUS
+    0  stopped by SIGTERM or SIGINT
+    2  a bad flag or environment variable (named in the message)
+    3  dockerd is not reachable at start (the socket is missing or refuses)
+    5  a listener could not be opened";
+
 #[derive(Debug, Args)]
-pub struct NotBuiltArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+pub struct ProxyArgs {
+    /// Where to listen: unix:///path or tcp://address:port (repeatable)
+    /// [default: tcp://[::]:2375, or tcp://0.0.0.0:2375 with DISABLE_IPV6=1].
+    #[arg(long, value_name = "URL")]
+    pub listen: Vec<String>,
+
+    /// dockerd's socket [default: $DOCKER_HOST, else unix://$SOCKET_PATH,
+    /// else unix:///var/run/docker.sock].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Mode of unix listener sockets, in octal.
+    #[arg(long, default_value = "660", value_name = "OCTAL")]
+    pub socket_mode: String,
+
+    /// Group of unix listener sockets (name or number).
+    #[arg(long, value_name = "GROUP")]
+    pub socket_group: Option<String>,
+
+    /// Admit TCP clients only from these addresses or CIDRs (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub allow_from: Vec<String>,
+
+    /// Append audit lines to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<std::path::PathBuf>,
+
+    /// Serve Prometheus metrics (/metrics) and a health check (/healthz)
+    /// here, e.g. tcp://127.0.0.1:9102.
+    #[arg(long, value_name = "URL")]
+    pub metrics: Option<String>,
 }

@@ -9,6 +9,7 @@ mod config;
 mod exit;
 mod firewall;
 mod harden;
+mod proxy;
 mod status;
 
 use clap::Parser;
@@ -33,19 +34,12 @@ fn main() -> ExitCode {
     let config = Config::resolve(&cli.global, &Env::capture());
     let code = match cli.command {
         Command::Status(args) => status::run(&config, &args),
-        Command::Proxy(_) => not_built("proxy", 3),
+        Command::Proxy(args) => proxy::run(&args),
         Command::Firewall(args) => firewall::run(&config, &args),
         Command::Audit(args) => audit::run(&config, &args),
         Command::Harden(args) => harden::run(&config, &args),
     };
     ExitCode::from(code)
-}
-
-fn not_built(name: &str, issue: u32) -> u8 {
-    eprintln!(
-        "dockward {name}: not built yet (tracked in issue {issue}); nothing was done. Use `dockward status` meanwhile."
-    );
-    exit::USAGE
 }
 
 fn init_logging() {

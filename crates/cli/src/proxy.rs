@@ -1,0 +1,217 @@
+//! `dockward proxy`: environment and flags → one configuration, a check
+//! that dockerd answers, listeners, then `dockward_proxy::serve` until
+//! SIGTERM/SIGINT. SIGHUP re-reads the environment file given with
+//! `DOCKWARD_ENV_FILE` (when set) and keeps the running policy when the new
+//! one is invalid.
+
+use crate::cli::ProxyArgs;
+use crate::{error_line, exit};
+use dockward_apiguard::Policy;
+use dockward_proxy::listen::{Listen, ListenSpec};
+use dockward_proxy::log::Sink;
+use dockward_proxy::metrics::Metrics;
+use dockward_proxy::serve::Options;
+use dockward_proxy::upstream::{resolve, Upstream};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+fn env_map() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+/// `KEY=VALUE` lines (comments and blanks skipped) over the process
+/// environment, for SIGHUP reloads.
+fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String> {
+    let mut env = env_map();
+    if let Some(p) = path {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| format!("DOCKWARD_ENV_FILE {p}: cannot read it ({e})"))?;
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let (k, v) = l
+                .split_once('=')
+                .ok_or_else(|| format!("{p}:{}: write KEY=VALUE", n + 1))?;
+            env.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+        }
+    }
+    Ok(env)
+}
+
+pub fn run(args: &ProxyArgs) -> u8 {
+    let env_file = std::env::var("DOCKWARD_ENV_FILE").ok();
+    let env = match env_with_file(env_file.as_deref()) {
+        Ok(e) => e,
+        Err(e) => {
+            error_line("proxy", &e);
+            return exit::USAGE;
+        }
+    };
+    let policy = match Policy::from_env(&env) {
+        Ok(p) => p,
+        Err(e) => {
+            error_line("proxy", &e);
+            return exit::USAGE;
+        }
+    };
+    let mode = match u32::from_str_radix(args.socket_mode.trim_start_matches("0o"), 8) {
+        Ok(m) if m <= 0o777 => m,
+        _ => {
+            error_line(
+                "proxy",
+                &format!(
+                    "--socket-mode {:?}: write an octal mode such as 660",
+                    args.socket_mode
+                ),
+            );
+            return exit::USAGE;
+        }
+    };
+    let mut allow = Vec::new();
+    for a in &args.allow_from {
+        let net = a
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        match net {
+            Ok(n) => allow.push(n),
+            Err(_) => {
+                error_line(
+                    "proxy",
+                    &format!("--allow-from {a:?}: write an address or CIDR, e.g. 172.18.0.0/16"),
+                );
+                return exit::USAGE;
+            }
+        }
+    }
+    let specs: Result<Vec<ListenSpec>, String> = if args.listen.is_empty() {
+        let disable6 = matches!(
+            env.get("DISABLE_IPV6").map(String::as_str),
+            Some("1" | "true" | "yes")
+        );
+        Ok(vec![ListenSpec::default_for(disable6)])
+    } else {
+        args.listen.iter().map(|l| ListenSpec::parse(l)).collect()
+    };
+    let specs = match specs {
+        Ok(s) => s,
+        Err(e) => {
+            error_line("proxy", &e);
+            return exit::USAGE;
+        }
+    };
+    let upstream_url = resolve(
+        args.upstream.as_deref(),
+        env.get("DOCKER_HOST").map(String::as_str),
+        env.get("SOCKET_PATH").map(String::as_str),
+    );
+    let upstream = match Upstream::parse(&upstream_url) {
+        Ok(u) => u,
+        Err(e) => {
+            error_line("proxy", &e);
+            return exit::USAGE;
+        }
+    };
+    let sink = match &args.audit_log {
+        None => Sink::new(Box::new(std::io::stderr())),
+        Some(p) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
+            Ok(f) => Sink::new(Box::new(f)),
+            Err(e) => {
+                error_line("proxy", &format!("--audit-log {}: {e}", p.display()));
+                return exit::USAGE;
+            }
+        },
+    };
+    let only_denials = matches!(
+        env.get("LOG_LEVEL")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref(),
+        Some("warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg")
+    );
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error_line("proxy", &format!("cannot start the async runtime: {e}"));
+            return exit::INTERNAL;
+        }
+    };
+    rt.block_on(async move {
+        if let Err(e) = upstream.ping().await {
+            error_line("proxy", &format!("dockerd is not reachable at {upstream_url}: {e}. Start dockerd, or point --upstream (or DOCKER_HOST, SOCKET_PATH) at its socket"));
+            return exit::UNREACHABLE;
+        }
+        let mut listeners = Vec::new();
+        let mut names = Vec::new();
+        for s in &specs {
+            match Listen::bind(s, mode, args.socket_group.as_deref(), &allow) {
+                Ok(l) => {
+                    listeners.push(l);
+                    names.push(s.describe());
+                }
+                Err(e) => {
+                    error_line("proxy", &e);
+                    return exit::INTERNAL;
+                }
+            }
+        }
+        let metrics = Arc::new(Metrics::default());
+        let opts = Arc::new(Options {
+            policy: RwLock::new(Arc::new(policy)),
+            upstream: upstream.clone(),
+            sink: sink.with_filter(only_denials),
+            metrics: metrics.clone(),
+            header_timeout: Duration::from_secs(30),
+            max_header: 64 * 1024,
+        });
+        if let Some(m) = &args.metrics {
+            if let Err(e) = dockward_proxy::metrics::serve_metrics(m, metrics, upstream.clone()).await {
+                error_line("proxy", &e);
+                return exit::USAGE;
+            }
+        }
+        let reload_opts = opts.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                match env_with_file(env_file.as_deref()).and_then(|e| Policy::from_env(&e)) {
+                    Ok(p) => {
+                        if let Ok(mut g) = reload_opts.policy.write() {
+                            *g = Arc::new(p);
+                        }
+                        eprintln!("dockward proxy: policy reloaded");
+                    }
+                    Err(e) => eprintln!("dockward proxy: reload refused, the running policy stays: {e}"),
+                }
+            }
+        });
+        eprintln!("dockward proxy: listening on {} → {}", names.join(", "), upstream.describe());
+        let shutdown = async {
+            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+            match term {
+                Ok(mut t) => {
+                    tokio::select! {
+                        _ = t.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        dockward_proxy::serve(listeners, names, opts, shutdown, Duration::from_secs(10)).await;
+        eprintln!("dockward proxy: stopped");
+        exit::OK
+    })
+}

@@ -1,0 +1,415 @@
+//! The request path: framing checks, the head decision, the body decision
+//! (buffered, canonical), forwarding, the response stream or the tunnel.
+
+use crate::listen::{Conn, Listen, Peer};
+use crate::log::{Fields, Record, Sink};
+use crate::metrics::{Labels, Metrics};
+use crate::upstream::{Body, Upstream};
+use bytes::Bytes;
+use dockward_apiguard::{Deny, Policy};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
+    TRANSFER_ENCODING, UPGRADE,
+};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    /// Swapped whole on SIGHUP; requests take a snapshot.
+    pub policy: RwLock<Arc<Policy>>,
+    pub upstream: Upstream,
+    pub sink: Arc<Sink>,
+    pub metrics: Arc<Metrics>,
+    /// Time allowed to send a request head.
+    pub header_timeout: Duration,
+    /// Largest request head, in bytes.
+    pub max_header: usize,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into())
+        .map_err(|e: Infallible| -> BoxError { match e {} })
+        .boxed()
+}
+
+/// Headers that belong to one hop (RFC 9110 §7.6.1), plus those named in
+/// Connection.
+fn strip_hop_by_hop(h: &mut HeaderMap) {
+    let named: Vec<HeaderName> = h
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        h.remove(n);
+    }
+    for n in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+    ] {
+        h.remove(n);
+    }
+}
+
+/// A JSON `{"message": …}` answer, the shape docker clients print as
+/// "Error response from daemon: …".
+fn json_message(mut rec: Record, status: u16, msg: &str) -> Response<Body> {
+    rec.fields.status = status;
+    let body = serde_json::json!({ "message": msg.trim_end() }).to_string();
+    let mut r = Response::new(
+        Counted {
+            inner: full(body),
+            rec: Some(rec),
+        }
+        .boxed(),
+    );
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Counts response bytes and writes the audit line when the stream ends.
+struct Counted {
+    inner: Body,
+    rec: Option<Record>,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let p = Pin::new(&mut self.inner).poll_frame(cx);
+        match &p {
+            Poll::Ready(Some(Ok(f))) => {
+                if let (Some(d), Some(r)) = (f.data_ref(), self.rec.as_mut()) {
+                    r.bytes += d.len() as u64;
+                }
+            }
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
+                self.rec = None;
+            }
+            Poll::Pending => {}
+        }
+        p
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+struct Ctx {
+    opts: Arc<Options>,
+    peer: Peer,
+    listener: String,
+}
+
+impl Ctx {
+    fn record(&self, method: &str, target: &str, start: Instant) -> Record {
+        let mut rec = Record::new(
+            self.opts.sink.clone(),
+            Fields {
+                listener: self.listener.clone(),
+                client: self.peer.clone(),
+                method: method.to_string(),
+                target: target.to_string(),
+                action: None,
+                decision: "deny",
+                rule: String::new(),
+                status: 0,
+            },
+            start,
+        );
+        let m = self.opts.metrics.clone();
+        rec.on_end(Box::new(move |f, secs| {
+            m.requests
+                .get_or_create(&Labels {
+                    decision: f.decision,
+                    action: f.action.unwrap_or("unknown").to_string(),
+                })
+                .inc();
+            m.duration.observe(secs);
+        }));
+        rec
+    }
+
+    fn deny(&self, mut rec: Record, d: &Deny) -> Response<Body> {
+        rec.fields.rule = d.rule.clone();
+        json_message(rec, d.status, &d.body())
+    }
+}
+
+fn framing_error(h: &HeaderMap) -> Option<&'static str> {
+    let cl = h.get_all(CONTENT_LENGTH).iter().count();
+    let te: Vec<&HeaderValue> = h.get_all(TRANSFER_ENCODING).iter().collect();
+    if cl > 0 && !te.is_empty() {
+        return Some("Content-Length together with Transfer-Encoding is refused");
+    }
+    if cl > 1 {
+        return Some("more than one Content-Length is refused");
+    }
+    if te.len() > 1
+        || te.first().is_some_and(|v| {
+            !v.to_str()
+                .map(|s| s.trim().eq_ignore_ascii_case("chunked"))
+                .unwrap_or(false)
+        })
+    {
+        return Some("a transfer coding other than chunked is refused");
+    }
+    None
+}
+
+async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+    let start = Instant::now();
+    let method = req.method().as_str().to_string();
+    let target = req.uri().to_string();
+    let mut rec = ctx.record(&method, &target, start);
+    if let Some(e) = framing_error(req.headers()) {
+        let mut r = ctx.deny(
+            rec,
+            &Deny {
+                status: 400,
+                rule: "HTTP framing".into(),
+                hint: format!("{e}; send one framing header"),
+            },
+        );
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return Ok(r);
+    }
+    let policy = ctx
+        .opts
+        .policy
+        .read()
+        .map(|p| p.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    let allowed = match policy.decide_head(&method, &target) {
+        Ok(a) => a,
+        Err(d) => return Ok(ctx.deny(rec, &d)),
+    };
+    rec.fields.action = Some(allowed.route.action);
+    let upgrade = req.headers().get(UPGRADE).cloned();
+    let on_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
+    let (parts, body) = req.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let mut headers = parts.headers;
+    strip_hop_by_hop(&mut headers);
+    headers.remove(HOST);
+    let body: Body = if allowed.check_body {
+        let limited = Limited::new(body, policy.max_body);
+        let bytes = match limited.collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(e) => {
+                let d = if e
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    Deny {
+                        status: 413,
+                        rule: "body size cap".into(),
+                        hint: format!(
+                            "bodies of {} are checked up to {} bytes (DOCKWARD_MAX_BODY)",
+                            allowed.route.action, policy.max_body
+                        ),
+                    }
+                } else {
+                    Deny {
+                        status: 400,
+                        rule: "HTTP framing".into(),
+                        hint: format!("the request body could not be read: {e}"),
+                    }
+                };
+                return Ok(ctx.deny(rec, &d));
+            }
+        };
+        match policy.decide_body(&allowed, &bytes) {
+            Ok(canonical) => {
+                let b = canonical.unwrap_or_default();
+                headers.remove(CONTENT_LENGTH);
+                if !b.is_empty() {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                }
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
+                full(b)
+            }
+            Err(d) => return Ok(ctx.deny(rec, &d)),
+        }
+    } else {
+        body.map_err(|e| -> BoxError { Box::new(e) }).boxed()
+    };
+    rec.fields.decision = "allow";
+    rec.fields.rule = allowed.rule.clone();
+    let mut up = Request::new(body);
+    *up.method_mut() = parts.method;
+    *up.uri_mut() = ctx.opts.upstream.uri(&path_and_query);
+    *up.headers_mut() = headers;
+    up.headers_mut()
+        .insert(HOST, HeaderValue::from_static("docker"));
+    if let Some(u) = &upgrade {
+        up.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        up.headers_mut().insert(UPGRADE, u.clone());
+    }
+    let mut res = match ctx.opts.upstream.send(up).await {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.opts.metrics.upstream_errors.inc();
+            let cause = crate::upstream::causes(&e);
+            rec.fields.rule = "upstream unreachable".into();
+            let msg = format!("dockward proxy: dockerd is not reachable at {} ({cause}); the proxy retries on every request", ctx.opts.upstream.describe());
+            return Ok(json_message(rec, 502, &msg));
+        }
+    };
+    rec.fields.status = res.status().as_u16();
+    if res.status() == StatusCode::SWITCHING_PROTOCOLS {
+        if let Some(client_side) = on_upgrade {
+            let upstream_side = hyper::upgrade::on(&mut res);
+            tokio::spawn(async move {
+                let rec = rec;
+                if let (Ok(c), Ok(u)) = (client_side.await, upstream_side.await) {
+                    let mut c = TokioIo::new(c);
+                    let mut u = TokioIo::new(u);
+                    if let Ok((a, b)) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
+                        let mut rec = rec;
+                        rec.bytes = a + b;
+                        drop(rec);
+                    }
+                }
+            });
+            let (mut p, _) = res.into_parts();
+            let up_headers = std::mem::take(&mut p.headers);
+            for (k, v) in up_headers.iter() {
+                if k != CONNECTION && k != UPGRADE && k != TRANSFER_ENCODING {
+                    p.headers.append(k.clone(), v.clone());
+                }
+            }
+            p.headers
+                .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+            if let Some(u) = up_headers.get(UPGRADE) {
+                p.headers.insert(UPGRADE, u.clone());
+            }
+            return Ok(Response::from_parts(p, full(Bytes::new())));
+        }
+    }
+    let (mut p, b) = res.into_parts();
+    strip_hop_by_hop(&mut p.headers);
+    let body = Counted {
+        inner: b.map_err(|e| -> BoxError { Box::new(e) }).boxed(),
+        rec: Some(rec),
+    };
+    Ok(Response::from_parts(p, body.boxed()))
+}
+
+/// Serves every listener until `shutdown` resolves, then stops accepting,
+/// asks open connections to finish (streams get `grace` to end) and returns.
+pub async fn serve(
+    listeners: Vec<Listen>,
+    names: Vec<String>,
+    opts: Arc<Options>,
+    shutdown: impl std::future::Future<Output = ()>,
+    grace: Duration,
+) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (l, name) in listeners.into_iter().zip(names) {
+        let opts = opts.clone();
+        let mut stop = stop_rx.clone();
+        tasks.spawn(async move {
+            let l = Arc::new(l);
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                let next = tokio::select! {
+                    _ = stop.changed() => break,
+                    a = l.accept() => a,
+                };
+                let (conn, peer) = match next {
+                    Ok(Ok(c)) => c,
+                    Ok(Err(who)) => {
+                        tracing::warn!("refused a connection: {who}");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept on {name}: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let ctx = Arc::new(Ctx {
+                    opts: opts.clone(),
+                    peer,
+                    listener: name.clone(),
+                });
+                let mut stop = stop.clone();
+                let header_timeout = opts.header_timeout;
+                let max_header = opts.max_header;
+                conns.spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| handle(req, ctx.clone()));
+                    let mut b = hyper::server::conn::http1::Builder::new();
+                    b.timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
+                        .max_buf_size(max_header.max(8192))
+                        .keep_alive(true);
+                    macro_rules! run {
+                        ($io:expr) => {{
+                            let conn = b.serve_connection(TokioIo::new($io), svc).with_upgrades();
+                            tokio::pin!(conn);
+                            tokio::select! {
+                                _ = conn.as_mut() => {}
+                                _ = stop.changed() => {
+                                    conn.as_mut().graceful_shutdown();
+                                    let _ = conn.await;
+                                }
+                            }
+                        }};
+                    }
+                    match conn {
+                        Conn::Unix(s) => run!(s),
+                        Conn::Tcp(s) => run!(s),
+                    }
+                });
+                while conns.try_join_next().is_some() {}
+            }
+            let _ =
+                tokio::time::timeout(grace, async { while conns.join_next().await.is_some() {} })
+                    .await;
+        });
+    }
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(grace + Duration::from_secs(1), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+}
