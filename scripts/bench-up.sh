@@ -18,6 +18,8 @@ have setpriv    || need_pkgs+=(util-linux)
 have gcc        || need_pkgs+=(gcc)
 have hyperfine  || need_pkgs+=(hyperfine)
 have ufw        || need_pkgs+=(ufw)
+have docker-compose || need_pkgs+=(docker-compose)
+have haproxy    || need_pkgs+=(haproxy)
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -35,6 +37,9 @@ if ! have cargo; then
   echo "bench-up: cargo not found; install Rust with rustup (https://rustup.rs) and run again" >&2
   exit 1
 fi
+
+# The Python docker SDK, a real client for the proxy tests.
+python3 -c 'import docker' 2>/dev/null || python3 -m pip install -q docker
 
 # Microsoft's SARIF validator, from the npm registry, for the audit tests.
 SARIF_DIR=/opt/dockward-bench/sarif-multitool

@@ -8,7 +8,7 @@ const AFTER_HELP: &str = "\
 EXIT STATUS
     0  success
     1  findings at or above the --fail-on threshold (audit)
-    2  usage or input error, or a command that is not built yet
+    2  usage or input error
     3  the Docker daemon could not be reached
     4  the Docker daemon answered with an error
     5  an internal or I/O error

@@ -1,0 +1,782 @@
+//! `dockward proxy` in front of the real dockerd, with real clients: the
+//! docker CLI 28 and Debian's 20.10, docker-compose and the Python docker
+//! SDK; and a bypass suite of raw requests, each checked against what
+//! happened in dockerd, not only against the status code.
+
+use dockward_testbench::{docker, docker_output, require_engine, unique, PrivateDaemon, IMAGE};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `dockward proxy` child on a unix socket of its own; killed on drop.
+struct Proxy {
+    child: Child,
+    sock: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Proxy {
+    fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, &[])
+    }
+
+    fn start_with(env: &[(&str, &str)], args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("dwt-p")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let sock = dir.path().join("p.sock");
+        let log = dir.path().join("audit.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockward"));
+        cmd.arg("proxy")
+            .arg("--listen")
+            .arg(format!("unix://{}", sock.display()))
+            .arg("--audit-log")
+            .arg(&log)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !sock.exists() {
+            assert!(Instant::now() < deadline, "proxy did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            sock,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.sock.display())
+    }
+
+    /// `docker -H <proxy> ARGS` with the given CLI binary and stdin.
+    fn cli(&self, bin: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        let mut c = Command::new(bin)
+            .arg("-H")
+            .arg(self.host())
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(s) = stdin {
+            let mut i = c.stdin.take().unwrap();
+            i.write_all(s.as_bytes()).unwrap();
+        }
+        c.wait_with_output().unwrap()
+    }
+
+    /// Raw bytes on one connection; everything dockerd/the proxy sends back
+    /// until the connection closes or 5 s pass.
+    fn raw(&self, bytes: &[u8]) -> String {
+        let mut s = UnixStream::connect(&self.sock).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // The proxy may answer (413) and close before reading everything.
+        let _ = s.write_all(bytes);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn audit_lines(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .output();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ok(o: &std::process::Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const CLIS: [&str; 2] = ["docker", "/usr/bin/docker"];
+
+/// Removes a container (by name) when dropped.
+struct Rm(String);
+
+impl Drop for Rm {
+    fn drop(&mut self) {
+        let _ = docker_output(&["rm", "-f", "-v", &self.0]);
+    }
+}
+
+fn exists(name: &str) -> bool {
+    docker_output(&["inspect", "--type", "container", name])
+        .status
+        .success()
+}
+
+#[test]
+fn docker_cli_28_and_20_10_work_through_the_proxy() {
+    require_engine!();
+    let p = Proxy::start(&[
+        ("CONTAINERS", "1"),
+        ("POST", "1"),
+        ("EXEC", "1"),
+        ("IMAGES", "1"),
+        ("INFO", "1"),
+    ]);
+    for cli in CLIS {
+        let name = unique("pxcli");
+        let _rm = Rm(name.clone());
+        let out = ok(
+            &p.cli(
+                cli,
+                &[
+                    "run",
+                    "-d",
+                    "--name",
+                    &name,
+                    IMAGE,
+                    "sh",
+                    "-c",
+                    "echo started; sleep 600",
+                ],
+                None,
+            ),
+            "run -d",
+        );
+        assert_eq!(out.trim().len(), 64, "{cli}: a container id");
+        assert!(
+            ok(&p.cli(cli, &["ps", "--format", "{{.Names}}"], None), "ps")
+                .lines()
+                .any(|l| l == name),
+            "{cli} ps"
+        );
+        let user = ok(
+            &p.cli(cli, &["inspect", "-f", "{{.Config.Image}}", &name], None),
+            "inspect",
+        );
+        assert_eq!(user.trim(), IMAGE);
+        assert_eq!(
+            ok(&p.cli(cli, &["exec", &name, "echo", "hello"], None), "exec").trim(),
+            "hello"
+        );
+        assert_eq!(
+            ok(
+                &p.cli(cli, &["exec", "-i", &name, "cat"], Some("from stdin\n")),
+                "exec -i"
+            )
+            .trim(),
+            "from stdin"
+        );
+        assert_eq!(
+            ok(
+                &p.cli(cli, &["run", "--rm", "-i", IMAGE, "cat"], Some("run -i\n")),
+                "run -i"
+            )
+            .trim(),
+            "run -i"
+        );
+        assert_eq!(
+            ok(&p.cli(cli, &["logs", &name], None), "logs").trim(),
+            "started"
+        );
+        assert!(ok(
+            &p.cli(cli, &["info", "--format", "{{.ServerVersion}}"], None),
+            "info"
+        )
+        .starts_with("20.10"));
+        ok(&p.cli(cli, &["rm", "-f", &name], None), "rm");
+        assert!(!exists(&name));
+    }
+    // Every request left an audit line with the client's credentials.
+    let lines = p.audit_lines();
+    assert!(lines.iter().any(|l| l["action"] == "exec.start"
+        && l["decision"] == "allow"
+        && l["client"]["uid"] == 0));
+    assert!(lines
+        .iter()
+        .all(|l| l["status"].as_u64().is_some() && l["duration_ms"].as_f64().is_some()));
+}
+
+#[test]
+fn logs_follow_and_events_stay_open_then_deliver() {
+    require_engine!();
+    let p = Proxy::start(&[("CONTAINERS", "1"), ("POST", "1")]);
+    let name = unique("pxev");
+    let _rm = Rm(name.clone());
+    // `docker events` through the proxy, idle for over two minutes.
+    let mut events = Command::new("docker")
+        .args([
+            "-H",
+            &p.host(),
+            "events",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.name}}",
+            "--filter",
+            &format!("container={name}"),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ev_out = events.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(ev_out)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    std::thread::sleep(Duration::from_secs(130));
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        IMAGE,
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 1; done",
+    ]);
+    let got = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("an event after 130 s idle");
+    assert!(got.contains(&name), "{got}");
+    let _ = events.kill();
+    let _ = events.wait();
+    // logs -f keeps streaming.
+    let mut logs = Command::new("docker")
+        .args(["-H", &p.host(), "logs", "-f", &name])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = logs.stdout.take().unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = logs.kill();
+    let _ = logs.wait();
+    let mut s = String::new();
+    let _ = out.read_to_string(&mut s);
+    assert!(s.matches("tick").count() >= 3, "{s}");
+}
+
+#[test]
+fn denied_calls_name_the_rule_and_change_nothing() {
+    require_engine!();
+    let p = Proxy::start(&[("CONTAINERS", "1")]);
+    let name = unique("pxro");
+    let o = p.cli("docker", &["run", "--name", &name, IMAGE, "true"], None);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("denied by POST=0") && err.contains("set POST=1"),
+        "{err}"
+    );
+    assert!(!exists(&name));
+    let o = p.cli("/usr/bin/docker", &["info"], None);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("denied by section INFO")
+            || String::from_utf8_lossy(&o.stdout).contains("denied by section INFO")
+    );
+    // The attach websocket writes to stdin: refused with POST=0.
+    let target = Rm(unique("pxws"));
+    docker(&["run", "-d", "--name", &target.0, IMAGE, "sleep", "600"]);
+    let r = p.raw(format!("GET /v1.41/containers/{}/attach/ws?stdin=1&stream=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", target.0).as_bytes());
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    assert!(r.contains("attach websocket"), "{r}");
+}
+
+#[test]
+fn python_sdk_and_docker_compose_work_through_the_proxy() {
+    require_engine!();
+    let p = Proxy::start(&[
+        ("CONTAINERS", "1"),
+        ("POST", "1"),
+        ("EXEC", "1"),
+        ("IMAGES", "1"),
+        ("NETWORKS", "1"),
+        ("VOLUMES", "1"),
+        ("INFO", "1"),
+    ]);
+    let name = unique("pxpy");
+    let _rm = Rm(name.clone());
+    let script = format!(
+        r#"
+import docker
+c = docker.DockerClient(base_url="{host}")
+ct = c.containers.run("{IMAGE}", ["sleep", "600"], name="{name}", detach=True)
+assert any(x.name == "{name}" for x in c.containers.list())
+code, out = ct.exec_run(["echo", "py-exec"])
+assert code == 0 and out.strip() == b"py-exec", out
+try:
+    c.containers.run("{IMAGE}", ["true"], privileged=True, remove=True)
+    raise SystemExit("privileged run was allowed")
+except docker.errors.APIError as e:
+    assert e.status_code == 403 and "host-power check privileged" in str(e), e
+ct.remove(force=True)
+print("sdk-ok")
+"#,
+        host = p.host()
+    );
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("sdk-ok"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let project = unique("pxc").replace('-', "");
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        format!("version: '2.4'\nservices:\n  web:\n    image: {IMAGE}\n    command: [\"sleep\", \"600\"]\n    volumes: [\"data:/data\"]\nvolumes:\n  data: {{}}\n"),
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        Command::new("docker-compose")
+            .current_dir(dir.path())
+            .env("DOCKER_HOST", p.host())
+            .args(["-p", &project])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let up = compose(&["up", "-d"]);
+    let down_guard = Compose(dir.path().to_path_buf(), project.clone());
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(docker(&[
+        "ps",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}}"
+    ])
+    .contains("web"));
+    let down = compose(&["down", "-v"]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "-q"
+    ])
+    .trim()
+    .is_empty());
+    drop(down_guard);
+}
+
+/// `docker-compose down -v` on the real socket, whatever happened.
+struct Compose(PathBuf, String);
+
+impl Drop for Compose {
+    fn drop(&mut self) {
+        let _ = Command::new("docker-compose")
+            .current_dir(&self.0)
+            .args(["-p", &self.1, "down", "-v"])
+            .output();
+    }
+}
+
+fn status(r: &str) -> u16 {
+    r.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn post(path: &str, body: &str) -> String {
+    format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+}
+
+/// ANCHORS §1, one case per category, checked against dockerd's state.
+#[test]
+fn bypass_suite() {
+    require_engine!();
+    let p = Proxy::start(&[("CONTAINERS", "1"), ("POST", "1"), ("VOLUMES", "1")]);
+    let create = |name: &str, body: &str| {
+        let r = p.raw(post(&format!("/v1.41/containers/create?name={name}"), body).as_bytes());
+        (status(&r), r)
+    };
+    let img = IMAGE;
+    let cases: Vec<(&str, String, u16)> = vec![
+        (
+            "lower-case key",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"privileged":true}}}}"#),
+            403,
+        ),
+        (
+            "escaped key",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"Privil\u0065ged":true}}}}"#),
+            403,
+        ),
+        (
+            "folded key (U+017F)",
+            format!("{{\"Image\":\"{img}\",\"HostConfig\":{{\"Bind\u{017F}\":[\"/:/host\"]}}}}"),
+            403,
+        ),
+        (
+            "duplicate, last wins",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"Privileged":false,"Privileged":true}}}}"#),
+            400,
+        ),
+        (
+            "case-variant duplicate",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"Privileged":false,"PRIVILEGED":true}}}}"#),
+            400,
+        ),
+        (
+            "trailing second value",
+            format!(r#"{{"Image":"{img}"}}{{"HostConfig":{{"Privileged":true}}}}"#),
+            400,
+        ),
+        (
+            "legacy top-level HostConfig fields",
+            format!(r#"{{"Image":"{img}","Privileged":true}}"#),
+            403,
+        ),
+        (
+            "legacy with null HostConfig",
+            format!(r#"{{"Image":"{img}","HostConfig":null,"Binds":["/etc:/e"]}}"#),
+            403,
+        ),
+        (
+            "socket bind",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"Binds":["/var/run/docker.sock:/s"]}}}}"#),
+            403,
+        ),
+        (
+            "Mounts bind of /",
+            format!(
+                r#"{{"Image":"{img}","HostConfig":{{"Mounts":[{{"Type":"bind","Source":"/","Target":"/h"}}]}}}}"#
+            ),
+            403,
+        ),
+        (
+            "local volume o=bind in Mounts",
+            format!(
+                r#"{{"Image":"{img}","HostConfig":{{"Mounts":[{{"Type":"volume","Target":"/h","VolumeOptions":{{"DriverConfig":{{"Name":"local","Options":{{"type":"none","o":"bind","device":"/etc"}}}}}}}}]}}}}"#
+            ),
+            403,
+        ),
+        (
+            "capability spelling",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"CapAdd":["cap_sys_admin"]}}}}"#),
+            403,
+        ),
+        (
+            "host pid",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"PidMode":"host"}}}}"#),
+            403,
+        ),
+        (
+            "seccomp unconfined",
+            format!(r#"{{"Image":"{img}","HostConfig":{{"SecurityOpt":["seccomp=unconfined"]}}}}"#),
+            403,
+        ),
+        (
+            "device",
+            format!(
+                r#"{{"Image":"{img}","HostConfig":{{"Devices":[{{"PathOnHost":"/dev/mem","PathInContainer":"/dev/mem","CgroupPermissions":"rwm"}}]}}}}"#
+            ),
+            403,
+        ),
+    ];
+    for (what, body, want) in &cases {
+        let name = unique("pxby");
+        let _rm = Rm(name.clone());
+        let (st, r) = create(&name, body);
+        assert_eq!(st, *want, "{what}: {r}");
+        assert!(!exists(&name), "{what}: dockerd created it");
+    }
+    // The same body that is allowed is forwarded canonical and works.
+    let name = unique("pxok");
+    let _rm = Rm(name.clone());
+    let (st, r) = create(
+        &name,
+        &format!(r#"{{"Image":"{img}","Cmd":["true"],"HostConfig":{{"Binds":["/srv:/srv:ro"]}}}}"#),
+    );
+    assert_eq!(st, 201, "{r}");
+    assert!(exists(&name));
+
+    // Chunked body with a privileged create: buffered and checked.
+    let name = unique("pxch");
+    let _rm = Rm(name.clone());
+    let body = format!(r#"{{"Image":"{img}","HostConfig":{{"Privileged":true}}}}"#);
+    let (a, b) = body.split_at(10);
+    let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; charset=UTF-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len()).as_bytes());
+    assert_eq!(status(&r), 403, "{r}");
+    assert!(!exists(&name));
+    // CL + TE: hyper reads it as chunked and closes the connection after
+    // the answer (RFC 9112 §6.1), so a request smuggled after it is never
+    // read; the empty chunked body reaches dockerd as an empty body.
+    let smuggled = unique("pxsm");
+    let _rm2 = Rm(smuggled.clone());
+    let second = post(
+        &format!("/v1.41/containers/create?name={smuggled}"),
+        &format!(r#"{{"Image":"{img}"}}"#),
+    );
+    let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{second}").as_bytes());
+    assert_eq!(
+        r.matches("HTTP/1.1 ").count(),
+        1,
+        "one answer, then the connection closes: {r}"
+    );
+    assert!(!exists(&smuggled) && !exists(&name));
+    // Differing Content-Lengths and a coding other than chunked: 400.
+    let r = p.raw(b"POST /v1.41/containers/prune HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\n{}");
+    assert_eq!(status(&r), 400, "{r}");
+    let r = p.raw(
+        b"POST /v1.41/containers/prune HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    );
+    assert_eq!(status(&r), 400, "{r}");
+    // obs-fold (a header continued on the next line): 400.
+    let r = p.raw(b"GET /v1.41/containers/json HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
+    assert_eq!(status(&r), 400, "{r}");
+    // Over the cap: 413.
+    let big = format!(
+        r#"{{"Image":"{img}","Labels":{{"x":"{}"}}}}"#,
+        "a".repeat(5 << 20)
+    );
+    let r = p.raw(post("/v1.41/containers/create", &big).as_bytes());
+    assert_eq!(status(&r), 413, "{}", &r[..r.len().min(300)]);
+
+    // Old API versions, where a start body re-configures the container.
+    let target = Rm(unique("pxold"));
+    docker(&["create", "--name", &target.0, IMAGE, "sleep", "600"]);
+    let r = p.raw(
+        post(
+            &format!("/v1.23/containers/{}/start", target.0),
+            r#"{"Binds":["/:/host"]}"#,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    let r = p.raw(
+        post(
+            &format!("/v1.41/containers/{}/start", target.0),
+            r#"{"Binds":["/:/host"]}"#,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &target.0]).trim(),
+        "false"
+    );
+    // Exec creation is EXEC's, not CONTAINERS'.
+    let r = p.raw(
+        post(
+            &format!("/v1.41/containers/{}/exec", target.0),
+            r#"{"Cmd":["id"]}"#,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+
+    // Paths: dot segments, encoded ones, empty segments, encoded slashes,
+    // absolute form into a closed section, case.
+    for t in [
+        "/v1.41/containers/../info",
+        "/v1.41/containers/%2e%2e/info",
+        "/v1.41//info",
+        "/v1.41/containers/x%2Fexec",
+    ] {
+        let r =
+            p.raw(format!("GET {t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+        assert_eq!(status(&r), 400, "{t}: {r}");
+    }
+    for t in [
+        "http://docker/v1.41/info",
+        "/V1.41/INFO",
+        "/v1.41/Containers/json",
+    ] {
+        let r =
+            p.raw(format!("GET {t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+        assert_eq!(status(&r), 403, "{t}: {r}");
+    }
+    // A volume that is a bind of /etc in disguise.
+    let vol = unique("pxvol");
+    let r = p.raw(post("/v1.41/volumes/create", &format!(r#"{{"Name":"{vol}","Driver":"local","DriverOpts":{{"type":"none","o":"bind","device":"/etc"}}}}"#)).as_bytes());
+    assert_eq!(status(&r), 403, "{r}");
+    assert!(!docker_output(&["volume", "inspect", &vol]).status.success());
+
+    // Pipelining: a refused upgrade does not turn the connection into a
+    // tunnel, and the next request on it is checked.
+    let name = unique("pxpipe");
+    let _rm = Rm(name.clone());
+    let body = format!(r#"{{"Image":"{img}","HostConfig":{{"Privileged":true}}}}"#);
+    let r = p.raw(
+        format!(
+            "GET /v1.41/containers/json HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nPOST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(
+        r.contains("HTTP/1.1 403"),
+        "the second request was checked: {r}"
+    );
+    assert!(!exists(&name));
+}
+
+#[test]
+fn upstream_down_is_502_and_recovers_and_missing_at_start_is_exit_3() {
+    require_engine!();
+    let out = Command::new(env!("CARGO_BIN_EXE_dockward"))
+        .args([
+            "proxy",
+            "--listen",
+            "unix:///tmp/dwt-never.sock",
+            "--upstream",
+            "unix:///nonexistent/dwt.sock",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dockerd is not reachable at unix:///nonexistent/dwt.sock"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new("/tmp/dwt-never.sock").exists());
+
+    let mut d = PrivateDaemon::start();
+    let p = Proxy::start_with(&[("INFO", "1")], &["--upstream", &d.host()]);
+    assert!(p
+        .raw(b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .starts_with("HTTP/1.1 200"));
+    d.stop();
+    let r = p.raw(b"GET /v1.41/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(status(&r), 502, "{r}");
+    assert!(r.contains("dockerd is not reachable"), "{r}");
+    d.restart();
+    let r = p.raw(b"GET /v1.41/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(status(&r), 200, "recovered by itself: {r}");
+}
+
+#[test]
+fn tcp_allowlist_reload_and_metrics() {
+    require_engine!();
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("proxy.env");
+    std::fs::write(&env_file, "CONTAINERS=1\n").unwrap();
+    let port = 24000 + (std::process::id() % 1000) as u16;
+    let mport = port + 1000;
+    let p = Proxy::start_with(
+        &[("DOCKWARD_ENV_FILE", env_file.to_str().unwrap())],
+        &[
+            "--listen",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--allow-from",
+            "10.0.0.0/8",
+            "--metrics",
+            &format!("tcp://127.0.0.1:{mport}"),
+        ],
+    );
+    // TCP from 127.0.0.1 is outside the allowlist: closed without answer.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let _ = s.write_all(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(buf.is_empty(), "{}", String::from_utf8_lossy(&buf));
+    // The unix listener is open to us.
+    let ps = |p: &Proxy| {
+        status(
+            &p.raw(b"GET /v1.41/containers/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    assert_eq!(ps(&p), 200);
+    // SIGHUP with CONTAINERS=0: refused from now on.
+    std::fs::write(&env_file, "CONTAINERS=0\n").unwrap();
+    Command::new("kill")
+        .args(["-HUP", &p.child.id().to_string()])
+        .output()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ps(&p) != 403 {
+        assert!(Instant::now() < deadline, "reload not applied");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // An invalid file: the running policy stays.
+    std::fs::write(&env_file, "CONTAINERS=maybe\n").unwrap();
+    Command::new("kill")
+        .args(["-HUP", &p.child.id().to_string()])
+        .output()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(ps(&p), 403);
+    // Metrics and health on their own listener.
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", mport)).unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let m = get("/metrics");
+    assert!(
+        m.contains("dockward_proxy_requests_total{decision=\"deny\",action=\"containers.list\"}")
+            || m.contains("dockward_proxy_requests_total"),
+        "{m}"
+    );
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+}
