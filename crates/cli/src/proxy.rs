@@ -134,10 +134,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
             .as_deref(),
         Some("warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg")
     );
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             error_line("proxy", &format!("cannot start the async runtime: {e}"));
@@ -214,4 +211,24 @@ pub fn run(args: &ProxyArgs) -> u8 {
         eprintln!("dockward proxy: stopped");
         exit::OK
     })
+}
+
+/// `DOCKWARD_PROXY_THREADS` worker threads (default 1: one thread keeps a
+/// request, its upstream connection and its response on one core, with no
+/// cross-thread wake-ups; dockerd needs the other cores more).
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let n: usize = std::env::var("DOCKWARD_PROXY_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    if n <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()
+    }
 }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use dockward_apiguard::{Deny, Policy};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Frame, Incoming};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{
     HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
     TRANSFER_ENCODING, UPGRADE,
@@ -129,6 +130,8 @@ struct Ctx {
     opts: Arc<Options>,
     peer: Peer,
     listener: String,
+    /// This client connection's upstream connection, between requests.
+    upstream: std::sync::Mutex<Option<SendRequest<Body>>>,
 }
 
 impl Ctx {
@@ -185,6 +188,17 @@ fn framing_error(h: &HeaderMap) -> Option<&'static str> {
         return Some("a transfer coding other than chunked is refused");
     }
     None
+}
+
+/// 502 with the reason; the next request tries again.
+fn unreachable(ctx: &Ctx, mut rec: Record, cause: &str) -> Response<Body> {
+    ctx.opts.metrics.upstream_errors.inc();
+    rec.fields.rule = "upstream unreachable".into();
+    let msg = format!(
+        "dockward proxy: dockerd is not reachable at {} ({cause}); the proxy retries on every request",
+        ctx.opts.upstream.describe()
+    );
+    json_message(rec, 502, &msg)
 }
 
 async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
@@ -273,7 +287,9 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     rec.fields.rule = allowed.rule.clone();
     let mut up = Request::new(body);
     *up.method_mut() = parts.method;
-    *up.uri_mut() = ctx.opts.upstream.uri(&path_and_query);
+    *up.uri_mut() = path_and_query
+        .parse()
+        .unwrap_or_else(|_| hyper::Uri::from_static("/"));
     *up.headers_mut() = headers;
     up.headers_mut()
         .insert(HOST, HeaderValue::from_static("docker"));
@@ -282,15 +298,37 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         up.headers_mut().insert(UPGRADE, u.clone());
     }
-    let mut res = match ctx.opts.upstream.send(up).await {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.opts.metrics.upstream_errors.inc();
-            let cause = crate::upstream::causes(&e);
-            rec.fields.rule = "upstream unreachable".into();
-            let msg = format!("dockward proxy: dockerd is not reachable at {} ({cause}); the proxy retries on every request", ctx.opts.upstream.describe());
-            return Ok(json_message(rec, 502, &msg));
+    // Reuse this client's upstream connection when it is idle; an upgrade
+    // gets a connection of its own, which the tunnel then keeps.
+    // An /events subscription holds its connection for as long as the
+    // client listens: it gets one of its own, with a small read buffer.
+    let events = allowed.route.action == "events.get";
+    let dedicated = upgrade.is_some() || events;
+    let reused = if dedicated {
+        None
+    } else {
+        ctx.upstream
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .filter(|s| s.is_ready())
+    };
+    let mut sender = match reused {
+        Some(s) => s,
+        None => match ctx.opts.upstream.connect(events).await {
+            Ok(s) => s,
+            Err(e) => return Ok(unreachable(&ctx, rec, &e)),
+        },
+    };
+    let sent = sender.send_request(up).await;
+    if !dedicated {
+        if let Ok(mut g) = ctx.upstream.lock() {
+            *g = Some(sender);
         }
+    }
+    let mut res = match sent {
+        Ok(r) => r,
+        Err(e) => return Ok(unreachable(&ctx, rec, &crate::upstream::causes(&e))),
     };
     rec.fields.status = res.status().as_u16();
     if res.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -370,6 +408,7 @@ pub async fn serve(
                     opts: opts.clone(),
                     peer,
                     listener: name.clone(),
+                    upstream: std::sync::Mutex::new(None),
                 });
                 let mut stop = stop.clone();
                 let header_timeout = opts.header_timeout;

@@ -1,28 +1,32 @@
-//! The connection to dockerd: a pooled hyper client over its unix socket
-//! (hyperlocal's connector) or over TCP. Kept-alive connections are reused
-//! across requests, which is most of the difference with HAProxy-based
-//! proxies that open one upstream connection per request.
+//! The connection to dockerd, over its unix socket or TCP.
+//!
+//! Each client connection gets its own upstream connection, opened on its
+//! first request and reused for the next ones (HTTP/1.1 requests on one
+//! connection are sequential, so the pairing is exact). Measured on this
+//! machine kind, this beat hyper-util's pooled client: no pool lookups, no
+//! cross-task hand-over of connections, no extra wake-ups per request. An
+//! upgrade takes its upstream connection with it into the tunnel; the next
+//! request opens a fresh one. HAProxy-based proxies open one upstream
+//! connection per request, which ANCHORS §1 measured at 22–47 % less
+//! throughput.
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use hyperlocal::UnixConnector;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use std::path::PathBuf;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
-#[derive(Clone)]
+/// A byte stream to dockerd.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+#[derive(Clone, Debug)]
 pub enum Upstream {
-    Unix {
-        path: PathBuf,
-        client: Client<UnixConnector, Body>,
-    },
-    Tcp {
-        authority: String,
-        client: Client<HttpConnector, Body>,
-    },
+    Unix(PathBuf),
+    Tcp(String),
 }
 
 impl Upstream {
@@ -32,11 +36,7 @@ impl Upstream {
             if !p.starts_with('/') {
                 return Err(format!("upstream {url:?}: write unix:///absolute/path"));
             }
-            let client = Client::builder(TokioExecutor::new()).build(UnixConnector);
-            return Ok(Self::Unix {
-                path: PathBuf::from(p),
-                client,
-            });
+            return Ok(Self::Unix(PathBuf::from(p)));
         }
         if let Some(a) = url
             .strip_prefix("tcp://")
@@ -46,13 +46,7 @@ impl Upstream {
             if a.is_empty() || a.contains('/') {
                 return Err(format!("upstream {url:?}: write tcp://host:port"));
             }
-            let mut http = HttpConnector::new();
-            http.set_nodelay(true);
-            let client = Client::builder(TokioExecutor::new()).build(http);
-            return Ok(Self::Tcp {
-                authority: a.to_string(),
-                client,
-            });
+            return Ok(Self::Tcp(a.to_string()));
         }
         Err(format!(
             "upstream {url:?}: use unix:///path/docker.sock or tcp://host:port"
@@ -62,51 +56,66 @@ impl Upstream {
     /// Where it points, for messages.
     pub fn describe(&self) -> String {
         match self {
-            Self::Unix { path, .. } => format!("unix://{}", path.display()),
-            Self::Tcp { authority, .. } => format!("tcp://{authority}"),
+            Self::Unix(path) => format!("unix://{}", path.display()),
+            Self::Tcp(a) => format!("tcp://{a}"),
         }
     }
 
-    /// The URI to send `path_and_query` to.
-    pub fn uri(&self, path_and_query: &str) -> hyper::Uri {
-        match self {
-            Self::Unix { path, .. } => hyperlocal::Uri::new(path, path_and_query).into(),
-            Self::Tcp { authority, .. } => format!("http://{authority}{path_and_query}")
-                .parse()
-                .unwrap_or_else(|_| hyper::Uri::from_static("/")),
-        }
+    async fn stream(&self) -> std::io::Result<Box<dyn Io>> {
+        Ok(match self {
+            Self::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
+            Self::Tcp(a) => {
+                let s = tokio::net::TcpStream::connect(a).await?;
+                let _ = s.set_nodelay(true);
+                Box::new(s)
+            }
+        })
     }
 
-    /// `GET /_ping` within 5 s; the error says why not.
+    /// A new HTTP/1.1 connection to dockerd; its driver task runs until
+    /// the connection ends (after an upgrade, until the tunnel ends).
+    /// `small`: a 2 KiB read buffer, for long-lived streams of small
+    /// messages (`/events`), so that a thousand idle subscribers stay small.
+    pub async fn connect(&self, small: bool) -> Result<SendRequest<Body>, String> {
+        let io = self.stream().await.map_err(|e| e.to_string())?;
+        let mut b = hyper::client::conn::http1::Builder::new();
+        if small {
+            b.read_buf_exact_size(Some(2048));
+        }
+        let (tx, conn) = b
+            .handshake::<_, Body>(TokioIo::new(io))
+            .await
+            .map_err(|e| causes(&e))?;
+        tokio::spawn(async move {
+            let _ = conn.with_upgrades().await;
+        });
+        Ok(tx)
+    }
+
+    /// `GET /_ping` within 5 s on a new connection; the error says why not.
     pub async fn ping(&self) -> Result<(), String> {
         use http_body_util::BodyExt;
-        let body: Body = http_body_util::Empty::<Bytes>::new()
-            .map_err(|e| match e {})
-            .boxed();
-        let mut req = hyper::Request::new(body);
-        *req.uri_mut() = self.uri("/_ping");
-        req.headers_mut().insert(
-            hyper::header::HOST,
-            hyper::header::HeaderValue::from_static("docker"),
-        );
-        let res = tokio::time::timeout(std::time::Duration::from_secs(5), self.send(req))
+        let fut = async {
+            let mut tx = self.connect(false).await?;
+            let body: Body = http_body_util::Empty::<Bytes>::new()
+                .map_err(|e| match e {})
+                .boxed();
+            let mut req = hyper::Request::new(body);
+            *req.uri_mut() = hyper::Uri::from_static("/_ping");
+            req.headers_mut().insert(
+                hyper::header::HOST,
+                hyper::header::HeaderValue::from_static("docker"),
+            );
+            let r = tx.send_request(req).await.map_err(|e| causes(&e))?;
+            if r.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("GET /_ping answered {}", r.status()))
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), fut)
             .await
-            .map_err(|_| "no answer in 5 s".to_string())?;
-        match res {
-            Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) => Err(format!("GET /_ping answered {}", r.status())),
-            Err(e) => Err(causes(&e)),
-        }
-    }
-
-    pub async fn send(
-        &self,
-        req: hyper::Request<Body>,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        match self {
-            Self::Unix { client, .. } => client.request(req).await,
-            Self::Tcp { client, .. } => client.request(req).await,
-        }
+            .map_err(|_| "no answer in 5 s".to_string())?
     }
 }
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Benchmark: dockward proxy beside the direct socket and an HAProxy section
+# filter (Debian's haproxy, keep-alive on both sides and connection reuse:
+# its best case), all driven by the same client (crates/loadgen) in one run.
+#   1. GET /_ping at concurrency 16 and 1 (throughput, added median latency)
+#   2. a 512 MiB archive stream (GET /containers/{id}/archive)
+#   3. 1,000 idle /events streams: the proxy's resident memory
+# Leaves nothing behind. ROUNDS=3 alternations by default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p dockward -p dockward-loadgen
+bin=target/release/dockward
+lg=target/release/dockward-loadgen
+image=dockward-test/busybox:1
+tmp=$(mktemp -d /tmp/dwb-proxy.XXXXXX)
+direct=/var/run/docker.sock
+pids=()
+box="dwb-archive-$$"
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  docker rm -f "$box" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cat > "$tmp/haproxy.cfg" <<CFG
+global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 10m
+    timeout server 10m
+    option http-keep-alive
+    http-reuse always
+frontend api
+    bind unix@$tmp/haproxy.sock
+    acl ping path,url_dec -m reg -i ^(/v[\d\.]+)?/_ping
+    acl containers path,url_dec -m reg -i ^(/v[\d\.]+)?/containers
+    acl events path,url_dec -m reg -i ^(/v[\d\.]+)?/events
+    http-request deny unless METH_GET
+    http-request allow if ping or containers or events
+    http-request deny
+    default_backend dockerd
+backend dockerd
+    server dockerd unix@$direct
+CFG
+haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 &
+pids+=($!)
+CONTAINERS=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$tmp/haproxy.sock" ] && [ -S "$tmp/dockward.sock" ] && break; sleep 0.1; done
+
+echo "## /_ping (loadgen rps, 10 s per run, ${ROUNDS:-3} alternating rounds)"
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  for c in 16 1; do
+    for target in direct dockward haproxy; do
+      case $target in direct) s=$direct ;; dockward) s=$tmp/dockward.sock ;; haproxy) s=$tmp/haproxy.sock ;; esac
+      echo "round=$round concurrency=$c target=$target $($lg rps "$s" /_ping "$c" 10)"
+    done
+  done
+done
+
+echo "## 512 MiB archive stream"
+docker run -d --name "$box" "$image" sh -c 'dd if=/dev/zero of=/big bs=1M count=512 2>/dev/null; sleep 3600' >/dev/null
+for _ in $(seq 1 120); do docker exec "$box" sh -c 'test -f /big && [ $(stat -c %s /big) -eq 536870912 ]' 2>/dev/null && break; sleep 0.5; done
+hyperfine -N --warmup 1 --runs "${ARCHIVE_RUNS:-5}" --export-markdown "$tmp/archive.md" \
+  -n direct "curl -sf --unix-socket $direct -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
+  -n dockward "curl -sf --unix-socket $tmp/dockward.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
+  -n haproxy "curl -sf --unix-socket $tmp/haproxy.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" >/dev/null
+cat "$tmp/archive.md"
+
+echo "## 1,000 idle /events streams"
+CONTAINERS=1 "$bin" proxy --listen "unix://$tmp/events.sock" --audit-log "$tmp/audit-events.log" 2>/dev/null &
+ev=$!
+pids+=($ev)
+for _ in $(seq 1 100); do [ -S "$tmp/events.sock" ] && break; sleep 0.1; done
+echo "idle proxy: $(grep VmRSS /proc/$ev/status)"
+$lg events "$tmp/events.sock" 1000 15 > "$tmp/events.out" &
+lgp=$!
+for _ in $(seq 1 300); do grep -q streams "$tmp/events.out" 2>/dev/null && break; sleep 0.1; done
+sleep 2
+echo "with $(cat "$tmp/events.out"): $(grep VmRSS /proc/$ev/status)"
+wait $lgp
