@@ -143,16 +143,31 @@ pub fn run(args: &ProxyArgs) -> u8 {
     };
     rt.block_on(async move {
         if let Err(e) = upstream.ping().await {
-            error_line("proxy", &format!("dockerd is not reachable at {upstream_url}: {e}. Start dockerd, or point --upstream (or DOCKER_HOST, SOCKET_PATH) at its socket"));
+            let fix = if e.contains("Permission denied") {
+                "Run with the socket's group (docker run --group-add \"$(stat -c %g /var/run/docker.sock)\"), or as a member of it"
+            } else {
+                "Start dockerd, or point --upstream (or DOCKER_HOST, SOCKET_PATH) at its socket"
+            };
+            error_line("proxy", &format!("dockerd is not reachable at {upstream_url}: {e}. {fix}"));
             return exit::UNREACHABLE;
         }
         let mut listeners = Vec::new();
         let mut names = Vec::new();
         for s in &specs {
-            match Listen::bind(s, mode, args.socket_group.as_deref(), &allow) {
-                Ok(l) => {
+            let mut bound = Listen::bind(s, mode, args.socket_group.as_deref(), &allow).map(|l| (l, s.clone()));
+            if bound.is_err() && args.listen.is_empty() {
+                // The default [::] listener in a container without IPv6:
+                // fall back to IPv4, as DISABLE_IPV6=1 would.
+                let v4 = ListenSpec::default_for(true);
+                if let Ok(l) = Listen::bind(&v4, mode, args.socket_group.as_deref(), &allow) {
+                    eprintln!("dockward proxy: IPv6 unavailable, listening on IPv4 only");
+                    bound = Ok((l, v4));
+                }
+            }
+            match bound {
+                Ok((l, spec)) => {
                     listeners.push(l);
-                    names.push(s.describe());
+                    names.push(spec.describe());
                 }
                 Err(e) => {
                     error_line("proxy", &e);

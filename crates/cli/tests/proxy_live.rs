@@ -780,3 +780,107 @@ fn tcp_allowlist_reload_and_metrics() {
     );
     assert!(get("/healthz").starts_with("HTTP/1.1 200"));
 }
+
+/// Removes an image tag when dropped.
+struct RmImage(String);
+
+impl Drop for RmImage {
+    fn drop(&mut self) {
+        let _ = docker_output(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// The FROM-scratch image runs as nobody with only the socket's group, and
+/// the example compose file's proxy serves a client on its network.
+#[test]
+fn image_runs_as_non_root_with_the_socket_group_and_the_compose_example_works() {
+    require_engine!();
+    let tag = format!("dockward/proxy:{}", unique("t"));
+    let _img = RmImage(tag.clone());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let b = Command::new(root.join("scripts/build-proxy-image.sh"))
+        .arg(&tag)
+        .env("DOCKWARD_BIN", env!("CARGO_BIN_EXE_dockward"))
+        .output()
+        .unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let user = docker(&["image", "inspect", "-f", "{{.Config.User}}", &tag]);
+    assert_eq!(user.trim(), "65534:65534");
+    let gid = std::fs::metadata("/var/run/docker.sock")
+        .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
+        .unwrap()
+        .to_string();
+
+    // Without the socket's group: exit 3 and a message that says which fix.
+    let name = unique("pximg");
+    let _rm = Rm(name.clone());
+    let o = docker_output(&[
+        "run",
+        "--name",
+        &name,
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock:ro",
+        &tag,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--group-add"));
+
+    // The compose example, with the image under test.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root.join("contrib/proxy-image/compose.yml"))
+        .unwrap()
+        .replace("dockward/proxy:dev", &tag);
+    std::fs::write(dir.path().join("docker-compose.yml"), text).unwrap();
+    let project = unique("pxex").replace('-', "");
+    let _down = Compose(dir.path().to_path_buf(), project.clone());
+    let up = Command::new("docker-compose")
+        .current_dir(dir.path())
+        .env("DOCKER_GID", &gid)
+        .args(["-p", &project, "up", "-d", "dockerproxy"])
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let net = format!("{project}_dockerapi");
+    let ask = |req: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let o = docker_output(&[
+                "run",
+                "--rm",
+                "--network",
+                &net,
+                IMAGE,
+                "sh",
+                "-c",
+                &format!("(printf '{req}'; sleep 1) | nc dockerproxy 2375"),
+            ]);
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            if out.starts_with("HTTP/1.1") || Instant::now() > deadline {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    let r =
+        ask("GET /v1.41/containers/json HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let r = ask("POST /v1.41/containers/create HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\n{}");
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    let ps = docker(&[
+        "ps",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.Status}}",
+    ]);
+    assert!(ps.contains("dockerproxy") && ps.contains("Up"), "{ps}");
+}
