@@ -9,11 +9,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod file;
 pub mod gojson;
 pub mod path;
 pub mod policy;
 pub mod power;
 pub mod route;
 
+pub use file::{Active, Client, PolicyFile};
 pub use policy::{Allowed, Deny, Policy};
 pub use route::{Route, Section};

@@ -29,6 +29,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// `environment`, or the policy file's `name`.
+    pub name: String,
+    /// From a policy file: exactly the actions allowed (sections, POST and
+    /// the toggles are then unused).
+    pub actions: Option<BTreeSet<&'static str>>,
     pub sections: BTreeSet<Section>,
     pub post: bool,
     /// Actions allowed whatever POST says (ALLOW_START, …).
@@ -168,6 +173,8 @@ impl Policy {
                 .map_err(|_| format!("DOCKWARD_MAX_BODY={v:?}: write a number of bytes"))?,
         };
         Ok(Self {
+            name: "environment".to_string(),
+            actions: None,
             sections,
             post: flag(env, "POST")?.unwrap_or(false),
             toggled,
@@ -213,6 +220,27 @@ impl Policy {
             route: route.clone(),
             rule,
         };
+        if let Some(actions) = &self.actions {
+            let (n, a) = (&self.name, route.action);
+            if self.denied.contains(a) {
+                return Err(Deny::new(
+                    403,
+                    format!("policy {n}: deny {a}"),
+                    format!("remove {a:?} from deny in policy {n:?}"),
+                ));
+            }
+            if !actions.contains(a) {
+                return Err(Deny::new(
+                    403,
+                    format!("policy {n}"),
+                    format!(
+                        "{a} ({method} {}) is not allowed; add {a:?} to allow in policy {n:?}",
+                        t.path
+                    ),
+                ));
+            }
+            return Ok(allowed(format!("policy {n}: allow {a}")));
+        }
         if self.toggled.contains(route.action) {
             let var = match route.action {
                 "containers.start" => "ALLOW_START",

@@ -427,4 +427,21 @@ pub struct ProxyArgs {
     /// here, e.g. tcp://127.0.0.1:9102.
     #[arg(long, value_name = "URL")]
     pub metrics: Option<String>,
+
+    /// A policy file (TOML; docs/proxy.md): rules per API action, presets,
+    /// a policy per listener or client uid/gid. Replaces the section
+    /// variables. SIGHUP re-reads it and keeps the running policy when the
+    /// new one is invalid.
+    #[arg(long, value_name = "FILE", conflicts_with = "learn")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Learning mode: allow every action (host-power checks still apply),
+    /// record what each client uses, and write the minimal policy file for
+    /// it to FILE on SIGUSR1 and at exit.
+    #[arg(long, value_name = "FILE")]
+    pub learn: Option<std::path::PathBuf>,
+
+    /// Print every API action a policy file can name, and exit.
+    #[arg(long)]
+    pub list_actions: bool,
 }

@@ -6,7 +6,7 @@
 
 use crate::cli::ProxyArgs;
 use crate::{error_line, exit};
-use dockward_apiguard::Policy;
+use dockward_apiguard::{Active, Policy, PolicyFile};
 use dockward_proxy::listen::{Listen, ListenSpec};
 use dockward_proxy::log::Sink;
 use dockward_proxy::metrics::Metrics;
@@ -41,7 +41,46 @@ fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String>
     Ok(env)
 }
 
+/// The policy in force: the file, learning mode, or the environment.
+fn load(args: &ProxyArgs, env_file: Option<&str>) -> Result<Active, String> {
+    if args.learn.is_some() {
+        return Ok(Active::learning());
+    }
+    match &args.config {
+        Some(p) => {
+            let shown = p.display().to_string();
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("--config {shown}: cannot read it ({e})"))?;
+            PolicyFile::parse(&shown, &text).map(Active::File)
+        }
+        None => Policy::from_env(&env_with_file(env_file)?).map(Active::One),
+    }
+}
+
+/// The learned clients as a policy file, one [[policy]] per client.
+fn learned_toml(learned: &BTreeMap<String, std::collections::BTreeSet<&'static str>>) -> String {
+    let mut out = String::from("# Written by `dockward proxy --learn`: what each client used.\n");
+    for (i, (client, used)) in learned.iter().enumerate() {
+        out.push_str(&format!("\n# {client}\n"));
+        let mut p = dockward_apiguard::file::minimal(&format!("client-{}", i + 1), used);
+        let (who, listener) = client.split_once(" on ").unwrap_or((client, ""));
+        let mut scope = format!("listeners = [{listener:?}]\n");
+        if let Some(uid) = who.strip_prefix("uid ") {
+            scope.push_str(&format!("uids = [{uid}]\n"));
+        }
+        p = p.replacen("allow = [", &format!("{scope}allow = ["), 1);
+        out.push_str(&p);
+    }
+    out
+}
+
 pub fn run(args: &ProxyArgs) -> u8 {
+    if args.list_actions {
+        for a in dockward_apiguard::file::ACTIONS {
+            println!("{a}");
+        }
+        return exit::OK;
+    }
     let env_file = std::env::var("DOCKWARD_ENV_FILE").ok();
     let env = match env_with_file(env_file.as_deref()) {
         Ok(e) => e,
@@ -50,7 +89,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let policy = match Policy::from_env(&env) {
+    let policy = match load(args, env_file.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             error_line("proxy", &e);
@@ -178,6 +217,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
         let metrics = Arc::new(Metrics::default());
         let opts = Arc::new(Options {
             policy: RwLock::new(Arc::new(policy)),
+            learned: args.learn.as_ref().map(|_| std::sync::Mutex::new(BTreeMap::new())),
             upstream: upstream.clone(),
             sink: sink.with_filter(only_denials),
             metrics: metrics.clone(),
@@ -191,12 +231,35 @@ pub fn run(args: &ProxyArgs) -> u8 {
             }
         }
         let reload_opts = opts.clone();
+        let reload_args = ProxyArgs {
+            listen: Vec::new(),
+            upstream: None,
+            socket_mode: String::new(),
+            socket_group: None,
+            allow_from: Vec::new(),
+            audit_log: None,
+            metrics: None,
+            config: args.config.clone(),
+            learn: args.learn.clone(),
+            list_actions: false,
+        };
+        if let Some(path) = args.learn.clone() {
+            let learn_opts = opts.clone();
+            tokio::spawn(async move {
+                let Ok(mut usr1) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) else {
+                    return;
+                };
+                while usr1.recv().await.is_some() {
+                    write_learned(&learn_opts, &path);
+                }
+            });
+        }
         tokio::spawn(async move {
             let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
                 return;
             };
             while hup.recv().await.is_some() {
-                match env_with_file(env_file.as_deref()).and_then(|e| Policy::from_env(&e)) {
+                match load(&reload_args, env_file.as_deref()) {
                     Ok(p) => {
                         if let Ok(mut g) = reload_opts.policy.write() {
                             *g = Arc::new(p);
@@ -222,7 +285,10 @@ pub fn run(args: &ProxyArgs) -> u8 {
                 }
             }
         };
-        dockward_proxy::serve(listeners, names, opts, shutdown, Duration::from_secs(10)).await;
+        dockward_proxy::serve(listeners, names, opts.clone(), shutdown, Duration::from_secs(10)).await;
+        if let Some(path) = &args.learn {
+            write_learned(&opts, path);
+        }
         eprintln!("dockward proxy: stopped");
         exit::OK
     })
@@ -245,5 +311,20 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
             .worker_threads(n)
             .enable_all()
             .build()
+    }
+}
+
+fn write_learned(opts: &Options, path: &std::path::Path) {
+    let Some(l) = &opts.learned else { return };
+    let text = match l.lock() {
+        Ok(g) => learned_toml(&g),
+        Err(e) => learned_toml(&e.into_inner()),
+    };
+    match std::fs::write(path, text) {
+        Ok(()) => eprintln!(
+            "dockward proxy: learned policy written to {}",
+            path.display()
+        ),
+        Err(e) => eprintln!("dockward proxy: cannot write {}: {e}", path.display()),
     }
 }

@@ -6,7 +6,7 @@ use crate::log::{Fields, Record, Sink};
 use crate::metrics::{Labels, Metrics};
 use crate::upstream::{Body, Upstream};
 use bytes::Bytes;
-use dockward_apiguard::{Deny, Policy};
+use dockward_apiguard::{Active, Client, Deny};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
@@ -16,6 +16,7 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
@@ -24,7 +25,9 @@ use std::time::{Duration, Instant};
 
 pub struct Options {
     /// Swapped whole on SIGHUP; requests take a snapshot.
-    pub policy: RwLock<Arc<Policy>>,
+    pub policy: RwLock<Arc<Active>>,
+    /// Learning mode: the actions each client used, by client.
+    pub learned: Option<std::sync::Mutex<BTreeMap<String, BTreeSet<&'static str>>>>,
     pub upstream: Upstream,
     pub sink: Arc<Sink>,
     pub metrics: Arc<Metrics>,
@@ -190,6 +193,16 @@ fn framing_error(h: &HeaderMap) -> Option<&'static str> {
     None
 }
 
+/// Reads and drops a refused request's body (up to 1 MiB, 5 s), so that a
+/// client still sending it reads the 403 instead of a broken pipe.
+async fn drain(body: Incoming) {
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        Limited::new(body, 1 << 20).collect(),
+    )
+    .await;
+}
+
 /// 502 with the reason; the next request tries again.
 fn unreachable(ctx: &Ctx, mut rec: Record, cause: &str) -> Response<Body> {
     ctx.opts.metrics.upstream_errors.inc();
@@ -219,17 +232,54 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             .insert(CONNECTION, HeaderValue::from_static("close"));
         return Ok(r);
     }
-    let policy = ctx
+    let active = ctx
         .opts
         .policy
         .read()
         .map(|p| p.clone())
         .unwrap_or_else(|e| e.into_inner().clone());
+    let (uid, gid) = match &ctx.peer {
+        Peer::Unix { uid, gid, .. } => (Some(*uid), Some(*gid)),
+        Peer::Tcp { .. } => (None, None),
+    };
+    let client = Client {
+        listener: &ctx.listener,
+        uid,
+        gid,
+    };
+    let Some(policy) = active.select(client) else {
+        let d = Deny {
+            status: 403,
+            rule: "no policy for this client".into(),
+            hint: format!(
+                "no [[policy]] of the policy file matches listener {} and uid {uid:?}, gid {gid:?}",
+                ctx.listener
+            ),
+        };
+        drain(req.into_body()).await;
+        return Ok(ctx.deny(rec, &d));
+    };
     let allowed = match policy.decide_head(&method, &target) {
         Ok(a) => a,
-        Err(d) => return Ok(ctx.deny(rec, &d)),
+        Err(d) => {
+            drain(req.into_body()).await;
+            return Ok(ctx.deny(rec, &d));
+        }
     };
     rec.fields.action = Some(allowed.route.action);
+    if let Some(l) = &ctx.opts.learned {
+        let key = match &ctx.peer {
+            Peer::Unix { uid, .. } => format!("uid {uid} on {}", ctx.listener),
+            Peer::Tcp { addr } => format!(
+                "{} on {}",
+                addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h),
+                ctx.listener
+            ),
+        };
+        if let Ok(mut g) = l.lock() {
+            g.entry(key).or_default().insert(allowed.route.action);
+        }
+    }
     let upgrade = req.headers().get(UPGRADE).cloned();
     let on_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();

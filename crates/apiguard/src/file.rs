@@ -1,0 +1,475 @@
+//! The policy file: what environment variables cannot say.
+//!
+//! Rules name API actions (`containers.logs`, `exec.create`, `images.*`,
+//! `*`; `dockward proxy --list-actions` prints them), not path prefixes, so
+//! "inspect but not logs" or "list but not export" is one line. A file holds
+//! several policies; each request gets the first whose `listeners` and
+//! `uids`/`gids` (peer credentials on unix listeners) match, and a request
+//! no policy matches is refused. Presets give the usual clients a start:
+//!
+//! - `read-only` (Traefik, Homepage): ping, version, info, events, list and
+//!   inspect containers, images, networks, volumes, services, tasks,
+//!   nodes, and container stats — no logs, no archive or export, no attach;
+//! - `updater` (Watchtower): read-only plus pull, create, start, stop,
+//!   kill, restart, rename, delete containers, delete images;
+//! - `manager` (Portainer): every action.
+//!
+//! Host-power checks apply to every policy; `host_power` names the ones a
+//! policy allows.
+//!
+//! ```toml
+//! [[policy]]
+//! name = "traefik"
+//! listeners = ["unix:///run/dockward/traefik.sock"]
+//! preset = "read-only"
+//!
+//! [[policy]]
+//! name = "watchtower"
+//! uids = [1001]
+//! preset = "updater"
+//! deny = ["containers.delete"]
+//! ```
+
+use crate::path::Version;
+use crate::policy::Policy;
+use crate::power::CHECKS;
+use std::collections::BTreeSet;
+
+/// Every action the router knows, for validating rules.
+pub const ACTIONS: &[&str] = &[
+    "auth.login",
+    "build.cancel",
+    "build.prune",
+    "build.start",
+    "commit.create",
+    "configs.read",
+    "configs.write",
+    "containers.archive_get",
+    "containers.archive_put",
+    "containers.attach",
+    "containers.attach_ws",
+    "containers.changes",
+    "containers.create",
+    "containers.delete",
+    "containers.export",
+    "containers.inspect",
+    "containers.kill",
+    "containers.list",
+    "containers.logs",
+    "containers.pause",
+    "containers.prune",
+    "containers.rename",
+    "containers.resize",
+    "containers.restart",
+    "containers.start",
+    "containers.stats",
+    "containers.stop",
+    "containers.top",
+    "containers.unpause",
+    "containers.update",
+    "containers.wait",
+    "distribution.inspect",
+    "events.get",
+    "exec.create",
+    "exec.inspect",
+    "exec.resize",
+    "exec.start",
+    "grpc.start",
+    "images.delete",
+    "images.export",
+    "images.history",
+    "images.inspect",
+    "images.list",
+    "images.load",
+    "images.prune",
+    "images.pull",
+    "images.push",
+    "images.search",
+    "images.tag",
+    "info.get",
+    "networks.connect",
+    "networks.create",
+    "networks.delete",
+    "networks.disconnect",
+    "networks.inspect",
+    "networks.list",
+    "networks.prune",
+    "nodes.read",
+    "nodes.write",
+    "ping.get",
+    "plugins.privileges",
+    "plugins.pull",
+    "plugins.read",
+    "plugins.upgrade",
+    "plugins.write",
+    "secrets.read",
+    "secrets.write",
+    "services.create",
+    "services.logs",
+    "services.read",
+    "services.update",
+    "services.write",
+    "session.start",
+    "swarm.read",
+    "swarm.write",
+    "system.df",
+    "tasks.logs",
+    "tasks.read",
+    "tasks.write",
+    "version.get",
+    "volumes.create",
+    "volumes.delete",
+    "volumes.inspect",
+    "volumes.list",
+    "volumes.prune",
+    "volumes.update",
+];
+
+const READ_ONLY: &[&str] = &[
+    "ping.get",
+    "version.get",
+    "info.get",
+    "events.get",
+    "containers.list",
+    "containers.inspect",
+    "containers.stats",
+    "images.list",
+    "images.inspect",
+    "networks.list",
+    "networks.inspect",
+    "volumes.list",
+    "volumes.inspect",
+    "services.read",
+    "tasks.read",
+    "nodes.read",
+    "swarm.read",
+    "distribution.inspect",
+];
+
+const UPDATER: &[&str] = &[
+    "images.pull",
+    "images.delete",
+    "containers.create",
+    "containers.start",
+    "containers.stop",
+    "containers.kill",
+    "containers.restart",
+    "containers.rename",
+    "containers.delete",
+    "containers.wait",
+    "networks.connect",
+    "networks.disconnect",
+];
+
+/// The actions a rule names: one action, `section.*`, or `*`.
+fn expand(rule: &str) -> Option<Vec<&'static str>> {
+    if rule == "*" {
+        return Some(ACTIONS.to_vec());
+    }
+    if let Some(sec) = rule.strip_suffix(".*") {
+        let v: Vec<&'static str> = ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| a.split('.').next() == Some(sec))
+            .collect();
+        return (!v.is_empty()).then_some(v);
+    }
+    ACTIONS
+        .iter()
+        .copied()
+        .find(|a| *a == rule)
+        .map(|a| vec![a])
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    policy: Vec<RawPolicy>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: String,
+    #[serde(default)]
+    listeners: Vec<String>,
+    #[serde(default)]
+    uids: Vec<u32>,
+    #[serde(default)]
+    gids: Vec<u32>,
+    preset: Option<String>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    host_power: Vec<String>,
+    min_api_version: Option<String>,
+    max_body: Option<usize>,
+}
+
+/// One policy of the file, with what it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scoped {
+    pub listeners: Vec<String>,
+    pub uids: Vec<u32>,
+    pub gids: Vec<u32>,
+    pub policy: Policy,
+}
+
+/// Who is asking: the listener's URL and, on unix listeners, the peer's
+/// credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub listener: &'a str,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFile {
+    pub policies: Vec<Scoped>,
+}
+
+impl PolicyFile {
+    /// Parses the file; the error is one line naming the policy and field.
+    pub fn parse(path: &str, text: &str) -> Result<Self, String> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| {
+                let before = text.get(..s.start).unwrap_or("");
+                format!(":{}", before.matches('\n').count() + 1)
+            });
+            format!("{path}{}: {}", at.unwrap_or_default(), e.message())
+        })?;
+        if raw.policy.is_empty() {
+            return Err(format!(
+                "{path}: no [[policy]]; every request would be refused"
+            ));
+        }
+        let mut policies = Vec::new();
+        for p in raw.policy {
+            let n = &p.name;
+            let mut actions: BTreeSet<&'static str> = BTreeSet::new();
+            match p.preset.as_deref() {
+                None | Some("none") => {}
+                Some("read-only") => actions.extend(READ_ONLY),
+                Some("updater") => actions.extend(READ_ONLY.iter().chain(UPDATER)),
+                Some("manager") => actions.extend(ACTIONS),
+                Some(x) => return Err(format!("{path}: policy {n:?}: preset {x:?} is unknown; use read-only, updater or manager")),
+            }
+            for a in &p.allow {
+                let e = expand(a).ok_or_else(|| format!("{path}: policy {n:?}: allow {a:?} is not an action; `dockward proxy --list-actions` prints them"))?;
+                actions.extend(e);
+            }
+            let mut denied = BTreeSet::new();
+            for a in &p.deny {
+                let e = expand(a).ok_or_else(|| format!("{path}: policy {n:?}: deny {a:?} is not an action; `dockward proxy --list-actions` prints them"))?;
+                denied.extend(e);
+            }
+            for c in &p.host_power {
+                if !CHECKS.contains(&c.as_str()) {
+                    return Err(format!(
+                        "{path}: policy {n:?}: host_power {c:?} is unknown; known: {}",
+                        CHECKS.join(", ")
+                    ));
+                }
+            }
+            let min_api = match &p.min_api_version {
+                None => Version(1, 24),
+                Some(v) => {
+                    let bad = || {
+                        format!("{path}: policy {n:?}: min_api_version {v:?}: write MAJOR.MINOR")
+                    };
+                    let (a, b) = v.split_once('.').ok_or_else(bad)?;
+                    Version(a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?)
+                }
+            };
+            policies.push(Scoped {
+                listeners: p.listeners,
+                uids: p.uids,
+                gids: p.gids,
+                policy: Policy {
+                    name: n.clone(),
+                    sections: BTreeSet::new(),
+                    post: false,
+                    toggled: BTreeSet::new(),
+                    denied,
+                    allow_power: p.host_power.into_iter().collect(),
+                    min_api,
+                    max_body: p.max_body.unwrap_or(4 << 20),
+                    actions: Some(actions),
+                },
+            });
+        }
+        Ok(Self { policies })
+    }
+
+    /// The first policy that applies to `client`.
+    pub fn select(&self, client: Client<'_>) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .find(|s| {
+                (s.listeners.is_empty() || s.listeners.iter().any(|l| l == client.listener))
+                    && (s.uids.is_empty() || client.uid.is_some_and(|u| s.uids.contains(&u)))
+                    && (s.gids.is_empty() || client.gid.is_some_and(|g| s.gids.contains(&g)))
+            })
+            .map(|s| &s.policy)
+    }
+}
+
+/// The smallest policy that allows `used` (learning mode's output).
+pub fn minimal(name: &str, used: &BTreeSet<&'static str>) -> String {
+    let mut s = format!("[[policy]]\nname = {name:?}\nallow = [\n");
+    for a in used {
+        s.push_str(&format!("  {a:?},\n"));
+    }
+    s.push_str("]\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_routed_action_is_listed() {
+        use crate::route::classify;
+        for (m, p) in [
+            ("GET", "containers/json"),
+            ("POST", "containers/x/exec"),
+            ("GET", "images/a/b/json"),
+            ("POST", "services/create"),
+            ("GET", "nodes/n"),
+            ("POST", "plugins/pull"),
+        ] {
+            let seg: Vec<String> = p.split('/').map(str::to_string).collect();
+            let a = classify(m, &seg).unwrap().action;
+            assert!(ACTIONS.contains(&a), "{a}");
+        }
+    }
+
+    fn client(listener: &str, uid: u32) -> Client<'_> {
+        Client {
+            listener,
+            uid: Some(uid),
+            gid: Some(uid),
+        }
+    }
+
+    #[test]
+    fn presets_rules_and_selection() {
+        let f = PolicyFile::parse(
+            "p.toml",
+            r#"
+[[policy]]
+name = "traefik"
+listeners = ["unix:///run/t.sock"]
+preset = "read-only"
+
+[[policy]]
+name = "watchtower"
+uids = [1001]
+preset = "updater"
+deny = ["containers.delete"]
+
+[[policy]]
+name = "ci"
+allow = ["images.*", "ping.get"]
+host_power = ["bind"]
+"#,
+        )
+        .unwrap();
+        let t = f.select(client("unix:///run/t.sock", 0)).unwrap();
+        assert_eq!(t.name, "traefik");
+        assert!(t.decide_head("GET", "/v1.41/containers/x/json").is_ok());
+        assert_eq!(
+            t.decide_head("GET", "/v1.41/containers/x/logs")
+                .unwrap_err()
+                .rule,
+            "policy traefik"
+        );
+        assert!(t
+            .decide_head("GET", "/v1.41/containers/x/attach/ws")
+            .is_err());
+        let w = f.select(client("tcp://[::]:2375", 1001)).unwrap();
+        assert_eq!(w.name, "watchtower");
+        assert!(w
+            .decide_head("POST", "/v1.41/images/create?fromImage=x")
+            .is_ok());
+        assert_eq!(
+            w.decide_head("DELETE", "/v1.41/containers/x")
+                .unwrap_err()
+                .rule,
+            "policy watchtower: deny containers.delete"
+        );
+        let ci = f.select(client("tcp://[::]:2375", 5)).unwrap();
+        assert_eq!(ci.name, "ci");
+        assert!(ci.decide_head("DELETE", "/images/x").is_ok());
+        assert!(ci.allow_power.contains("bind"));
+    }
+
+    #[test]
+    fn errors_name_the_policy() {
+        let e = PolicyFile::parse(
+            "p.toml",
+            "[[policy]]\nname = \"a\"\nallow = [\"containers.nope\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("policy \"a\": allow \"containers.nope\" is not an action"),
+            "{e}"
+        );
+        let e = PolicyFile::parse("p.toml", "[[policy]]\nname = \"a\"\npreset = \"admin\"\n")
+            .unwrap_err();
+        assert!(e.contains("preset \"admin\" is unknown"), "{e}");
+        let e = PolicyFile::parse("p.toml", "[[policy]]\nname = \"a\"\nbogus = 1\n").unwrap_err();
+        assert!(e.starts_with("p.toml:3:"), "{e}");
+        assert!(PolicyFile::parse("p.toml", "")
+            .unwrap_err()
+            .contains("no [[policy]]"));
+    }
+
+    #[test]
+    fn learned_policy_parses_back() {
+        let used: BTreeSet<&'static str> = ["containers.list", "events.get"].into();
+        let text = minimal("learned", &used);
+        let f = PolicyFile::parse("l.toml", &text).unwrap();
+        let p = f.select(client("x", 0)).unwrap();
+        assert!(p.decide_head("GET", "/containers/json").is_ok());
+        assert!(p.decide_head("GET", "/info").is_err());
+    }
+}
+
+/// The policy in force: from the environment, from a file, or learning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Active {
+    /// One policy for every client (the environment, or learning mode).
+    One(Policy),
+    File(PolicyFile),
+}
+
+impl Active {
+    pub fn select(&self, client: Client<'_>) -> Option<&Policy> {
+        match self {
+            Self::One(p) => Some(p),
+            Self::File(f) => f.select(client),
+        }
+    }
+
+    /// Learning mode: every action allowed (host-power checks still apply),
+    /// so that what a client uses can be recorded.
+    pub fn learning() -> Self {
+        Self::One(Policy {
+            name: "learning".to_string(),
+            actions: Some(ACTIONS.iter().copied().collect()),
+            sections: BTreeSet::new(),
+            post: false,
+            toggled: BTreeSet::new(),
+            denied: BTreeSet::new(),
+            allow_power: BTreeSet::new(),
+            min_api: Version(1, 24),
+            max_body: 4 << 20,
+        })
+    }
+}
