@@ -6,13 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-15}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
-targets=(dockerfile compose daemon audit_config firewall_policy conntrack)
+targets=(dockerfile compose daemon audit_config firewall_policy conntrack api_head api_json proxy_policy)
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 for t in "${targets[@]}"; do mkdir -p "$seeds/$t"; done
 find ../crates/audit/tests/corpus -name '*ockerfile*' -o -name 'Containerfile' | xargs -I{} cp {} "$seeds/dockerfile/" 2>/dev/null || true
 cp ../crates/audit/tests/corpus/compose/* "$seeds/compose/"
 i=0; for f in $(find ../crates/audit/tests/corpus/daemon -name daemon.json); do cp "$f" "$seeds/daemon/$i.json"; i=$((i+1)); done
+printf 'GET\0/v1.41/containers/json?all=1' > "$seeds/api_head/1"
+printf 'POST\0/v1.41/containers/x%%2e%%2e/exec' > "$seeds/api_head/2"
+printf '{"Image":"x","HostConfig":{"Binds":["/:/h"],"Privileged":true,"CapAdd":["SYS_ADMIN"]}}' > "$seeds/api_json/1"
+printf '[[policy]]\nname = "t"\npreset = "read-only"\ndeny = ["containers.*"]\n' > "$seeds/proxy_policy/1"
 cargo fuzz build -s none
 for t in "${targets[@]}"; do
   echo "== fuzz $t (${secs}s)" >&2
