@@ -207,6 +207,12 @@ struct RawPolicy {
     host_power: Vec<String>,
     min_api_version: Option<String>,
     max_body: Option<usize>,
+    #[serde(default)]
+    visible_labels: Vec<String>,
+    #[serde(default)]
+    visible_names: Vec<String>,
+    #[serde(default)]
+    scrub_env: bool,
 }
 
 /// One policy of the file, with what it applies to.
@@ -285,6 +291,19 @@ impl PolicyFile {
                     Version(a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?)
                 }
             };
+            let visibility =
+                if p.visible_labels.is_empty() && p.visible_names.is_empty() && !p.scrub_env {
+                    None
+                } else {
+                    Some(
+                        crate::visibility::Visibility::new(
+                            &p.visible_labels,
+                            &p.visible_names,
+                            p.scrub_env,
+                        )
+                        .map_err(|e| format!("{path}: policy {n:?}: {e}"))?,
+                    )
+                };
             policies.push(Scoped {
                 listeners: p.listeners,
                 uids: p.uids,
@@ -299,6 +318,7 @@ impl PolicyFile {
                     min_api,
                     max_body: p.max_body.unwrap_or(4 << 20),
                     actions: Some(actions),
+                    visibility,
                 },
             });
         }
@@ -470,6 +490,7 @@ impl Active {
             allow_power: BTreeSet::new(),
             min_api: Version(1, 24),
             max_body: 4 << 20,
+            visibility: None,
         })
     }
 }

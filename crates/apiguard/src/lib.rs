@@ -15,6 +15,7 @@ pub mod path;
 pub mod policy;
 pub mod power;
 pub mod route;
+pub mod visibility;
 
 pub use file::{Active, Client, PolicyFile};
 pub use policy::{Allowed, Deny, Policy};

@@ -45,6 +45,8 @@ pub struct Policy {
     pub min_api: Version,
     /// Largest body buffered for checking; above it, 413.
     pub max_body: usize,
+    /// Containers this client may see, and whether `Config.Env` is hidden.
+    pub visibility: Option<crate::visibility::Visibility>,
 }
 
 /// A refusal: HTTP status, the rule that refused, how to allow it.
@@ -182,6 +184,7 @@ impl Policy {
             allow_power,
             min_api,
             max_body,
+            visibility: None,
         })
     }
 

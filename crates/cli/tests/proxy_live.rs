@@ -1017,3 +1017,107 @@ fn policy_file_per_listener_and_uid_and_learning_mode() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Visibility: a client sees only containers with the selected label, in
+/// lists, inspect, logs and /events; others do not exist for it. Env
+/// values are redacted in inspect.
+#[test]
+fn visibility_hides_containers_and_env_values() {
+    require_engine!();
+    let dir = tempfile::Builder::new()
+        .prefix("dwt-vis")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let file = dir.path().join("proxy.toml");
+    std::fs::write(
+        &file,
+        "[[policy]]\nname = \"homepage\"\npreset = \"read-only\"\nallow = [\"containers.logs\"]\nvisible_labels = [\"dwt.visible=yes\"]\nscrub_env = true\n",
+    )
+    .unwrap();
+    let p = Proxy::start_with(&[], &["--config", file.to_str().unwrap()]);
+    let shown = Rm(unique("pxshown"));
+    let hidden = Rm(unique("pxhidden"));
+    let mut events = Command::new("docker")
+        .args([
+            "-H",
+            &p.host(),
+            "events",
+            "--format",
+            "{{.Actor.Attributes.name}}",
+            "--filter",
+            "type=container",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &hidden.0,
+        "-e",
+        "SECRET=hunter2",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo hidden-log; sleep 600",
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &shown.0,
+        "-l",
+        "dwt.visible=yes",
+        "-e",
+        "SECRET=hunter2",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo shown-log; sleep 600",
+    ]);
+    let ps = ok(
+        &p.cli("docker", &["ps", "-a", "--format", "{{.Names}}"], None),
+        "ps",
+    );
+    assert!(
+        ps.lines().any(|l| l == shown.0) && !ps.contains(&hidden.0),
+        "{ps}"
+    );
+    let o = p.cli("docker", &["container", "inspect", &hidden.0], None);
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("No such"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = p.cli("docker", &["logs", &hidden.0], None);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("No such container"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        ok(&p.cli("docker", &["logs", &shown.0], None), "logs").trim(),
+        "shown-log"
+    );
+    let env = ok(
+        &p.cli(
+            "docker",
+            &["inspect", "-f", "{{json .Config.Env}}", &shown.0],
+            None,
+        ),
+        "inspect",
+    );
+    assert!(
+        env.contains("SECRET=<redacted>") && !env.contains("hunter2"),
+        "{env}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = events.kill();
+    let mut out = String::new();
+    let _ = events.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = events.wait();
+    assert!(out.lines().any(|l| l == shown.0), "{out}");
+    assert!(!out.contains(&hidden.0), "{out}");
+}

@@ -348,6 +348,27 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         up.headers_mut().insert(UPGRADE, u.clone());
     }
+    // Visibility: a container-scoped request about a hidden container is
+    // answered as dockerd answers for one that does not exist. Inspect is
+    // judged on its own response instead (one round trip less).
+    let vis = policy
+        .visibility
+        .clone()
+        .filter(|v| v.filters() || v.scrub_env);
+    if let (Some(v), Some(id)) = (&vis, &allowed.route.id) {
+        let container_scoped = allowed.route.action.starts_with("containers.")
+            || allowed.route.action == "exec.create";
+        if v.filters() && container_scoped && allowed.route.action != "containers.inspect" {
+            match upstream_get(&ctx, &format!("/containers/{id}/json")).await {
+                Ok((200, body)) if v.filter_inspect(&body).is_some() => {}
+                Ok(_) => {
+                    rec.fields.rule = format!("policy {}: hidden container", policy.name);
+                    return Ok(json_message(rec, 404, &format!("No such container: {id}")));
+                }
+                Err(e) => return Ok(unreachable(&ctx, rec, &e)),
+            }
+        }
+    }
     // Reuse this client's upstream connection when it is idle; an upgrade
     // gets a connection of its own, which the tunnel then keeps.
     // An /events subscription holds its connection for as long as the
@@ -413,11 +434,130 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     }
     let (mut p, b) = res.into_parts();
     strip_hop_by_hop(&mut p.headers);
+    let mut inner: Body = b.map_err(|e| -> BoxError { Box::new(e) }).boxed();
+    if let Some(v) = vis {
+        let action = allowed.route.action;
+        let ok = p.status == StatusCode::OK;
+        if ok && (action == "containers.list" && v.filters() || action == "containers.inspect") {
+            let bytes = match inner.collect().await {
+                Ok(c) => c.to_bytes(),
+                Err(e) => return Ok(unreachable(&ctx, rec, &e.to_string())),
+            };
+            let filtered = if action == "containers.list" {
+                v.filter_list(&bytes)
+            } else {
+                v.filter_inspect(&bytes)
+            };
+            let Some(out) = filtered else {
+                rec.fields.rule = format!("policy {}: hidden container", policy.name);
+                let id = allowed.route.id.clone().unwrap_or_default();
+                return Ok(json_message(rec, 404, &format!("No such container: {id}")));
+            };
+            p.headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
+            inner = full(out);
+        } else if ok && action == "events.get" && v.filters() {
+            p.headers.remove(CONTENT_LENGTH);
+            inner = EventFilter {
+                inner,
+                buf: Vec::new(),
+                vis: v,
+                done: false,
+            }
+            .boxed();
+        }
+    }
     let body = Counted {
-        inner: b.map_err(|e| -> BoxError { Box::new(e) }).boxed(),
+        inner,
         rec: Some(rec),
     };
     Ok(Response::from_parts(p, body.boxed()))
+}
+
+/// `GET path` on this client's upstream connection: status and body.
+async fn upstream_get(ctx: &Ctx, path: &str) -> Result<(u16, Bytes), String> {
+    let reused = ctx
+        .upstream
+        .lock()
+        .ok()
+        .and_then(|mut g| g.take())
+        .filter(|s| s.is_ready());
+    let mut sender = match reused {
+        Some(s) => s,
+        None => ctx.opts.upstream.connect(false).await?,
+    };
+    let mut req = Request::new(full(Bytes::new()));
+    *req.uri_mut() = path
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+    req.headers_mut()
+        .insert(HOST, HeaderValue::from_static("docker"));
+    let res = sender
+        .send_request(req)
+        .await
+        .map_err(|e| crate::upstream::causes(&e))?;
+    let status = res.status().as_u16();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if let Ok(mut g) = ctx.upstream.lock() {
+        *g = Some(sender);
+    }
+    Ok((status, body))
+}
+
+/// `/events` with the lines about hidden containers left out.
+struct EventFilter {
+    inner: Body,
+    buf: Vec<u8>,
+    vis: dockward_apiguard::visibility::Visibility,
+    done: bool,
+}
+
+impl hyper::body::Body for EventFilter {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            match std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    self.buf.extend_from_slice(&data);
+                    let mut out = Vec::new();
+                    while let Some(i) = self.buf.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = self.buf.drain(..=i).collect();
+                        if self.vis.keep_event(&line[..line.len() - 1]) {
+                            out.extend_from_slice(&line);
+                        }
+                    }
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                    }
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => {
+                    self.done = true;
+                    let rest = std::mem::take(&mut self.buf);
+                    if !rest.is_empty() && self.vis.keep_event(&rest) {
+                        return Poll::Ready(Some(Ok(Frame::data(Bytes::from(rest)))));
+                    }
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
 }
 
 /// Serves every listener until `shutdown` resolves, then stops accepting,

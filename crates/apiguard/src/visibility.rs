@@ -1,0 +1,195 @@
+//! What a client may see: only the containers matching a label or name
+//! selector, in lists, inspect and `/events`; every other container is
+//! answered as if it did not exist (404 "No such container"). Optionally
+//! `Config.Env` values are replaced by `<redacted>` in inspect results,
+//! because that is where secrets passed with `-e` end up.
+//!
+//! Pure: the proxy edge gives response bodies and event lines, and forwards
+//! what comes back. Responses are dockerd's own JSON, so serde_json reads
+//! them (the Go-compatible reader is for request bodies a client wrote).
+
+use globset::{Glob, GlobMatcher};
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Visibility {
+    /// `key` or `key=value`; a container matching any selector is visible.
+    labels: Vec<(String, Option<String>)>,
+    names: Vec<GlobMatcher>,
+    pub scrub_env: bool,
+}
+
+impl PartialEq for Visibility {
+    fn eq(&self, o: &Self) -> bool {
+        self.labels == o.labels
+            && self.scrub_env == o.scrub_env
+            && self
+                .names
+                .iter()
+                .map(|g| g.glob().glob())
+                .eq(o.names.iter().map(|g| g.glob().glob()))
+    }
+}
+
+impl Eq for Visibility {}
+
+impl Visibility {
+    pub fn new(labels: &[String], names: &[String], scrub_env: bool) -> Result<Self, String> {
+        let labels = labels
+            .iter()
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (l.clone(), None),
+            })
+            .collect();
+        let names = names
+            .iter()
+            .map(|n| {
+                Glob::new(n.trim_start_matches('/'))
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| format!("visible_names {n:?}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            labels,
+            names,
+            scrub_env,
+        })
+    }
+
+    /// Whether selectors restrict anything (otherwise only scrubbing).
+    pub fn filters(&self) -> bool {
+        !self.labels.is_empty() || !self.names.is_empty()
+    }
+
+    /// A container by its name (with or without Docker's `/`) and labels.
+    pub fn visible(&self, name: &str, labels: Option<&serde_json::Map<String, Value>>) -> bool {
+        if !self.filters() {
+            return true;
+        }
+        let name = name.trim_start_matches('/');
+        self.names.iter().any(|g| g.is_match(name))
+            || self.labels.iter().any(|(k, v)| {
+                labels.and_then(|l| l.get(k)).is_some_and(|got| match v {
+                    None => true,
+                    Some(want) => got.as_str() == Some(want),
+                })
+            })
+    }
+
+    /// `GET /containers/json`: the visible entries only.
+    pub fn filter_list(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let Value::Array(items) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let kept: Vec<Value> = items
+            .into_iter()
+            .filter(|c| {
+                let labels = c.get("Labels").and_then(Value::as_object);
+                let names = c.get("Names").and_then(Value::as_array);
+                names.is_some_and(|ns| {
+                    ns.iter()
+                        .filter_map(Value::as_str)
+                        .any(|n| self.visible(n, labels))
+                })
+            })
+            .collect();
+        serde_json::to_vec(&kept).ok()
+    }
+
+    /// `GET /containers/{id}/json`: `None` when the container is hidden,
+    /// else the body with `Config.Env` values redacted when asked.
+    pub fn filter_inspect(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let mut v: Value = serde_json::from_slice(body).ok()?;
+        let name = v
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let labels = v
+            .get("Config")
+            .and_then(|c| c.get("Labels"))
+            .and_then(Value::as_object)
+            .cloned();
+        if !self.visible(&name, labels.as_ref()) {
+            return None;
+        }
+        if self.scrub_env {
+            if let Some(env) = v
+                .get_mut("Config")
+                .and_then(|c| c.get_mut("Env"))
+                .and_then(Value::as_array_mut)
+            {
+                for e in env.iter_mut() {
+                    if let Some(s) = e.as_str() {
+                        let key = s.split_once('=').map_or(s, |(k, _)| k);
+                        *e = Value::String(format!("{key}=<redacted>"));
+                    }
+                }
+            }
+        }
+        serde_json::to_vec(&v).ok()
+    }
+
+    /// One `/events` line: keep it unless it is about a hidden container.
+    pub fn keep_event(&self, line: &[u8]) -> bool {
+        if !self.filters() {
+            return true;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(line) else {
+            return false;
+        };
+        if v.get("Type").and_then(Value::as_str) != Some("container") {
+            return true;
+        }
+        let attrs = v
+            .get("Actor")
+            .and_then(|a| a.get("Attributes"))
+            .and_then(Value::as_object);
+        let name = attrs
+            .and_then(|a| a.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        // Container events carry the container's labels as attributes.
+        self.visible(name, attrs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v() -> Visibility {
+        Visibility::new(
+            &["traefik.enable=true".into(), "team".into()],
+            &["web-*".into()],
+            true,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lists_inspect_and_events() {
+        let list = br#"[{"Names":["/web-1"],"Labels":{}},{"Names":["/db"],"Labels":{"traefik.enable":"true"}},{"Names":["/x"],"Labels":{"traefik.enable":"false"}},{"Names":["/y"],"Labels":{"team":"a"}}]"#;
+        let out: Value = serde_json::from_slice(&v().filter_list(list).unwrap()).unwrap();
+        let names: Vec<&str> = out
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["Names"][0].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["/web-1", "/db", "/y"]);
+        let hidden = br#"{"Name":"/x","Config":{"Labels":{},"Env":["A=1"]}}"#;
+        assert!(v().filter_inspect(hidden).is_none());
+        let shown = br#"{"Name":"/web-2","Config":{"Labels":{},"Env":["DB_PASSWORD=hunter2","PATH=/bin"]}}"#;
+        let out = String::from_utf8(v().filter_inspect(shown).unwrap()).unwrap();
+        assert!(
+            out.contains("DB_PASSWORD=<redacted>") && !out.contains("hunter2"),
+            "{out}"
+        );
+        assert!(v().keep_event(br#"{"Type":"container","Actor":{"Attributes":{"name":"web-3"}}}"#));
+        assert!(!v().keep_event(br#"{"Type":"container","Actor":{"Attributes":{"name":"db2"}}}"#));
+        assert!(v().keep_event(br#"{"Type":"network","Actor":{"Attributes":{"name":"bridge"}}}"#));
+        assert!(!v().keep_event(b"not json"));
+    }
+}
