@@ -463,6 +463,7 @@ host_power = ["bind"]
 
 /// The policy in force: from the environment, from a file, or learning.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // reason: one value per proxy, held in an Arc and swapped whole; boxing would only add an indirection per request
 pub enum Active {
     /// One policy for every client (the environment, or learning mode).
     One(Policy),
