@@ -441,6 +441,20 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "FILE")]
     pub learn: Option<std::path::PathBuf>,
 
+    /// Serve TCP listeners over TLS with this certificate (PEM, with its
+    /// chain).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Require TLS clients to present a certificate signed by this CA
+    /// (PEM), as dockerd's --tlsverify does.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+
     /// Print every API action a policy file can name, and exit.
     #[arg(long)]
     pub list_actions: bool,

@@ -141,6 +141,18 @@ pub fn run(args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => {
+            match dockward_proxy::tls::acceptor(c, k, args.tls_client_ca.as_deref()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    error_line("proxy", &e);
+                    return exit::USAGE;
+                }
+            }
+        }
+        _ => None,
+    };
     let upstream_url = resolve(
         args.upstream.as_deref(),
         env.get("DOCKER_HOST").map(String::as_str),
@@ -193,12 +205,12 @@ pub fn run(args: &ProxyArgs) -> u8 {
         let mut listeners = Vec::new();
         let mut names = Vec::new();
         for s in &specs {
-            let mut bound = Listen::bind(s, mode, args.socket_group.as_deref(), &allow).map(|l| (l, s.clone()));
+            let mut bound = Listen::bind(s, mode, args.socket_group.as_deref(), &allow, tls.as_ref()).map(|l| (l, s.clone()));
             if bound.is_err() && args.listen.is_empty() {
                 // The default [::] listener in a container without IPv6:
                 // fall back to IPv4, as DISABLE_IPV6=1 would.
                 let v4 = ListenSpec::default_for(true);
-                if let Ok(l) = Listen::bind(&v4, mode, args.socket_group.as_deref(), &allow) {
+                if let Ok(l) = Listen::bind(&v4, mode, args.socket_group.as_deref(), &allow, tls.as_ref()) {
                     eprintln!("dockward proxy: IPv6 unavailable, listening on IPv4 only");
                     bound = Ok((l, v4));
                 }
@@ -241,6 +253,9 @@ pub fn run(args: &ProxyArgs) -> u8 {
             metrics: None,
             config: args.config.clone(),
             learn: args.learn.clone(),
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             list_actions: false,
         };
         if let Some(path) = args.learn.clone() {

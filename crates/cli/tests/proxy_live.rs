@@ -1121,3 +1121,143 @@ fn visibility_hides_containers_and_env_values() {
     assert!(out.lines().any(|l| l == shown.0), "{out}");
     assert!(!out.contains(&hidden.0), "{out}");
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let o = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// TLS with client certificates on a TCP listener: the docker CLI's own
+/// --tlsverify setup works, a client without a certificate gets nothing,
+/// and the audit log names the client by its certificate.
+#[test]
+fn tls_listener_requires_a_client_certificate() {
+    require_engine!();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=dwt-ca",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    std::fs::write(
+        d.join("server.ext"),
+        "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("client.ext"), "extendedKeyUsage = clientAuth\n").unwrap();
+    for who in ["server", "client"] {
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN=dwt-{who}"),
+                "-keyout",
+                &format!("{who}-key.pem"),
+                "-out",
+                &format!("{who}.csr"),
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{who}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{who}.ext"),
+                "-out",
+                &format!("{who}.pem"),
+            ],
+        );
+    }
+    let port = 25000 + (std::process::id() % 1000) as u16;
+    let p = Proxy::start_with(
+        &[("CONTAINERS", "1")],
+        &[
+            "--listen",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--tls-cert",
+            d.join("server.pem").to_str().unwrap(),
+            "--tls-key",
+            d.join("server-key.pem").to_str().unwrap(),
+            "--tls-client-ca",
+            d.join("ca.pem").to_str().unwrap(),
+        ],
+    );
+    let host = format!("tcp://127.0.0.1:{port}");
+    let path = |f: &str| d.join(f).to_string_lossy().into_owned();
+    let o = Command::new("docker")
+        .args([
+            "--tlsverify",
+            "--tlscacert",
+            &path("ca.pem"),
+            "--tlscert",
+            &path("client.pem"),
+            "--tlskey",
+            &path("client-key.pem"),
+            "-H",
+            &host,
+            "ps",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // No client certificate: the handshake fails, nothing is served.
+    let o = Command::new("docker")
+        .args(["--tls", "--tlscacert", &path("ca.pem"), "-H", &host, "ps"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    // Plain HTTP on the TLS port: no answer either.
+    let o = Command::new("docker")
+        .args(["-H", &host, "ps"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let lines = p.audit_lines();
+    assert!(
+        lines.iter().any(|l| l["client"]["client_cert"]
+            .as_str()
+            .is_some_and(|c| c.len() == 64)),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| l["client"]["client_cert"].is_string()),
+        "only certified clients were served"
+    );
+}

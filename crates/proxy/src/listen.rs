@@ -61,7 +61,7 @@ impl ListenSpec {
 /// A bound listener.
 pub enum Listen {
     Unix(UnixListener, PathBuf),
-    Tcp(TcpListener, Vec<IpNet>),
+    Tcp(TcpListener, Vec<IpNet>, Option<tokio_rustls::TlsAcceptor>),
 }
 
 /// Who is on the other end: peer credentials on unix sockets, the source
@@ -76,12 +76,17 @@ pub enum Peer {
     },
     Tcp {
         addr: String,
+        /// SHA-256 of the client's TLS certificate, on TLS listeners.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_cert: Option<String>,
     },
 }
 
 pub enum Conn {
     Unix(UnixStream),
     Tcp(TcpStream),
+    /// TLS not yet negotiated: the handshake runs in the connection's task.
+    Tls(TcpStream, tokio_rustls::TlsAcceptor),
 }
 
 /// Group name or number to gid, from /etc/group.
@@ -110,6 +115,7 @@ impl Listen {
         mode: u32,
         group: Option<&str>,
         allow: &[IpNet],
+        tls: Option<&tokio_rustls::TlsAcceptor>,
     ) -> Result<Self, String> {
         match spec {
             ListenSpec::Unix { path } => {
@@ -139,7 +145,7 @@ impl Listen {
                     .map_err(|e| format!("--listen tcp://{addr}: {e}"))?;
                 let l = TcpListener::from_std(std)
                     .map_err(|e| format!("--listen tcp://{addr}: {e}"))?;
-                Ok(Self::Tcp(l, allow.to_vec()))
+                Ok(Self::Tcp(l, allow.to_vec(), tls.cloned()))
             }
         }
     }
@@ -164,7 +170,7 @@ impl Listen {
                 };
                 Ok(Ok((Conn::Unix(s), peer)))
             }
-            Self::Tcp(l, allow) => {
+            Self::Tcp(l, allow, tls) => {
                 let (s, a) = l.accept().await?;
                 let ip = match a.ip() {
                     std::net::IpAddr::V6(v6) => v6
@@ -176,12 +182,14 @@ impl Listen {
                     return Ok(Err(format!("{a} is outside --allow-from")));
                 }
                 let _ = s.set_nodelay(true);
-                Ok(Ok((
-                    Conn::Tcp(s),
-                    Peer::Tcp {
-                        addr: a.to_string(),
-                    },
-                )))
+                let peer = Peer::Tcp {
+                    addr: a.to_string(),
+                    client_cert: None,
+                };
+                Ok(Ok(match tls {
+                    Some(t) => (Conn::Tls(s, t.clone()), peer),
+                    None => (Conn::Tcp(s), peer),
+                }))
             }
         }
     }

@@ -270,7 +270,7 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     if let Some(l) = &ctx.opts.learned {
         let key = match &ctx.peer {
             Peer::Unix { uid, .. } => format!("uid {uid} on {}", ctx.listener),
-            Peer::Tcp { addr } => format!(
+            Peer::Tcp { addr, .. } => format!(
                 "{} on {}",
                 addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h),
                 ctx.listener
@@ -560,6 +560,13 @@ impl hyper::body::Body for EventFilter {
     }
 }
 
+/// A connection ready for HTTP.
+enum Served {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+}
+
 /// Serves every listener until `shutdown` resolves, then stops accepting,
 /// asks open connections to finish (streams get `grace` to end) and returns.
 pub async fn serve(
@@ -594,16 +601,42 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let ctx = Arc::new(Ctx {
-                    opts: opts.clone(),
-                    peer,
-                    listener: name.clone(),
-                    upstream: std::sync::Mutex::new(None),
-                });
+                let opts = opts.clone();
+                let name = name.clone();
                 let mut stop = stop.clone();
-                let header_timeout = opts.header_timeout;
-                let max_header = opts.max_header;
                 conns.spawn(async move {
+                    // TLS first (in this task, so a slow handshake never
+                    // holds up accepting), then the client is known.
+                    let mut peer = peer;
+                    let conn = match conn {
+                        Conn::Tls(s, acceptor) => {
+                            let hs =
+                                tokio::time::timeout(opts.header_timeout, acceptor.accept(s)).await;
+                            let Ok(Ok(tls)) = hs else {
+                                tracing::warn!("TLS handshake failed on {name}");
+                                return;
+                            };
+                            if let Peer::Tcp { client_cert, .. } = &mut peer {
+                                *client_cert = tls
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|c| c.first())
+                                    .map(|c| crate::tls::fingerprint(c.as_ref()));
+                            }
+                            Served::Tls(Box::new(tls))
+                        }
+                        Conn::Unix(s) => Served::Unix(s),
+                        Conn::Tcp(s) => Served::Tcp(s),
+                    };
+                    let header_timeout = opts.header_timeout;
+                    let max_header = opts.max_header;
+                    let ctx = Arc::new(Ctx {
+                        opts,
+                        peer,
+                        listener: name,
+                        upstream: std::sync::Mutex::new(None),
+                    });
                     let svc = hyper::service::service_fn(move |req| handle(req, ctx.clone()));
                     let mut b = hyper::server::conn::http1::Builder::new();
                     b.timer(TokioTimer::new())
@@ -624,8 +657,9 @@ pub async fn serve(
                         }};
                     }
                     match conn {
-                        Conn::Unix(s) => run!(s),
-                        Conn::Tcp(s) => run!(s),
+                        Served::Unix(s) => run!(s),
+                        Served::Tcp(s) => run!(s),
+                        Served::Tls(s) => run!(s),
                     }
                 });
                 while conns.try_join_next().is_some() {}
