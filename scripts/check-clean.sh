@@ -13,6 +13,8 @@ links=$(ip -o link show | grep -cE ': (dwh|dwp|dwtb)[0-9a-f]+[@:]' || true)
 [ "$links" -eq 0 ] || left+="$links test link(s); "
 t=$(nft list tables 2>/dev/null | grep -cE 'inet (dockward|dwt_|dockward_check)' || true)
 [ "$t" -eq 0 ] || left+="$t nftables table(s) of dockward's tests (the firewall tests remove theirs); "
+c=$( (iptables -S 2>/dev/null; ip6tables -S 2>/dev/null) | grep -c '^-N DOCKWARD-' || true)
+[ "$c" -eq 0 ] || left+="$c iptables chain(s) of dockward's iptables backend; "
 if [ -n "$left" ]; then
   echo "check-clean: live tests left behind: $left" >&2
   exit 1

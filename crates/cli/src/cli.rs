@@ -226,6 +226,20 @@ pub struct FirewallPolicyArgs {
     /// instead of asking dockerd: for benchmarks and offline review.
     #[arg(long, value_name = "FILE", hide = true)]
     pub inventory: Option<std::path::PathBuf>,
+
+    /// Where the rules go: nft (an own nftables table), iptables (own
+    /// chains entered from DOCKER-USER and INPUT, through
+    /// iptables-restore --noflush, for hosts without nftables), or auto
+    /// (nft when the nft program works, else iptables). watch needs nft.
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Auto,
+    Nft,
+    Iptables,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,9 @@ mod watch;
 
 pub use state::StateFile;
 
-use crate::cli::{FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format};
+use crate::cli::{
+    Backend, FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format,
+};
 use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_docker::{Engine, EngineError, InventorySource};
@@ -24,7 +26,7 @@ use dockward_firewall::{
     build, nft, parse_file, plan, resolve, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
 };
 use dockward_model::Inventory;
-use dockward_netfilter::{Netfilter, NetfilterError, NftCli};
+use dockward_netfilter::{IptCli, Netfilter, NetfilterError, NftCli};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +78,9 @@ pub fn run(config: &Config, args: &FirewallArgs) -> u8 {
     let result = match &args.action {
         FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut nf)),
         FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut nf)),
+        FirewallAction::Watch(a) if a.policy.backend == Backend::Iptables => Err(FwError::Policy(
+            "watch needs the nft backend (element updates as containers come and go); on an iptables-only host run `dockward firewall apply --backend iptables` after changes".into(),
+        )),
         FirewallAction::Watch(a) => rt.block_on(watch::run(config, a, &mut nf)),
         FirewallAction::Remove => remove_cmd(&mut nf),
     };
@@ -210,8 +215,69 @@ async fn apply_cmd(
     let path = policy_path(args);
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
-    let summary = apply_once(nf, &inv, &file, &StateFile::system())?;
+    let iptables = match args.backend {
+        Backend::Iptables => true,
+        Backend::Nft => false,
+        // nft works when it can list tables (program present, root).
+        Backend::Auto => nf.has_table(TABLE).is_err(),
+    };
+    let summary = if iptables {
+        apply_iptables(nf, &mut IptCli, &inv, &file, &StateFile::system())?
+    } else {
+        let s = apply_once(nf, &inv, &file, &StateFile::system())?;
+        // Only one backend at a time: the iptables chains go, if any.
+        remove_iptables(&mut IptCli, true);
+        s
+    };
     write_stdout(&format!("{summary}\n"))
+}
+
+/// The iptables backend: both scripts checked (`--test`) before either is
+/// applied, so a refusal leaves the previous rules in place.
+pub fn apply_iptables(
+    nf: &mut impl Netfilter,
+    ipt: &mut IptCli,
+    inv: &Inventory,
+    file: &PolicyFile,
+    st: &StateFile,
+) -> Result<String, FwError> {
+    let (resolved, rs) = compute(inv, file)?;
+    let l4 = ipt.listing(false).map_err(FwError::Kernel)?;
+    let l6 = ipt.listing(true).map_err(FwError::Kernel)?;
+    let installed = dockward_firewall::ipt::installed(&l4);
+    let before = if installed { st.load() } else { None };
+    let scripts = dockward_firewall::ipt::render(&rs, &l4, &l6);
+    ipt.check(false, &scripts.v4).map_err(FwError::Kernel)?;
+    ipt.check(true, &scripts.v6).map_err(FwError::Kernel)?;
+    ipt.restore(false, &scripts.v4).map_err(FwError::Kernel)?;
+    ipt.restore(true, &scripts.v6).map_err(FwError::Kernel)?;
+    st.save(&rs);
+    // Only one backend at a time: dockward's nftables table goes, if any.
+    if nf.has_table(TABLE).unwrap_or(false) {
+        nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
+    }
+    let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
+    Ok(format!(
+        "{} (iptables backend)",
+        summary(&resolved, &rs, cut)
+    ))
+}
+
+/// Takes dockward's iptables chains out; `quiet` ignores hosts without
+/// iptables.
+fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
+    let run = |ipt: &mut IptCli| -> Result<(), NetfilterError> {
+        let l4 = ipt.listing(false)?;
+        let l6 = ipt.listing(true)?;
+        let r = dockward_firewall::ipt::remove(&l4, &l6);
+        ipt.restore(false, &r.v4)?;
+        ipt.restore(true, &r.v6)
+    };
+    match run(ipt) {
+        Ok(()) => None,
+        Err(_) if quiet => None,
+        Err(e) => Some(e),
+    }
 }
 
 /// Resolve, replace the table atomically, revoke: the one-shot apply, also
@@ -263,7 +329,15 @@ pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
 }
 
 fn remove_cmd(nf: &mut impl Netfilter) -> Result<(), FwError> {
-    nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
+    // Both backends: whichever was used, nothing of dockward's stays. A
+    // host without nft only needs the iptables part, and the other way.
+    let nft_result = nf.apply(&nft::remove_script());
+    let ipt_result = remove_iptables(&mut IptCli, nft_result.is_ok());
+    match (nft_result, ipt_result) {
+        (Err(e), Some(_)) => return Err(FwError::Kernel(e)),
+        (Ok(()), Some(e)) => return Err(FwError::Kernel(e)),
+        _ => {}
+    }
     StateFile::system().clear();
     write_stdout("removed: dockward's table is gone; Docker's own rules apply again\n")
 }

@@ -728,3 +728,78 @@ fn coexists_with_ufw() {
         .output();
     drop(listener);
 }
+
+/// The iptables backend (hosts without nftables): the same verdicts with
+/// real packets, through dockward's own chains entered from DOCKER-USER and
+/// INPUT; Docker's rules untouched; re-apply does not stack jumps; remove
+/// gives Docker's behaviour back.
+#[test]
+fn iptables_backend_closes_the_same_holes() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let b = OutsideHost::new();
+    let public = httpd("ipub", &["-p", "80", "-l", "dockward.expose=public"]);
+    let plain = httpd("iplain", &["-p", "80"]);
+    let cidr = httpd(
+        "icidr",
+        &["-p", "80", "-l", &format!("dockward.expose={}/32", a.addr)],
+    );
+    let (pp, pl, pc) = (
+        host_port(&public, "80/tcp"),
+        host_port(&plain, "80/tcp"),
+        host_port(&cidr, "80/tcp"),
+    );
+    let pl6 = host_port6(&plain, "80/tcp");
+    let plain_ip = plain.ip("bridge");
+    a.route_via_host("172.16.0.0/12");
+    assert_open(a.http(&a.host_addr, pl), "unlabeled before apply");
+    let docker_user_before = sh("iptables", &["-S", "DOCKER-USER"]);
+
+    let out = dockward(&["firewall", "apply", "--backend", "iptables"]);
+    assert!(out.contains("(iptables backend)"), "{out}");
+    assert!(
+        !sh("nft", &["list", "tables"]).contains("inet dockward"),
+        "one backend at a time"
+    );
+    assert_open(a.http(&a.host_addr, pp), "public");
+    assert_closed(a.http(&a.host_addr, pl), "unlabeled (default local)");
+    assert_open(a.http(&a.host_addr, pc), "CIDR-allowed host");
+    assert_closed(b.http(&b.host_addr, pc), "host outside the CIDR");
+    assert_closed(
+        a.http(&plain_ip, 80),
+        "direct routing to the container address",
+    );
+    assert_closed(
+        a.http(&a.host_addr6, pl6),
+        "unlabeled over IPv6 through docker-proxy",
+    );
+    let from_host = std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{pl}").parse().unwrap(),
+        Duration::from_secs(2),
+    );
+    assert!(
+        from_host.is_ok(),
+        "the host's own loopback must stay open: {from_host:?}"
+    );
+
+    // Re-apply: one jump, Docker's own rules in DOCKER-USER still there.
+    dockward(&["firewall", "apply", "--backend", "iptables"]);
+    let du = sh("iptables", &["-S", "DOCKER-USER"]);
+    assert_eq!(du.matches("-j DOCKWARD-FWD").count(), 1, "{du}");
+    for line in docker_user_before.lines() {
+        assert!(du.contains(line), "Docker's rule {line:?} is gone: {du}");
+    }
+
+    dockward(&["firewall", "remove"]);
+    assert!(
+        !sh("iptables", &["-S"]).contains("DOCKWARD"),
+        "chains left behind"
+    );
+    assert!(
+        !sh("ip6tables", &["-S"]).contains("DOCKWARD"),
+        "IPv6 chains left behind"
+    );
+    assert_eq!(sh("iptables", &["-S", "DOCKER-USER"]), docker_user_before);
+    assert_open(a.http(&a.host_addr, pl), "Docker's behaviour is back");
+}

@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ipt;
 pub mod kernel;
 pub mod nft;
 pub mod plan;

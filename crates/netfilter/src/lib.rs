@@ -20,7 +20,7 @@ mod nft;
 mod recording;
 
 pub use conntrack::{parse_entries, Conn};
-pub use nft::NftCli;
+pub use nft::{IptCli, NftCli};
 pub use recording::{Call, Recording};
 
 #[derive(Debug, thiserror::Error)]

@@ -176,3 +176,63 @@ impl Netfilter for NftCli {
         }
     }
 }
+
+/// The iptables backend's kernel edge: `iptables -S` to see what is there,
+/// `iptables-restore --noflush` to change dockward's chains in one
+/// transaction per table (`-w`: wait for the xtables lock Docker holds
+/// while it edits its own rules).
+#[derive(Debug, Default, Clone)]
+pub struct IptCli;
+
+impl IptCli {
+    fn prog(v6: bool, restore: bool) -> &'static str {
+        match (v6, restore) {
+            (false, false) => "iptables",
+            (true, false) => "ip6tables",
+            (false, true) => "iptables-restore",
+            (true, true) => "ip6tables-restore",
+        }
+    }
+
+    /// The filter table as `iptables -S` prints it.
+    pub fn listing(&mut self, v6: bool) -> Result<String, NetfilterError> {
+        let p = Self::prog(v6, false);
+        let out = run(p, &["-w", "-t", "filter", "-S"], None)?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(NetfilterError::Refused {
+                program: p.to_string(),
+                stderr: one_line(&out.stderr),
+            })
+        }
+    }
+
+    /// `iptables-restore --test`: parsed and checked, not committed.
+    pub fn check(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
+        let p = Self::prog(v6, true);
+        let out = run(p, &["-w", "--noflush", "--test"], Some(script))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(NetfilterError::Refused {
+                program: p.to_string(),
+                stderr: one_line(&out.stderr),
+            })
+        }
+    }
+
+    /// One `iptables-restore --noflush` transaction.
+    pub fn restore(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
+        let p = Self::prog(v6, true);
+        let out = run(p, &["-w", "--noflush"], Some(script))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(NetfilterError::Refused {
+                program: p.to_string(),
+                stderr: one_line(&out.stderr),
+            })
+        }
+    }
+}
