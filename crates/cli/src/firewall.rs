@@ -215,19 +215,24 @@ async fn apply_cmd(
     let path = policy_path(args);
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
-    let iptables = match args.backend {
-        Backend::Iptables => true,
-        Backend::Nft => false,
-        // nft works when it can list tables (program present, root).
-        Backend::Auto => nf.has_table(TABLE).is_err(),
-    };
-    let summary = if iptables {
-        apply_iptables(nf, &mut IptCli, &inv, &file, &StateFile::system())?
-    } else {
-        let s = apply_once(nf, &inv, &file, &StateFile::system())?;
-        // Only one backend at a time: the iptables chains go, if any.
-        remove_iptables(&mut IptCli, true);
-        s
+    let st = StateFile::system();
+    let summary = match args.backend {
+        Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
+        backend => match apply_once(nf, &inv, &file, &st) {
+            Ok(s) => {
+                // Only one backend at a time: the iptables chains go.
+                if st.iptables_used() {
+                    remove_iptables(&mut IptCli, true);
+                    st.set_iptables(false);
+                }
+                s
+            }
+            // auto: no nft program on this host, so iptables.
+            Err(FwError::Kernel(NetfilterError::Spawn { .. })) if backend == Backend::Auto => {
+                apply_iptables(nf, &mut IptCli, &inv, &file, &st)?
+            }
+            Err(e) => return Err(e),
+        },
     };
     write_stdout(&format!("{summary}\n"))
 }
@@ -252,6 +257,7 @@ pub fn apply_iptables(
     ipt.restore(false, &scripts.v4).map_err(FwError::Kernel)?;
     ipt.restore(true, &scripts.v6).map_err(FwError::Kernel)?;
     st.save(&rs);
+    st.set_iptables(true);
     // Only one backend at a time: dockward's nftables table goes, if any.
     if nf.has_table(TABLE).unwrap_or(false) {
         nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
@@ -270,8 +276,13 @@ fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
         let l4 = ipt.listing(false)?;
         let l6 = ipt.listing(true)?;
         let r = dockward_firewall::ipt::remove(&l4, &l6);
-        ipt.restore(false, &r.v4)?;
-        ipt.restore(true, &r.v6)
+        // Nothing of dockward's there: no restore to run.
+        for (v6, listing, script) in [(false, &l4, &r.v4), (true, &l6, &r.v6)] {
+            if listing.contains("DOCKWARD-") {
+                ipt.restore(v6, script)?;
+            }
+        }
+        Ok(())
     };
     match run(ipt) {
         Ok(()) => None,
@@ -289,15 +300,17 @@ pub fn apply_once(
     st: &StateFile,
 ) -> Result<String, FwError> {
     let (resolved, rs) = compute(inv, file)?;
-    // What is replaced: the state file of the last apply when the table is
-    // still there (cheap), else the kernel's own listing.
-    let before = if nf.has_table(TABLE).map_err(FwError::Kernel)? {
-        match st.load() {
-            Some(saved) => Some(saved),
-            None => kernel_state(nf)?.map(|k| k.as_ruleset()),
+    // What is replaced: the state file of the last apply (no process spawn:
+    // `nft list tables` alone costs ~20 ms), else the kernel's own listing
+    // when there is a table. After a foreign flush the state file is stale;
+    // revocation then works from the last applied verdicts, and the full
+    // replace below makes the kernel right either way.
+    let before = match st.load() {
+        Some(saved) => Some(saved),
+        None if nf.has_table(TABLE).map_err(FwError::Kernel)? => {
+            kernel_state(nf)?.map(|k| k.as_ruleset())
         }
-    } else {
-        None
+        None => None,
     };
     nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
     st.save(&rs);

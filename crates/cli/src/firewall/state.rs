@@ -34,6 +34,31 @@ impl StateFile {
         if let Some(p) = &self.0 {
             let _ = std::fs::remove_file(p);
         }
+        self.set_iptables(false);
+    }
+
+    /// A marker that the iptables backend was used last, so that an nft
+    /// apply only lists iptables (two process spawns) when it has chains of
+    /// dockward's to take out. `remove` cleans both backends regardless.
+    fn marker(&self) -> Option<PathBuf> {
+        self.0.as_ref().map(|p| p.with_extension("iptables"))
+    }
+
+    pub fn iptables_used(&self) -> bool {
+        self.marker().is_some_and(|m| m.exists())
+    }
+
+    pub fn set_iptables(&self, used: bool) {
+        if let Some(m) = self.marker() {
+            if used {
+                if let Some(dir) = m.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = std::fs::write(&m, "");
+            } else {
+                let _ = std::fs::remove_file(&m);
+            }
+        }
     }
 }
 
