@@ -305,15 +305,25 @@ pub fn apply_once(
     // when there is a table. After a foreign flush the state file is stale;
     // revocation then works from the last applied verdicts, and the full
     // replace below makes the kernel right either way.
-    let before = match st.load() {
-        Some(saved) => Some(saved),
+    let raw = st.read_raw();
+    let mut before = match raw {
+        Some(_) => None,
         None if nf.has_table(TABLE).map_err(FwError::Kernel)? => {
             kernel_state(nf)?.map(|k| k.as_ruleset())
         }
         None => None,
     };
-    nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
-    st.save(&rs);
+    // Parsing the old state and serialising the new one overlap nft's
+    // transaction (about 5 ms of a 50 ms apply at 1,000 containers).
+    let mut new_state = None;
+    nf.apply_while(&nft::render(&rs), &mut || {
+        if let Some(text) = &raw {
+            before = StateFile::parse(text);
+        }
+        new_state = StateFile::serialize(&rs);
+    })
+    .map_err(FwError::Kernel)?;
+    st.commit(new_state);
     let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
     Ok(summary(&resolved, &rs, cut))
 }

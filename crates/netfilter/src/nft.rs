@@ -64,6 +64,33 @@ impl Netfilter for NftCli {
         }
     }
 
+    fn apply_while(&mut self, script: &str, work: &mut dyn FnMut()) -> Result<(), NetfilterError> {
+        let spawn_err = |e: std::io::Error| NetfilterError::Spawn {
+            program: "nft".into(),
+            cause: e.to_string(),
+        };
+        let mut child = Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_err)?;
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(script.as_bytes()).map_err(spawn_err)?;
+        }
+        work();
+        let out = child.wait_with_output().map_err(spawn_err)?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(NetfilterError::Refused {
+                program: "nft".into(),
+                stderr: one_line(&out.stderr),
+            })
+        }
+    }
+
     fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError> {
         let out = run("nft", &["list", "tables", "inet"], None)?;
         if !out.status.success() {

@@ -24,6 +24,35 @@ impl StateFile {
         load(self.0.as_ref()?)
     }
 
+    /// The file's bytes, unparsed (parsing can then overlap the kernel's
+    /// transaction).
+    pub fn read_raw(&self) -> Option<String> {
+        std::fs::read_to_string(self.0.as_ref()?).ok()
+    }
+
+    pub fn parse(text: &str) -> Option<Ruleset> {
+        let saved: Saved = serde_json::from_str(text).ok()?;
+        Some(Ruleset::restore(&saved))
+    }
+
+    /// `rs` as the file will hold it.
+    pub fn serialize(rs: &Ruleset) -> Option<String> {
+        serde_json::to_string(&rs.save()).ok()
+    }
+
+    /// Writes what [`StateFile::serialize`] made (temp file + rename).
+    pub fn commit(&self, json: Option<String>) {
+        if let (Some(p), Some(json)) = (&self.0, json) {
+            if let Some(dir) = p.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let tmp = p.with_extension("tmp");
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(&tmp, p);
+            }
+        }
+    }
+
     pub fn save(&self, rs: &Ruleset) {
         if let Some(p) = &self.0 {
             save(p, rs);
