@@ -30,7 +30,7 @@ fn usage(msg: impl std::fmt::Display) -> u8 {
 
 pub fn run(config: &Config, args: &AuditArgs) -> u8 {
     if args.list_rules {
-        return list_rules();
+        return list_rules(args.format);
     }
     let cfg = match load_config(args.config.as_deref()) {
         Ok(c) => c,
@@ -172,8 +172,25 @@ fn severity(t: Threshold) -> Severity {
     }
 }
 
-fn list_rules() -> u8 {
+fn list_rules(format: AuditFormat) -> u8 {
     let mut out = std::io::stdout().lock();
+    if format != AuditFormat::Text {
+        // JSON (also for --format sarif: SARIF's rules[] is in every report).
+        let rules: Vec<serde_json::Value> = dockward_audit::rules::catalogue()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "severity": r.severity.as_str(),
+                    "title": r.title,
+                    "help": r.help,
+                    "cis": r.cis,
+                })
+            })
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::Value::Array(rules));
+        return exit::OK;
+    }
     for r in dockward_audit::rules::catalogue() {
         let _ = writeln!(
             out,

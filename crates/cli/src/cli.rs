@@ -267,7 +267,7 @@ EXAMPLES
     dockward audit app/ deploy/compose.yml       only these files
     dockward audit --host --format sarif . > dockward.sarif
     dockward audit --fail-on high                exit 1 only for high or critical
-    dockward audit --list-rules                  every rule id with its severity
+    dockward audit --list-rules [--format json]  every rule id with its severity
 
 CONFIG FILE (--config, default ./.dockward.toml when it exists)
     fail-on = \"high\"
