@@ -268,10 +268,10 @@ impl PolicyFile {
                 let e = expand(a).ok_or_else(|| format!("{path}: policy {n:?}: allow {a:?} is not an action; `dockward proxy --list-actions` prints them"))?;
                 actions.extend(e);
             }
-            let mut denied = BTreeSet::new();
+            let mut denied = std::collections::BTreeMap::new();
             for a in &p.deny {
                 let e = expand(a).ok_or_else(|| format!("{path}: policy {n:?}: deny {a:?} is not an action; `dockward proxy --list-actions` prints them"))?;
-                denied.extend(e);
+                denied.extend(e.into_iter().map(|a| (a, "deny")));
             }
             for c in &p.host_power {
                 if !CHECKS.contains(&c.as_str()) {
@@ -312,7 +312,7 @@ impl PolicyFile {
                     name: n.clone(),
                     sections: BTreeSet::new(),
                     post: false,
-                    toggled: BTreeSet::new(),
+                    toggled: std::collections::BTreeMap::new(),
                     denied,
                     allow_power: p.host_power.into_iter().collect(),
                     min_api,
@@ -339,8 +339,21 @@ impl PolicyFile {
 }
 
 /// The smallest policy that allows `used` (learning mode's output).
-pub fn minimal(name: &str, used: &BTreeSet<&'static str>) -> String {
-    let mut s = format!("[[policy]]\nname = {name:?}\nallow = [\n");
+/// `listeners` and `uids` scope it (empty: unscoped).
+pub fn minimal(
+    name: &str,
+    listeners: &[String],
+    uids: &[u32],
+    used: &BTreeSet<&'static str>,
+) -> String {
+    let mut s = format!("[[policy]]\nname = {name:?}\n");
+    if !listeners.is_empty() {
+        s.push_str(&format!("listeners = {listeners:?}\n"));
+    }
+    if !uids.is_empty() {
+        s.push_str(&format!("uids = {uids:?}\n"));
+    }
+    s.push_str("allow = [\n");
     for a in used {
         s.push_str(&format!("  {a:?},\n"));
     }
@@ -453,7 +466,7 @@ host_power = ["bind"]
     #[test]
     fn learned_policy_parses_back() {
         let used: BTreeSet<&'static str> = ["containers.list", "events.get"].into();
-        let text = minimal("learned", &used);
+        let text = minimal("learned", &[], &[], &used);
         let f = PolicyFile::parse("l.toml", &text).unwrap();
         let p = f.select(client("x", 0)).unwrap();
         assert!(p.decide_head("GET", "/containers/json").is_ok());
@@ -486,8 +499,8 @@ impl Active {
             actions: Some(ACTIONS.iter().copied().collect()),
             sections: BTreeSet::new(),
             post: false,
-            toggled: BTreeSet::new(),
-            denied: BTreeSet::new(),
+            toggled: std::collections::BTreeMap::new(),
+            denied: std::collections::BTreeMap::new(),
             allow_power: BTreeSet::new(),
             min_api: Version(1, 24),
             max_body: 4 << 20,

@@ -216,7 +216,8 @@ impl Parser<'_> {
             Some(b'{') => {
                 self.i += 1;
                 let mut m: Vec<(String, Value)> = Vec::new();
-                let mut seen: Vec<String> = Vec::new();
+                // A set: a body of many keys must not cost quadratic time.
+                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
                 self.ws();
                 if self.b.get(self.i) == Some(&b'}') {
                     self.i += 1;
@@ -230,13 +231,12 @@ impl Parser<'_> {
                     let at = self.i;
                     let k = self.string()?;
                     let f = fold(&k);
-                    if seen.contains(&f) {
+                    if !seen.insert(f) {
                         return Err(JsonError {
                             offset: at,
                             message: format!("key {k:?} appears twice (keys match case-insensitively, the last one wins in dockerd)"),
                         });
                     }
-                    seen.push(f);
                     self.ws();
                     if self.b.get(self.i) != Some(&b':') {
                         return self.err("expected :");

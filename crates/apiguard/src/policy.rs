@@ -37,9 +37,9 @@ pub struct Policy {
     pub sections: BTreeSet<Section>,
     pub post: bool,
     /// Actions allowed whatever POST says (ALLOW_START, …).
-    pub toggled: BTreeSet<&'static str>,
+    pub toggled: BTreeMap<&'static str, &'static str>,
     /// Actions refused even when their section is on (ALLOW_LOGS=0, …).
-    pub denied: BTreeSet<&'static str>,
+    pub denied: BTreeMap<&'static str, &'static str>,
     /// Host-power checks the operator allowed.
     pub allow_power: BTreeSet<String>,
     pub min_api: Version,
@@ -102,7 +102,8 @@ impl Policy {
                 sections.insert(s);
             }
         }
-        let mut toggled = BTreeSet::new();
+        // action → the variable that allowed it (named in audit lines).
+        let mut toggled = BTreeMap::new();
         for (var, actions) in [
             ("ALLOW_START", &["containers.start"][..]),
             ("ALLOW_STOP", &["containers.stop"][..]),
@@ -114,10 +115,11 @@ impl Policy {
             ("ALLOW_UNPAUSE", &["containers.unpause"][..]),
         ] {
             if flag(env, var)?.unwrap_or(false) {
-                toggled.extend(actions.iter().copied());
+                toggled.extend(actions.iter().map(|a| (*a, var)));
             }
         }
-        let mut denied = BTreeSet::new();
+        // action → the variable that refused it.
+        let mut denied = BTreeMap::new();
         for (var, actions) in [
             (
                 "ALLOW_ARCHIVE",
@@ -129,7 +131,7 @@ impl Policy {
             ("ALLOW_TOP", &["containers.top"][..]),
         ] {
             if flag(env, var)? == Some(false) {
-                denied.extend(actions.iter().copied());
+                denied.extend(actions.iter().map(|a| (*a, var)));
             }
         }
         let mut allow_power = BTreeSet::new();
@@ -225,7 +227,7 @@ impl Policy {
         };
         if let Some(actions) = &self.actions {
             let (n, a) = (&self.name, route.action);
-            if self.denied.contains(a) {
+            if self.denied.contains_key(a) {
                 return Err(Deny::new(
                     403,
                     format!("policy {n}: deny {a}"),
@@ -244,14 +246,7 @@ impl Policy {
             }
             return Ok(allowed(format!("policy {n}: allow {a}")));
         }
-        if self.toggled.contains(route.action) {
-            let var = match route.action {
-                "containers.start" => "ALLOW_START",
-                "containers.pause" => "ALLOW_PAUSE",
-                "containers.unpause" => "ALLOW_UNPAUSE",
-                "containers.stop" if !self.toggled.contains("containers.kill") => "ALLOW_STOP",
-                _ => "ALLOW_RESTARTS",
-            };
+        if let Some(var) = self.toggled.get(route.action) {
             return Ok(allowed(format!("{var}=1")));
         }
         if !self.sections.contains(&route.section) {
@@ -262,14 +257,7 @@ impl Policy {
                 format!("{var} is off; set {var}=1 to allow {method} {}", t.path),
             ));
         }
-        if self.denied.contains(route.action) {
-            let var = match route.action {
-                "containers.archive_get" | "containers.archive_put" => "ALLOW_ARCHIVE",
-                "containers.changes" => "ALLOW_CHANGES",
-                "containers.export" => "ALLOW_EXPORT",
-                "containers.logs" => "ALLOW_LOGS",
-                _ => "ALLOW_TOP",
-            };
+        if let Some(var) = self.denied.get(route.action) {
             return Err(Deny::new(
                 403,
                 format!("{var}=0"),

@@ -224,14 +224,15 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
             m,
             [obj @ ("services" | "nodes" | "tasks" | "secrets" | "configs" | "plugins" | "swarm"), rest @ ..],
         ) => {
-            let section = match *obj {
-                "services" => Services,
-                "nodes" => Nodes,
-                "tasks" => Tasks,
-                "secrets" => Secrets,
-                "configs" => Configs,
-                "plugins" => Plugins,
-                _ => Swarm,
+            // One table: the section, and its generic read and write actions.
+            let (section, read, write) = match *obj {
+                "services" => (Services, "services.read", "services.write"),
+                "nodes" => (Nodes, "nodes.read", "nodes.write"),
+                "tasks" => (Tasks, "tasks.read", "tasks.write"),
+                "secrets" => (Secrets, "secrets.read", "secrets.write"),
+                "configs" => (Configs, "configs.read", "configs.write"),
+                "plugins" => (Plugins, "plugins.read", "plugins.write"),
+                _ => (Swarm, "swarm.read", "swarm.write"),
             };
             let action = match (section, m, rest) {
                 (Services, "POST", ["create"]) => "services.create",
@@ -241,25 +242,8 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
                 (Plugins, "POST", ["pull"]) => "plugins.pull",
                 (Plugins, "POST", [.., "upgrade"]) => "plugins.upgrade",
                 (Plugins, "GET", ["privileges"]) => "plugins.privileges",
-                (_, "GET", _) | (_, "HEAD", _) => "read",
-                _ => "write",
-            };
-            let action: &'static str = match (section, action) {
-                (_, a) if a.contains('.') => a,
-                (Services, "read") => "services.read",
-                (Nodes, "read") => "nodes.read",
-                (Tasks, "read") => "tasks.read",
-                (Secrets, "read") => "secrets.read",
-                (Configs, "read") => "configs.read",
-                (Plugins, "read") => "plugins.read",
-                (Swarm, "read") => "swarm.read",
-                (Services, _) => "services.write",
-                (Nodes, _) => "nodes.write",
-                (Tasks, _) => "tasks.write",
-                (Secrets, _) => "secrets.write",
-                (Configs, _) => "configs.write",
-                (Plugins, _) => "plugins.write",
-                _ => "swarm.write",
+                (_, "GET" | "HEAD", _) => read,
+                _ => write,
             };
             let id = rest
                 .first()

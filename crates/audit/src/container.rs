@@ -81,7 +81,11 @@ pub fn audit_container(
     if c.privileged {
         cx.emit(
             &CONTAINER_PRIVILEGED,
-            format!("{} ({}) runs with --privileged", c.name, c.state_word()),
+            format!(
+                "{} ({}) runs with --privileged",
+                c.name,
+                if c.is_running() { "running" } else { "stopped" }
+            ),
             cx.recreate(
                 "(without --privileged; --cap-add <the one capability needed>)",
                 "privileged: false",
@@ -248,20 +252,6 @@ fn port(cx: &mut Ctx<'_>, p: &PublishedPort, exposure: &Exposure) {
         fix,
     );
     f.severity = severity;
-}
-
-trait StateWord {
-    fn state_word(&self) -> &'static str;
-}
-
-impl StateWord for Container {
-    fn state_word(&self) -> &'static str {
-        if self.is_running() {
-            "running"
-        } else {
-            "stopped"
-        }
-    }
 }
 
 #[cfg(test)]

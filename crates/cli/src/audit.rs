@@ -51,6 +51,7 @@ pub fn run(config: &Config, args: &AuditArgs) -> u8 {
     };
     let mut report = Report::default();
     let mut dotenv_cache: BTreeMap<PathBuf, ComposeEnv> = BTreeMap::new();
+    let no_env = ComposeEnv::new();
     for (path, named) in &files {
         let shown = path.to_string_lossy().into_owned();
         let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
@@ -107,12 +108,12 @@ pub fn run(config: &Config, args: &AuditArgs) -> u8 {
         let env = if kind == Kind::Compose {
             compose_env(path, &mut dotenv_cache)
         } else {
-            ComposeEnv::new()
+            &no_env
         };
         report.add(
             kind.as_str(),
             &shown,
-            audit_text(kind, &shown, &text, &build_args, &env),
+            audit_text(kind, &shown, &text, &build_args, env),
         );
     }
 
@@ -272,20 +273,16 @@ fn tidy(p: &Path) -> PathBuf {
 }
 
 /// Compose interpolation: the file's `.env`, overridden by the process
-/// environment, as `docker compose` does.
-fn compose_env(path: &Path, cache: &mut BTreeMap<PathBuf, ComposeEnv>) -> ComposeEnv {
+/// environment, as `docker compose` does; built once per directory.
+fn compose_env<'a>(path: &Path, cache: &'a mut BTreeMap<PathBuf, ComposeEnv>) -> &'a ComposeEnv {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let base = cache
-        .entry(dir.clone())
-        .or_insert_with(|| {
-            std::fs::read_to_string(dir.join(".env"))
-                .map(|t| parse_dotenv(&t))
-                .unwrap_or_default()
-        })
-        .clone();
-    let mut env = base;
-    env.extend(std::env::vars());
-    env
+    cache.entry(dir.clone()).or_insert_with(|| {
+        let mut env = std::fs::read_to_string(dir.join(".env"))
+            .map(|t| parse_dotenv(&t))
+            .unwrap_or_default();
+        env.extend(std::env::vars());
+        env
+    })
 }
 
 fn audit_host(config: &Config, args: &AuditArgs, report: &mut Report) -> Result<(), u8> {

@@ -10,20 +10,16 @@ use dockward_apiguard::{Active, Policy, PolicyFile};
 use dockward_proxy::listen::{Listen, ListenSpec};
 use dockward_proxy::log::Sink;
 use dockward_proxy::metrics::Metrics;
-use dockward_proxy::serve::Options;
+use dockward_proxy::serve::{Learner, Options};
 use dockward_proxy::upstream::{resolve, Upstream};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-fn env_map() -> BTreeMap<String, String> {
-    std::env::vars().collect()
-}
-
 /// `KEY=VALUE` lines (comments and blanks skipped) over the process
 /// environment, for SIGHUP reloads.
 fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String> {
-    let mut env = env_map();
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
     if let Some(p) = path {
         let text = std::fs::read_to_string(p)
             .map_err(|e| format!("DOCKWARD_ENV_FILE {p}: cannot read it ({e})"))?;
@@ -42,34 +38,42 @@ fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String>
 }
 
 /// The policy in force: the file, learning mode, or the environment.
-fn load(args: &ProxyArgs, env_file: Option<&str>) -> Result<Active, String> {
-    if args.learn.is_some() {
+fn load(
+    config: Option<&std::path::Path>,
+    learn: bool,
+    env: &BTreeMap<String, String>,
+) -> Result<Active, String> {
+    if learn {
         return Ok(Active::learning());
     }
-    match &args.config {
+    match config {
         Some(p) => {
             let shown = p.display().to_string();
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("--config {shown}: cannot read it ({e})"))?;
             PolicyFile::parse(&shown, &text).map(Active::File)
         }
-        None => Policy::from_env(&env_with_file(env_file)?).map(Active::One),
+        None => Policy::from_env(env).map(Active::One),
     }
 }
 
 /// The learned clients as a policy file, one [[policy]] per client.
-fn learned_toml(learned: &BTreeMap<String, std::collections::BTreeSet<&'static str>>) -> String {
+fn learned_toml(learned: &BTreeMap<Learner, std::collections::BTreeSet<&'static str>>) -> String {
     let mut out = String::from("# Written by `dockward proxy --learn`: what each client used.\n");
     for (i, (client, used)) in learned.iter().enumerate() {
-        out.push_str(&format!("\n# {client}\n"));
-        let mut p = dockward_apiguard::file::minimal(&format!("client-{}", i + 1), used);
-        let (who, listener) = client.split_once(" on ").unwrap_or((client, ""));
-        let mut scope = format!("listeners = [{listener:?}]\n");
-        if let Some(uid) = who.strip_prefix("uid ") {
-            scope.push_str(&format!("uids = [{uid}]\n"));
-        }
-        p = p.replacen("allow = [", &format!("{scope}allow = ["), 1);
-        out.push_str(&p);
+        let who = match (&client.uid, &client.addr) {
+            (Some(uid), _) => format!("uid {uid}"),
+            (None, Some(a)) => a.clone(),
+            (None, None) => "a client".to_string(),
+        };
+        out.push_str(&format!("\n# {who} on {}\n", client.listener));
+        let uids: Vec<u32> = client.uid.into_iter().collect();
+        out.push_str(&dockward_apiguard::file::minimal(
+            &format!("client-{}", i + 1),
+            std::slice::from_ref(&client.listener),
+            &uids,
+            used,
+        ));
     }
     out
 }
@@ -89,7 +93,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let policy = match load(args, env_file.as_deref()) {
+    let policy = match load(args.config.as_deref(), args.learn.is_some(), &env) {
         Ok(p) => p,
         Err(e) => {
             error_line("proxy", &e);
@@ -243,21 +247,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
             }
         }
         let reload_opts = opts.clone();
-        let reload_args = ProxyArgs {
-            listen: Vec::new(),
-            upstream: None,
-            socket_mode: String::new(),
-            socket_group: None,
-            allow_from: Vec::new(),
-            audit_log: None,
-            metrics: None,
-            config: args.config.clone(),
-            learn: args.learn.clone(),
-            tls_cert: None,
-            tls_key: None,
-            tls_client_ca: None,
-            list_actions: false,
-        };
+        let (config, learn) = (args.config.clone(), args.learn.is_some());
         if let Some(path) = args.learn.clone() {
             let learn_opts = opts.clone();
             tokio::spawn(async move {
@@ -274,7 +264,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
                 return;
             };
             while hup.recv().await.is_some() {
-                match load(&reload_args, env_file.as_deref()) {
+                match env_with_file(env_file.as_deref()).and_then(|env| load(config.as_deref(), learn, &env)) {
                     Ok(p) => {
                         if let Ok(mut g) = reload_opts.policy.write() {
                             *g = Arc::new(p);

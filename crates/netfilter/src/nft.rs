@@ -8,15 +8,19 @@ use std::process::{Command, Stdio};
 #[derive(Debug, Default, Clone)]
 pub struct NftCli;
 
-fn run(
+fn spawn_err(program: &str) -> impl Fn(std::io::Error) -> NetfilterError + '_ {
+    move |e| NetfilterError::Spawn {
+        program: program.to_string(),
+        cause: e.to_string(),
+    }
+}
+
+/// Starts `program`, feeding `stdin` when given.
+fn start(
     program: &str,
     args: &[&str],
     stdin: Option<&str>,
-) -> Result<std::process::Output, NetfilterError> {
-    let spawn_err = |e: std::io::Error| NetfilterError::Spawn {
-        program: program.to_string(),
-        cause: e.to_string(),
-    };
+) -> Result<std::process::Child, NetfilterError> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(if stdin.is_some() {
@@ -27,11 +31,38 @@ fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(spawn_err)?;
+        .map_err(spawn_err(program))?;
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).map_err(spawn_err)?;
+        pipe.write_all(text.as_bytes())
+            .map_err(spawn_err(program))?;
     }
-    child.wait_with_output().map_err(spawn_err)
+    Ok(child)
+}
+
+fn run(
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<std::process::Output, NetfilterError> {
+    start(program, args, stdin)?
+        .wait_with_output()
+        .map_err(spawn_err(program))
+}
+
+/// The output of a run that succeeded; a failure names `what` and carries
+/// stderr on one line.
+fn succeeded(
+    what: &str,
+    out: std::process::Output,
+) -> Result<std::process::Output, NetfilterError> {
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(NetfilterError::Refused {
+            program: what.to_string(),
+            stderr: one_line(&out.stderr),
+        })
+    }
 }
 
 fn one_line(bytes: &[u8]) -> String {
@@ -53,52 +84,21 @@ fn family(addr: &str) -> &'static str {
 
 impl Netfilter for NftCli {
     fn apply(&mut self, script: &str) -> Result<(), NetfilterError> {
-        let out = run("nft", &["-f", "-"], Some(script))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(NetfilterError::Refused {
-                program: "nft".into(),
-                stderr: one_line(&out.stderr),
-            })
-        }
+        self.apply_while(script, &mut || {})
     }
 
     fn apply_while(&mut self, script: &str, work: &mut dyn FnMut()) -> Result<(), NetfilterError> {
-        let spawn_err = |e: std::io::Error| NetfilterError::Spawn {
-            program: "nft".into(),
-            cause: e.to_string(),
-        };
-        let mut child = Command::new("nft")
-            .args(["-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(spawn_err)?;
-        if let Some(mut pipe) = child.stdin.take() {
-            pipe.write_all(script.as_bytes()).map_err(spawn_err)?;
-        }
+        let child = start("nft", &["-f", "-"], Some(script))?;
         work();
-        let out = child.wait_with_output().map_err(spawn_err)?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(NetfilterError::Refused {
-                program: "nft".into(),
-                stderr: one_line(&out.stderr),
-            })
-        }
+        let out = child.wait_with_output().map_err(spawn_err("nft"))?;
+        succeeded("nft", out).map(|_| ())
     }
 
     fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError> {
-        let out = run("nft", &["list", "tables", "inet"], None)?;
-        if !out.status.success() {
-            return Err(NetfilterError::Refused {
-                program: "nft list tables".into(),
-                stderr: one_line(&out.stderr),
-            });
-        }
+        let out = succeeded(
+            "nft list tables",
+            run("nft", &["list", "tables", "inet"], None)?,
+        )?;
         let want = format!("table inet {table}");
         Ok(String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -224,42 +224,19 @@ impl IptCli {
     /// The filter table as `iptables -S` prints it.
     pub fn listing(&mut self, v6: bool) -> Result<String, NetfilterError> {
         let p = Self::prog(v6, false);
-        let out = run(p, &["-w", "-t", "filter", "-S"], None)?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(NetfilterError::Refused {
-                program: p.to_string(),
-                stderr: one_line(&out.stderr),
-            })
-        }
+        let out = succeeded(p, run(p, &["-w", "-t", "filter", "-S"], None)?)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// `iptables-restore --test`: parsed and checked, not committed.
     pub fn check(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
         let p = Self::prog(v6, true);
-        let out = run(p, &["-w", "--noflush", "--test"], Some(script))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(NetfilterError::Refused {
-                program: p.to_string(),
-                stderr: one_line(&out.stderr),
-            })
-        }
+        succeeded(p, run(p, &["-w", "--noflush", "--test"], Some(script))?).map(|_| ())
     }
 
     /// One `iptables-restore --noflush` transaction.
     pub fn restore(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
         let p = Self::prog(v6, true);
-        let out = run(p, &["-w", "--noflush"], Some(script))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(NetfilterError::Refused {
-                program: p.to_string(),
-                stderr: one_line(&out.stderr),
-            })
-        }
+        succeeded(p, run(p, &["-w", "--noflush"], Some(script))?).map(|_| ())
     }
 }

@@ -4,6 +4,7 @@
 //! they end, so `bytes` and `duration_ms` are the whole stream's.
 
 use crate::listen::Peer;
+use crate::metrics::{Labels, Metrics};
 use serde::Serialize;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -54,32 +55,25 @@ pub struct Fields {
     pub status: u16,
 }
 
-/// Called once with the final fields and the duration in seconds.
-pub type OnEnd = Box<dyn FnOnce(&Fields, f64) + Send + Sync>;
-
 /// A request's line, written when dropped (after the last response byte).
+/// The metrics are counted at the same moment.
 pub struct Record {
     sink: Arc<Sink>,
+    metrics: Arc<Metrics>,
     pub fields: Fields,
     pub bytes: u64,
     start: Instant,
-    on_end: Option<OnEnd>,
 }
 
 impl Record {
-    pub fn new(sink: Arc<Sink>, fields: Fields, start: Instant) -> Self {
+    pub fn new(sink: Arc<Sink>, metrics: Arc<Metrics>, fields: Fields, start: Instant) -> Self {
         Self {
             sink,
+            metrics,
             fields,
             bytes: 0,
             start,
-            on_end: None,
         }
-    }
-
-    /// Runs `f` with the final fields and the duration in seconds (metrics).
-    pub fn on_end(&mut self, f: OnEnd) {
-        self.on_end = Some(f);
     }
 }
 
@@ -95,8 +89,16 @@ struct Line<'a> {
 impl Drop for Record {
     fn drop(&mut self) {
         let secs = self.start.elapsed().as_secs_f64();
-        if let Some(f) = self.on_end.take() {
-            f(&self.fields, secs);
+        self.metrics
+            .requests
+            .get_or_create(&Labels {
+                decision: self.fields.decision,
+                action: self.fields.action.unwrap_or("unknown").to_string(),
+            })
+            .inc();
+        self.metrics.duration.observe(secs);
+        if self.sink.only_denials && self.fields.decision == "allow" {
+            return;
         }
         let line = Line {
             ts: jiff::Timestamp::now().to_string(),
@@ -104,9 +106,6 @@ impl Drop for Record {
             bytes: self.bytes,
             duration_ms: (secs * 1e6).round() / 1e3,
         };
-        if self.sink.only_denials && self.fields.decision == "allow" {
-            return;
-        }
         if let Ok(s) = serde_json::to_string(&line) {
             self.sink.write(&s);
         }

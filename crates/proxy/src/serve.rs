@@ -3,7 +3,7 @@
 
 use crate::listen::{Conn, Listen, Peer};
 use crate::log::{Fields, Record, Sink};
-use crate::metrics::{Labels, Metrics};
+use crate::metrics::Metrics;
 use crate::upstream::{Body, Upstream};
 use bytes::Bytes;
 use dockward_apiguard::{Active, Client, Deny};
@@ -27,7 +27,7 @@ pub struct Options {
     /// Swapped whole on SIGHUP; requests take a snapshot.
     pub policy: RwLock<Arc<Active>>,
     /// Learning mode: the actions each client used, by client.
-    pub learned: Option<std::sync::Mutex<BTreeMap<String, BTreeSet<&'static str>>>>,
+    pub learned: Option<std::sync::Mutex<BTreeMap<Learner, BTreeSet<&'static str>>>>,
     pub upstream: Upstream,
     pub sink: Arc<Sink>,
     pub metrics: Arc<Metrics>,
@@ -38,6 +38,15 @@ pub struct Options {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A client as learning mode tells clients apart: the listener, and the
+/// uid on unix sockets or the source address on TCP.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Learner {
+    pub listener: String,
+    pub uid: Option<u32>,
+    pub addr: Option<String>,
+}
 
 fn full(b: impl Into<Bytes>) -> Body {
     Full::new(b.into())
@@ -139,8 +148,9 @@ struct Ctx {
 
 impl Ctx {
     fn record(&self, method: &str, target: &str, start: Instant) -> Record {
-        let mut rec = Record::new(
+        Record::new(
             self.opts.sink.clone(),
+            self.opts.metrics.clone(),
             Fields {
                 listener: self.listener.clone(),
                 client: self.peer.clone(),
@@ -152,18 +162,29 @@ impl Ctx {
                 status: 0,
             },
             start,
-        );
-        let m = self.opts.metrics.clone();
-        rec.on_end(Box::new(move |f, secs| {
-            m.requests
-                .get_or_create(&Labels {
-                    decision: f.decision,
-                    action: f.action.unwrap_or("unknown").to_string(),
-                })
-                .inc();
-            m.duration.observe(secs);
-        }));
-        rec
+        )
+    }
+
+    /// This client's idle upstream connection, else a new one (`small`:
+    /// a small read buffer, for /events).
+    async fn take_upstream(&self, small: bool) -> Result<SendRequest<Body>, String> {
+        let idle = self
+            .upstream
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+            .filter(|s| s.is_ready());
+        match idle {
+            Some(s) => Ok(s),
+            None => self.opts.upstream.connect(small).await,
+        }
+    }
+
+    /// Keeps `sender` for this client's next request.
+    fn put_upstream(&self, sender: SendRequest<Body>) {
+        if let Ok(mut g) = self.upstream.lock() {
+            *g = Some(sender);
+        }
     }
 
     fn deny(&self, mut rec: Record, d: &Deny) -> Response<Body> {
@@ -172,22 +193,18 @@ impl Ctx {
     }
 }
 
+/// hyper already refuses differing Content-Lengths and a final coding
+/// other than chunked, and reads Content-Length with Transfer-Encoding as
+/// chunked (closing the connection after it); what it lets through and
+/// this refuses is a chain of codings (`gzip, chunked`) or several
+/// Transfer-Encoding lines, which dockerd would read differently.
 fn framing_error(h: &HeaderMap) -> Option<&'static str> {
-    let cl = h.get_all(CONTENT_LENGTH).iter().count();
     let te: Vec<&HeaderValue> = h.get_all(TRANSFER_ENCODING).iter().collect();
-    if cl > 0 && !te.is_empty() {
-        return Some("Content-Length together with Transfer-Encoding is refused");
-    }
-    if cl > 1 {
-        return Some("more than one Content-Length is refused");
-    }
-    if te.len() > 1
-        || te.first().is_some_and(|v| {
-            !v.to_str()
-                .map(|s| s.trim().eq_ignore_ascii_case("chunked"))
-                .unwrap_or(false)
-        })
-    {
+    let chunked_only = |v: &&HeaderValue| {
+        v.to_str()
+            .is_ok_and(|s| s.trim().eq_ignore_ascii_case("chunked"))
+    };
+    if te.len() > 1 || te.first().is_some_and(|v| !chunked_only(v)) {
         return Some("a transfer coding other than chunked is refused");
     }
     None
@@ -268,13 +285,13 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     };
     rec.fields.action = Some(allowed.route.action);
     if let Some(l) = &ctx.opts.learned {
-        let key = match &ctx.peer {
-            Peer::Unix { uid, .. } => format!("uid {uid} on {}", ctx.listener),
-            Peer::Tcp { addr, .. } => format!(
-                "{} on {}",
-                addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h),
-                ctx.listener
-            ),
+        let key = Learner {
+            listener: ctx.listener.clone(),
+            uid,
+            addr: match &ctx.peer {
+                Peer::Tcp { addr, .. } => addr.rsplit_once(':').map(|(h, _)| h.to_string()),
+                Peer::Unix { .. } => None,
+            },
         };
         if let Ok(mut g) = l.lock() {
             g.entry(key).or_default().insert(allowed.route.action);
@@ -351,11 +368,8 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     // Visibility: a container-scoped request about a hidden container is
     // answered as dockerd answers for one that does not exist. Inspect is
     // judged on its own response instead (one round trip less).
-    let vis = policy
-        .visibility
-        .clone()
-        .filter(|v| v.filters() || v.scrub_env);
-    if let (Some(v), Some(id)) = (&vis, &allowed.route.id) {
+    let vis = policy.visibility.as_ref();
+    if let (Some(v), Some(id)) = (vis, &allowed.route.id) {
         let container_scoped = allowed.route.action.starts_with("containers.")
             || allowed.route.action == "exec.create";
         if v.filters() && container_scoped && allowed.route.action != "containers.inspect" {
@@ -375,27 +389,18 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
     // client listens: it gets one of its own, with a small read buffer.
     let events = allowed.route.action == "events.get";
     let dedicated = upgrade.is_some() || events;
-    let reused = if dedicated {
-        None
+    let sender = if dedicated {
+        ctx.opts.upstream.connect(events).await
     } else {
-        ctx.upstream
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .filter(|s| s.is_ready())
+        ctx.take_upstream(false).await
     };
-    let mut sender = match reused {
-        Some(s) => s,
-        None => match ctx.opts.upstream.connect(events).await {
-            Ok(s) => s,
-            Err(e) => return Ok(unreachable(&ctx, rec, &e)),
-        },
+    let mut sender = match sender {
+        Ok(s) => s,
+        Err(e) => return Ok(unreachable(&ctx, rec, &e)),
     };
     let sent = sender.send_request(up).await;
     if !dedicated {
-        if let Ok(mut g) = ctx.upstream.lock() {
-            *g = Some(sender);
-        }
+        ctx.put_upstream(sender);
     }
     let mut res = match sent {
         Ok(r) => r,
@@ -406,14 +411,12 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
         if let Some(client_side) = on_upgrade {
             let upstream_side = hyper::upgrade::on(&mut res);
             tokio::spawn(async move {
-                let rec = rec;
+                // The audit line is written when the tunnel ends.
+                let mut rec = rec;
                 if let (Ok(c), Ok(u)) = (client_side.await, upstream_side.await) {
-                    let mut c = TokioIo::new(c);
-                    let mut u = TokioIo::new(u);
+                    let (mut c, mut u) = (TokioIo::new(c), TokioIo::new(u));
                     if let Ok((a, b)) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
-                        let mut rec = rec;
                         rec.bytes = a + b;
-                        drop(rec);
                     }
                 }
             });
@@ -461,7 +464,7 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             inner = EventFilter {
                 inner,
                 buf: Vec::new(),
-                vis: v,
+                vis: v.clone(),
                 done: false,
             }
             .boxed();
@@ -476,37 +479,10 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
 
 /// `GET path` on this client's upstream connection: status and body.
 async fn upstream_get(ctx: &Ctx, path: &str) -> Result<(u16, Bytes), String> {
-    let reused = ctx
-        .upstream
-        .lock()
-        .ok()
-        .and_then(|mut g| g.take())
-        .filter(|s| s.is_ready());
-    let mut sender = match reused {
-        Some(s) => s,
-        None => ctx.opts.upstream.connect(false).await?,
-    };
-    let mut req = Request::new(full(Bytes::new()));
-    *req.uri_mut() = path
-        .parse()
-        .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
-    req.headers_mut()
-        .insert(HOST, HeaderValue::from_static("docker"));
-    let res = sender
-        .send_request(req)
-        .await
-        .map_err(|e| crate::upstream::causes(&e))?;
-    let status = res.status().as_u16();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    if let Ok(mut g) = ctx.upstream.lock() {
-        *g = Some(sender);
-    }
-    Ok((status, body))
+    let mut sender = ctx.take_upstream(false).await?;
+    let r = crate::upstream::get(&mut sender, path).await?;
+    ctx.put_upstream(sender);
+    Ok(r)
 }
 
 /// `/events` with the lines about hidden containers left out.

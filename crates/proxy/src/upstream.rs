@@ -94,29 +94,42 @@ impl Upstream {
 
     /// `GET /_ping` within 5 s on a new connection; the error says why not.
     pub async fn ping(&self) -> Result<(), String> {
-        use http_body_util::BodyExt;
         let fut = async {
             let mut tx = self.connect(false).await?;
-            let body: Body = http_body_util::Empty::<Bytes>::new()
-                .map_err(|e| match e {})
-                .boxed();
-            let mut req = hyper::Request::new(body);
-            *req.uri_mut() = hyper::Uri::from_static("/_ping");
-            req.headers_mut().insert(
-                hyper::header::HOST,
-                hyper::header::HeaderValue::from_static("docker"),
-            );
-            let r = tx.send_request(req).await.map_err(|e| causes(&e))?;
-            if r.status().is_success() {
-                Ok(())
-            } else {
-                Err(format!("GET /_ping answered {}", r.status()))
+            match get(&mut tx, "/_ping").await? {
+                (s, _) if (200..300).contains(&s) => Ok(()),
+                (s, _) => Err(format!("GET /_ping answered {s}")),
             }
         };
         tokio::time::timeout(std::time::Duration::from_secs(5), fut)
             .await
             .map_err(|_| "no answer in 5 s".to_string())?
     }
+}
+
+/// `GET path` on an upstream connection: the status and the whole body.
+pub async fn get(tx: &mut SendRequest<Body>, path: &str) -> Result<(u16, Bytes), String> {
+    use http_body_util::BodyExt;
+    let body: Body = http_body_util::Empty::<Bytes>::new()
+        .map_err(|e| match e {})
+        .boxed();
+    let mut req = hyper::Request::new(body);
+    *req.uri_mut() = path
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+    req.headers_mut().insert(
+        hyper::header::HOST,
+        hyper::header::HeaderValue::from_static("docker"),
+    );
+    let res = tx.send_request(req).await.map_err(|e| causes(&e))?;
+    let status = res.status().as_u16();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, body))
 }
 
 /// An error with its chain of causes, on one line.

@@ -21,7 +21,7 @@ impl StateFile {
     }
 
     pub fn load(&self) -> Option<Ruleset> {
-        load(self.0.as_ref()?)
+        Self::parse(&self.read_raw()?)
     }
 
     /// The file's bytes, unparsed (parsing can then overlap the kernel's
@@ -53,10 +53,9 @@ impl StateFile {
         }
     }
 
+    /// Best effort: a failure only costs the next apply a kernel listing.
     pub fn save(&self, rs: &Ruleset) {
-        if let Some(p) = &self.0 {
-            save(p, rs);
-        }
+        self.commit(Self::serialize(rs));
     }
 
     pub fn clear(&self) {
@@ -87,25 +86,6 @@ impl StateFile {
             } else {
                 let _ = std::fs::remove_file(&m);
             }
-        }
-    }
-}
-
-fn load(path: &PathBuf) -> Option<Ruleset> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let saved: Saved = serde_json::from_str(&text).ok()?;
-    Some(Ruleset::restore(&saved))
-}
-
-/// Best effort: a failure only costs the next apply a kernel listing.
-fn save(p: &PathBuf, rs: &Ruleset) {
-    if let Some(dir) = p.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(json) = serde_json::to_string(&rs.save()) {
-        let tmp = p.with_extension("tmp");
-        if std::fs::write(&tmp, json).is_ok() {
-            let _ = std::fs::rename(&tmp, p);
         }
     }
 }
