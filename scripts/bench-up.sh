@@ -69,7 +69,15 @@ if ! docker_up; then
     for _ in $(seq 1 60); do [ -e /var/run/docker.pid ] || break; sleep 0.5; done
     mkdir -p /var/log/dockward-bench
     echo "bench-up: starting dockerd (log: /var/log/dockward-bench/dockerd.log)" >&2
-    setsid nohup dockerd >>/var/log/dockward-bench/dockerd.log 2>&1 < /dev/null &
+    # A cgroup of its own, as systemd's docker.service gives it: dockward's
+    # IPv6 guard tells docker-proxy's sockets from host services by it.
+    cg_root=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i+1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
+    cg=""
+    if [ -n "$cg_root" ] && mkdir -p "$cg_root/dockward-bench-dockerd" 2>/dev/null; then
+      cg="$cg_root/dockward-bench-dockerd"
+    fi
+    CG="$cg" setsid nohup sh -c '[ -z "$CG" ] || echo $$ > "$CG/cgroup.procs"; exec dockerd' \
+      >>/var/log/dockward-bench/dockerd.log 2>&1 < /dev/null &
   fi
   for _ in $(seq 1 120); do docker_up && break; sleep 0.5; done
   docker_up || { echo "bench-up: dockerd did not come up; see /var/log/dockward-bench/dockerd.log" >&2; exit 1; }

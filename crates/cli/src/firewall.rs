@@ -23,7 +23,8 @@ use crate::{error_line, exit};
 use dockward_docker::{Engine, EngineError, InventorySource};
 use dockward_firewall::revoke::{narrowed, Target};
 use dockward_firewall::{
-    build, nft, parse_file, plan, resolve, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
+    build, nft, parse_file, plan, resolve, KernelState, PolicyFile, ProxyCgroup, Resolved, Ruleset,
+    TABLE,
 };
 use dockward_model::Inventory;
 use dockward_netfilter::{IptCli, Netfilter, NetfilterError, NftCli};
@@ -117,10 +118,37 @@ pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, FwError> {
     parse_file(&shown, &text).map_err(|e| FwError::Policy(e.to_string()))
 }
 
+/// dockerd's cgroup for the docker-proxy guard, or why there is none.
+pub type Guard = Result<ProxyCgroup, String>;
+
+/// Find the local dockerd serving `config`'s endpoint and its cgroup (see
+/// `dockward_firewall::cgroup` for why).
+pub fn detect_guard(config: &Config) -> Guard {
+    let (pid, _) = crate::audit::host::dockerd_cmdline(&config.endpoint)
+        .ok_or("no dockerd serving this endpoint runs on this host")?;
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map_err(|e| format!("cannot read dockerd's cgroup ({e})"))?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| format!("cannot read the mount table ({e})"))?;
+    dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo)
+}
+
+/// What `plan` says when IPv6 to docker-proxy has no guard.
+fn guard_note(guard: &Guard) -> Option<String> {
+    guard.as_ref().err().map(|why| {
+        format!("IPv6 to docker-proxy's [::] listeners (dockerd without ip6tables): a container that just started is reachable over IPv6 until `watch` adds its entry, because {why}")
+    })
+}
+
 /// (policy, inventory) → ruleset, or the one-line error naming the culprit.
-pub fn compute(inv: &Inventory, file: &PolicyFile) -> Result<(Resolved, Ruleset), FwError> {
+pub fn compute(
+    inv: &Inventory,
+    file: &PolicyFile,
+    guard: &Guard,
+) -> Result<(Resolved, Ruleset), FwError> {
     let resolved = resolve(inv, file).map_err(|e| FwError::Policy(e.to_string()))?;
-    let rs = build(&resolved, inv);
+    let mut rs = build(&resolved, inv);
+    rs.proxy_cgroup = guard.as_ref().ok().cloned();
     Ok((resolved, rs))
 }
 
@@ -195,9 +223,11 @@ async fn plan_cmd(
     let path = policy_path(&args.policy);
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
-    let (resolved, rs) = compute(&inv, &file)?;
+    let guard = detect_guard(config);
+    let (resolved, rs) = compute(&inv, &file, &guard)?;
     let kernel = kernel_state(nf)?;
-    let p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
+    let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
+    p.unfilterable.extend(guard_note(&guard));
     let text = match args.format {
         Format::Json => {
             serde_json::to_string_pretty(&p).map_err(|e| FwError::Internal(e.to_string()))? + "\n"
@@ -216,9 +246,10 @@ async fn apply_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
+    let guard = detect_guard(config);
     let summary = match args.backend {
         Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
-        backend => match apply_once(nf, &inv, &file, &st) {
+        backend => match apply_once(nf, &inv, &file, &guard, &st) {
             Ok(s) => {
                 // Only one backend at a time: the iptables chains go.
                 if st.iptables_used() {
@@ -246,7 +277,9 @@ pub fn apply_iptables(
     file: &PolicyFile,
     st: &StateFile,
 ) -> Result<String, FwError> {
-    let (resolved, rs) = compute(inv, file)?;
+    // iptables has no match for the owner of a listening socket in INPUT
+    // (`-m cgroup` sees only early-demuxed sockets): no docker-proxy guard.
+    let (resolved, rs) = compute(inv, file, &Err(String::new()))?;
     let l4 = ipt.listing(false).map_err(FwError::Kernel)?;
     let l6 = ipt.listing(true).map_err(FwError::Kernel)?;
     let installed = dockward_firewall::ipt::installed(&l4);
@@ -297,9 +330,10 @@ pub fn apply_once(
     nf: &mut impl Netfilter,
     inv: &Inventory,
     file: &PolicyFile,
+    guard: &Guard,
     st: &StateFile,
 ) -> Result<String, FwError> {
-    let (resolved, rs) = compute(inv, file)?;
+    let (resolved, rs) = compute(inv, file, guard)?;
     // What is replaced: the state file of the last apply (no process spawn:
     // `nft list tables` alone costs ~20 ms), else the kernel's own listing
     // when there is a table. After a foreign flush the state file is stale;
@@ -421,7 +455,7 @@ mod tests {
         inv: &Inventory,
         file: &PolicyFile,
     ) -> Result<String, FwError> {
-        apply_once(nf, inv, file, &StateFile(None))
+        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None))
     }
 
     #[test]
@@ -445,7 +479,8 @@ mod tests {
     fn narrowing_cuts_only_outside_connections_after_applying() {
         let mut nf = Recording::default();
         // The kernel has the public verdict in force.
-        let (_, old) = compute(&inv("public"), &PolicyFile::default()).unwrap();
+        let (_, old) =
+            compute(&inv("public"), &PolicyFile::default(), &Err(String::new())).unwrap();
         nf.apply(&nft::render(&old)).unwrap();
         nf.table = Some(serde_json::json!({"nftables": [
             {"map": {"name": "pub4", "elem": [[{"elem": {"val": {"concat": ["172.17.0.2", "tcp", 80]}, "counter": {"packets": 3, "bytes": 180}}}, {"accept": null}]]}},

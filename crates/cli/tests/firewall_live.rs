@@ -493,6 +493,60 @@ impl Drop for Watcher {
     }
 }
 
+/// A one-shot apply and no watcher: a container started afterwards has no
+/// entry at all. Over IPv4 the DNAT path's fallback closes it; over IPv6
+/// docker-proxy's `[::]` listener receives it as a local process, and only
+/// the guard on dockerd's cgroup keeps it closed ("no race window"), while
+/// a host service on another IPv6 port stays reachable.
+#[test]
+fn a_container_started_after_apply_is_closed_over_ipv6_without_an_entry() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    // A host service on IPv6, in the test's own cgroup, not dockerd's.
+    let host_service = std::net::TcpListener::bind("[::]:0").unwrap();
+    let service_port = host_service.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut conn in host_service.incoming().flatten() {
+            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\n\r\nhost service\n");
+        }
+    });
+
+    dockward(&["firewall", "apply"]);
+    let plan = dockward(&["firewall", "plan", "--format", "json"]);
+    assert!(
+        !plan.contains("docker-proxy's [::] listeners"),
+        "the guard needs dockerd in a cgroup of its own (scripts/bench-up.sh starts it so; systemd's docker.service does too): {plan}"
+    );
+    let rules = sh("nft", &["list", "chain", "inet", "dockward", "input"]);
+    assert!(rules.contains("socket cgroupv2"), "{rules}");
+
+    let late = httpd("fwlate6", &["-p", "80", "-l", "dockward.expose=public"]);
+    let (p4, p6) = (host_port(&late, "80/tcp"), host_port6(&late, "80/tcp"));
+    assert_closed(a.http(&a.host_addr, p4), "a late container over IPv4");
+    assert_closed(
+        a.http(&a.host_addr6, p6),
+        "a late container over IPv6 through docker-proxy, before any entry",
+    );
+    let from_host = std::net::TcpStream::connect_timeout(
+        &format!("[::1]:{p6}").parse().unwrap(),
+        Duration::from_secs(2),
+    );
+    assert!(
+        from_host.is_ok(),
+        "the host's own [::1] stays open: {from_host:?}"
+    );
+    assert_open(
+        a.http(&a.host_addr6, service_port),
+        "a host service on IPv6 is not docker-proxy's",
+    );
+
+    // The next apply gives it its entry: public, over both.
+    dockward(&["firewall", "apply"]);
+    assert_open(a.http(&a.host_addr6, p6), "public over IPv6 after apply");
+    assert_open(a.http(&a.host_addr, p4), "public over IPv4 after apply");
+}
+
 fn poll_open(a: &OutsideHost, port: u16, within: Duration) -> Option<Duration> {
     let t = Instant::now();
     while t.elapsed() < within {

@@ -38,6 +38,9 @@ pub struct KernelState {
     pub allow_lists: BTreeMap<usize, Vec<IpNet>>,
     /// The verdict for a published port without an entry.
     pub fallback: Option<Verdict>,
+    /// The cgroup path of the docker-proxy guard in `input`, if any (nft's
+    /// JSON leaves the level out).
+    pub proxy_guard: Option<String>,
 }
 
 impl KernelState {
@@ -93,6 +96,15 @@ impl KernelState {
                 }
                 list.sort();
             } else if let Some(rule) = item.get("rule") {
+                if rule.get("chain").and_then(Value::as_str) == Some("input") {
+                    if let Some(path) = rule
+                        .get("expr")
+                        .and_then(Value::as_array)
+                        .and_then(|e| e.iter().find_map(cgroup_match))
+                    {
+                        st.proxy_guard = Some(path);
+                    }
+                }
                 if rule.get("chain").and_then(Value::as_str) == Some("published") {
                     // The last rule of `published` is the fallback.
                     if let Some(v) = rule
@@ -165,10 +177,22 @@ impl KernelState {
         if self.fallback.as_ref() != Some(&expected.fallback) {
             return Some("the published chain is missing or changed".into());
         }
+        if self.proxy_guard.as_deref() != expected.proxy_cgroup.as_ref().map(|g| g.path.as_str()) {
+            return Some("the docker-proxy guard is missing or changed".into());
+        }
         cmp("pub4", &self.pub4, &expected.pub4)
             .or_else(|| cmp("pub6", &self.pub6, &expected.pub6))
             .or_else(|| cmp("proxy6", &self.proxy6, &expected.proxy6))
     }
+}
+
+/// The path of a `socket cgroupv2 … "path"` match.
+fn cgroup_match(e: &Value) -> Option<String> {
+    let m = e.get("match")?;
+    if m.get("left")?.get("socket")?.get("key")?.as_str()? != "cgroupv2" {
+        return None;
+    }
+    m.get("right")?.as_str().map(str::to_string)
 }
 
 /// (address, protocol, port) of a `pub4`/`pub6` element.

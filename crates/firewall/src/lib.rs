@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cgroup;
 pub mod ipt;
 pub mod kernel;
 pub mod nft;
@@ -32,6 +33,7 @@ pub mod policy;
 pub mod revoke;
 pub mod ruleset;
 
+pub use cgroup::ProxyCgroup;
 pub use kernel::KernelState;
 pub use policy::{
     parse_expose, parse_file, resolve, Expose, PolicyError, PolicyFile, Resolved, Stance,

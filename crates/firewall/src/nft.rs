@@ -17,7 +17,9 @@
 //!   neighbour reaching a `127.0.0.1:` port through Docker's DNAT); then the
 //!   per-port verdict map; ports without an entry are local only.
 //! - `input` (hook input): docker-proxy's `[::]` listeners, which receive
-//!   IPv6 as a local process and never cross FORWARD.
+//!   IPv6 as a local process and never cross FORWARD; a socket of
+//!   docker-proxy without an entry yet (a container that just started) gets
+//!   the fallback, found by dockerd's cgroup (see [`crate::cgroup`]).
 //!
 //! Every `accept` here only ends dockward's own chain: Docker's rules still
 //! run after it. Every `drop` is final. So dockward only takes away access.
@@ -207,9 +209,18 @@ pub fn render(rs: &Ruleset) -> String {
         "\t\ttype filter hook input priority filter - 5; policy accept;\n",
         "\t\tiifname \"lo\" accept\n",
         "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n",
-        "\t}\n",
-        "}\n",
     ));
+    if let Some(g) = &rs.proxy_cgroup {
+        // `ProxyCgroup` paths hold no `"` (checked where they are made).
+        let _ = writeln!(
+            s,
+            "\t\tmeta nfproto ipv6 socket cgroupv2 level {} \"{}\" {}",
+            g.level,
+            g.path,
+            fallback(&rs.fallback)
+        );
+    }
+    s.push_str("\t}\n}\n");
     s
 }
 

@@ -10,6 +10,7 @@
 //! `published` chain's fallback (local only) applies until the watcher adds
 //! their entry, so a new container is never more open than its policy.
 
+use crate::cgroup::ProxyCgroup;
 use crate::policy::{Expose, Resolved, Stance};
 use dockward_model::{Inventory, Protocol};
 use ipnet::IpNet;
@@ -53,12 +54,18 @@ pub struct Ruleset {
     /// Sources that count as local (Docker subnets, loopback): used to
     /// decide which established connections a narrowed verdict must cut.
     pub local_sources: Vec<IpNet>,
+    /// dockerd's cgroup: IPv6 to a docker-proxy socket without a `proxy6`
+    /// entry gets the fallback (see [`crate::cgroup`]). `None`: no guard
+    /// (dockerd is not local, or shares the root cgroup).
+    pub proxy_cgroup: Option<ProxyCgroup>,
 }
 
 impl Ruleset {
     /// Same chains and sets: the difference is only elements.
     pub fn same_shape(&self, other: &Ruleset) -> bool {
-        self.allow_lists.len() == other.allow_lists.len() && self.fallback == other.fallback
+        self.allow_lists.len() == other.allow_lists.len()
+            && self.fallback == other.fallback
+            && self.proxy_cgroup == other.proxy_cgroup
     }
 
     /// Is a connection from `src` allowed by `v`? (Which connections to cut

@@ -285,8 +285,20 @@ fn kernel_round_trip_has_no_drift() {
         return;
     }
     let inv = host();
-    let rs = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
+    let mut rs = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
     let table = format!("dwt_rt{}", std::process::id());
+    // The docker-proxy guard names a cgroup that must exist when nft loads
+    // the rule: one of the test's own, removed at the end.
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let guard = dockward_firewall::cgroup::proxy_cgroup(&format!("0::/{table}\n"), &mountinfo)
+        .expect("a cgroup v2 hierarchy under /sys/fs/cgroup on the test bench");
+    let cg_dir = format!(
+        "{}/{}",
+        dockward_firewall::cgroup::NFT_CGROUP_ROOT,
+        guard.path
+    );
+    std::fs::create_dir(&cg_dir).unwrap();
+    rs.proxy_cgroup = Some(guard.clone());
     let s = nft::render(&rs).replace("inet dockward", &format!("inet {table}"));
     let nft = |args: &[&str], input: Option<&str>| {
         use std::io::Write;
@@ -312,9 +324,15 @@ fn kernel_round_trip_has_no_drift() {
     );
     let listed = nft(&["-j", "list", "table", "inet", &table], None);
     let _ = nft(&["delete", "table", "inet", &table], None);
+    let _ = std::fs::remove_dir(&cg_dir);
     let json: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     let st = dockward_firewall::KernelState::parse(&json);
     assert_eq!(st.drift(&rs), None);
+    assert_eq!(st.proxy_guard.as_deref(), Some(guard.path.as_str()));
+    // The guard gone (an older table, or a foreign edit) is drift.
+    let mut unguarded = st.clone();
+    unguarded.proxy_guard = None;
+    assert!(unguarded.drift(&rs).is_some());
     assert_eq!(st.pub4.len(), 7);
     assert_eq!(st.allow_lists.get(&1).map(Vec::len), Some(2));
     // A missing element is drift.
@@ -324,4 +342,33 @@ fn kernel_round_trip_has_no_drift() {
     assert!(dockward_firewall::KernelState::default()
         .drift(&rs)
         .is_some());
+}
+
+/// The docker-proxy guard sits after the `proxy6` map and gives the
+/// fallback; a change of cgroup is a change of shape (full replace).
+#[test]
+fn docker_proxy_guard_follows_the_map_with_the_fallback() {
+    let guard = dockward_firewall::ProxyCgroup {
+        level: 2,
+        path: "system.slice/docker.service".into(),
+    };
+    let inv = host();
+    let deny = parse_file("p.toml", "default = \"deny\"").unwrap();
+    for (file, verdict) in [
+        (PolicyFile::default(), "goto local_only"),
+        (deny, "counter drop"),
+    ] {
+        let mut rs = build(&resolve(&inv, &file).unwrap(), &inv);
+        rs.proxy_cgroup = Some(guard.clone());
+        let s = nft::render(&rs);
+        let want = format!(
+            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
+        );
+        assert!(s.ends_with(&want), "{s}");
+    }
+    let plain = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
+    let mut guarded = plain.clone();
+    guarded.proxy_cgroup = Some(guard);
+    assert!(nft::update(&plain, &guarded).is_none());
+    assert!(!nft::render(&plain).contains("cgroupv2"));
 }

@@ -16,6 +16,7 @@ use dockward_audit::{
 use dockward_docker::{Endpoint, Engine, EngineError, InventorySource};
 use dockward_model::Inventory;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub struct Host {
     pub inventory: Inventory,
@@ -89,32 +90,14 @@ fn exposure(inv: &Inventory) -> Exposure {
 }
 
 /// The command line of the dockerd that serves `endpoint`, if it runs here.
+///
+/// dockerd's pid file (`/run/docker.pid` unless `--pidfile` moved it) is
+/// tried first: scanning `/proc` reads one file per process, and a host
+/// with 1,000 published ports runs about 3,000 (shims and docker-proxies),
+/// which would cost `firewall apply` more than its whole budget.
 pub fn dockerd_cmdline(endpoint: &Endpoint) -> Option<(u32, Vec<String>)> {
     let want = endpoint.url.strip_prefix("unix://").map(canonical_sock);
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "dockerd" {
-            continue;
-        }
-        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = raw
-            .split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        found.push((pid, args));
-    }
-    found.into_iter().find(|(_, args)| {
+    let serves = |args: &[String]| {
         let hosts = parse_dockerd_args(args).hosts;
         let socks: Vec<String> = if hosts.is_empty() {
             vec![canonical_sock("/var/run/docker.sock")]
@@ -129,7 +112,43 @@ pub fn dockerd_cmdline(endpoint: &Endpoint) -> Option<(u32, Vec<String>)> {
             // A TCP endpoint: only a dockerd listening on it is ours.
             None => hosts.iter().any(|h| h == &endpoint.url),
         }
-    })
+    };
+    let from_pidfile = std::fs::read_to_string("/run/docker.pid")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .and_then(|pid| {
+            Some((
+                pid,
+                dockerd_args(&Path::new("/proc").join(pid.to_string()))?,
+            ))
+        })
+        .filter(|(_, args)| serves(args));
+    if from_pidfile.is_some() {
+        return from_pidfile;
+    }
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((pid, dockerd_args(&entry.path())?))
+        })
+        .find(|(_, args)| serves(args))
+}
+
+/// The arguments of process directory `dir` when it is a dockerd.
+fn dockerd_args(dir: &Path) -> Option<Vec<String>> {
+    let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+    if comm.trim() != "dockerd" {
+        return None;
+    }
+    let raw = std::fs::read(dir.join("cmdline")).ok()?;
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+    )
 }
 
 /// /var/run is a symlink to /run on Debian; compare sockets by real path.

@@ -14,7 +14,8 @@
 //! an `iptables-restore` of those does not touch it.
 
 use super::{
-    apply_once, compute, kernel_state, load_policy, policy_path, revoke, FwError, StateFile,
+    apply_once, compute, detect_guard, kernel_state, load_policy, policy_path, revoke, FwError,
+    Guard, StateFile,
 };
 use crate::cli::FirewallWatchArgs;
 use crate::config::Config;
@@ -33,6 +34,9 @@ fn log(msg: impl std::fmt::Display) {
 struct State {
     inv: Option<Inventory>,
     file: PolicyFile,
+    /// dockerd's cgroup, found again after every reconnection: a restarted
+    /// dockerd may live in a recreated cgroup (see `dockward_firewall::cgroup`).
+    guard: Guard,
     applied: Option<Ruleset>,
 }
 
@@ -57,15 +61,19 @@ pub async fn run(
     let mut st = State {
         inv: None,
         file,
+        guard: detect_guard(config),
         applied: None,
     };
+    if let Err(why) = &st.guard {
+        log(format!("no IPv6 guard for docker-proxy ({why}): a new container's IPv6 port opens before its entry is in"));
+    }
     // Boot order: dockerd restores containers with restart policies before
     // its API answers. Without a table yet, install an empty one now: its
     // fallback closes every published port to the outside until the first
     // snapshot gives each its verdict (fail closed).
     if kernel_state(nf)?.is_none() {
         let empty = Inventory::default();
-        let (_, rs) = compute(&empty, &st.file)?;
+        let (_, rs) = compute(&empty, &st.file, &st.guard)?;
         nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
         log("installed the closed table; waiting for dockerd");
     }
@@ -85,6 +93,7 @@ pub async fn run(
                     Update::Snapshot(inv) => {
                         engine = Engine::connect(config.endpoint.clone()).await.ok();
                         st.inv = Some(*inv);
+                        st.guard = detect_guard(config);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
                         full(nf, &mut st, "snapshot");
@@ -192,9 +201,9 @@ async fn refresh(
 /// Replace the table (start, reconnection, re-assertion).
 fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
     let Some(inv) = &st.inv else { return };
-    match apply_once(nf, inv, &st.file, &StateFile::system()) {
+    match apply_once(nf, inv, &st.file, &st.guard, &StateFile::system()) {
         Ok(summary) => {
-            st.applied = compute(inv, &st.file).ok().map(|(_, rs)| rs);
+            st.applied = compute(inv, &st.file, &st.guard).ok().map(|(_, rs)| rs);
             log(format!("{why}: {summary}"));
         }
         Err(e) => log(format!("{why}: error: {e}; the last good rules stay")),
@@ -205,7 +214,7 @@ fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
 /// the shape changed).
 fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) {
     let Some(inv) = &st.inv else { return };
-    let (_, rs) = match compute(inv, &st.file) {
+    let (_, rs) = match compute(inv, &st.file, &st.guard) {
         Ok(x) => x,
         Err(e) => {
             log(format!("{why}: error: {e}; the last good rules stay"));
