@@ -230,7 +230,8 @@ pub struct FirewallPolicyArgs {
     /// Where the rules go: nft (an own nftables table), iptables (own
     /// chains entered from DOCKER-USER and INPUT, through
     /// iptables-restore --noflush, for hosts without nftables), or auto
-    /// (nft when the nft program works, else iptables). watch needs nft.
+    /// (nft when the nft program works, else iptables). On iptables, watch
+    /// re-renders dockward's chains on every change.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
 }

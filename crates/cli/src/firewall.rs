@@ -79,9 +79,6 @@ pub fn run(config: &Config, args: &FirewallArgs) -> u8 {
     let result = match &args.action {
         FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut nf)),
         FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut nf)),
-        FirewallAction::Watch(a) if a.policy.backend == Backend::Iptables => Err(FwError::Policy(
-            "watch needs the nft backend (element updates as containers come and go); on an iptables-only host run `dockward firewall apply --backend iptables` after changes".into(),
-        )),
         FirewallAction::Watch(a) => rt.block_on(watch::run(config, a, &mut nf)),
         FirewallAction::Remove => remove_cmd(&mut nf),
     };
@@ -158,6 +155,18 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
         .table_json(TABLE)
         .map_err(FwError::Kernel)?
         .map(|j| KernelState::parse(&j)))
+}
+
+/// What dockward has in force, from whichever backend installed it (the
+/// iptables marker of the state file says which): for `status`, `audit`
+/// and `watch`. `None`: nothing of dockward's is in the kernel.
+pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, NetfilterError> {
+    if StateFile::system().iptables_used() {
+        let mut ipt = IptCli;
+        let (v4, v6) = (ipt.save(false)?, ipt.save(true)?);
+        return Ok(dockward_firewall::ipt::kernel_state(&v4, &v6));
+    }
+    Ok(nf.table_json(TABLE)?.map(|j| KernelState::parse(&j)))
 }
 
 /// Cut the established connections that `new` no longer admits. Failures

@@ -63,12 +63,8 @@ fn with_firewall(
     mut report: dockward_status::StatusReport,
     inv: &dockward_model::Inventory,
 ) -> dockward_status::StatusReport {
-    use dockward_netfilter::Netfilter;
-    match dockward_netfilter::NftCli.table_json(dockward_firewall::TABLE) {
-        Ok(Some(json)) => {
-            let k = dockward_firewall::KernelState::parse(&json);
-            dockward_status::with_firewall(report, inv, &k)
-        }
+    match crate::firewall::installed_state(&mut dockward_netfilter::NftCli) {
+        Ok(Some(k)) => dockward_status::with_firewall(report, inv, &k),
         Ok(None) => {
             if !report.ports.is_empty() {
                 report.notes.push(

@@ -619,6 +619,65 @@ fn watch_follows_containers_and_reasserts() {
     drop(w);
 }
 
+/// `watch` on the iptables backend (hosts without nftables): a change
+/// re-renders dockward's chains; a foreign flush of them or of the jump is
+/// repaired; `status` reads verdicts and counters from `iptables-save -c`.
+#[test]
+fn watch_on_the_iptables_backend() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let w = Watcher::start(&["--backend", "iptables"]);
+    assert!(
+        !sh("nft", &["list", "tables"]).contains("dockward"),
+        "one backend at a time"
+    );
+    let open = httpd("iwnew", &["-p", "80", "-l", "dockward.expose=public"]);
+    let port = host_port(&open, "80/tcp");
+    assert!(
+        poll_open(&a, port, Duration::from_secs(5)).is_some(),
+        "a new public container must open"
+    );
+    let closed = httpd("iwnewc", &["-p", "80"]);
+    let cport = host_port(&closed, "80/tcp");
+    w.wait_for(&format!("container start {}", closed.name));
+    assert_closed(a.tcp(&a.host_addr, cport), "a new unlabeled container");
+    // Counters restart when the chains are re-rendered (every change on
+    // this backend): count a packet after the last change.
+    assert_open(a.http(&a.host_addr, port), "public");
+
+    // status reads the iptables backend: verdicts and counters.
+    let status: serde_json::Value =
+        serde_json::from_str(&dockward(&["status", "--format", "json"])).unwrap();
+    let row = |name: &str| {
+        status["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["container"] == name && r["host_address"] == "0.0.0.0")
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for {name}: {status}"))
+    };
+    assert_eq!(row(&open.name)["firewall"]["verdict"], "public");
+    assert!(row(&open.name)["firewall"]["packets"].as_u64().unwrap() > 0);
+    assert_eq!(row(&closed.name)["firewall"]["verdict"], "local only");
+
+    // A foreign flush of dockward's chain, then of its jump, is repaired.
+    sh("iptables", &["-w", "-F", "DOCKWARD-PUB"]);
+    w.wait_for("re-assert");
+    assert_closed(a.tcp(&a.host_addr, cport), "after the re-assertion");
+    sh(
+        "iptables",
+        &["-w", "-D", "DOCKER-USER", "-j", "DOCKWARD-FWD"],
+    );
+    w.wait_for("re-assert");
+    assert_closed(a.tcp(&a.host_addr, cport), "after the jump is back");
+    assert_open(a.http(&a.host_addr, port), "public after the re-assertions");
+    let jumps = sh("iptables", &["-w", "-S", "DOCKER-USER"]);
+    assert_eq!(jumps.matches("DOCKWARD-FWD").count(), 1, "{jumps}");
+    drop(w);
+}
+
 /// The private daemon runs with `--iptables=false` (two dockerds must not
 /// share Docker's chains), so its published ports are docker-proxy
 /// listeners: IPv6 from outside is the packet path proven here, and the

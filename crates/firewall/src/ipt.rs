@@ -15,9 +15,12 @@
 //! The jump into dockward's chain is added only when `iptables -S` does not
 //! show it already, so a re-apply never stacks jumps.
 
+use crate::kernel::{Counter, Entry, KernelState};
 use crate::ruleset::{Ruleset, Verdict};
+use dockward_model::Protocol;
 use ipnet::IpNet;
 use std::fmt::Write;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub const FWD: &str = "DOCKWARD-FWD";
 pub const PUB: &str = "DOCKWARD-PUB";
@@ -239,11 +242,140 @@ pub fn installed(listing_v4: &str) -> bool {
     has_jump(listing_v4, "DOCKER-USER", FWD)
 }
 
+/// dockward's rules as `iptables-save -c -t filter` and `ip6tables-save
+/// -c -t filter` print them, read back into the same [`KernelState`] the
+/// nftables table gives: what `status` shows (verdicts and packet counters)
+/// and what `watch` compares with what it applied. `None` when dockward's
+/// IPv4 jump is not there (not installed, or flushed by someone else).
+///
+/// Fields are read by flag, not by comparing whole lines, so iptables'
+/// own normalisation of a rule cannot look like drift.
+pub fn kernel_state(save_v4: &str, save_v6: &str) -> Option<KernelState> {
+    let mut st = KernelState::default();
+    let mut jump = false;
+    for (v6, text) in [(false, save_v4), (true, save_v6)] {
+        for line in text.lines() {
+            let (counter, rule) = match line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+                Some((c, rule)) => (parse_counter(c), rule),
+                None => (Counter::default(), line),
+            };
+            let f: Vec<&str> = rule.split_whitespace().collect();
+            let [flag, chain, rest @ ..] = f.as_slice() else {
+                continue;
+            };
+            if *flag != "-A" {
+                continue;
+            }
+            if !v6 && *chain == "DOCKER-USER" && rest == ["-j", FWD] {
+                jump = true;
+            }
+            let verdict = rule_target(rest);
+            match *chain {
+                PUB if !rest.contains(&"--ctorigdst") => {
+                    let Some(verdict) = verdict else { continue };
+                    let dst = value(rest, "-d");
+                    let (proto, port) = (
+                        value(rest, "-p").and_then(Protocol::parse),
+                        value(rest, "--dport").and_then(|p| p.parse::<u16>().ok()),
+                    );
+                    let entry = Entry { verdict, counter };
+                    match (dst, proto, port) {
+                        (None, None, None) if !v6 => st.fallback = Some(entry.verdict),
+                        (Some(d), Some(p), Some(n)) => {
+                            let addr = d.split('/').next().unwrap_or(d);
+                            if let Ok(a) = addr.parse::<Ipv4Addr>() {
+                                st.pub4.insert((a, p, n), entry);
+                            } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
+                                st.pub6.insert((a, p, n), entry);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                IN6 if v6 => {
+                    let (Some(verdict), Some(p), Some(n)) = (
+                        verdict,
+                        value(rest, "-p").and_then(Protocol::parse),
+                        value(rest, "--dport").and_then(|p| p.parse::<u16>().ok()),
+                    ) else {
+                        continue;
+                    };
+                    st.proxy6.insert((p, n), Entry { verdict, counter });
+                }
+                c => {
+                    let Some(i) = c
+                        .strip_prefix("DOCKWARD-ALLOW-")
+                        .and_then(|i| i.parse::<usize>().ok())
+                    else {
+                        continue;
+                    };
+                    let list = st.allow_lists.entry(i).or_default();
+                    if let Some(net) = value(rest, "-s").and_then(|n| n.parse::<IpNet>().ok()) {
+                        list.push(net);
+                        list.sort();
+                    }
+                }
+            }
+        }
+    }
+    jump.then_some(st)
+}
+
+/// Why dockward's iptables rules differ from `want`, if they do (as
+/// [`KernelState::drift`]). IPv6 forwarding rules exist only where Docker
+/// manages ip6tables (see [`render`]), so `pub6` counts only there.
+pub fn drift(want: &Ruleset, save_v4: &str, save_v6: &str) -> Option<String> {
+    let Some(st) = kernel_state(save_v4, save_v6) else {
+        return Some("dockward's jump from DOCKER-USER is gone".into());
+    };
+    let fwd6 = save_v6.lines().any(|l| l.starts_with(":DOCKER-USER "));
+    if fwd6 {
+        return st.drift(want);
+    }
+    let mut want = want.clone();
+    want.pub6.clear();
+    st.drift(&want)
+}
+
+fn parse_counter(c: &str) -> Counter {
+    let (p, b) = c.split_once(':').unwrap_or((c, "0"));
+    Counter {
+        packets: p.parse().unwrap_or(0),
+        bytes: b.parse().unwrap_or(0),
+    }
+}
+
+/// The value after `flag` in a rule's fields.
+fn value<'a>(fields: &[&'a str], flag: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .position(|f| *f == flag)
+        .and_then(|i| fields.get(i + 1))
+        .copied()
+}
+
+/// The verdict of a rule from its `-j`/`-g` target, as [`target`] writes it.
+fn rule_target(fields: &[&str]) -> Option<Verdict> {
+    if let Some(t) = value(fields, "-g") {
+        if t == LOCAL {
+            return Some(Verdict::LocalOnly);
+        }
+        return t
+            .strip_prefix("DOCKWARD-ALLOW-")?
+            .parse()
+            .ok()
+            .map(Verdict::Allow);
+    }
+    match value(fields, "-j")? {
+        "RETURN" => Some(Verdict::Accept),
+        "DROP" => Some(Verdict::Drop),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dockward_model::Protocol;
-    use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn rs() -> Ruleset {
         let mut r = Ruleset {
@@ -335,5 +467,52 @@ mod tests {
                 String::from_utf8_lossy(&o.stderr)
             );
         }
+    }
+
+    /// What `iptables-save -c` prints after restoring `script`: the `-A`
+    /// lines with counters, plus the jump `-I` inserted.
+    fn saved(script: &str) -> String {
+        script
+            .lines()
+            .filter_map(|l| {
+                if let Some(r) = l.strip_prefix("-I DOCKER-USER 1 ") {
+                    return Some(format!("[0:0] -A DOCKER-USER {r}"));
+                }
+                l.starts_with("-A ").then(|| format!("[3:180] {l}"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn saved_rules_read_back_without_drift() {
+        let r = rs();
+        let s = render(&r, "-N DOCKER-USER\n", "-N DOCKER-USER\n");
+        let st = kernel_state(&saved(&s.v4), &saved(&s.v6)).expect("installed");
+        assert_eq!(st.drift(&r), None, "{st:?}");
+        let v6_declared = format!(":DOCKER-USER - [0:0]\n{}", saved(&s.v6));
+        assert_eq!(drift(&r, &saved(&s.v4), &v6_declared), None);
+        // Without Docker's ip6tables there are no IPv6 forward rules to find.
+        let s4only = render(&r, "-N DOCKER-USER\n", "");
+        assert_eq!(drift(&r, &saved(&s4only.v4), &saved(&s4only.v6)), None);
+        assert_eq!(st.pub4.values().next().unwrap().counter.packets, 3);
+        assert_eq!(st.allow_lists.get(&0).map(Vec::len), Some(2));
+        // A rule gone, or a verdict changed, is drift.
+        let less = saved(&s.v4).replace(
+            "[3:180] -A DOCKWARD-PUB -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j RETURN\n",
+            "",
+        );
+        assert!(kernel_state(&less, &saved(&s.v6))
+            .unwrap()
+            .drift(&r)
+            .is_some());
+        let opened = saved(&s.v4).replace("--dport 53 -g DOCKWARD-ALLOW-0", "--dport 53 -j RETURN");
+        assert!(kernel_state(&opened, &saved(&s.v6))
+            .unwrap()
+            .drift(&r)
+            .is_some());
+        // No jump: not installed.
+        let unjumped = saved(&s.v4).replace("-A DOCKER-USER -j DOCKWARD-FWD", "");
+        assert!(kernel_state(&unjumped, "").is_none());
     }
 }

@@ -228,6 +228,18 @@ impl IptCli {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The filter table as `iptables-save -c` prints it: rules with their
+    /// packet and byte counters (what `status` and `watch` read back).
+    pub fn save(&mut self, v6: bool) -> Result<String, NetfilterError> {
+        let p = if v6 {
+            "ip6tables-save"
+        } else {
+            "iptables-save"
+        };
+        let out = succeeded(p, run(p, &["-c", "-t", "filter"], None)?)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// `iptables-restore --test`: parsed and checked, not committed.
     pub fn check(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
         let p = Self::prog(v6, true);

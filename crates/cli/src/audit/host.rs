@@ -63,12 +63,10 @@ pub async fn gather(endpoint: &Endpoint, recorded: Option<Inventory>) -> Result<
 /// dockward firewall's verdict per container port, when its table is in
 /// the kernel. The most open verdict of a port's bindings counts.
 fn exposure(inv: &Inventory) -> Exposure {
-    use dockward_netfilter::Netfilter;
     let mut e = Exposure::new();
-    let Ok(Some(json)) = dockward_netfilter::NftCli.table_json(dockward_firewall::TABLE) else {
+    let Ok(Some(k)) = crate::firewall::installed_state(&mut dockward_netfilter::NftCli) else {
         return e;
     };
-    let k = dockward_firewall::KernelState::parse(&json);
     let report = dockward_status::with_firewall(dockward_status::report(inv), inv, &k);
     for row in report.ports {
         let Some(fw) = row.firewall else { continue };

@@ -14,15 +14,15 @@
 //! an `iptables-restore` of those does not touch it.
 
 use super::{
-    apply_once, compute, detect_guard, kernel_state, load_policy, policy_path, revoke, FwError,
-    Guard, StateFile,
+    apply_iptables, apply_once, compute, detect_guard, kernel_state, load_policy, policy_path,
+    revoke, FwError, Guard, StateFile,
 };
-use crate::cli::FirewallWatchArgs;
+use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
 use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
 use dockward_firewall::{nft, PolicyFile, Ruleset};
 use dockward_model::Inventory;
-use dockward_netfilter::Netfilter;
+use dockward_netfilter::{IptCli, Netfilter, NetfilterError};
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -31,7 +31,20 @@ fn log(msg: impl std::fmt::Display) {
     eprintln!("dockward firewall watch: {msg}");
 }
 
+/// Which kernel interface `watch` keeps right. On the iptables backend a
+/// change re-renders dockward's chains in one `iptables-restore --noflush`
+/// (iptables has no sets to update element by element), and drift is read
+/// back from `iptables-save -c`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    Nft,
+    Ipt,
+}
+
+const IPT_NO_GUARD: &str = "the iptables backend cannot match a listening socket's owner";
+
 struct State {
+    kernel: Kernel,
     inv: Option<Inventory>,
     file: PolicyFile,
     /// dockerd's cgroup, found again after every reconnection: a restarted
@@ -58,10 +71,20 @@ pub async fn run(
         FollowOptions::default(),
     ));
     let mut engine: Option<Engine> = None;
+    let kernel = match args.policy.backend {
+        Backend::Nft => Kernel::Nft,
+        Backend::Iptables => Kernel::Ipt,
+        // As `apply`: nftables when the nft program runs here.
+        Backend::Auto => match nf.has_table(dockward_firewall::TABLE) {
+            Err(NetfilterError::Spawn { .. }) => Kernel::Ipt,
+            _ => Kernel::Nft,
+        },
+    };
     let mut st = State {
+        kernel,
         inv: None,
         file,
-        guard: detect_guard(config),
+        guard: guard_for(kernel, config),
         applied: None,
     };
     if let Err(why) = &st.guard {
@@ -71,11 +94,18 @@ pub async fn run(
     // its API answers. Without a table yet, install an empty one now: its
     // fallback closes every published port to the outside until the first
     // snapshot gives each its verdict (fail closed).
-    if kernel_state(nf)?.is_none() {
-        let empty = Inventory::default();
-        let (_, rs) = compute(&empty, &st.file, &st.guard)?;
-        nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
-        log("installed the closed table; waiting for dockerd");
+    let empty = Inventory::default();
+    match st.kernel {
+        Kernel::Nft if kernel_state(nf)?.is_none() => {
+            let (_, rs) = compute(&empty, &st.file, &st.guard)?;
+            nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+            log("installed the closed table; waiting for dockerd");
+        }
+        Kernel::Ipt if !ipt_saves().map_err(FwError::Kernel)?.0 => {
+            apply_iptables(nf, &mut IptCli, &empty, &st.file, &StateFile::system())?;
+            log("installed the closed chains (iptables); waiting for dockerd");
+        }
+        _ => {}
     }
     let mut tick = tokio::time::interval(Duration::from_millis(args.check_interval.max(50)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -93,7 +123,7 @@ pub async fn run(
                     Update::Snapshot(inv) => {
                         engine = Engine::connect(config.endpoint.clone()).await.ok();
                         st.inv = Some(*inv);
-                        st.guard = detect_guard(config);
+                        st.guard = guard_for(st.kernel, config);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
                         full(nf, &mut st, "snapshot");
@@ -117,7 +147,17 @@ pub async fn run(
                 }
             }
             _ = tick.tick() => {
-                if let Some(want) = &st.applied {
+                if let (Some(want), Kernel::Ipt) = (&st.applied, st.kernel) {
+                    match ipt_saves() {
+                        Ok((_, v4, v6)) => {
+                            if let Some(why) = dockward_firewall::ipt::drift(want, &v4, &v6) {
+                                log(format!("dockward's iptables rules changed ({why}); re-asserting"));
+                                full(nf, &mut st, "re-assert");
+                            }
+                        }
+                        Err(e) => log(format!("cannot read iptables: {e}")),
+                    }
+                } else if let Some(want) = &st.applied {
                     match kernel_state(nf) {
                         Ok(Some(k)) => {
                             if let Some(why) = k.drift(want) {
@@ -198,10 +238,31 @@ async fn refresh(
     Ok(())
 }
 
-/// Replace the table (start, reconnection, re-assertion).
+fn guard_for(kernel: Kernel, config: &Config) -> Guard {
+    match kernel {
+        Kernel::Nft => detect_guard(config),
+        Kernel::Ipt => Err(IPT_NO_GUARD.into()),
+    }
+}
+
+/// `iptables-save -c` of both families, and whether dockward's rules are
+/// installed (its jump from DOCKER-USER).
+fn ipt_saves() -> Result<(bool, String, String), NetfilterError> {
+    let mut ipt = IptCli;
+    let (v4, v6) = (ipt.save(false)?, ipt.save(true)?);
+    let installed = dockward_firewall::ipt::kernel_state(&v4, &v6).is_some();
+    Ok((installed, v4, v6))
+}
+
+/// Replace the table or chains (start, reconnection, re-assertion, and
+/// every change on the iptables backend).
 fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
     let Some(inv) = &st.inv else { return };
-    match apply_once(nf, inv, &st.file, &st.guard, &StateFile::system()) {
+    let result = match st.kernel {
+        Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &StateFile::system()),
+        Kernel::Ipt => apply_iptables(nf, &mut IptCli, inv, &st.file, &StateFile::system()),
+    };
+    match result {
         Ok(summary) => {
             st.applied = compute(inv, &st.file, &st.guard).ok().map(|(_, rs)| rs);
             log(format!("{why}: {summary}"));
@@ -225,6 +286,16 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
         full(nf, st, why);
         return;
     };
+    if st.kernel == Kernel::Ipt {
+        // Kept when the replace fails, as on nftables below.
+        st.applied = Some(old);
+        full(nf, st, why);
+        log(format!(
+            "{why}: chains replaced in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+        return;
+    }
     let script = nft::update(&old, &rs);
     let result = match &script {
         Some(s) if s.is_empty() => {
