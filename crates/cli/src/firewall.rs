@@ -286,6 +286,9 @@ pub fn apply_iptables(
     file: &PolicyFile,
     st: &StateFile,
 ) -> Result<String, FwError> {
+    if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
+        return Err(FwError::Policy(why));
+    }
     // iptables has no match for the owner of a listening socket in INPUT
     // (`-m cgroup` sees only early-demuxed sockets): no docker-proxy guard.
     let (resolved, rs) = compute(inv, file, &Err(String::new()))?;
@@ -465,6 +468,24 @@ mod tests {
         file: &PolicyFile,
     ) -> Result<String, FwError> {
         apply_once(nf, inv, file, &Err(String::new()), &StateFile(None))
+    }
+
+    #[test]
+    fn iptables_backend_refuses_docker_on_nftables_before_touching_anything() {
+        let mut nf = Recording::default();
+        let mut i = inv("public");
+        i.daemon.firewall_backend = Some("nftables".into());
+        let e = apply_iptables(
+            &mut nf,
+            &mut IptCli,
+            &i,
+            &PolicyFile::default(),
+            &StateFile(None),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(e.to_string().contains("use --backend nft"), "{e}");
+        assert!(nf.calls.is_empty(), "{:?}", nf.calls);
     }
 
     #[test]

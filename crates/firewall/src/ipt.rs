@@ -242,6 +242,19 @@ pub fn installed(listing_v4: &str) -> bool {
     has_jump(listing_v4, "DOCKER-USER", FWD)
 }
 
+/// Why the iptables backend cannot work with this dockerd, if it cannot:
+/// Docker's own nftables firewall backend (Docker 29's `firewall-backend:
+/// nftables`, reported as `FirewallBackend.Driver` since API 1.48) creates
+/// no `DOCKER-USER` chain to enter dockward's chains from.
+pub fn unusable(docker_firewall_backend: Option<&str>) -> Option<String> {
+    match docker_firewall_backend {
+        Some(d) if d.starts_with("nftables") => Some(format!(
+            "dockerd's firewall backend is {d}, which has no DOCKER-USER chain: use --backend nft (or auto)"
+        )),
+        _ => None,
+    }
+}
+
 /// dockward's rules as `iptables-save -c -t filter` and `ip6tables-save
 /// -c -t filter` print them, read back into the same [`KernelState`] the
 /// nftables table gives: what `status` shows (verdicts and packet counters)
@@ -514,5 +527,15 @@ mod tests {
         // No jump: not installed.
         let unjumped = saved(&s.v4).replace("-A DOCKER-USER -j DOCKWARD-FWD", "");
         assert!(kernel_state(&unjumped, "").is_none());
+    }
+
+    #[test]
+    fn docker_on_nftables_rules_out_the_iptables_backend() {
+        assert!(unusable(Some("nftables"))
+            .unwrap()
+            .contains("--backend nft"));
+        for ok in [None, Some("iptables"), Some("iptables+firewalld")] {
+            assert_eq!(unusable(ok), None);
+        }
     }
 }
