@@ -619,6 +619,78 @@ fn watch_follows_containers_and_reasserts() {
     drop(w);
 }
 
+/// A neighbour's frame to 127.0.0.1 on a host whose link accepts loopback
+/// destinations (`route_localnet=1`, as kube-proxy sets it): Docker DNATs
+/// it to a container published on 127.0.0.1 only. The container answering
+/// shows in conntrack as SYN_RECV; with dockward the SYN never reaches it,
+/// even with a `public` label.
+#[test]
+fn neighbours_cannot_reach_loopback_published_ports() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    sh(
+        "sysctl",
+        &[
+            "-qw",
+            &format!("net.ipv4.conf.{}.route_localnet=1", a.host_if),
+        ],
+    );
+    let c = httpd(
+        "fwlocal",
+        &["-p", "127.0.0.1::80", "-l", "dockward.expose=public"],
+    );
+    let port = host_port(&c, "80/tcp").to_string();
+    let ours = [
+        "-p",
+        "tcp",
+        "--orig-src",
+        &a.addr,
+        "--orig-dst",
+        "127.0.0.1",
+        "--dport",
+        &port,
+    ];
+    let answered = || {
+        let out = std::process::Command::new("conntrack")
+            .arg("-L")
+            .args(ours)
+            .output()
+            .expect("conntrack is part of the test bench");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (text.contains(&format!("src={} ", c.ip("bridge"))), text)
+    };
+    let forget = || {
+        let _ = std::process::Command::new("conntrack")
+            .arg("-D")
+            .args(ours)
+            .output();
+    };
+    a.raw_syn("127.0.0.1", host_port(&c, "80/tcp"));
+    std::thread::sleep(Duration::from_millis(300));
+    let (before, text) = answered();
+    assert!(
+        before,
+        "Docker alone: the container answers (the hole): {text:?}"
+    );
+    forget();
+
+    dockward(&["firewall", "apply"]);
+    a.raw_syn("127.0.0.1", host_port(&c, "80/tcp"));
+    std::thread::sleep(Duration::from_millis(300));
+    let (after, text) = answered();
+    forget();
+    assert!(
+        !after,
+        "with dockward the SYN must not reach the container: {text}"
+    );
+    let published = sh("nft", &["list", "chain", "inet", "dockward", "published"]);
+    assert!(
+        !published.contains("127.0.0.0/8 counter packets 0 "),
+        "the loopback rule dropped them: {published}"
+    );
+}
+
 /// `watch` on the iptables backend (hosts without nftables): a change
 /// re-renders dockward's chains; a foreign flush of them or of the jump is
 /// repaired; `status` reads verdicts and counters from `iptables-save -c`.

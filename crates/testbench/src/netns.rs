@@ -36,6 +36,8 @@ pub struct OutsideHost {
     pub ns: String,
     /// The host-side interface.
     pub host_if: String,
+    /// The namespace-side interface.
+    pub peer_if: String,
     /// The host's address on the link (the outside host's gateway).
     pub host_addr: String,
     /// The outside host's own address.
@@ -69,7 +71,51 @@ except OSError as e:
     print("error " + str(e.errno))
 "#;
 
+/// One TCP SYN in a hand-made Ethernet frame, to any IPv4 destination: a
+/// neighbour's kernel would not route 127.0.0.1 out of its link, an
+/// attacker's frame does (moby#45610, CVE-2020-8558).
+const SYN_PY: &str = r#"
+import socket, struct, sys
+ifname, dmac, src, dst, dport = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+tcp = struct.pack('!HHIIBBHHH', 40000, dport, 1, 0, 5 << 4, 0x02, 64240, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack('!H', csum(pseudo + tcp)) + tcp[18:]
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+eth = bytes.fromhex(dmac.replace(':', '')) + s.getsockname()[4] + b'\x08\x00'
+for _ in range(3): s.send(eth + ip + tcp)
+"#;
+
 impl OutsideHost {
+    /// Send three TCP SYNs (source port 40000) to `dst:port` in raw frames
+    /// addressed to the host's side of the link, whatever `dst` is.
+    pub fn raw_syn(&self, dst: &str, port: u16) {
+        let mac = std::fs::read_to_string(format!("/sys/class/net/{}/address", self.host_if))
+            .expect("the host side's MAC");
+        sh(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &self.ns,
+                "python3",
+                "-c",
+                SYN_PY,
+                &self.peer_if,
+                mac.trim(),
+                &self.addr,
+                dst,
+                &port.to_string(),
+            ],
+        );
+    }
+
     /// Create a namespace with a veth pair and a default route via the host.
     pub fn new() -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
@@ -95,6 +141,7 @@ impl OutsideHost {
         let me = Self {
             ns,
             host_if,
+            peer_if: peer_if.clone(),
             host_addr,
             addr,
             host_addr6,
