@@ -15,6 +15,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let policy = dockward_apiguard::Policy::from_env(&env).expect("valid env");
     if let Ok(a) = policy.decide_head(method, target) {
         // What was allowed is a normalised path with no dot or empty segment.
-        assert!(!a.target.segments.iter().any(|s| s.is_empty() || s == "." || s == ".."));
+        assert!(!a
+            .target
+            .segments
+            .iter()
+            .any(|s| s.is_empty() || s == "." || s == ".."));
     }
 });

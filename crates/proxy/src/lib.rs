@@ -21,6 +21,7 @@ pub mod listen;
 pub mod log;
 pub mod metrics;
 pub mod serve;
+pub mod stream;
 pub mod tls;
 pub mod upstream;
 

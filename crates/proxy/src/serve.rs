@@ -165,9 +165,8 @@ impl Ctx {
         )
     }
 
-    /// This client's idle upstream connection, else a new one (`small`:
-    /// a small read buffer, for /events).
-    async fn take_upstream(&self, small: bool) -> Result<SendRequest<Body>, String> {
+    /// This client's idle upstream connection, else a new one.
+    async fn take_upstream(&self) -> Result<SendRequest<Body>, String> {
         let idle = self
             .upstream
             .lock()
@@ -176,7 +175,7 @@ impl Ctx {
             .filter(|s| s.is_ready());
         match idle {
             Some(s) => Ok(s),
-            None => self.opts.upstream.connect(small).await,
+            None => self.opts.upstream.connect().await,
         }
     }
 
@@ -383,16 +382,33 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             }
         }
     }
+    // An /events subscription holds its connection for as long as the
+    // client listens: it gets one of its own, read without hyper's client
+    // (a thousand idle subscribers must stay small; see `stream`).
+    if allowed.route.action == "events.get" && upgrade.is_none() {
+        let (mut p, mut inner) = match crate::stream::get(&ctx.opts.upstream, &up).await {
+            Ok(x) => x,
+            Err(e) => return Ok(unreachable(&ctx, rec, &e)),
+        };
+        rec.fields.status = p.status.as_u16();
+        strip_hop_by_hop(&mut p.headers);
+        if let Some(v) = vis.filter(|v| v.filters() && p.status == StatusCode::OK) {
+            p.headers.remove(CONTENT_LENGTH);
+            inner = event_filter(inner, v);
+        }
+        let body = Counted {
+            inner,
+            rec: Some(rec),
+        };
+        return Ok(Response::from_parts(p, body.boxed()));
+    }
     // Reuse this client's upstream connection when it is idle; an upgrade
     // gets a connection of its own, which the tunnel then keeps.
-    // An /events subscription holds its connection for as long as the
-    // client listens: it gets one of its own, with a small read buffer.
-    let events = allowed.route.action == "events.get";
-    let dedicated = upgrade.is_some() || events;
+    let dedicated = upgrade.is_some();
     let sender = if dedicated {
-        ctx.opts.upstream.connect(events).await
+        ctx.opts.upstream.connect().await
     } else {
-        ctx.take_upstream(false).await
+        ctx.take_upstream().await
     };
     let mut sender = match sender {
         Ok(s) => s,
@@ -461,13 +477,7 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
             inner = full(out);
         } else if ok && action == "events.get" && v.filters() {
             p.headers.remove(CONTENT_LENGTH);
-            inner = EventFilter {
-                inner,
-                buf: Vec::new(),
-                vis: v.clone(),
-                done: false,
-            }
-            .boxed();
+            inner = event_filter(inner, v);
         }
     }
     let body = Counted {
@@ -479,10 +489,20 @@ async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Bo
 
 /// `GET path` on this client's upstream connection: status and body.
 async fn upstream_get(ctx: &Ctx, path: &str) -> Result<(u16, Bytes), String> {
-    let mut sender = ctx.take_upstream(false).await?;
+    let mut sender = ctx.take_upstream().await?;
     let r = crate::upstream::get(&mut sender, path).await?;
     ctx.put_upstream(sender);
     Ok(r)
+}
+
+fn event_filter(inner: Body, v: &dockward_apiguard::visibility::Visibility) -> Body {
+    EventFilter {
+        inner,
+        buf: Vec::new(),
+        vis: v.clone(),
+        done: false,
+    }
+    .boxed()
 }
 
 /// `/events` with the lines about hidden containers left out.

@@ -20,8 +20,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// A byte stream to dockerd.
-pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+/// (`Sync` too: a response body holds one, and bodies are `Sync`.)
+pub trait Io: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static> Io for T {}
 
 #[derive(Clone, Debug)]
 pub enum Upstream {
@@ -61,7 +62,7 @@ impl Upstream {
         }
     }
 
-    async fn stream(&self) -> std::io::Result<Box<dyn Io>> {
+    pub(crate) async fn stream(&self) -> std::io::Result<Box<dyn Io>> {
         Ok(match self {
             Self::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
             Self::Tcp(a) => {
@@ -74,15 +75,10 @@ impl Upstream {
 
     /// A new HTTP/1.1 connection to dockerd; its driver task runs until
     /// the connection ends (after an upgrade, until the tunnel ends).
-    /// `small`: a 2 KiB read buffer, for long-lived streams of small
-    /// messages (`/events`), so that a thousand idle subscribers stay small.
-    pub async fn connect(&self, small: bool) -> Result<SendRequest<Body>, String> {
+    /// (`/events` subscriptions do without one: see `crate::stream`.)
+    pub async fn connect(&self) -> Result<SendRequest<Body>, String> {
         let io = self.stream().await.map_err(|e| e.to_string())?;
-        let mut b = hyper::client::conn::http1::Builder::new();
-        if small {
-            b.read_buf_exact_size(Some(2048));
-        }
-        let (tx, conn) = b
+        let (tx, conn) = hyper::client::conn::http1::Builder::new()
             .handshake::<_, Body>(TokioIo::new(io))
             .await
             .map_err(|e| causes(&e))?;
@@ -95,7 +91,7 @@ impl Upstream {
     /// `GET /_ping` within 5 s on a new connection; the error says why not.
     pub async fn ping(&self) -> Result<(), String> {
         let fut = async {
-            let mut tx = self.connect(false).await?;
+            let mut tx = self.connect().await?;
             match get(&mut tx, "/_ping").await? {
                 (s, _) if (200..300).contains(&s) => Ok(()),
                 (s, _) => Err(format!("GET /_ping answered {s}")),
