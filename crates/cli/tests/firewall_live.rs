@@ -691,6 +691,94 @@ fn neighbours_cannot_reach_loopback_published_ports() {
     );
 }
 
+/// Connection attempts from an outside host to `port` on the host's IPv4
+/// and IPv6 addresses, as fast as they fail, for `secs`: the lines say
+/// which succeeded, and how many were tried.
+const HAMMER_PY: &str = r#"
+import socket, sys, time
+hosts, port, end = sys.argv[1].split(','), int(sys.argv[2]), time.time() + float(sys.argv[3])
+tries = 0
+while time.time() < end:
+    for h in hosts:
+        s = socket.socket(socket.AF_INET6 if ':' in h else socket.AF_INET)
+        s.settimeout(0.02)
+        try:
+            s.connect((h, port))
+            print("open", h, flush=True)
+        except OSError:
+            pass
+        finally:
+            s.close()
+            tries += 1
+print("tries", tries, flush=True)
+"#;
+
+fn hammer(a: &OutsideHost, port: u16, secs: f64) -> Child {
+    std::process::Command::new("ip")
+        .args(["netns", "exec", &a.ns, "python3", "-c", HAMMER_PY])
+        .arg(format!("{},{}", a.host_addr, a.host_addr6))
+        .arg(port.to_string())
+        .arg(secs.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A free TCP port on both families of the host (a dual-stack `[::]`
+/// bind holds it on both, as docker-proxy's listeners will).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("[::]:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// "No race window": an outside host hammers a host port before, during
+/// and after `docker run` publishes it. An unlabeled container is never
+/// reached, over IPv4 or IPv6, not even by the first packets; the same
+/// hammer does reach a public one (so it would have seen an opening).
+#[test]
+fn a_new_containers_first_packets_never_get_through() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let w = Watcher::start(&[]);
+    let port = free_port();
+    let h = hammer(&a, port, 4.0);
+    std::thread::sleep(Duration::from_millis(700));
+    let c = httpd("fwrace", &["-p", &format!("{port}:80")]);
+    let out = String::from_utf8_lossy(&h.wait_with_output().unwrap().stdout).into_owned();
+    let tries: u32 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("tries "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(tries > 40, "the hammer ran: {out}");
+    assert!(
+        !out.contains("open"),
+        "an unlabeled new container was reached: {out}"
+    );
+    let local = std::net::TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_secs(2),
+    );
+    assert!(local.is_ok(), "the container does listen: {local:?}");
+    drop(c);
+
+    let port = free_port();
+    let h = hammer(&a, port, 3.0);
+    std::thread::sleep(Duration::from_millis(500));
+    let _p = httpd(
+        "fwracepub",
+        &["-p", &format!("{port}:80"), "-l", "dockward.expose=public"],
+    );
+    let out = String::from_utf8_lossy(&h.wait_with_output().unwrap().stdout).into_owned();
+    assert!(
+        out.contains(&format!("open {}", a.host_addr))
+            && out.contains(&format!("open {}", a.host_addr6)),
+        "the hammer sees a public container open over both: {out}"
+    );
+    drop(w);
+}
+
 /// `watch` on the iptables backend (hosts without nftables): a change
 /// re-renders dockward's chains; a foreign flush of them or of the jump is
 /// repaired; `status` reads verdicts and counters from `iptables-save -c`.
