@@ -1261,3 +1261,66 @@ fn tls_listener_requires_a_client_certificate() {
         "only certified clients were served"
     );
 }
+
+/// BuildKit through the proxy: Debian's docker 20.10 CLI with
+/// `DOCKER_BUILDKIT=1` opens `POST /session`, which dockerd upgrades to h2c;
+/// the proxy tunnels it only after dockerd's 101. Without `SESSION=1` the
+/// upgrade is refused (403) and nothing is built.
+#[test]
+fn buildkit_session_is_tunnelled_as_h2c() {
+    require_engine!();
+    let dir = tempfile::Builder::new()
+        .prefix("dwt-bk")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY hello.txt /hello.txt\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("hello.txt"), "hi\n").unwrap();
+    let tag = format!("dwt-bk:{}", unique("b"));
+    let _img = RmImage(tag.clone());
+    let build = |p: &Proxy| {
+        Command::new("/usr/bin/docker")
+            .env("DOCKER_BUILDKIT", "1")
+            .args(["-H", &p.host(), "build", "-t", &tag])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let built = || docker_output(&["image", "inspect", &tag]).status.success();
+
+    let p = Proxy::start(&[("BUILD", "1"), ("POST", "1")]);
+    let o = build(&p);
+    assert!(!o.status.success(), "a build without SESSION must fail");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("403"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!built(), "nothing is built without the session");
+    assert!(p
+        .audit_lines()
+        .iter()
+        .any(|l| l["target"] == "/session" && l["status"] == 403));
+    drop(p);
+
+    let p = Proxy::start(&[("BUILD", "1"), ("SESSION", "1"), ("POST", "1")]);
+    let o = build(&p);
+    ok(&o, "BuildKit build through the proxy");
+    assert!(built(), "the image exists");
+    // The tunnel's audit line is written when the tunnel ends.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = p.audit_lines();
+        if lines.iter().any(|l| {
+            l["target"] == "/session" && l["action"] == "session.start" && l["status"] == 101
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no 101 for /session: {lines:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
