@@ -131,28 +131,78 @@ impl Visibility {
         serde_json::to_vec(&v).ok()
     }
 
+    /// The ids of the visible containers in a `GET /containers/json?all=1`
+    /// body: what an `/events` subscription starts out knowing.
+    pub fn visible_ids(&self, list: &[u8]) -> std::collections::HashSet<String> {
+        let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(list) else {
+            return Default::default();
+        };
+        items
+            .iter()
+            .filter(|c| {
+                let labels = c.get("Labels").and_then(Value::as_object);
+                c.get("Names").and_then(Value::as_array).is_some_and(|ns| {
+                    ns.iter()
+                        .filter_map(Value::as_str)
+                        .any(|n| self.visible(n, labels))
+                })
+            })
+            .filter_map(|c| c.get("Id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+
     /// One `/events` line: keep it unless it is about a hidden container.
-    pub fn keep_event(&self, line: &[u8]) -> bool {
+    ///
+    /// Container events carry the container's name and labels, so they are
+    /// judged on their own, and a visible container's id is remembered in
+    /// `known`. Other events that name a container (a network's `connect`
+    /// and `disconnect`: `Actor.Attributes.container`) carry only its id:
+    /// kept for a container known to be visible (from the list taken when
+    /// the subscription started, or from its own events since), else the
+    /// caller must look the container up ([`Event::Ask`]), so a hidden
+    /// container's id never leaks through them.
+    pub fn judge_event(&self, line: &[u8], known: &mut std::collections::HashSet<String>) -> Event {
         if !self.filters() {
-            return true;
+            return Event::Keep;
         }
         let Ok(v) = serde_json::from_slice::<Value>(line) else {
-            return false;
+            return Event::Drop;
         };
-        if v.get("Type").and_then(Value::as_str) != Some("container") {
-            return true;
-        }
-        let attrs = v
-            .get("Actor")
+        let actor = v.get("Actor");
+        let attrs = actor
             .and_then(|a| a.get("Attributes"))
             .and_then(Value::as_object);
+        if v.get("Type").and_then(Value::as_str) != Some("container") {
+            return match attrs.and_then(|a| a.get("container")) {
+                None => Event::Keep,
+                Some(Value::String(id)) if known.contains(id) => Event::Keep,
+                Some(Value::String(id)) => Event::Ask(id.clone()),
+                Some(_) => Event::Drop,
+            };
+        }
         let name = attrs
             .and_then(|a| a.get("name"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        // Container events carry the container's labels as attributes.
-        self.visible(name, attrs)
+        if !self.visible(name, attrs) {
+            return Event::Drop;
+        }
+        if let Some(id) = actor.and_then(|a| a.get("ID")).and_then(Value::as_str) {
+            known.insert(id.to_string());
+        }
+        Event::Keep
     }
+}
+
+/// What to do with one `/events` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Keep,
+    Drop,
+    /// It names this container by id only, and whether it is visible is
+    /// not known yet: inspect it ([`Visibility::filter_inspect`]) and keep
+    /// the line only if it is.
+    Ask(String),
 }
 
 #[cfg(test)]
@@ -187,9 +237,33 @@ mod tests {
             out.contains("DB_PASSWORD=<redacted>") && !out.contains("hunter2"),
             "{out}"
         );
-        assert!(v().keep_event(br#"{"Type":"container","Actor":{"Attributes":{"name":"web-3"}}}"#));
-        assert!(!v().keep_event(br#"{"Type":"container","Actor":{"Attributes":{"name":"db2"}}}"#));
-        assert!(v().keep_event(br#"{"Type":"network","Actor":{"Attributes":{"name":"bridge"}}}"#));
-        assert!(!v().keep_event(b"not json"));
+        let mut known = std::collections::HashSet::new();
+        let mut keep = |line: &[u8]| v().judge_event(line, &mut known) == Event::Keep;
+        assert!(keep(
+            br#"{"Type":"container","Actor":{"ID":"w3","Attributes":{"name":"web-3"}}}"#
+        ));
+        assert!(!keep(
+            br#"{"Type":"container","Actor":{"ID":"d2","Attributes":{"name":"db2"}}}"#
+        ));
+        assert!(keep(
+            br#"{"Type":"network","Actor":{"Attributes":{"name":"bridge"}}}"#
+        ));
+        assert!(!keep(b"not json"));
+        // A network event names a container by id only: kept for one seen
+        // to be visible, dropped for a hidden or unknown one.
+        let connect = |id: &str| {
+            format!(
+                r#"{{"Type":"network","Action":"connect","Actor":{{"ID":"n","Attributes":{{"container":"{id}","name":"bridge"}}}}}}"#
+            )
+        };
+        assert!(keep(connect("w3").as_bytes()));
+        assert!(!keep(connect("d2").as_bytes()));
+        assert_eq!(
+            v().judge_event(connect("never-seen").as_bytes(), &mut known),
+            Event::Ask("never-seen".into())
+        );
+        let list = br#"[{"Id":"a1","Names":["/web-9"],"Labels":{}},{"Id":"b2","Names":["/db"],"Labels":{}}]"#;
+        let ids = v().visible_ids(list);
+        assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["a1"]);
     }
 }

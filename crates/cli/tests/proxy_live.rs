@@ -1037,6 +1037,33 @@ fn visibility_hides_containers_and_env_values() {
     let p = Proxy::start_with(&[], &["--config", file.to_str().unwrap()]);
     let shown = Rm(unique("pxshown"));
     let hidden = Rm(unique("pxhidden"));
+    // Visible, created before the subscriptions: known from the list the
+    // proxy takes when a subscription starts.
+    let early = Rm(unique("pxearly"));
+    docker(&[
+        "create",
+        "--name",
+        &early.0,
+        "-l",
+        "dwt.visible=yes",
+        IMAGE,
+        "sleep",
+        "600",
+    ]);
+    // Network events name containers by id only.
+    let mut net_events = Command::new("docker")
+        .args([
+            "-H",
+            &p.host(),
+            "events",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.container}}",
+            "--filter",
+            "type=network",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut events = Command::new("docker")
         .args([
             "-H",
@@ -1113,6 +1140,7 @@ fn visibility_hides_containers_and_env_values() {
         env.contains("SECRET=<redacted>") && !env.contains("hunter2"),
         "{env}"
     );
+    docker(&["start", &early.0]);
     std::thread::sleep(Duration::from_millis(500));
     let _ = events.kill();
     let mut out = String::new();
@@ -1120,6 +1148,21 @@ fn visibility_hides_containers_and_env_values() {
     let _ = events.wait();
     assert!(out.lines().any(|l| l == shown.0), "{out}");
     assert!(!out.contains(&hidden.0), "{out}");
+    let _ = net_events.kill();
+    let mut net = String::new();
+    let _ = net_events.stdout.take().unwrap().read_to_string(&mut net);
+    let _ = net_events.wait();
+    let id = |n: &str| docker(&["inspect", "-f", "{{.Id}}", n]).trim().to_string();
+    for seen in [&shown.0, &early.0] {
+        assert!(
+            net.contains(&format!("connect {}", id(seen))),
+            "{seen}: {net}"
+        );
+    }
+    assert!(
+        !net.contains(&id(&hidden.0)),
+        "a hidden container's id leaked: {net}"
+    );
 }
 
 fn openssl(dir: &std::path::Path, args: &[&str]) {
