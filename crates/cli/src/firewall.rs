@@ -121,13 +121,16 @@ pub type Guard = Result<ProxyCgroup, String>;
 /// Find the local dockerd serving `config`'s endpoint and its cgroup (see
 /// `dockward_firewall::cgroup` for why).
 pub fn detect_guard(config: &Config) -> Guard {
-    let (pid, _) = crate::audit::host::dockerd_cmdline(&config.endpoint)
+    let (pid, args) = crate::audit::host::dockerd_cmdline(&config.endpoint)
         .ok_or("no dockerd serving this endpoint runs on this host")?;
     let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
         .map_err(|e| format!("cannot read dockerd's cgroup ({e})"))?;
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| format!("cannot read the mount table ({e})"))?;
-    dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo)
+    let mut g = dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo)?;
+    g.daemon_ports =
+        dockward_firewall::cgroup::daemon_ports(&dockward_audit::parse_dockerd_args(&args).hosts);
+    Ok(g)
 }
 
 /// What `plan` says when IPv6 to docker-proxy has no guard.

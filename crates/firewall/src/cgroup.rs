@@ -22,6 +22,7 @@
 //! dockerd restarts, systemd recreates its cgroup with a new inode; `watch`
 //! replaces the table after every reconnection, which resolves it again.
 
+use dockward_model::Protocol;
 use serde::{Deserialize, Serialize};
 
 /// Where nft's `socket cgroupv2` resolves paths from.
@@ -34,6 +35,37 @@ pub struct ProxyCgroup {
     pub level: u32,
     /// Path as nft resolves it, relative to [`NFT_CGROUP_ROOT`].
     pub path: String,
+    /// dockerd's own listeners share its cgroup but are not docker-proxy's:
+    /// its API (`-H tcp://…`, 2375/2376 by convention) and swarm's 2377/tcp
+    /// and 7946/tcp+udp. The guard passes them (see [`daemon_ports`]).
+    pub daemon_ports: Vec<(Protocol, u16)>,
+}
+
+/// The ports dockerd itself may listen on: swarm's, the API's conventional
+/// ones, and those of its `tcp://` hosts (`-H`).
+pub fn daemon_ports(hosts: &[String]) -> Vec<(Protocol, u16)> {
+    let mut v = vec![
+        (Protocol::Tcp, 2375),
+        (Protocol::Tcp, 2376),
+        (Protocol::Tcp, 2377),
+        (Protocol::Tcp, 7946),
+        (Protocol::Udp, 7946),
+    ];
+    for h in hosts {
+        let Some(addr) = h.strip_prefix("tcp://") else {
+            continue;
+        };
+        let addr = addr.split('/').next().unwrap_or(addr);
+        if let Some(port) = addr
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+        {
+            v.push((Protocol::Tcp, port));
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// dockerd's cgroup from `/proc/<dockerd>/cgroup` and `/proc/self/mountinfo`,
@@ -73,6 +105,7 @@ pub fn proxy_cgroup(proc_cgroup: &str, mountinfo: &str) -> Result<ProxyCgroup, S
     Ok(ProxyCgroup {
         level: u32::try_from(parts.len()).map_err(|_| "dockerd's cgroup is too deep")?,
         path,
+        daemon_ports: daemon_ports(&[]),
     })
 }
 
@@ -124,12 +157,10 @@ mod tests {
     fn systemd_unit_on_a_unified_host() {
         let g = proxy_cgroup("0::/system.slice/docker.service\n", UNIFIED).unwrap();
         assert_eq!(
-            g,
-            ProxyCgroup {
-                level: 2,
-                path: "system.slice/docker.service".into()
-            }
+            (g.level, g.path.as_str()),
+            (2, "system.slice/docker.service")
         );
+        assert!(g.daemon_ports.contains(&(Protocol::Tcp, 2377)));
     }
 
     #[test]
@@ -137,11 +168,8 @@ mod tests {
         let cg = "9:name=systemd:/\n4:memory:/x\n0::/dockward-bench-dockerd\n";
         let g = proxy_cgroup(cg, HYBRID).unwrap();
         assert_eq!(
-            g,
-            ProxyCgroup {
-                level: 1,
-                path: "unified/dockward-bench-dockerd".into()
-            }
+            (g.level, g.path.as_str()),
+            (1, "unified/dockward-bench-dockerd")
         );
     }
 
@@ -161,6 +189,18 @@ mod tests {
             assert!(proxy_cgroup(bad, UNIFIED).is_err(), "{bad:?}");
         }
         assert!(proxy_cgroup("0::/gone (deleted)\n", UNIFIED).is_err());
+    }
+
+    #[test]
+    fn daemon_ports_add_the_api_hosts_to_swarm_and_the_conventional_ones() {
+        let p = daemon_ports(&[
+            "unix:///var/run/docker.sock".into(),
+            "tcp://[::]:12375".into(),
+            "tcp://0.0.0.0:2376".into(),
+            "fd://".into(),
+        ]);
+        assert!(p.contains(&(Protocol::Tcp, 12375)) && p.contains(&(Protocol::Udp, 7946)));
+        assert_eq!(p.iter().filter(|x| **x == (Protocol::Tcp, 2376)).count(), 1);
     }
 
     #[test]

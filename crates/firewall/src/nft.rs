@@ -211,6 +211,19 @@ pub fn render(rs: &Ruleset) -> String {
         "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n",
     ));
     if let Some(g) = &rs.proxy_cgroup {
+        if !g.daemon_ports.is_empty() {
+            // dockerd's own listeners (API, swarm) are not docker-proxy's.
+            let ports: Vec<String> = g
+                .daemon_ports
+                .iter()
+                .map(|(proto, port)| format!("{proto} . {port}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "\t\tmeta nfproto ipv6 meta l4proto . th dport {{ {} }} accept",
+                ports.join(", ")
+            );
+        }
         // `ProxyCgroup` paths hold no `"` (checked where they are made).
         let _ = writeln!(
             s,

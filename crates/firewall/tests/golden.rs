@@ -351,6 +351,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
     let guard = dockward_firewall::ProxyCgroup {
         level: 2,
         path: "system.slice/docker.service".into(),
+        daemon_ports: vec![(Protocol::Tcp, 2375), (Protocol::Udp, 7946)],
     };
     let inv = host();
     let deny = parse_file("p.toml", "default = \"deny\"").unwrap();
@@ -362,7 +363,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         rs.proxy_cgroup = Some(guard.clone());
         let s = nft::render(&rs);
         let want = format!(
-            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
+            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
         );
         assert!(s.ends_with(&want), "{s}");
     }
