@@ -548,10 +548,16 @@ fn a_container_started_after_apply_is_closed_over_ipv6_without_an_entry() {
     let cg = std::fs::read_to_string(format!("/proc/{}/cgroup", pid.trim())).unwrap();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let g = dockward_firewall::cgroup::proxy_cgroup(&cg, &mountinfo).unwrap();
-    let procs = format!("{}/{}/cgroup.procs", dockward_firewall::cgroup::NFT_CGROUP_ROOT, g.path);
+    let procs = format!(
+        "{}/{}/cgroup.procs",
+        dockward_firewall::cgroup::NFT_CGROUP_ROOT,
+        g.path
+    );
     let other = free_port();
     let mut inside = std::process::Command::new("sh")
-        .args(["-c", r#"echo $$ > "$1"; exec python3 -c '
+        .args([
+            "-c",
+            r#"echo $$ > "$1"; exec python3 -c '
 import socket, sys, threading
 def serve(port):
     s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -560,7 +566,12 @@ def serve(port):
         c, _ = s.accept(); c.sendall(b"HTTP/1.0 200 OK\r\n\r\nin dockerd cgroup\n"); c.close()
 for p in sys.argv[1:]: threading.Thread(target=serve, args=(int(p),), daemon=True).start()
 threading.Event().wait()
-' "$2" "$3""#, "sh", &procs, "2375", &other.to_string()])
+' "$2" "$3""#,
+            "sh",
+            &procs,
+            "2375",
+            &other.to_string(),
+        ])
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -568,7 +579,10 @@ threading.Event().wait()
     let _ = inside.kill();
     let _ = inside.wait();
     assert_open(api, "dockerd's own API port in its cgroup");
-    assert_closed(stray, "another listener in dockerd's cgroup, without an entry");
+    assert_closed(
+        stray,
+        "another listener in dockerd's cgroup, without an entry",
+    );
 
     // The next apply gives it its entry: public, over both.
     dockward(&["firewall", "apply"]);
