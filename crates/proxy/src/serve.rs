@@ -582,14 +582,19 @@ impl EventFilter {
                         format!("/containers/{id}/json"),
                     );
                     tokio::spawn(async move {
-                        let visible = async {
+                        let lookup = async {
                             let mut s = up.connect().await?;
                             crate::upstream::get(&mut s, &path).await
-                        }
-                        .await
-                        .is_ok_and(|(status, body)| {
-                            status == 200 && vis.filter_inspect(&body).is_some()
-                        });
+                        };
+                        // A lookup that does not answer hides the line
+                        // rather than stalling the stream.
+                        let visible = tokio::time::timeout(Duration::from_secs(5), lookup)
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .is_some_and(|(status, body)| {
+                                status == 200 && vis.filter_inspect(&body).is_some()
+                            });
                         let _ = tx.send(visible);
                     });
                     self.asking = Some((id, rx));
