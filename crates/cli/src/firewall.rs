@@ -295,15 +295,22 @@ pub fn apply_iptables(
     // iptables has no match for the owner of a listening socket in INPUT
     // (`-m cgroup` sees only early-demuxed sockets): no docker-proxy guard.
     let (resolved, rs) = compute(inv, file, &Err(String::new()))?;
-    let l4 = ipt.listing(false).map_err(FwError::Kernel)?;
-    let l6 = ipt.listing(true).map_err(FwError::Kernel)?;
+    use dockward_firewall::ipt::{from_save, render, with_counters};
+    // The saves (not `iptables -S`) also give the counters of dockward's
+    // rules, carried over so that a re-render does not reset them.
+    let (l4, c4) = from_save(&ipt.save(false).map_err(FwError::Kernel)?);
+    let (l6, c6) = from_save(&ipt.save(true).map_err(FwError::Kernel)?);
     let installed = dockward_firewall::ipt::installed(&l4);
     let before = if installed { st.load() } else { None };
-    let scripts = dockward_firewall::ipt::render(&rs, &l4, &l6);
-    ipt.check(false, &scripts.v4).map_err(FwError::Kernel)?;
-    ipt.check(true, &scripts.v6).map_err(FwError::Kernel)?;
-    ipt.restore(false, &scripts.v4).map_err(FwError::Kernel)?;
-    ipt.restore(true, &scripts.v6).map_err(FwError::Kernel)?;
+    let scripts = render(&rs, &l4, &l6);
+    let (v4, v6) = (
+        with_counters(&scripts.v4, &c4),
+        with_counters(&scripts.v6, &c6),
+    );
+    ipt.check_counted(false, &v4).map_err(FwError::Kernel)?;
+    ipt.check_counted(true, &v6).map_err(FwError::Kernel)?;
+    ipt.restore_counted(false, &v4).map_err(FwError::Kernel)?;
+    ipt.restore_counted(true, &v6).map_err(FwError::Kernel)?;
     st.save(&rs);
     st.set_iptables(true);
     // Only one backend at a time: dockward's nftables table goes, if any.

@@ -242,6 +242,52 @@ pub fn installed(listing_v4: &str) -> bool {
     has_jump(listing_v4, "DOCKER-USER", FWD)
 }
 
+/// An `iptables-save -c -t filter` dump as the `iptables -S` listing that
+/// [`render`] reads, plus the counters of dockward's rules by rule text, so
+/// that a re-render carries them over ([`with_counters`]) instead of
+/// starting `status`'s packet counts again at zero.
+pub fn from_save(save: &str) -> (String, std::collections::HashMap<String, String>) {
+    let mut listing = String::new();
+    let mut counters = std::collections::HashMap::new();
+    for line in save.lines() {
+        if let Some(rest) = line.strip_prefix(':') {
+            let mut f = rest.split_whitespace();
+            let (Some(name), Some(policy)) = (f.next(), f.next()) else {
+                continue;
+            };
+            if policy == "-" {
+                let _ = writeln!(listing, "-N {name}");
+            } else {
+                let _ = writeln!(listing, "-P {name} {policy}");
+            }
+        } else if let Some((c, rule)) = line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+            let _ = writeln!(listing, "{rule}");
+            if rule.starts_with("-A DOCKWARD-") {
+                counters
+                    .entry(rule.to_string())
+                    .or_insert_with(|| c.to_string());
+            }
+        } else if line.starts_with("-A ") {
+            let _ = writeln!(listing, "{line}");
+        }
+    }
+    (listing, counters)
+}
+
+/// `script` with the saved counters in front of each rule that was there
+/// before (`[packets:bytes] -A …`, for `iptables-restore --counters`).
+pub fn with_counters(script: &str, counters: &std::collections::HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(script.len());
+    for line in script.lines() {
+        if let Some(c) = counters.get(line) {
+            let _ = write!(out, "[{c}] ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Why the iptables backend cannot work with this dockerd, if it cannot:
 /// Docker's own nftables firewall backend (Docker 29's `firewall-backend:
 /// nftables`, reported as `FirewallBackend.Driver` since API 1.48) creates
@@ -537,5 +583,23 @@ mod tests {
         for ok in [None, Some("iptables"), Some("iptables+firewalld")] {
             assert_eq!(unusable(ok), None);
         }
+    }
+
+    #[test]
+    fn a_save_reads_as_the_listing_and_counters_carry_over() {
+        let save = "*filter\n:INPUT ACCEPT [1:2]\n:DOCKER-USER - [0:0]\n:DOCKWARD-PUB - [0:0]\n[0:0] -A DOCKER-USER -j DOCKWARD-FWD\n[7:420] -A DOCKWARD-PUB -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j RETURN\nCOMMIT\n";
+        let (listing, counters) = from_save(save);
+        assert!(installed(&listing));
+        assert!(has_chain(&listing, "DOCKER-USER") && existing(&listing) == ["DOCKWARD-PUB"]);
+        let s = render(&rs(), &listing, "");
+        let counted = with_counters(&s.v4, &counters);
+        assert!(counted.contains(
+            "[7:420] -A DOCKWARD-PUB -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j RETURN\n"
+        ));
+        assert_eq!(
+            counted.lines().filter(|l| l.starts_with('[')).count(),
+            1,
+            "{counted}"
+        );
     }
 }

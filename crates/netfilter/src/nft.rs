@@ -251,4 +251,24 @@ impl IptCli {
         let p = Self::prog(v6, true);
         succeeded(p, run(p, &["-w", "--noflush"], Some(script))?).map(|_| ())
     }
+
+    /// As [`IptCli::check`] then [`IptCli::restore`], for a script whose
+    /// rules may carry `[packets:bytes]` counters (`--counters`).
+    pub fn check_counted(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
+        let p = Self::prog(v6, true);
+        succeeded(
+            p,
+            run(
+                p,
+                &["-w", "--noflush", "--counters", "--test"],
+                Some(script),
+            )?,
+        )
+        .map(|_| ())
+    }
+
+    pub fn restore_counted(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
+        let p = Self::prog(v6, true);
+        succeeded(p, run(p, &["-w", "--noflush", "--counters"], Some(script))?).map(|_| ())
+    }
 }
