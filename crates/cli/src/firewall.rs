@@ -133,6 +133,11 @@ pub fn detect_guard(config: &Config) -> Guard {
     Ok(g)
 }
 
+/// The iptables backend has no docker-proxy guard: iptables has no match
+/// for the owner of a listening socket in INPUT (`-m cgroup` sees only
+/// early-demuxed sockets).
+pub const IPT_NO_GUARD: &str = "the iptables backend cannot match a listening socket's owner";
+
 /// What `plan` says when IPv6 to docker-proxy has no guard.
 fn guard_note(guard: &Guard) -> Option<String> {
     guard.as_ref().err().map(|why| {
@@ -165,8 +170,7 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
 /// and `watch`. `None`: nothing of dockward's is in the kernel.
 pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, NetfilterError> {
     if StateFile::system().iptables_used() {
-        let mut ipt = IptCli;
-        let (v4, v6) = (ipt.save(false)?, ipt.save(true)?);
+        let (v4, v6) = IptCli.saves()?;
         return Ok(dockward_firewall::ipt::kernel_state(&v4, &v6));
     }
     Ok(nf.table_json(TABLE)?.map(|j| KernelState::parse(&j)))
@@ -259,7 +263,7 @@ async fn apply_cmd(
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
     let guard = detect_guard(config);
-    let summary = match args.backend {
+    let (summary, _) = match args.backend {
         Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
         backend => match apply_once(nf, &inv, &file, &guard, &st) {
             Ok(s) => {
@@ -281,25 +285,24 @@ async fn apply_cmd(
 }
 
 /// The iptables backend: both scripts checked (`--test`) before either is
-/// applied, so a refusal leaves the previous rules in place.
+/// applied, so a refusal leaves the previous rules in place. Returns the
+/// summary and the ruleset now in force.
 pub fn apply_iptables(
     nf: &mut impl Netfilter,
     ipt: &mut IptCli,
     inv: &Inventory,
     file: &PolicyFile,
     st: &StateFile,
-) -> Result<String, FwError> {
+) -> Result<(String, Ruleset), FwError> {
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
-    // iptables has no match for the owner of a listening socket in INPUT
-    // (`-m cgroup` sees only early-demuxed sockets): no docker-proxy guard.
-    let (resolved, rs) = compute(inv, file, &Err(String::new()))?;
+    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()))?;
     use dockward_firewall::ipt::{from_save, render, with_counters};
-    // The saves (not `iptables -S`) also give the counters of dockward's
-    // rules, carried over so that a re-render does not reset them.
-    let (l4, c4) = from_save(&ipt.save(false).map_err(FwError::Kernel)?);
-    let (l6, c6) = from_save(&ipt.save(true).map_err(FwError::Kernel)?);
+    // The saves also give the counters of dockward's rules, carried over so
+    // that a re-render does not reset them.
+    let (s4, s6) = ipt.saves().map_err(FwError::Kernel)?;
+    let ((l4, c4), (l6, c6)) = (from_save(&s4), from_save(&s6));
     let installed = dockward_firewall::ipt::installed(&l4);
     let before = if installed { st.load() } else { None };
     let scripts = render(&rs, &l4, &l6);
@@ -307,10 +310,10 @@ pub fn apply_iptables(
         with_counters(&scripts.v4, &c4),
         with_counters(&scripts.v6, &c6),
     );
-    ipt.check_counted(false, &v4).map_err(FwError::Kernel)?;
-    ipt.check_counted(true, &v6).map_err(FwError::Kernel)?;
-    ipt.restore_counted(false, &v4).map_err(FwError::Kernel)?;
-    ipt.restore_counted(true, &v6).map_err(FwError::Kernel)?;
+    ipt.check(false, &v4).map_err(FwError::Kernel)?;
+    ipt.check(true, &v6).map_err(FwError::Kernel)?;
+    ipt.restore(false, &v4).map_err(FwError::Kernel)?;
+    ipt.restore(true, &v6).map_err(FwError::Kernel)?;
     st.save(&rs);
     st.set_iptables(true);
     // Only one backend at a time: dockward's nftables table goes, if any.
@@ -318,18 +321,19 @@ pub fn apply_iptables(
         nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
     }
     let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
-    Ok(format!(
-        "{} (iptables backend)",
-        summary(&resolved, &rs, cut)
-    ))
+    let text = format!("{} (iptables backend)", summary(&resolved, &rs, cut));
+    Ok((text, rs))
 }
 
 /// Takes dockward's iptables chains out; `quiet` ignores hosts without
 /// iptables.
 fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
     let run = |ipt: &mut IptCli| -> Result<(), NetfilterError> {
-        let l4 = ipt.listing(false)?;
-        let l6 = ipt.listing(true)?;
+        let (s4, s6) = ipt.saves()?;
+        let (l4, l6) = (
+            dockward_firewall::ipt::from_save(&s4).0,
+            dockward_firewall::ipt::from_save(&s6).0,
+        );
         let r = dockward_firewall::ipt::remove(&l4, &l6);
         // Nothing of dockward's there: no restore to run.
         for (v6, listing, script) in [(false, &l4, &r.v4), (true, &l6, &r.v6)] {
@@ -347,14 +351,15 @@ fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
 }
 
 /// Resolve, replace the table atomically, revoke: the one-shot apply, also
-/// used by `watch` at start and after a foreign flush.
+/// used by `watch` at start and after a foreign flush. Returns the summary
+/// and the ruleset now in force.
 pub fn apply_once(
     nf: &mut impl Netfilter,
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
     st: &StateFile,
-) -> Result<String, FwError> {
+) -> Result<(String, Ruleset), FwError> {
     let (resolved, rs) = compute(inv, file, guard)?;
     // What is replaced: the state file of the last apply (no process spawn:
     // `nft list tables` alone costs ~20 ms), else the kernel's own listing
@@ -381,7 +386,8 @@ pub fn apply_once(
     .map_err(FwError::Kernel)?;
     st.commit(new_state);
     let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
-    Ok(summary(&resolved, &rs, cut))
+    let text = summary(&resolved, &rs, cut);
+    Ok((text, rs))
 }
 
 pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
@@ -477,7 +483,7 @@ mod tests {
         inv: &Inventory,
         file: &PolicyFile,
     ) -> Result<String, FwError> {
-        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None))
+        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None)).map(|(s, _)| s)
     }
 
     #[test]

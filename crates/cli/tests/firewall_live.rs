@@ -78,6 +78,11 @@ fn host_port(c: &Container, spec: &str) -> u16 {
         .expect("port")
 }
 
+/// A TCP connection from the host itself (2 s to connect).
+fn connect_from_host(addr: &str) -> std::io::Result<std::net::TcpStream> {
+    std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(2))
+}
+
 fn httpd(what: &str, args: &[&str]) -> Container {
     let mut all: Vec<&str> = args.to_vec();
     all.extend_from_slice(&[IMAGE, "httpd", "-f", "-p", "80"]);
@@ -187,10 +192,7 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
         &format!("direct routing to the container address (before: {direct_before:?})"),
     );
     // The host itself and containers still reach the local-only port.
-    let from_host = std::net::TcpStream::connect_timeout(
-        &format!("127.0.0.1:{pl}").parse().unwrap(),
-        Duration::from_secs(2),
-    );
+    let from_host = connect_from_host(&format!("127.0.0.1:{pl}"));
     assert!(
         from_host.is_ok(),
         "the host's own loopback must stay open: {from_host:?}"
@@ -528,10 +530,7 @@ fn a_container_started_after_apply_is_closed_over_ipv6_without_an_entry() {
         a.http(&a.host_addr6, p6),
         "a late container over IPv6 through docker-proxy, before any entry",
     );
-    let from_host = std::net::TcpStream::connect_timeout(
-        &format!("[::1]:{p6}").parse().unwrap(),
-        Duration::from_secs(2),
-    );
+    let from_host = connect_from_host(&format!("[::1]:{p6}"));
     assert!(
         from_host.is_ok(),
         "the host's own [::1] stays open: {from_host:?}"
@@ -799,10 +798,7 @@ fn a_new_containers_first_packets_never_get_through() {
         !out.contains("open"),
         "an unlabeled new container was reached: {out}"
     );
-    let local = std::net::TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().unwrap(),
-        Duration::from_secs(2),
-    );
+    let local = connect_from_host(&format!("127.0.0.1:{port}"));
     assert!(local.is_ok(), "the container does listen: {local:?}");
     drop(c);
 
@@ -1089,10 +1085,7 @@ fn iptables_backend_closes_the_same_holes() {
         a.http(&a.host_addr6, pl6),
         "unlabeled over IPv6 through docker-proxy",
     );
-    let from_host = std::net::TcpStream::connect_timeout(
-        &format!("127.0.0.1:{pl}").parse().unwrap(),
-        Duration::from_secs(2),
-    );
+    let from_host = connect_from_host(&format!("127.0.0.1:{pl}"));
     assert!(
         from_host.is_ok(),
         "the host's own loopback must stay open: {from_host:?}"

@@ -242,6 +242,14 @@ pub fn installed(listing_v4: &str) -> bool {
     has_jump(listing_v4, "DOCKER-USER", FWD)
 }
 
+/// A save line's `[packets:bytes]` prefix, if any, and the rule after it.
+fn counted(line: &str) -> (Option<&str>, &str) {
+    match line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        Some((c, rule)) => (Some(c), rule),
+        None => (None, line),
+    }
+}
+
 /// An `iptables-save -c -t filter` dump as the `iptables -S` listing that
 /// [`render`] reads, plus the counters of dockward's rules by rule text, so
 /// that a re-render carries them over ([`with_counters`]) instead of
@@ -260,15 +268,17 @@ pub fn from_save(save: &str) -> (String, std::collections::HashMap<String, Strin
             } else {
                 let _ = writeln!(listing, "-P {name} {policy}");
             }
-        } else if let Some((c, rule)) = line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        } else {
+            let (c, rule) = counted(line);
+            if !rule.starts_with("-A ") {
+                continue;
+            }
             let _ = writeln!(listing, "{rule}");
-            if rule.starts_with("-A DOCKWARD-") {
+            if let (Some(c), true) = (c, rule.starts_with("-A DOCKWARD-")) {
                 counters
                     .entry(rule.to_string())
                     .or_insert_with(|| c.to_string());
             }
-        } else if line.starts_with("-A ") {
-            let _ = writeln!(listing, "{line}");
         }
     }
     (listing, counters)
@@ -314,10 +324,8 @@ pub fn kernel_state(save_v4: &str, save_v6: &str) -> Option<KernelState> {
     let mut jump = false;
     for (v6, text) in [(false, save_v4), (true, save_v6)] {
         for line in text.lines() {
-            let (counter, rule) = match line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
-                Some((c, rule)) => (parse_counter(c), rule),
-                None => (Counter::default(), line),
-            };
+            let (c, rule) = counted(line);
+            let counter = c.map(parse_counter).unwrap_or_default();
             let f: Vec<&str> = rule.split_whitespace().collect();
             let [flag, chain, rest @ ..] = f.as_slice() else {
                 continue;

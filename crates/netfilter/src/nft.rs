@@ -204,32 +204,24 @@ impl Netfilter for NftCli {
     }
 }
 
-/// The iptables backend's kernel edge: `iptables -S` to see what is there,
-/// `iptables-restore --noflush` to change dockward's chains in one
-/// transaction per table (`-w`: wait for the xtables lock Docker holds
-/// while it edits its own rules).
+/// The iptables backend's kernel edge: `iptables-save -c` to see what is
+/// there (rules with their counters), `iptables-restore --noflush
+/// --counters` to change dockward's chains in one transaction per table,
+/// keeping the counters a script carries (`-w`: wait for the xtables lock
+/// Docker holds while it edits its own rules).
 #[derive(Debug, Default, Clone)]
 pub struct IptCli;
 
 impl IptCli {
-    fn prog(v6: bool, restore: bool) -> &'static str {
-        match (v6, restore) {
-            (false, false) => "iptables",
-            (true, false) => "ip6tables",
-            (false, true) => "iptables-restore",
-            (true, true) => "ip6tables-restore",
+    fn restore_prog(v6: bool) -> &'static str {
+        if v6 {
+            "ip6tables-restore"
+        } else {
+            "iptables-restore"
         }
     }
 
-    /// The filter table as `iptables -S` prints it.
-    pub fn listing(&mut self, v6: bool) -> Result<String, NetfilterError> {
-        let p = Self::prog(v6, false);
-        let out = succeeded(p, run(p, &["-w", "-t", "filter", "-S"], None)?)?;
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// The filter table as `iptables-save -c` prints it: rules with their
-    /// packet and byte counters (what `status` and `watch` read back).
+    /// The filter table as `iptables-save -c` prints it.
     pub fn save(&mut self, v6: bool) -> Result<String, NetfilterError> {
         let p = if v6 {
             "ip6tables-save"
@@ -240,35 +232,21 @@ impl IptCli {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Both families' saves, IPv4 first.
+    pub fn saves(&mut self) -> Result<(String, String), NetfilterError> {
+        Ok((self.save(false)?, self.save(true)?))
+    }
+
     /// `iptables-restore --test`: parsed and checked, not committed.
     pub fn check(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::prog(v6, true);
-        succeeded(p, run(p, &["-w", "--noflush", "--test"], Some(script))?).map(|_| ())
+        let p = Self::restore_prog(v6);
+        let args = ["-w", "--noflush", "--counters", "--test"];
+        succeeded(p, run(p, &args, Some(script))?).map(|_| ())
     }
 
     /// One `iptables-restore --noflush` transaction.
     pub fn restore(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::prog(v6, true);
-        succeeded(p, run(p, &["-w", "--noflush"], Some(script))?).map(|_| ())
-    }
-
-    /// As [`IptCli::check`] then [`IptCli::restore`], for a script whose
-    /// rules may carry `[packets:bytes]` counters (`--counters`).
-    pub fn check_counted(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::prog(v6, true);
-        succeeded(
-            p,
-            run(
-                p,
-                &["-w", "--noflush", "--counters", "--test"],
-                Some(script),
-            )?,
-        )
-        .map(|_| ())
-    }
-
-    pub fn restore_counted(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::prog(v6, true);
+        let p = Self::restore_prog(v6);
         succeeded(p, run(p, &["-w", "--noflush", "--counters"], Some(script))?).map(|_| ())
     }
 }

@@ -4,10 +4,10 @@
 use crate::listen::{Conn, Listen, Peer};
 use crate::log::{Fields, Record, Sink};
 use crate::metrics::Metrics;
-use crate::upstream::{Body, Upstream};
+use crate::upstream::{full, Body, Upstream};
 use bytes::Bytes;
 use dockward_apiguard::{Active, Client, Deny};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{
@@ -46,12 +46,6 @@ pub struct Learner {
     pub listener: String,
     pub uid: Option<u32>,
     pub addr: Option<String>,
-}
-
-fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into())
-        .map_err(|e: Infallible| -> BoxError { match e {} })
-        .boxed()
 }
 
 /// Headers that belong to one hop (RFC 9110 §7.6.1), plus those named in

@@ -258,9 +258,7 @@ pub async fn get(
         if let Some((parts, decoder, used)) = parse_head(&buf, req.method())? {
             buf.advance(used);
             let body = match decoder {
-                None => http_body_util::Empty::new()
-                    .map_err(|e: std::convert::Infallible| -> BoxError { match e {} })
-                    .boxed(),
+                None => crate::upstream::full(Bytes::new()),
                 Some(dec) => RawBody { io, buf, dec }.boxed(),
             };
             return Ok((parts, body));
@@ -420,10 +418,7 @@ mod tests {
 
     #[test]
     fn the_request_head_drops_framing_and_connection() {
-        let body: Body = http_body_util::Empty::new()
-            .map_err(|e: std::convert::Infallible| -> BoxError { match e {} })
-            .boxed();
-        let mut req = Request::new(body);
+        let mut req = Request::new(crate::upstream::full(Bytes::new()));
         *req.uri_mut() = "/v1.41/events?filters=%7B%7D".parse().unwrap();
         req.headers_mut()
             .insert("host", HeaderValue::from_static("docker"));

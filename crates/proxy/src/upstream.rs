@@ -19,6 +19,18 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
+/// A whole body in one piece (empty: `full(Bytes::new())`).
+pub fn full(b: impl Into<Bytes>) -> Body {
+    use http_body_util::BodyExt;
+    http_body_util::Full::new(b.into())
+        .map_err(
+            |e: std::convert::Infallible| -> Box<dyn std::error::Error + Send + Sync> {
+                match e {}
+            },
+        )
+        .boxed()
+}
+
 /// A byte stream to dockerd.
 /// (`Sync` too: a response body holds one, and bodies are `Sync`.)
 pub trait Io: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}

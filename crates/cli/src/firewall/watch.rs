@@ -15,7 +15,7 @@
 
 use super::{
     apply_iptables, apply_once, compute, detect_guard, kernel_state, load_policy, policy_path,
-    revoke, FwError, Guard, StateFile,
+    revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
@@ -40,8 +40,6 @@ enum Kernel {
     Nft,
     Ipt,
 }
-
-const IPT_NO_GUARD: &str = "the iptables backend cannot match a listening socket's owner";
 
 struct State {
     kernel: Kernel,
@@ -101,7 +99,7 @@ pub async fn run(
             nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
             log("installed the closed table; waiting for dockerd");
         }
-        Kernel::Ipt if !ipt_saves().map_err(FwError::Kernel)?.0 => {
+        Kernel::Ipt if !ipt_installed().map_err(FwError::Kernel)? => {
             apply_iptables(nf, &mut IptCli, &empty, &st.file, &StateFile::system())?;
             log("installed the closed chains (iptables); waiting for dockerd");
         }
@@ -148,8 +146,8 @@ pub async fn run(
             }
             _ = tick.tick() => {
                 if let (Some(want), Kernel::Ipt) = (&st.applied, st.kernel) {
-                    match ipt_saves() {
-                        Ok((_, v4, v6)) => {
+                    match IptCli.saves() {
+                        Ok((v4, v6)) => {
                             if let Some(why) = dockward_firewall::ipt::drift(want, &v4, &v6) {
                                 log(format!("dockward's iptables rules changed ({why}); re-asserting"));
                                 full(nf, &mut st, "re-assert");
@@ -245,13 +243,11 @@ fn guard_for(kernel: Kernel, config: &Config) -> Guard {
     }
 }
 
-/// `iptables-save -c` of both families, and whether dockward's rules are
-/// installed (its jump from DOCKER-USER).
-fn ipt_saves() -> Result<(bool, String, String), NetfilterError> {
-    let mut ipt = IptCli;
-    let (v4, v6) = (ipt.save(false)?, ipt.save(true)?);
-    let installed = dockward_firewall::ipt::kernel_state(&v4, &v6).is_some();
-    Ok((installed, v4, v6))
+/// Whether dockward's iptables rules are installed (its jump from
+/// DOCKER-USER).
+fn ipt_installed() -> Result<bool, NetfilterError> {
+    let (v4, v6) = IptCli.saves()?;
+    Ok(dockward_firewall::ipt::kernel_state(&v4, &v6).is_some())
 }
 
 /// Replace the table or chains (start, reconnection, re-assertion, and
@@ -263,8 +259,8 @@ fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
         Kernel::Ipt => apply_iptables(nf, &mut IptCli, inv, &st.file, &StateFile::system()),
     };
     match result {
-        Ok(summary) => {
-            st.applied = compute(inv, &st.file, &st.guard).ok().map(|(_, rs)| rs);
+        Ok((summary, rs)) => {
+            st.applied = Some(rs);
             log(format!("{why}: {summary}"));
         }
         Err(e) => log(format!("{why}: error: {e}; the last good rules stay")),
@@ -274,6 +270,16 @@ fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
 /// Apply the element changes since the last ruleset (or a full replace when
 /// the shape changed).
 fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) {
+    if st.kernel == Kernel::Ipt {
+        // No element updates on iptables: every change re-renders the
+        // chains (the last good rules stay when that fails).
+        full(nf, st, why);
+        log(format!(
+            "{why}: chains replaced in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+        return;
+    }
     let Some(inv) = &st.inv else { return };
     let (_, rs) = match compute(inv, &st.file, &st.guard) {
         Ok(x) => x,
@@ -286,16 +292,6 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
         full(nf, st, why);
         return;
     };
-    if st.kernel == Kernel::Ipt {
-        // Kept when the replace fails, as on nftables below.
-        st.applied = Some(old);
-        full(nf, st, why);
-        log(format!(
-            "{why}: chains replaced in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        ));
-        return;
-    }
     let script = nft::update(&old, &rs);
     let result = match &script {
         Some(s) if s.is_empty() => {
