@@ -241,7 +241,8 @@ async fn plan_cmd(
     let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
     let guard = detect_guard(config);
     let (resolved, rs) = compute(&inv, &file, &guard)?;
-    let kernel = kernel_state(nf)?;
+    // Whichever backend is in force: `plan` shows what filters packets now.
+    let kernel = installed_state(nf).map_err(FwError::Kernel)?;
     let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
     p.unfilterable.extend(guard_note(&guard));
     let text = match args.format {

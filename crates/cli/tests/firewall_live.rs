@@ -859,6 +859,11 @@ fn watch_on_the_iptables_backend() {
     assert_eq!(row(&open.name)["firewall"]["verdict"], "public");
     assert!(row(&open.name)["firewall"]["packets"].as_u64().unwrap() > 0);
     assert_eq!(row(&closed.name)["firewall"]["verdict"], "local only");
+    // plan reads the backend in force too: nothing to change.
+    let plan: serde_json::Value =
+        serde_json::from_str(&dockward(&["firewall", "plan", "--format", "json"])).unwrap();
+    assert_eq!(plan["table_present"], true, "{plan}");
+    assert_eq!(plan["changes"], 0, "{plan}");
 
     // A foreign flush of dockward's chain, then of its jump, is repaired.
     sh("iptables", &["-w", "-F", "DOCKWARD-PUB"]);
