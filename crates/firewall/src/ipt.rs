@@ -12,7 +12,8 @@
 //! dockward's chain and lets Docker's rules decide, DROP is final: as with
 //! nftables, dockward only takes access away.
 //!
-//! The jump into dockward's chain is added only when `iptables -S` does not
+//! The jump into dockward's chain is added only when the listing (an
+//! `iptables-save`, read as `iptables -S` by [`from_save`]) does not
 //! show it already, so a re-apply never stacks jumps.
 
 use crate::kernel::{Counter, Entry, KernelState};
@@ -174,8 +175,8 @@ fn chains(rs: &Ruleset, forward: bool, input: bool) -> Vec<String> {
     v
 }
 
-/// The scripts for `rs`, given the current `iptables -S` and
-/// `ip6tables -S` listings of the filter table.
+/// The scripts for `rs`, given the filter table's listings in `iptables -S`
+/// form (from [`from_save`]).
 pub fn render(rs: &Ruleset, listing_v4: &str, listing_v6: &str) -> Scripts {
     let mut v4 = String::new();
     header(&mut v4, &chains(rs, true, false), listing_v4);
