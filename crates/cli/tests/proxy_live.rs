@@ -560,29 +560,72 @@ fn bypass_suite() {
     let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; charset=UTF-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len()).as_bytes());
     assert_eq!(status(&r), 403, "{r}");
     assert!(!exists(&name));
-    // CL + TE: hyper reads it as chunked and closes the connection after
-    // the answer (RFC 9112 §6.1), so a request smuggled after it is never
-    // read; the empty chunked body reaches dockerd as an empty body.
+    // Ambiguous framing (RFC 9112 §6.1, §6.3): 400 naming the reason, one
+    // answer, then the connection closes; neither the request nor one
+    // smuggled after it reaches dockerd. hyper alone would read CL + TE as
+    // chunked and merge equal Content-Lengths; the framing guard sees the
+    // raw head.
     let smuggled = unique("pxsm");
     let _rm2 = Rm(smuggled.clone());
     let second = post(
         &format!("/v1.41/containers/create?name={smuggled}"),
         &format!(r#"{{"Image":"{img}"}}"#),
     );
-    let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{second}").as_bytes());
+    let body = format!(r#"{{"Image":"{img}"}}"#);
+    let n = body.len();
+    let chunked = format!("{n:x}\r\n{body}\r\n0\r\n\r\n");
+    for (framing, payload, why) in [
+        (
+            format!(
+                "Content-Length: {}\r\nTransfer-Encoding: chunked",
+                chunked.len()
+            ),
+            &chunked,
+            "Content-Length together with Transfer-Encoding",
+        ),
+        (
+            format!(
+                "Transfer-Encoding: chunked\r\nContent-Length: {}",
+                chunked.len()
+            ),
+            &chunked,
+            "Content-Length together with Transfer-Encoding",
+        ),
+        (
+            format!("Content-Length: {n}\r\nContent-Length: {n}"),
+            &body,
+            "more than one Content-Length",
+        ),
+        // (hyper refuses this one itself, with an empty 400.)
+        (format!("Content-Length: {n}, {n}"), &body, ""),
+        (
+            "Transfer-Encoding: gzip, chunked".to_string(),
+            &chunked,
+            "a transfer coding other than chunked",
+        ),
+    ] {
+        let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{framing}\r\n\r\n{payload}{second}").as_bytes());
+        assert_eq!(status(&r), 400, "{framing}: {r}");
+        assert!(
+            why.is_empty() || r.contains(why) && r.contains("HTTP framing"),
+            "{framing}: {r}"
+        );
+        assert_eq!(
+            r.matches("HTTP/1.1 ").count(),
+            1,
+            "{framing}: one answer: {r}"
+        );
+        assert!(!exists(&smuggled) && !exists(&name), "{framing}");
+    }
+    // The same create, framed once, is fine on a kept-alive connection.
+    let r = p.raw(format!("POST /v1.41/containers/create?name={name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}GET /v1.41/containers/{name}/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
     assert_eq!(
-        r.matches("HTTP/1.1 ").count(),
-        1,
-        "one answer, then the connection closes: {r}"
+        r.matches("HTTP/1.1 201").count() + r.matches("HTTP/1.1 200").count(),
+        2,
+        "{r}"
     );
-    assert!(!exists(&smuggled) && !exists(&name));
-    // Differing Content-Lengths and a coding other than chunked: 400.
-    let r = p.raw(b"POST /v1.41/containers/prune HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\n{}");
-    assert_eq!(status(&r), 400, "{r}");
-    let r = p.raw(
-        b"POST /v1.41/containers/prune HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-    );
-    assert_eq!(status(&r), 400, "{r}");
+    assert!(exists(&name));
+    docker(&["rm", "-f", &name]);
     // obs-fold (a header continued on the next line): 400.
     let r = p.raw(b"GET /v1.41/containers/json HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
     assert_eq!(status(&r), 400, "{r}");

@@ -3,10 +3,11 @@
 //! HTTP is parsed by hyper on both sides and every request is rebuilt, so
 //! nothing the client sent reaches dockerd as raw bytes: a request that
 //! hyper and dockerd would frame differently cannot be smuggled through a
-//! kept-alive connection. On top of hyper's own framing checks the proxy
-//! refuses what RFC 9112 lets a server refuse and dockerd would accept
-//! anyway (Content-Length with Transfer-Encoding, repeated Content-Length,
-//! a transfer coding other than chunked).
+//! kept-alive connection. On top of hyper's own framing checks, a guard
+//! reads the same raw bytes (`framing`) and refuses with 400 what RFC 9112
+//! lets a server refuse and hyper would settle by itself (Content-Length
+//! with Transfer-Encoding, repeated Content-Length, a transfer coding other
+//! than chunked).
 //!
 //! Connection upgrades (attach, exec with a body, BuildKit's h2c on
 //! `/session` and `/grpc`) are tunnelled only after dockerd answers 101:
@@ -17,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod framing;
 pub mod listen;
 pub mod log;
 pub mod metrics;

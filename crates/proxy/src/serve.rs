@@ -1,6 +1,7 @@
 //! The request path: framing checks, the head decision, the body decision
 //! (buffered, canonical), forwarding, the response stream or the tunnel.
 
+use crate::framing::{Guard, Verdict};
 use crate::listen::{Conn, Listen, Peer};
 use crate::log::{Fields, Record, Sink};
 use crate::metrics::Metrics;
@@ -22,6 +23,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 pub struct Options {
     /// Swapped whole on SIGHUP; requests take a snapshot.
@@ -138,6 +140,8 @@ struct Ctx {
     listener: String,
     /// This client connection's upstream connection, between requests.
     upstream: std::sync::Mutex<Option<SendRequest<Body>>>,
+    /// Watches the bytes hyper reads from this client (see `framing`).
+    guard: std::sync::Mutex<Guard>,
 }
 
 impl Ctx {
@@ -186,23 +190,6 @@ impl Ctx {
     }
 }
 
-/// hyper already refuses differing Content-Lengths and a final coding
-/// other than chunked, and reads Content-Length with Transfer-Encoding as
-/// chunked (closing the connection after it); what it lets through and
-/// this refuses is a chain of codings (`gzip, chunked`) or several
-/// Transfer-Encoding lines, which dockerd would read differently.
-fn framing_error(h: &HeaderMap) -> Option<&'static str> {
-    let te: Vec<&HeaderValue> = h.get_all(TRANSFER_ENCODING).iter().collect();
-    let chunked_only = |v: &&HeaderValue| {
-        v.to_str()
-            .is_ok_and(|s| s.trim().eq_ignore_ascii_case("chunked"))
-    };
-    if te.len() > 1 || te.first().is_some_and(|v| !chunked_only(v)) {
-        return Some("a transfer coding other than chunked is refused");
-    }
-    None
-}
-
 /// Reads and drops a refused request's body (up to 1 MiB, 5 s), so that a
 /// client still sending it reads the 403 instead of a broken pipe.
 async fn drain(body: Incoming) {
@@ -224,24 +211,49 @@ fn unreachable(ctx: &Ctx, mut rec: Record, cause: &str) -> Response<Body> {
     json_message(rec, 502, &msg)
 }
 
-async fn handle(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
-    let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let target = req.uri().to_string();
-    let mut rec = ctx.record(&method, &target, start);
-    if let Some(e) = framing_error(req.headers()) {
+/// The framing guard's verdict first (see `framing`): a refused request
+/// gets 400 and the connection closes. After a 101 the guard stops reading.
+async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+    let verdict = ctx.guard.lock().map_or(
+        Verdict::Refuse("the proxy lost track of this connection's requests"),
+        |mut g| g.verdict(),
+    );
+    if let Verdict::Refuse(why) = verdict {
+        let rec = ctx.record(
+            req.method().as_str(),
+            &req.uri().to_string(),
+            Instant::now(),
+        );
         let mut r = ctx.deny(
             rec,
             &Deny {
                 status: 400,
                 rule: "HTTP framing".into(),
-                hint: format!("{e}; send one framing header"),
+                hint: format!(
+                    "{why}; framing that could be read two ways is refused (RFC 9112 §6): \
+                     send one Content-Length, or Transfer-Encoding: chunked alone"
+                ),
             },
         );
         r.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
         return Ok(r);
     }
+    let r = forward(req, ctx.clone()).await?;
+    if r.status() == StatusCode::SWITCHING_PROTOCOLS {
+        if let Ok(mut g) = ctx.guard.lock() {
+            g.tunnel();
+        }
+    }
+    Ok(r)
+}
+
+/// An allowed request's way to dockerd: the decisions, then forwarding.
+async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+    let start = Instant::now();
+    let method = req.method().as_str().to_string();
+    let target = req.uri().to_string();
+    let mut rec = ctx.record(&method, &target, start);
     let active = ctx
         .opts
         .policy
@@ -645,6 +657,64 @@ impl hyper::body::Body for EventFilter {
     }
 }
 
+/// A client connection whose every read is shown to the framing guard
+/// before hyper parses it.
+struct Watched<T> {
+    io: T,
+    ctx: Arc<Ctx>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let p = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = p {
+            let new = &buf.filled()[before..];
+            if !new.is_empty() {
+                match self.ctx.guard.lock() {
+                    Ok(mut g) => g.feed(new),
+                    Err(_) => return Poll::Ready(Err(std::io::ErrorKind::Other.into())),
+                }
+            }
+        }
+        p
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
 /// A connection ready for HTTP.
 enum Served {
     Unix(tokio::net::UnixStream),
@@ -721,7 +791,9 @@ pub async fn serve(
                         peer,
                         listener: name,
                         upstream: std::sync::Mutex::new(None),
+                        guard: std::sync::Mutex::new(Guard::new(max_header.max(8192))),
                     });
+                    let watched = ctx.clone();
                     let svc = hyper::service::service_fn(move |req| handle(req, ctx.clone()));
                     let mut b = hyper::server::conn::http1::Builder::new();
                     b.timer(TokioTimer::new())
@@ -730,7 +802,11 @@ pub async fn serve(
                         .keep_alive(true);
                     macro_rules! run {
                         ($io:expr) => {{
-                            let conn = b.serve_connection(TokioIo::new($io), svc).with_upgrades();
+                            let io = Watched {
+                                io: $io,
+                                ctx: watched,
+                            };
+                            let conn = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
                             tokio::pin!(conn);
                             tokio::select! {
                                 _ = conn.as_mut() => {}

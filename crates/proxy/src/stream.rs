@@ -8,12 +8,12 @@
 //! heaptrack). A subscription needs none of that: one request head out, one
 //! response head in, then a body read as it comes. So this module writes
 //! the head itself, parses the answer with `httparse` (the parser hyper uses)
-//! and decodes the body's framing with a small sans-I/O [`Decoder`] (RFC
-//! 9112 §6–7: chunked, Content-Length, or until close). The client side
-//! stays hyper's, so everything a client sends is still parsed once, by
+//! and decodes the body's framing with the sans-I/O [`Decoder`] of
+//! `framing`. The client side stays hyper's, so everything a client sends is still parsed once, by
 //! hyper; only dockerd's answer is read here, and what reaches the client is
 //! re-framed by hyper's server.
 
+use crate::framing::{Decoded, Decoder};
 use crate::upstream::{Body, Upstream};
 use bytes::{Buf, Bytes, BytesMut};
 use http_body_util::BodyExt;
@@ -26,128 +26,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
 /// Largest response head accepted from dockerd.
 const MAX_HEAD: usize = 64 * 1024;
-/// Largest chunk-size line or trailer line.
-const MAX_LINE: usize = 4096;
 /// Bytes asked of the socket per read: events are a few hundred bytes.
 const READ: usize = 2048;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// What one [`Decoder::decode`] call yields.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Decoded {
-    Data(Bytes),
-    /// The body ended; bytes after it are not the body's.
-    Done,
-    /// Read more and call again.
-    NeedMore,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Size,
-    Chunk(u64),
-    ChunkEnd,
-    Trailer,
-    Length(u64),
-    UntilClose,
-    Done,
-}
-
-/// A response body's framing, decoded from a buffer the caller fills.
-#[derive(Debug, Clone)]
-pub struct Decoder(State);
-
-impl Decoder {
-    pub fn chunked() -> Self {
-        Self(State::Size)
-    }
-
-    pub fn length(n: u64) -> Self {
-        Self(if n == 0 {
-            State::Done
-        } else {
-            State::Length(n)
-        })
-    }
-
-    pub fn until_close() -> Self {
-        Self(State::UntilClose)
-    }
-
-    /// Take what the buffer holds of the body.
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, String> {
-        loop {
-            match self.0 {
-                State::Done => return Ok(Decoded::Done),
-                State::Size => match httparse::parse_chunk_size(buf) {
-                    Ok(httparse::Status::Complete((used, size))) => {
-                        buf.advance(used);
-                        self.0 = if size == 0 {
-                            State::Trailer
-                        } else {
-                            State::Chunk(size)
-                        };
-                    }
-                    Ok(httparse::Status::Partial) if buf.len() > MAX_LINE => {
-                        return Err("a chunk-size line from dockerd is too long".into())
-                    }
-                    Ok(httparse::Status::Partial) => return Ok(Decoded::NeedMore),
-                    Err(_) => return Err("dockerd sent an invalid chunk size".into()),
-                },
-                State::Chunk(_) | State::Length(_) | State::UntilClose if buf.is_empty() => {
-                    return Ok(Decoded::NeedMore);
-                }
-                State::Chunk(n) | State::Length(n) => {
-                    let k = usize::try_from(n).unwrap_or(usize::MAX).min(buf.len());
-                    let rest = n - k as u64;
-                    self.0 = match (self.0, rest) {
-                        (State::Chunk(_), 0) => State::ChunkEnd,
-                        (State::Chunk(_), r) => State::Chunk(r),
-                        (_, 0) => State::Done,
-                        (_, r) => State::Length(r),
-                    };
-                    return Ok(Decoded::Data(buf.split_to(k).freeze()));
-                }
-                State::UntilClose => return Ok(Decoded::Data(buf.split().freeze())),
-                State::ChunkEnd => {
-                    if buf.len() < 2 {
-                        return Ok(Decoded::NeedMore);
-                    }
-                    if &buf[..2] != b"\r\n" {
-                        return Err("a chunk from dockerd does not end with CRLF".into());
-                    }
-                    buf.advance(2);
-                    self.0 = State::Size;
-                }
-                State::Trailer => match buf.windows(2).position(|w| w == b"\r\n") {
-                    // The empty line ends the trailer section; trailer
-                    // fields are dropped (hyper would not forward them).
-                    Some(0) => {
-                        buf.advance(2);
-                        self.0 = State::Done;
-                    }
-                    Some(i) => buf.advance(i + 2),
-                    None if buf.len() > MAX_LINE => {
-                        return Err("a trailer line from dockerd is too long".into())
-                    }
-                    None => return Ok(Decoded::NeedMore),
-                },
-            }
-        }
-    }
-
-    /// The connection closed: fine only where the body ends with it.
-    pub fn at_eof(&mut self) -> Result<(), String> {
-        match self.0 {
-            State::UntilClose | State::Done => {
-                self.0 = State::Done;
-                Ok(())
-            }
-            _ => Err("dockerd closed the connection in the middle of the body".into()),
-        }
-    }
-}
 
 /// The request head as bytes: `GET /path HTTP/1.1`, the headers prepared
 /// for dockerd (no body: the only route sent here is a GET).
@@ -299,7 +181,7 @@ impl hyper::body::Body for RawBody {
                 Ok(Decoded::Data(d)) => return Poll::Ready(Some(Ok(Frame::data(d)))),
                 Ok(Decoded::Done) => return Poll::Ready(None),
                 Ok(Decoded::NeedMore) => {}
-                Err(e) => return Poll::Ready(Some(Err(e.into()))),
+                Err(e) => return Poll::Ready(Some(Err(format!("dockerd's answer: {e}").into()))),
             }
             let mut chunk = [0u8; READ];
             let mut rb = ReadBuf::new(&mut chunk);
@@ -309,7 +191,7 @@ impl hyper::body::Body for RawBody {
                 Poll::Ready(Ok(())) if rb.filled().is_empty() => {
                     return match this.dec.at_eof() {
                         Ok(()) => Poll::Ready(None),
-                        Err(e) => Poll::Ready(Some(Err(e.into()))),
+                        Err(e) => Poll::Ready(Some(Err(format!("dockerd's answer: {e}").into()))),
                     };
                 }
                 Poll::Ready(Ok(())) => this.buf.extend_from_slice(rb.filled()),
@@ -318,69 +200,13 @@ impl hyper::body::Body for RawBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.dec.0, State::Done)
+        self.dec.is_done()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Feed `input` in pieces of `step` bytes; collect the body.
-    fn run(mut dec: Decoder, input: &[u8], step: usize) -> Result<(Vec<u8>, usize), String> {
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
-        let mut fed = 0;
-        loop {
-            match dec.decode(&mut buf)? {
-                Decoded::Data(d) => out.extend_from_slice(&d),
-                Decoded::Done => return Ok((out, buf.len() + input.len() - fed)),
-                Decoded::NeedMore if fed == input.len() => {
-                    dec.at_eof()?;
-                    return Ok((out, 0));
-                }
-                Decoded::NeedMore => {
-                    let end = (fed + step).min(input.len());
-                    buf.extend_from_slice(&input[fed..end]);
-                    fed = end;
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn chunked_in_any_split_with_extensions_and_trailers() {
-        let input =
-            b"5;ext=1\r\nhello\r\n1A\r\n, events keep coming here\n\r\n0\r\nX-T: 1\r\n\r\nNEXT";
-        for step in 1..input.len() {
-            let (body, left) = run(Decoder::chunked(), input, step).unwrap();
-            assert_eq!(body, b"hello, events keep coming here\n", "step {step}");
-            assert_eq!(left, 4, "the bytes after the body are not taken");
-        }
-    }
-
-    #[test]
-    fn length_and_until_close() {
-        let (body, left) = run(Decoder::length(3), b"abcdef", 2).unwrap();
-        assert_eq!((body.as_slice(), left), (&b"abc"[..], 3));
-        let (body, _) = run(Decoder::until_close(), b"all of it", 4).unwrap();
-        assert_eq!(body, b"all of it");
-        assert!(run(Decoder::length(10), b"short", 3).is_err());
-    }
-
-    #[test]
-    fn bad_framing_is_an_error_not_a_panic() {
-        for bad in [
-            &b"zz\r\n"[..],
-            b"3\r\nabcX\r\n",
-            b"ffffffffffffffffffff\r\n",
-            b"3\r\nab",
-        ] {
-            assert!(run(Decoder::chunked(), bad, 1).is_err(), "{bad:?}");
-        }
-        let long = vec![b'1'; MAX_LINE + 10];
-        assert!(run(Decoder::chunked(), &long, 100).is_err());
-    }
 
     #[test]
     fn response_heads() {
@@ -393,7 +219,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.status, 200);
         assert_eq!(used, 79);
-        assert!(matches!(dec.unwrap().0, State::Size));
+        assert!(!dec.unwrap().is_done());
         assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-", &get)
             .unwrap()
             .is_none());
