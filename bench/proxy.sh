@@ -5,6 +5,8 @@
 #   1. GET /_ping at concurrency 16 and 1 (throughput, added median latency)
 #   2. a 512 MiB archive stream (GET /containers/{id}/archive)
 #   3. 1,000 idle /events streams: the proxy's resident memory
+# A fourth target, `relay` (dockward-loadgen relay), relays bytes with no
+# HTTP at all: the floor any proxy in the path has on this machine.
 # Leaves nothing behind. ROUNDS=3 alternations by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,15 +49,17 @@ backend dockerd
 CFG
 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 &
 pids+=($!)
+$lg relay "$tmp/relay.sock" "$direct" &
+pids+=($!)
 CONTAINERS=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
 pids+=($!)
-for _ in $(seq 1 100); do [ -S "$tmp/haproxy.sock" ] && [ -S "$tmp/dockward.sock" ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ -S "$tmp/haproxy.sock" ] && [ -S "$tmp/dockward.sock" ] && [ -S "$tmp/relay.sock" ] && break; sleep 0.1; done
 
 echo "## /_ping (loadgen rps, 10 s per run, ${ROUNDS:-3} alternating rounds)"
 for round in $(seq 1 "${ROUNDS:-3}"); do
   for c in 16 1; do
-    for target in direct dockward haproxy; do
-      case $target in direct) s=$direct ;; dockward) s=$tmp/dockward.sock ;; haproxy) s=$tmp/haproxy.sock ;; esac
+    for target in direct dockward haproxy relay; do
+      case $target in direct) s=$direct ;; dockward) s=$tmp/dockward.sock ;; haproxy) s=$tmp/haproxy.sock ;; relay) s=$tmp/relay.sock ;; esac
       echo "round=$round concurrency=$c target=$target $($lg rps "$s" /_ping "$c" 10)"
     done
   done
@@ -67,7 +71,8 @@ for _ in $(seq 1 120); do docker exec "$box" sh -c 'test -f /big && [ $(stat -c 
 hyperfine -N --warmup 1 --runs "${ARCHIVE_RUNS:-5}" --export-markdown "$tmp/archive.md" \
   -n direct "curl -sf --unix-socket $direct -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
   -n dockward "curl -sf --unix-socket $tmp/dockward.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
-  -n haproxy "curl -sf --unix-socket $tmp/haproxy.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" >/dev/null
+  -n haproxy "curl -sf --unix-socket $tmp/haproxy.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
+  -n relay "curl -sf --unix-socket $tmp/relay.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" >/dev/null
 cat "$tmp/archive.md"
 
 echo "## 1,000 idle /events streams"

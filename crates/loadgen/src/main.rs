@@ -9,6 +9,13 @@
 //!
 //!   dockward-loadgen rps SOCKET PATH CONCURRENCY SECONDS
 //!   dockward-loadgen events SOCKET COUNT SECONDS
+//!   dockward-loadgen relay LISTEN UPSTREAM
+//!
+//! `relay` is the floor any proxy in the path has on this machine: a byte
+//! relay with no HTTP, no policy and no log (tokio's `copy_bidirectional`
+//! per connection, one thread, as dockward's proxy runs by default). What
+//! it costs against the direct socket is the cost of the extra socket hops
+//! alone, which no proxy can go under.
 
 #![forbid(unsafe_code)]
 
@@ -104,17 +111,38 @@ async fn events(sock: String, count: usize, secs: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Relays every connection on `listen` to `upstream`, byte for byte.
+async fn relay(listen: String, upstream: String) -> Result<(), String> {
+    let _ = std::fs::remove_file(&listen);
+    let l = tokio::net::UnixListener::bind(&listen).map_err(|e| format!("{listen}: {e}"))?;
+    loop {
+        let (mut c, _) = l.accept().await.map_err(|e| e.to_string())?;
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            if let Ok(mut u) = UnixStream::connect(&upstream).await {
+                let _ = tokio::io::copy_bidirectional(&mut c, &mut u).await;
+            }
+        });
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = if args.first().map(String::as_str) == Some("relay") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    }
+    .enable_all()
+    .build()
+    .expect("runtime");
     let r = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["relay", listen, upstream] => rt.block_on(relay(listen.to_string(), upstream.to_string())),
         ["rps", sock, path, conc, secs] => rt.block_on(rps(sock.to_string(), path.to_string(), conc.parse().unwrap_or(1), secs.parse().unwrap_or(5))),
         ["events", sock, count, secs] => rt.block_on(events(sock.to_string(), count.parse().unwrap_or(1000), secs.parse().unwrap_or(10))),
-        _ => Err("usage: dockward-loadgen rps SOCKET PATH CONCURRENCY SECONDS | events SOCKET COUNT SECONDS".to_string()),
+        _ => Err("usage: dockward-loadgen rps SOCKET PATH CONCURRENCY SECONDS | events SOCKET COUNT SECONDS | relay LISTEN UPSTREAM".to_string()),
     };
     if let Err(e) = r {
         eprintln!("dockward-loadgen: {e}");
