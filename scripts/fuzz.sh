@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-15}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
-targets=(dockerfile compose daemon audit_config firewall_policy conntrack api_head api_json proxy_policy proxy_stream proxy_framing)
+targets=(dockerfile compose daemon audit_config firewall_policy conntrack api_head api_json proxy_policy proxy_stream proxy_framing proxy_framing_hyper)
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 for t in "${targets[@]}"; do mkdir -p "$seeds/$t"; done
@@ -18,6 +18,7 @@ printf 'POST\0/v1.41/containers/x%%2e%%2e/exec' > "$seeds/api_head/2"
 printf '{"Image":"x","HostConfig":{"Binds":["/:/h"],"Privileged":true,"CapAdd":["SYS_ADMIN"]}}' > "$seeds/api_json/1"
 printf '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n' > "$seeds/proxy_stream/1"
 printf '\x05POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e\r\nabc\r\n0\r\n\r\nGET /c HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n' > "$seeds/proxy_framing/1"
+tail -c +2 "$seeds/proxy_framing/1" > "$seeds/proxy_framing_hyper/1"  # without the width byte
 printf '[[policy]]\nname = "t"\npreset = "read-only"\ndeny = ["containers.*"]\n' > "$seeds/proxy_policy/1"
 cargo fuzz build -s none
 for t in "${targets[@]}"; do

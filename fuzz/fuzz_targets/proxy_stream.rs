@@ -3,7 +3,8 @@
 //! in pieces of every size. Input: a split width byte, then the bytes.
 #![no_main]
 use bytes::BytesMut;
-use dockward_proxy::stream::{parse_head, Decoded, Decoder};
+use dockward_proxy::framing::{Decoded, Decoder};
+use dockward_proxy::stream::parse_head;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&width, data)) = data.split_first() else {

@@ -176,6 +176,9 @@ pub struct Guard {
     buf: BytesMut,
     verdicts: VecDeque<Verdict>,
     max_head: usize,
+    /// `METHOD target` of every head parsed, when asked for (tests and the
+    /// differential fuzz target compare it with what hyper dispatched).
+    trace: Option<Vec<String>>,
 }
 
 impl Guard {
@@ -187,7 +190,22 @@ impl Guard {
             buf: BytesMut::new(),
             verdicts: VecDeque::new(),
             max_head,
+            trace: None,
         }
+    }
+
+    /// A guard that also records each head's `METHOD target`; see
+    /// [`Guard::heads`].
+    pub fn traced(max_head: usize) -> Self {
+        Self {
+            trace: Some(Vec::new()),
+            ..Self::new(max_head)
+        }
+    }
+
+    /// The heads parsed so far, in order (empty unless [`Guard::traced`]).
+    pub fn heads(&self) -> &[String] {
+        self.trace.as_deref().unwrap_or_default()
     }
 
     /// The bytes the client sent next, as hyper reads them.
@@ -266,6 +284,10 @@ impl Guard {
                     let mut req = httparse::Request::new(&mut headers);
                     match req.parse(&self.buf) {
                         Ok(httparse::Status::Complete(used)) => {
+                            if let Some(t) = &mut self.trace {
+                                let (m, p) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
+                                t.push(format!("{m} {p}"));
+                            }
                             let (verdict, body) = judge(&req);
                             self.buf.advance(used);
                             self.watch = match (&verdict, body) {
