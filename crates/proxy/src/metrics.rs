@@ -15,7 +15,7 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Labels {
     pub decision: &'static str,
-    pub action: String,
+    pub action: &'static str,
 }
 
 pub struct Metrics {
