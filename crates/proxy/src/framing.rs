@@ -210,17 +210,28 @@ impl Guard {
 
     /// The bytes the client sent next, as hyper reads them.
     pub fn feed(&mut self, mut input: &[u8]) {
-        if matches!(self.watch, Watch::Opaque | Watch::Lost(_)) {
-            return;
+        // Nothing buffered: read heads and count body bytes off straight
+        // from the read, without copying it (the common case: a whole head,
+        // then a body of known length).
+        while self.buf.is_empty() && !input.is_empty() {
+            input = &input[self.skip(input)..];
+            if input.is_empty() || !matches!(self.watch, Watch::Head) {
+                break;
+            }
+            match self.head(input) {
+                Some(used) => input = &input[used..],
+                None => break,
+            }
         }
-        if self.buf.is_empty() {
-            input = self.skip(input);
-        }
-        if input.is_empty() {
+        if input.is_empty() || matches!(self.watch, Watch::Opaque | Watch::Lost(_)) {
             return;
         }
         self.buf.extend_from_slice(input);
         self.step();
+        if self.buf.is_empty() {
+            // An idle kept-alive connection holds no buffer.
+            self.buf = BytesMut::new();
+        }
     }
 
     /// The connection is a tunnel from now on (the proxy answered 101).
@@ -239,12 +250,13 @@ impl Guard {
     }
 
     /// Body bytes inside a known length need no buffering: count them off.
-    fn skip<'a>(&mut self, input: &'a [u8]) -> &'a [u8] {
+    /// Returns how many of `input` were body bytes.
+    fn skip(&mut self, input: &[u8]) -> usize {
         let Watch::Body(Decoder(state)) = &mut self.watch else {
-            return input;
+            return 0;
         };
         let (State::Length(n) | State::Chunk(n)) = *state else {
-            return input;
+            return 0;
         };
         let k = usize::try_from(n).unwrap_or(usize::MAX).min(input.len());
         let rest = n - k as u64;
@@ -257,7 +269,43 @@ impl Guard {
         if *state == State::Done {
             self.watch = Watch::Head;
         }
-        &input[k..]
+        k
+    }
+
+    /// A request head at the start of `bytes`: its verdict is queued and
+    /// the bytes it took are returned; `None` while it is incomplete (or
+    /// when the framing is lost).
+    fn head(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(bytes) {
+            Ok(httparse::Status::Complete(used)) => {
+                if let Some(t) = &mut self.trace {
+                    let (m, p) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
+                    t.push(format!("{m} {p}"));
+                }
+                match judge(&req) {
+                    Err(why) => {
+                        self.lose(why);
+                        None
+                    }
+                    Ok(body) => {
+                        self.watch = body.map_or(Watch::Head, Watch::Body);
+                        self.verdicts.push_back(Verdict::Ok);
+                        Some(used)
+                    }
+                }
+            }
+            Ok(httparse::Status::Partial) if bytes.len() > self.max_head => {
+                self.lose("the request head is too large");
+                None
+            }
+            Ok(httparse::Status::Partial) => None,
+            Err(_) => {
+                self.lose("the request head is invalid");
+                None
+            }
+        }
     }
 
     fn lose(&mut self, why: &'static str) {
@@ -280,80 +328,64 @@ impl Guard {
                     Err(_) => return self.lose("the request body's chunked framing is invalid"),
                 },
                 Watch::Head => {
-                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    let mut req = httparse::Request::new(&mut headers);
-                    match req.parse(&self.buf) {
-                        Ok(httparse::Status::Complete(used)) => {
-                            if let Some(t) = &mut self.trace {
-                                let (m, p) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
-                                t.push(format!("{m} {p}"));
-                            }
-                            let (verdict, body) = judge(&req);
-                            self.buf.advance(used);
-                            self.watch = match (&verdict, body) {
-                                (Verdict::Refuse(why), _) => return self.lose(why),
-                                (Verdict::Ok, Some(dec)) => Watch::Body(dec),
-                                (Verdict::Ok, None) => Watch::Head,
-                            };
-                            self.verdicts.push_back(verdict);
-                            // Pipelined body bytes already here.
-                            let rest = self.buf.split();
-                            let rest = self.skip(&rest).to_vec();
-                            self.buf.extend_from_slice(&rest);
+                    let mut buf = std::mem::take(&mut self.buf);
+                    let Some(used) = self.head(&buf) else {
+                        if matches!(self.watch, Watch::Head) {
+                            self.buf = buf;
                         }
-                        Ok(httparse::Status::Partial) if self.buf.len() > self.max_head => {
-                            return self.lose("the request head is too large")
-                        }
-                        Ok(httparse::Status::Partial) => return,
-                        Err(_) => return self.lose("the request head is invalid"),
-                    }
+                        return;
+                    };
+                    buf.advance(used);
+                    // Pipelined body bytes already here.
+                    let k = self.skip(&buf);
+                    buf.advance(k);
+                    self.buf = buf;
                 }
             }
         }
     }
 }
 
-/// One request head: its verdict and its body's framing (RFC 9112 §6.3).
-fn judge(req: &httparse::Request<'_, '_>) -> (Verdict, Option<Decoder>) {
-    let (mut lengths, mut codings) = (Vec::new(), 0usize);
+/// One request head: its body's framing (RFC 9112 §6.3), or why it is
+/// refused.
+fn judge(req: &httparse::Request<'_, '_>) -> Result<Option<Decoder>, &'static str> {
+    let (mut length, mut lengths, mut codings) = (None, 0usize, 0usize);
     let mut chunked = true;
     for h in req.headers.iter() {
         let value = h.value.trim_ascii();
         if h.name.eq_ignore_ascii_case("content-length") {
-            lengths.push(value);
+            lengths += 1;
+            length = Some(value);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             codings += 1;
             chunked &= value.eq_ignore_ascii_case(b"chunked");
         }
     }
-    let refuse = |why| (Verdict::Refuse(why), None);
-    if !lengths.is_empty() && codings > 0 {
-        return refuse("Content-Length together with Transfer-Encoding");
+    if lengths > 0 && codings > 0 {
+        return Err("Content-Length together with Transfer-Encoding");
     }
-    if lengths.len() > 1 || lengths.iter().any(|v| v.contains(&b',')) {
-        return refuse("more than one Content-Length");
+    if lengths > 1 || length.is_some_and(|v| v.contains(&b',')) {
+        return Err("more than one Content-Length");
     }
     if codings > 1 || !chunked {
-        return refuse("a transfer coding other than chunked");
+        return Err("a transfer coding other than chunked");
     }
     if codings > 0 && req.version == Some(0) {
-        return refuse("Transfer-Encoding in an HTTP/1.0 request");
+        return Err("Transfer-Encoding in an HTTP/1.0 request");
     }
-    let body = match lengths.first() {
+    let body = match length {
         Some(v) => {
             let n = std::str::from_utf8(v)
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|s| s.parse::<u64>().ok());
-            match n {
-                Some(n) => Some(Decoder::length(n)),
-                None => return refuse("an invalid Content-Length"),
-            }
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or("an invalid Content-Length")?;
+            Decoder::length(n)
         }
-        None if codings > 0 => Some(Decoder::chunked()),
-        None => None,
+        None if codings > 0 => Decoder::chunked(),
+        None => return Ok(None),
     };
-    (Verdict::Ok, body.filter(|d| d.0 != State::Done))
+    Ok(Some(body).filter(|d| d.0 != State::Done))
 }
 
 #[cfg(test)]
