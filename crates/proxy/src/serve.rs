@@ -254,7 +254,7 @@ async fn handle(req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>,
     Ok(r)
 }
 
-/// An allowed request's way to dockerd: the decisions, then forwarding.
+/// A request past the framing guard: the decisions, then forwarding.
 async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
     let start = Instant::now();
     let method = req.method().as_str().to_string();
