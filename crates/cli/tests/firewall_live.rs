@@ -197,12 +197,21 @@ fn apply_enforces_labels_cidrs_ports_and_closes_bypasses() {
         from_host.is_ok(),
         "the host's own loopback must stay open: {from_host:?}"
     );
+    // The host as the container sees it: docker0's address.
+    let docker0 = sh("ip", &["-4", "-o", "addr", "show", "dev", "docker0"]);
+    let gateway = docker0
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|a| a.split('/').next())
+        .expect("docker0 has an IPv4 address")
+        .to_string();
     let from_container = docker(&[
         "exec",
         &public.name,
         "sh",
         "-c",
-        &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 172.17.0.1 {pl} | head -c 12"),
+        &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 {gateway} {pl} | head -c 12"),
     ]);
     assert!(
         from_container.starts_with("HTTP/1."),

@@ -45,8 +45,13 @@ async fn follower_sees_events_and_resyncs_after_a_dockerd_restart() {
         inv.daemon
     );
 
+    // Subnets given, not taken from Docker's default pools: those run out
+    // when the host already routes them. (A private daemon cannot be given
+    // a pool of its own: with `default-address-pools` set, moby deletes the
+    // host's docker0 when it restarts.)
+    let subnet = |i: u32| format!("10.203.{}.0/24", (std::process::id() * 2 + i) % 250);
     let before = unique("before");
-    daemon.docker(&["network", "create", &before]);
+    daemon.docker(&["network", "create", "--subnet", &subnet(0), &before]);
     let ev = until(&mut rx, |u| {
         matches!(u, Update::Event(e) if e.kind == "network" && e.action == "create"
             && e.attributes.get("name") == Some(&before))
@@ -76,7 +81,7 @@ async fn follower_sees_events_and_resyncs_after_a_dockerd_restart() {
 
     // And events flow again on the new connection.
     let after = unique("after");
-    daemon.docker(&["network", "create", &after]);
+    daemon.docker(&["network", "create", "--subnet", &subnet(1), &after]);
     until(&mut rx, |u| {
         matches!(u, Update::Event(e) if e.kind == "network" && e.attributes.get("name") == Some(&after))
     })
