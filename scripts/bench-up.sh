@@ -76,12 +76,7 @@ if ! docker_up; then
     if [ -n "$cg_root" ] && mkdir -p "$cg_root/dockward-bench-dockerd" 2>/dev/null; then
       cg="$cg_root/dockward-bench-dockerd"
     fi
-    # User-defined networks come from a pool of their own: Docker's default
-    # pools (172.17-31/16, 192.168/16 in /20s) run out when the host already
-    # routes them, e.g. bridges another dockerd left behind, and then every
-    # `network create` and compose test fails. docker0 keeps the address a
-    # stock install gives it.
-    CG="$cg" setsid nohup sh -c '[ -z "$CG" ] || echo $$ > "$CG/cgroup.procs"; exec dockerd --bip 172.17.0.1/16 --default-address-pool base=10.201.0.0/16,size=24' \
+    CG="$cg" setsid nohup sh -c '[ -z "$CG" ] || echo $$ > "$CG/cgroup.procs"; exec dockerd' \
       >>/var/log/dockward-bench/dockerd.log 2>&1 < /dev/null &
   fi
   for _ in $(seq 1 120); do docker_up && break; sleep 0.5; done

@@ -15,6 +15,18 @@ t=$(nft list tables 2>/dev/null | grep -cE 'inet (dockward|dwt_|dockward_check)'
 [ "$t" -eq 0 ] || left+="$t nftables table(s) of dockward's tests (the firewall tests remove theirs); "
 c=$( (iptables -S 2>/dev/null; ip6tables -S 2>/dev/null) | grep -c '^-N DOCKWARD-' || true)
 [ "$c" -eq 0 ] || left+="$c iptables chain(s) of dockward's iptables backend; "
+# Bridges Docker made for networks no daemon knows any more (a private
+# test daemon stopped with its networks in place): new since the run began.
+if [ -n "${DOCKWARD_BRIDGES_BEFORE:-}" ] && [ -f "$DOCKWARD_BRIDGES_BEFORE" ]; then
+  known=$(docker network ls -q --no-trunc | cut -c1-12)
+  b=0
+  for br in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^br-' || true); do
+    grep -qx "$br" "$DOCKWARD_BRIDGES_BEFORE" && continue
+    echo "$known" | grep -qx "${br#br-}" && continue
+    b=$((b+1))
+  done
+  [ "$b" -eq 0 ] || left+="$b bridge(s) of networks no daemon knows (a private daemon's); "
+fi
 if [ -n "$left" ]; then
   echo "check-clean: live tests left behind: $left" >&2
   exit 1

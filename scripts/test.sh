@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 scripts/bench-up.sh
 export DOCKWARD_REQUIRE_LIVE=1
+# The bridges there before the run: check-clean reports new ones left behind.
+export DOCKWARD_BRIDGES_BEFORE=/tmp/dockward-bridges-before
+ip -o link show type bridge | awk -F': ' '{print $2}' > "$DOCKWARD_BRIDGES_BEFORE"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 echo "== cargo fmt --check" >&2

@@ -163,6 +163,15 @@ impl PrivateDaemon {
 
 impl Drop for PrivateDaemon {
     fn drop(&mut self) {
+        // Networks first: their bridges live in the host's kernel, not in
+        // the data root, and outlive the daemon. Left there, each one holds
+        // a range of Docker's default pools until none is left (30 had
+        // piled up on the test machine before this was found).
+        if self.child.is_some() {
+            let _ = crate::docker_cli()
+                .args(["-H", &self.host(), "network", "prune", "-f"])
+                .output();
+        }
         self.stop();
         // dockerd bind-mounts its data root onto itself; a daemon that died
         // early leaves that mount behind. Only our own directory is touched.
