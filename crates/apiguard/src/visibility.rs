@@ -84,17 +84,20 @@ impl Visibility {
         };
         let kept: Vec<Value> = items
             .into_iter()
-            .filter(|c| {
-                let labels = c.get("Labels").and_then(Value::as_object);
-                let names = c.get("Names").and_then(Value::as_array);
-                names.is_some_and(|ns| {
-                    ns.iter()
-                        .filter_map(Value::as_str)
-                        .any(|n| self.visible(n, labels))
-                })
-            })
+            .filter(|c| self.listed_visible(c))
             .collect();
         serde_json::to_vec(&kept).ok()
+    }
+
+    /// One entry of a `GET /containers/json` body: visible by any of its
+    /// names and its labels.
+    fn listed_visible(&self, c: &Value) -> bool {
+        let labels = c.get("Labels").and_then(Value::as_object);
+        c.get("Names").and_then(Value::as_array).is_some_and(|ns| {
+            ns.iter()
+                .filter_map(Value::as_str)
+                .any(|n| self.visible(n, labels))
+        })
     }
 
     /// `GET /containers/{id}/json`: `None` when the container is hidden,
@@ -139,14 +142,7 @@ impl Visibility {
         };
         items
             .iter()
-            .filter(|c| {
-                let labels = c.get("Labels").and_then(Value::as_object);
-                c.get("Names").and_then(Value::as_array).is_some_and(|ns| {
-                    ns.iter()
-                        .filter_map(Value::as_str)
-                        .any(|n| self.visible(n, labels))
-                })
-            })
+            .filter(|c| self.listed_visible(c))
             .filter_map(|c| c.get("Id").and_then(Value::as_str).map(str::to_string))
             .collect()
     }
