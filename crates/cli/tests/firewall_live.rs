@@ -555,7 +555,7 @@ fn a_container_started_after_apply_is_closed_over_ipv6_without_an_entry() {
     let pid = std::fs::read_to_string("/run/docker.pid").unwrap();
     let cg = std::fs::read_to_string(format!("/proc/{}/cgroup", pid.trim())).unwrap();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let g = dockward_firewall::cgroup::proxy_cgroup(&cg, &mountinfo).unwrap();
+    let g = dockward_firewall::cgroup::proxy_cgroup(&cg, &mountinfo, &[]).unwrap();
     let procs = format!(
         "{}/{}/cgroup.procs",
         dockward_firewall::cgroup::NFT_CGROUP_ROOT,

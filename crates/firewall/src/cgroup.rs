@@ -69,8 +69,13 @@ pub fn daemon_ports(hosts: &[String]) -> Vec<(Protocol, u16)> {
 }
 
 /// dockerd's cgroup from `/proc/<dockerd>/cgroup` and `/proc/self/mountinfo`,
-/// or why there is none to match on (the reason is shown by `plan`).
-pub fn proxy_cgroup(proc_cgroup: &str, mountinfo: &str) -> Result<ProxyCgroup, String> {
+/// with its own ports from its `-H` `hosts`, or why there is none to match
+/// on (the reason is shown by `plan`).
+pub fn proxy_cgroup(
+    proc_cgroup: &str,
+    mountinfo: &str,
+    hosts: &[String],
+) -> Result<ProxyCgroup, String> {
     let rel = proc_cgroup
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
@@ -105,7 +110,7 @@ pub fn proxy_cgroup(proc_cgroup: &str, mountinfo: &str) -> Result<ProxyCgroup, S
     Ok(ProxyCgroup {
         level: u32::try_from(parts.len()).map_err(|_| "dockerd's cgroup is too deep")?,
         path,
-        daemon_ports: daemon_ports(&[]),
+        daemon_ports: daemon_ports(hosts),
     })
 }
 
@@ -155,18 +160,20 @@ mod tests {
 
     #[test]
     fn systemd_unit_on_a_unified_host() {
-        let g = proxy_cgroup("0::/system.slice/docker.service\n", UNIFIED).unwrap();
+        let hosts = ["tcp://0.0.0.0:12375".to_string()];
+        let g = proxy_cgroup("0::/system.slice/docker.service\n", UNIFIED, &hosts).unwrap();
         assert_eq!(
             (g.level, g.path.as_str()),
             (2, "system.slice/docker.service")
         );
         assert!(g.daemon_ports.contains(&(Protocol::Tcp, 2377)));
+        assert!(g.daemon_ports.contains(&(Protocol::Tcp, 12375)));
     }
 
     #[test]
     fn hybrid_host_prefixes_the_mount_but_not_the_level() {
         let cg = "9:name=systemd:/\n4:memory:/x\n0::/dockward-bench-dockerd\n";
-        let g = proxy_cgroup(cg, HYBRID).unwrap();
+        let g = proxy_cgroup(cg, HYBRID, &[]).unwrap();
         assert_eq!(
             (g.level, g.path.as_str()),
             (1, "unified/dockward-bench-dockerd")
@@ -175,20 +182,20 @@ mod tests {
 
     #[test]
     fn root_cgroup_and_v1_only_hosts_have_no_guard() {
-        let e = proxy_cgroup("0::/\n", UNIFIED).unwrap_err();
+        let e = proxy_cgroup("0::/\n", UNIFIED, &[]).unwrap_err();
         assert!(e.contains("root cgroup"), "{e}");
-        let e = proxy_cgroup("4:memory:/docker\n", UNIFIED).unwrap_err();
+        let e = proxy_cgroup("4:memory:/docker\n", UNIFIED, &[]).unwrap_err();
         assert!(e.contains("v1-only"), "{e}");
-        let e = proxy_cgroup("0::/system.slice/docker.service\n", "").unwrap_err();
+        let e = proxy_cgroup("0::/system.slice/docker.service\n", "", &[]).unwrap_err();
         assert!(e.contains("no cgroup v2"), "{e}");
     }
 
     #[test]
     fn paths_nft_cannot_quote_are_refused() {
         for bad in ["0::/a\"b\n", "0::/a/../b\n", "0::/caf\u{e9}\n"] {
-            assert!(proxy_cgroup(bad, UNIFIED).is_err(), "{bad:?}");
+            assert!(proxy_cgroup(bad, UNIFIED, &[]).is_err(), "{bad:?}");
         }
-        assert!(proxy_cgroup("0::/gone (deleted)\n", UNIFIED).is_err());
+        assert!(proxy_cgroup("0::/gone (deleted)\n", UNIFIED, &[]).is_err());
     }
 
     #[test]
@@ -206,6 +213,6 @@ mod tests {
     #[test]
     fn a_namespaced_mount_is_not_the_hierarchy_root() {
         let mi = "25 30 0:22 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
-        assert!(proxy_cgroup("0::/x\n", mi).is_err());
+        assert!(proxy_cgroup("0::/x\n", mi, &[]).is_err());
     }
 }

@@ -290,7 +290,7 @@ fn kernel_round_trip_has_no_drift() {
     // The docker-proxy guard names a cgroup that must exist when nft loads
     // the rule: one of the test's own, removed at the end.
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let guard = dockward_firewall::cgroup::proxy_cgroup(&format!("0::/{table}\n"), &mountinfo)
+    let guard = dockward_firewall::cgroup::proxy_cgroup(&format!("0::/{table}\n"), &mountinfo, &[])
         .expect("a cgroup v2 hierarchy under /sys/fs/cgroup on the test bench");
     let cg_dir = format!(
         "{}/{}",
