@@ -127,10 +127,8 @@ pub fn detect_guard(config: &Config) -> Guard {
         .map_err(|e| format!("cannot read dockerd's cgroup ({e})"))?;
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| format!("cannot read the mount table ({e})"))?;
-    let mut g = dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo)?;
-    g.daemon_ports =
-        dockward_firewall::cgroup::daemon_ports(&dockward_audit::parse_dockerd_args(&args).hosts);
-    Ok(g)
+    let hosts = dockward_audit::parse_dockerd_args(&args).hosts;
+    dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo, &hosts)
 }
 
 /// The iptables backend has no docker-proxy guard: iptables has no match
@@ -170,10 +168,16 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
 /// and `watch`. `None`: nothing of dockward's is in the kernel.
 pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, NetfilterError> {
     if StateFile::system().iptables_used() {
-        let (v4, v6) = IptCli.saves()?;
-        return Ok(dockward_firewall::ipt::kernel_state(&v4, &v6));
+        return ipt_state(&mut IptCli);
     }
     Ok(nf.table_json(TABLE)?.map(|j| KernelState::parse(&j)))
+}
+
+/// dockward's rules on the iptables backend, read back from
+/// `iptables-save -c`; `None`: its jump from DOCKER-USER is not there.
+pub fn ipt_state(ipt: &mut IptCli) -> Result<Option<KernelState>, NetfilterError> {
+    let (v4, v6) = ipt.saves()?;
+    Ok(dockward_firewall::ipt::kernel_state(&v4, &v6))
 }
 
 /// Cut the established connections that `new` no longer admits. Failures
@@ -263,10 +267,10 @@ async fn apply_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
-    let guard = detect_guard(config);
     let (summary, _) = match args.backend {
         Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
-        backend => match apply_once(nf, &inv, &file, &guard, &st) {
+        // (The guard is nft's alone: found only on this path.)
+        backend => match apply_once(nf, &inv, &file, &detect_guard(config), &st) {
             Ok(s) => {
                 // Only one backend at a time: the iptables chains go.
                 if st.iptables_used() {

@@ -14,8 +14,8 @@
 //! an `iptables-restore` of those does not touch it.
 
 use super::{
-    apply_iptables, apply_once, compute, detect_guard, kernel_state, load_policy, policy_path,
-    revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
+    apply_iptables, apply_once, compute, detect_guard, ipt_state, kernel_state, load_policy,
+    policy_path, revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
@@ -99,7 +99,7 @@ pub async fn run(
             nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
             log("installed the closed table; waiting for dockerd");
         }
-        Kernel::Ipt if !ipt_installed().map_err(FwError::Kernel)? => {
+        Kernel::Ipt if ipt_state(&mut IptCli).map_err(FwError::Kernel)?.is_none() => {
             apply_iptables(nf, &mut IptCli, &empty, &st.file, &StateFile::system())?;
             log("installed the closed chains (iptables); waiting for dockerd");
         }
@@ -241,13 +241,6 @@ fn guard_for(kernel: Kernel, config: &Config) -> Guard {
         Kernel::Nft => detect_guard(config),
         Kernel::Ipt => Err(IPT_NO_GUARD.into()),
     }
-}
-
-/// Whether dockward's iptables rules are installed (its jump from
-/// DOCKER-USER).
-fn ipt_installed() -> Result<bool, NetfilterError> {
-    let (v4, v6) = IptCli.saves()?;
-    Ok(dockward_firewall::ipt::kernel_state(&v4, &v6).is_some())
 }
 
 /// Replace the table or chains (start, reconnection, re-assertion, and
