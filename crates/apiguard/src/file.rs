@@ -32,7 +32,7 @@
 
 use crate::path::Version;
 use crate::policy::Policy;
-use crate::power::CHECKS;
+use crate::power::Check;
 use std::collections::BTreeSet;
 
 /// Every action the router knows, for validating rules.
@@ -97,9 +97,12 @@ pub const ACTIONS: &[&str] = &[
     "nodes.read",
     "nodes.write",
     "ping.get",
+    "plugins.create",
+    "plugins.enable",
     "plugins.privileges",
     "plugins.pull",
     "plugins.read",
+    "plugins.set",
     "plugins.upgrade",
     "plugins.write",
     "secrets.read",
@@ -205,6 +208,8 @@ struct RawPolicy {
     deny: Vec<String>,
     #[serde(default)]
     host_power: Vec<String>,
+    #[serde(default)]
+    bind_mounts: Vec<String>,
     min_api_version: Option<String>,
     max_body: Option<usize>,
     #[serde(default)]
@@ -273,14 +278,20 @@ impl PolicyFile {
                 let e = expand(a).ok_or_else(|| format!("{path}: policy {n:?}: deny {a:?} is not an action; `dockward proxy --list-actions` prints them"))?;
                 denied.extend(e.into_iter().map(|a| (a, "deny")));
             }
+            let mut allow_power = BTreeSet::new();
             for c in &p.host_power {
-                if !CHECKS.contains(&c.as_str()) {
+                let Some(check) = Check::from_id(c) else {
                     return Err(format!(
                         "{path}: policy {n:?}: host_power {c:?} is unknown; known: {}",
-                        CHECKS.join(", ")
+                        Check::ids()
                     ));
-                }
+                };
+                allow_power.insert(check);
             }
+            let bind_mounts = crate::policy::bind_dirs(
+                p.bind_mounts.iter().map(String::as_str),
+                &format!("{path}: policy {n:?}: bind_mounts"),
+            )?;
             let min_api = match &p.min_api_version {
                 None => Version(1, 24),
                 Some(v) => {
@@ -314,7 +325,8 @@ impl PolicyFile {
                     post: false,
                     toggled: std::collections::BTreeMap::new(),
                     denied,
-                    allow_power: p.host_power.into_iter().collect(),
+                    allow_power,
+                    bind_mounts,
                     min_api,
                     max_body: p.max_body.unwrap_or(4 << 20),
                     actions: Some(actions),
@@ -439,7 +451,7 @@ host_power = ["bind"]
         let ci = f.select(client("tcp://[::]:2375", 5)).unwrap();
         assert_eq!(ci.name, "ci");
         assert!(ci.decide_head("DELETE", "/images/x").is_ok());
-        assert!(ci.allow_power.contains("bind"));
+        assert!(ci.allow_power.contains(&crate::power::Check::Bind));
     }
 
     #[test]
@@ -502,6 +514,7 @@ impl Active {
             toggled: std::collections::BTreeMap::new(),
             denied: std::collections::BTreeMap::new(),
             allow_power: BTreeSet::new(),
+            bind_mounts: Vec::new(),
             min_api: Version(1, 24),
             max_body: 4 << 20,
             visibility: None,

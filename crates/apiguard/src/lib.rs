@@ -18,5 +18,5 @@ pub mod route;
 pub mod visibility;
 
 pub use file::{Active, Client, PolicyFile};
-pub use policy::{Allowed, Deny, Policy};
+pub use policy::{Allowed, Checked, Deny, Policy, Subject};
 pub use route::{Route, Section};

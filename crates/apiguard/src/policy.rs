@@ -16,14 +16,21 @@
 //! - with `POST=0` nothing can write or execute: the attach websocket
 //!   (`GET /containers/{id}/attach/ws`, stdin of the container) is refused;
 //! - exec creation needs `EXEC=1` (tecnativa let CONTAINERS=1 POST=1 do it);
-//! - even with `POST=1`, bodies that give power over the host are refused
-//!   unless the check is named in `ALLOW_HOST_POWER`;
+//! - even with `POST=1`, anything that gives power over the host is
+//!   refused unless its check is named in `ALLOW_HOST_POWER`: bodies and
+//!   queries by allow-list ([`crate::power`]), bind sources only under
+//!   `ALLOW_BIND_MOUNTS`, and entering, writing or reading a container
+//!   that holds power the client may not have;
+//! - reading containers' files (`archive`, `export`) is off unless
+//!   `ALLOW_ARCHIVE=1` / `ALLOW_EXPORT=1` (tecnativa's `CONTAINERS=1` gave
+//!   every client every container's filesystem);
 //! - API versions below 1.24 are refused (`DOCKWARD_MIN_API_VERSION`);
 //! - paths are matched exactly, once decoded, case-sensitively.
 
 use crate::gojson;
 use crate::path::{normalize, Target, Version};
-use crate::power::{check, checks_body, CHECKS};
+use crate::power::container::Judged;
+use crate::power::{binds::HostFs, check, checks_body, head_check, judges_target, Check, Env};
 use crate::route::{classify, Route, Section};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,7 +48,9 @@ pub struct Policy {
     /// Actions refused even when their section is on (ALLOW_LOGS=0, …).
     pub denied: BTreeMap<&'static str, &'static str>,
     /// Host-power checks the operator allowed.
-    pub allow_power: BTreeSet<String>,
+    pub allow_power: BTreeSet<Check>,
+    /// Directories whose contents may be bind-mounted (`ALLOW_BIND_MOUNTS`).
+    pub bind_mounts: Vec<String>,
     pub min_api: Version,
     /// Largest body buffered for checking; above it, 413.
     pub max_body: usize,
@@ -66,9 +75,21 @@ impl Deny {
         }
     }
 
-    /// The short text body of the 403/400/413 answer.
+    /// The short text body of the answer. A 403 begins with `Forbidden:`,
+    /// the word scripts written for tecnativa's HAProxy look for.
     pub fn body(&self) -> String {
-        format!("dockward proxy: denied by {}. {}\n", self.rule, self.hint)
+        let lead = match self.status {
+            403 => "Forbidden: ",
+            413 => "Payload too large: ",
+            503 => "Service unavailable: ",
+            // As dockerd answers for a container that does not exist.
+            404 => return format!("{}\n", self.hint),
+            _ => "Bad request: ",
+        };
+        format!(
+            "{lead}dockward proxy: denied by {}. {}\n",
+            self.rule, self.hint
+        )
     }
 }
 
@@ -80,6 +101,26 @@ pub struct Allowed {
     pub rule: String,
     /// The body must be buffered and passed to [`Policy::decide_body`].
     pub check_body: bool,
+    /// The container (or exec instance) the request enters, writes or
+    /// reads: look it up and pass it to [`Policy::judge_container`].
+    pub subject: Option<Subject>,
+}
+
+/// What a request acts on, to be looked up before it is forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Container(String),
+    /// An exec instance: its container is judged.
+    Exec(String),
+}
+
+/// A body that passed: the canonical bytes to forward (`None`: the empty
+/// body) and the containers it names, each to be judged with
+/// [`Policy::judge_container`] before it is forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub value: Option<gojson::Value>,
+    pub refs: Vec<crate::power::Reference>,
 }
 
 fn flag(env: &BTreeMap<String, String>, name: &str) -> Result<Option<bool>, String> {
@@ -120,17 +161,24 @@ impl Policy {
         }
         // action → the variable that refused it.
         let mut denied = BTreeMap::new();
-        for (var, actions) in [
+        // (variable, actions, on unless set): reading a container's files
+        // is opt-in, the rest of linuxserver's toggles opt-out.
+        for (var, actions, default) in [
             (
                 "ALLOW_ARCHIVE",
                 &["containers.archive_get", "containers.archive_put"][..],
+                false,
             ),
-            ("ALLOW_CHANGES", &["containers.changes"][..]),
-            ("ALLOW_EXPORT", &["containers.export"][..]),
-            ("ALLOW_LOGS", &["containers.logs"][..]),
-            ("ALLOW_TOP", &["containers.top"][..]),
+            ("ALLOW_CHANGES", &["containers.changes"][..], true),
+            (
+                "ALLOW_EXPORT",
+                &["containers.export", "commit.create"][..],
+                false,
+            ),
+            ("ALLOW_LOGS", &["containers.logs"][..], true),
+            ("ALLOW_TOP", &["containers.top"][..], true),
         ] {
-            if flag(env, var)? == Some(false) {
+            if !flag(env, var)?.unwrap_or(default) {
                 denied.extend(actions.iter().map(|a| (*a, var)));
             }
         }
@@ -145,14 +193,23 @@ impl Policy {
             if c.is_empty() {
                 continue;
             }
-            if !CHECKS.contains(&c) {
+            let Some(check) = Check::from_id(c) else {
                 return Err(format!(
                     "ALLOW_HOST_POWER: unknown check {c:?}; known: {}",
-                    CHECKS.join(", ")
+                    Check::ids()
                 ));
-            }
-            allow_power.insert(c.to_string());
+            };
+            allow_power.insert(check);
         }
+        let bind_mounts = bind_dirs(
+            env.get("ALLOW_BIND_MOUNTS")
+                .map(String::as_str)
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty()),
+            "ALLOW_BIND_MOUNTS",
+        )?;
         let min_api = match env.get("DOCKWARD_MIN_API_VERSION") {
             None => Version(1, 24),
             Some(v) => {
@@ -184,6 +241,7 @@ impl Policy {
             toggled,
             denied,
             allow_power,
+            bind_mounts,
             min_api,
             max_body,
             visibility: None,
@@ -219,11 +277,32 @@ impl Policy {
             ));
         };
         let write = !(method == "GET" || method == "HEAD");
-        let allowed = |rule: String| Allowed {
-            check_body: checks_body(route.action),
-            target: t.clone(),
-            route: route.clone(),
-            rule,
+        let allowed = |rule: String| -> Result<Allowed, Deny> {
+            self.head_power(method, &t, &route)?;
+            let subject = if !judges_target(route.action) {
+                None
+            } else if route.action.starts_with("exec.") && route.action != "exec.create" {
+                route.id.clone().map(Subject::Exec)
+            } else if route.action == "commit.create" {
+                crate::power::query::commit_container(&t.query)
+                    .map_err(|e| {
+                        Deny::new(
+                            400,
+                            "unambiguous query",
+                            format!("{e}; send each parameter once"),
+                        )
+                    })?
+                    .map(Subject::Container)
+            } else {
+                route.id.clone().map(Subject::Container)
+            };
+            Ok(Allowed {
+                check_body: checks_body(route.action),
+                target: t.clone(),
+                route: route.clone(),
+                rule,
+                subject,
+            })
         };
         if let Some(actions) = &self.actions {
             let (n, a) = (&self.name, route.action);
@@ -244,10 +323,10 @@ impl Policy {
                     ),
                 ));
             }
-            return Ok(allowed(format!("policy {n}: allow {a}")));
+            return allowed(format!("policy {n}: allow {a}"));
         }
         if let Some(var) = self.toggled.get(route.action) {
-            return Ok(allowed(format!("{var}=1")));
+            return allowed(format!("{var}=1"));
         }
         if !self.sections.contains(&route.section) {
             let var = route.section.var();
@@ -281,16 +360,119 @@ impl Policy {
                 "the attach websocket writes to the container's stdin; it needs POST=1",
             ));
         }
-        Ok(allowed(format!(
+        allowed(format!(
             "section {}=1{}",
             route.section.var(),
             if write { ", POST=1" } else { "" }
-        )))
+        ))
     }
 
-    /// Decides on a buffered body; on success returns the canonical bytes
-    /// to forward (`None`: forward the empty body).
-    pub fn decide_body(&self, a: &Allowed, body: &[u8]) -> Result<Option<Vec<u8>>, Deny> {
+    /// A refusal for host power this policy does not allow.
+    fn power_deny(&self, what: &str, refusals: &[crate::power::Refusal]) -> Option<Deny> {
+        let left: Vec<_> = refusals
+            .iter()
+            .filter(|r| !self.allow_power.contains(&r.check))
+            .collect();
+        let first = left.first()?;
+        let mut checks: Vec<&str> = left.iter().map(|r| r.check.id()).collect();
+        checks.dedup();
+        let details: Vec<&str> = left.iter().map(|r| r.detail.as_str()).collect();
+        let fix = if first.check == Check::Bind {
+            "add the directory to ALLOW_BIND_MOUNTS (policy file: bind_mounts), or allow every bind with ALLOW_HOST_POWER=bind".to_string()
+        } else {
+            format!(
+                "if this client may have that power, allow it explicitly with ALLOW_HOST_POWER={} (policy file: host_power)",
+                checks.join(",")
+            )
+        };
+        Some(Deny::new(
+            403,
+            format!("host-power check {}", first.check),
+            format!(
+                "{what} gives power over the host ({}); {fix}",
+                details.join("; ")
+            ),
+        ))
+    }
+
+    /// Checks on the head alone: plugins, build queries.
+    fn head_power(&self, method: &str, t: &Target, route: &Route) -> Result<(), Deny> {
+        let mut refusals = Vec::new();
+        if let Some((check, why)) = head_check(route.action) {
+            refusals.push(crate::power::Refusal {
+                check,
+                detail: why.to_string(),
+            });
+        }
+        let q = crate::power::query::check(route.action, &t.query).map_err(|e| {
+            Deny::new(
+                400,
+                "unambiguous query",
+                format!("{e}; send each parameter once, separated by '&'"),
+            )
+        })?;
+        refusals.extend(q);
+        match self.power_deny(&format!("{method} {}", t.path), &refusals) {
+            Some(d) => Err(d),
+            None => Ok(()),
+        }
+    }
+
+    /// The environment the body checks need.
+    fn env<'a>(&'a self, fs: &'a dyn HostFs) -> Env<'a> {
+        Env {
+            bind_allow: &self.bind_mounts,
+            allowed: &self.allow_power,
+            fs,
+        }
+    }
+
+    /// Judges a container the request enters, writes, reads or names
+    /// (`what` says how), from dockerd's inspect: it must be visible to
+    /// this policy and hold no host power this policy does not allow.
+    /// `Ok` gives its full id, to forward in place of the name.
+    /// With `enters` false (a link, a network connect) only visibility
+    /// counts.
+    pub fn judge_container(
+        &self,
+        what: &str,
+        inspect: &[u8],
+        fs: &dyn HostFs,
+        enters: bool,
+    ) -> Result<Judged, Deny> {
+        let env = self.env(fs);
+        let j = crate::power::container::judge(inspect, &env).map_err(|e| {
+            Deny::new(
+                403,
+                "container lookup",
+                format!("{e}; the request is refused when its container cannot be judged"),
+            )
+        })?;
+        if let Some(v) = self.visibility.as_ref().filter(|v| v.filters()) {
+            if v.filter_inspect(inspect).is_none() {
+                return Err(Deny::new(
+                    404,
+                    format!("policy {}: hidden container", self.name),
+                    format!("No such container: {}", j.name),
+                ));
+            }
+        }
+        if !enters {
+            return Ok(j);
+        }
+        let what = format!("{what} container {}, which", j.name);
+        match self.power_deny(&what, &j.power) {
+            Some(mut d) => {
+                d.hint = d.hint.replacen("gives power", "has power", 1);
+                Err(d)
+            }
+            None => Ok(j),
+        }
+    }
+
+    /// Decides on a buffered body; on success returns the canonical tree
+    /// to forward and the containers it names.
+    pub fn decide_body(&self, a: &Allowed, body: &[u8], fs: &dyn HostFs) -> Result<Checked, Deny> {
         if body.len() > self.max_body {
             return Err(Deny::new(
                 413,
@@ -313,20 +495,38 @@ impl Policy {
                 )
             })?)
         };
-        let refusals: Vec<_> = check(a.route.action, value.as_ref())
-            .into_iter()
-            .filter(|r| !self.allow_power.contains(r.check))
-            .collect();
-        if let Some(r) = refusals.first() {
-            let all: Vec<String> = refusals.iter().map(|r| r.detail.clone()).collect();
-            return Err(Deny::new(
-                403,
-                format!("host-power check {}", r.check),
-                format!("{} gives power over the host ({}); allow it explicitly with ALLOW_HOST_POWER={}", a.route.action, all.join("; "), r.check),
+        let env = self.env(fs);
+        let outcome = check(a.route.action, value.as_ref(), &env);
+        if let Some(d) = self.power_deny(a.route.action, &outcome.refusals) {
+            return Err(d);
+        }
+        Ok(Checked {
+            value,
+            refs: outcome.refs,
+        })
+    }
+}
+
+/// The allow-listed bind directories: absolute, cleaned as Go cleans.
+pub fn bind_dirs<'a>(
+    dirs: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> Result<Vec<String>, String> {
+    dirs.map(|d| {
+        if !d.starts_with('/') {
+            return Err(format!(
+                "{what}: {d:?} is not an absolute path; name directories like /srv/data"
             ));
         }
-        Ok(value.map(|v| v.to_bytes()))
-    }
+        let c = crate::power::binds::go_clean(d);
+        if c == "/" {
+            return Err(format!(
+                "{what}: \"/\" would allow every host path; name the directories containers may mount, or set ALLOW_HOST_POWER=bind"
+            ));
+        }
+        Ok(c)
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -416,19 +616,52 @@ mod tests {
         );
     }
 
+    fn fs() -> crate::power::binds::fake::FakeFs {
+        crate::power::binds::fake::FakeFs {
+            dirs: vec!["/srv".into(), "/etc".into()],
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn bodies() {
-        let p = env(&[("CONTAINERS", "1"), ("POST", "1")]);
+        let fs = fs();
+        let p = env(&[
+            ("CONTAINERS", "1"),
+            ("POST", "1"),
+            ("ALLOW_BIND_MOUNTS", "/srv/"),
+        ]);
+        assert_eq!(p.bind_mounts, ["/srv"]);
         let a = p.decide_head("POST", "/v1.41/containers/create").unwrap();
         assert!(a.check_body);
         let ok = p
-            .decide_body(&a, br#"{"Image":"x","HostConfig":{"Binds":["/srv:/srv"]}}"#)
+            .decide_body(
+                &a,
+                br#"{"Image":"x","HostConfig":{"Binds":["/srv:/srv"]}}"#,
+                &fs,
+            )
             .unwrap()
-            .unwrap();
+            .value
+            .unwrap()
+            .to_bytes();
         assert_eq!(ok, br#"{"Image":"x","HostConfig":{"Binds":["/srv:/srv"]}}"#);
         let d = p
-            .decide_body(&a, br#"{"Image":"x","HostConfig":{"Privileged":true}}"#)
+            .decide_body(
+                &a,
+                br#"{"Image":"x","HostConfig":{"Binds":["/etc:/e"]}}"#,
+                &fs,
+            )
             .unwrap_err();
+        assert_eq!(d.rule, "host-power check bind");
+        assert!(d.body().contains("ALLOW_BIND_MOUNTS"), "{}", d.body());
+        let d = p
+            .decide_body(
+                &a,
+                br#"{"Image":"x","HostConfig":{"Privileged":true}}"#,
+                &fs,
+            )
+            .unwrap_err();
+        assert!(d.body().starts_with("Forbidden: "), "{}", d.body());
         assert_eq!(
             (d.status, d.rule.as_str()),
             (403, "host-power check privileged")
@@ -439,7 +672,7 @@ mod tests {
             d.body()
         );
         let d = p
-            .decide_body(&a, br#"{"Image":"x","Image":"y"}"#)
+            .decide_body(&a, br#"{"Image":"x","Image":"y"}"#, &fs)
             .unwrap_err();
         assert_eq!(d.status, 400);
         let p = env(&[
@@ -448,10 +681,111 @@ mod tests {
             ("ALLOW_HOST_POWER", "privileged"),
         ]);
         assert!(p
-            .decide_body(&a, br#"{"Image":"x","HostConfig":{"Privileged":true}}"#)
+            .decide_body(
+                &a,
+                br#"{"Image":"x","HostConfig":{"Privileged":true}}"#,
+                &fs
+            )
             .is_ok());
         let big = vec![b' '; p.max_body + 1];
-        assert_eq!(p.decide_body(&a, &big).unwrap_err().status, 413);
+        assert_eq!(p.decide_body(&a, &big, &fs).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn heads_with_host_power() {
+        let p = env(&[("BUILD", "1"), ("POST", "1"), ("PLUGINS", "1")]);
+        assert!(p
+            .decide_head("POST", "/v1.41/build?t=x&remote=client-session")
+            .is_ok());
+        assert_eq!(
+            head(&p, "POST", "/v1.41/build?networkmode=host"),
+            Err("host-power check build-network".into())
+        );
+        assert_eq!(
+            head(&p, "POST", "/v1.41/build?remote=http://127.0.0.1/x"),
+            Err("host-power check build-remote".into())
+        );
+        assert_eq!(
+            head(&p, "POST", "/v1.41/build?networkmode=none&networkmode=host"),
+            Err("unambiguous query".into())
+        );
+        for t in [
+            "/v1.41/plugins/pull?remote=x",
+            "/v1.41/plugins/x/upgrade",
+            "/v1.41/plugins/create?name=x",
+            "/v1.41/plugins/x/enable",
+            "/v1.41/plugins/x/set",
+        ] {
+            assert_eq!(
+                head(&p, "POST", t),
+                Err("host-power check plugin".into()),
+                "{t}"
+            );
+        }
+        assert!(p.decide_head("POST", "/v1.41/plugins/x/disable").is_ok());
+        let p = env(&[
+            ("BUILD", "1"),
+            ("POST", "1"),
+            ("ALLOW_HOST_POWER", "build-network"),
+        ]);
+        assert!(p
+            .decide_head("POST", "/v1.41/build?networkmode=host")
+            .is_ok());
+    }
+
+    #[test]
+    fn reading_files_is_opt_in() {
+        let p = env(&[("CONTAINERS", "1"), ("POST", "1"), ("EXEC", "1")]);
+        for (m, t) in [
+            ("GET", "/containers/x/archive?path=/"),
+            ("HEAD", "/containers/x/archive?path=/"),
+            ("PUT", "/containers/x/archive?path=/"),
+            ("GET", "/containers/x/export"),
+        ] {
+            assert!(head(&p, m, t).unwrap_err().starts_with("ALLOW_"), "{m} {t}");
+        }
+        let p = env(&[
+            ("CONTAINERS", "1"),
+            ("ALLOW_ARCHIVE", "1"),
+            ("ALLOW_EXPORT", "1"),
+        ]);
+        let a = p.decide_head("GET", "/containers/x/export").unwrap();
+        assert_eq!(a.subject, Some(Subject::Container("x".into())));
+        let a = p
+            .decide_head("GET", "/containers/x/archive?path=/")
+            .unwrap();
+        assert_eq!(a.subject, Some(Subject::Container("x".into())));
+        let p = env(&[("EXEC", "1"), ("POST", "1")]);
+        let a = p.decide_head("POST", "/exec/e1/start").unwrap();
+        assert_eq!(a.subject, Some(Subject::Exec("e1".into())));
+        let a = p.decide_head("POST", "/containers/c/exec").unwrap();
+        assert_eq!(a.subject, Some(Subject::Container("c".into())));
+    }
+
+    #[test]
+    fn entering_a_powered_container() {
+        let fs = fs();
+        let p = env(&[("EXEC", "1"), ("POST", "1")]);
+        let powered = br#"{"Id":"c1","Name":"/adm","HostConfig":{"Privileged":true}}"#;
+        let d = p
+            .judge_container("exec.create into", powered, &fs, true)
+            .unwrap_err();
+        assert_eq!(d.rule, "host-power check privileged");
+        assert!(
+            d.body().contains("container adm, which has power"),
+            "{}",
+            d.body()
+        );
+        let plain = br#"{"Id":"c2","Name":"/web","HostConfig":{"Privileged":false}}"#;
+        assert_eq!(p.judge_container("x", plain, &fs, true).unwrap().id, "c2");
+        assert_eq!(
+            p.judge_container("x", b"not json", &fs, true)
+                .unwrap_err()
+                .rule,
+            "container lookup"
+        );
+        let p = env(&[("EXEC", "1"), ("ALLOW_HOST_POWER", "privileged")]);
+        assert!(p.judge_container("x", powered, &fs, true).is_ok());
     }
 
     #[test]
@@ -466,5 +800,15 @@ mod tests {
         assert!(Policy::from_env(&m)
             .unwrap_err()
             .starts_with("ALLOW_HOST_POWER: unknown check \"root\""));
+        for bad in ["srv", "/", "/srv,relative"] {
+            let m: BTreeMap<String, String> =
+                [("ALLOW_BIND_MOUNTS".to_string(), bad.to_string())].into();
+            assert!(
+                Policy::from_env(&m)
+                    .unwrap_err()
+                    .starts_with("ALLOW_BIND_MOUNTS"),
+                "{bad}"
+            );
+        }
     }
 }

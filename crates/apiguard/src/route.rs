@@ -240,6 +240,10 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
                 (Services, "GET", [_, "logs"]) => "services.logs",
                 (Tasks, "GET", [_, "logs"]) => "tasks.logs",
                 (Plugins, "POST", ["pull"]) => "plugins.pull",
+                (Plugins, "POST", ["create"]) => "plugins.create",
+                // Plugin names hold slashes (moby routes `{name:.*}`).
+                (Plugins, "POST", [_, .., "enable"]) => "plugins.enable",
+                (Plugins, "POST", [_, .., "set"]) => "plugins.set",
                 (Plugins, "POST", [.., "upgrade"]) => "plugins.upgrade",
                 (Plugins, "GET", ["privileges"]) => "plugins.privileges",
                 (_, "GET" | "HEAD", _) => read,

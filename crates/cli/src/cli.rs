@@ -99,21 +99,28 @@ pub enum Command {
     /// tecnativa/docker-socket-proxy's environment variables.
     ///
     /// Every request is parsed, matched exactly against the Engine API's
-    /// endpoints and allowed or refused (403 with the rule that refused it
-    /// and how to allow it). Bodies that create or change containers, execs,
-    /// services and volumes are read as dockerd reads them and refused when
-    /// they give power over the host (privileged, host namespaces, devices,
-    /// dangerous capabilities, unconfined profiles, binds of host system
-    /// paths or of the Docker socket), unless ALLOW_HOST_POWER names the
-    /// check. One JSON audit line per request on stderr (or --audit-log).
+    /// endpoints and allowed or refused (403 "Forbidden:" with the rule that
+    /// refused it and how to allow it). Host power is judged by allow-lists:
+    /// a request passes only when everything it asks for is known to be
+    /// harmless. Bodies that create or change containers, execs, services,
+    /// volumes and networks are read as dockerd reads them; every field must
+    /// be known, capabilities must be Docker's defaults, bind sources must
+    /// resolve (through symlinks) under ALLOW_BIND_MOUNTS, security options
+    /// may only tighten. Exec, attach and archive into a container that holds
+    /// power the client may not have are refused, and so are containers
+    /// named in a body that the client may not see. ALLOW_HOST_POWER names
+    /// the checks to allow. One JSON audit line per request on stderr (or
+    /// --audit-log).
     ///
     /// The environment is tecnativa's: CONTAINERS=1, IMAGES=1, … one per
     /// API section (EVENTS, PING, VERSION on by default), POST=1 for every
     /// method but GET and HEAD, ALLOW_START, ALLOW_STOP, ALLOW_RESTARTS,
     /// ALLOW_PAUSE, ALLOW_UNPAUSE (these work without POST=1), linuxserver's
-    /// ALLOW_ARCHIVE, ALLOW_CHANGES, ALLOW_EXPORT, ALLOW_LOGS, ALLOW_TOP
-    /// (set to 0 to refuse), LOG_LEVEL, SOCKET_PATH, DISABLE_IPV6. See
-    /// docs/proxy.md for every variable and the differences.
+    /// ALLOW_CHANGES, ALLOW_LOGS, ALLOW_TOP (set to 0 to refuse) and
+    /// ALLOW_ARCHIVE, ALLOW_EXPORT (off: set to 1 to let clients read and
+    /// write containers' files), LOG_LEVEL, SOCKET_PATH, DISABLE_IPV6. See
+    /// docs/proxy.md for every variable, the threat model and the
+    /// differences.
     #[command(after_long_help = PROXY_AFTER_HELP)]
     Proxy(ProxyArgs),
 
@@ -395,10 +402,19 @@ EXAMPLES
     docker -H unix:///run/dockward/docker.sock ps
 
 ENVIRONMENT (besides the sections)
+    ALLOW_BIND_MOUNTS         comma list of host directories whose contents
+                              may be bind-mounted (resolved through symlinks)
     ALLOW_HOST_POWER          comma list of host-power checks to allow:
                               privileged, capability, host-namespace,
                               host-network, device, unconfined, bind, socket,
-                              start-body, exec-privileged, plugin
+                              volume, sysctl, runtime, network, build-network,
+                              build-remote, start-body, exec-privileged,
+                              plugin, unknown-field
+    ALLOW_ARCHIVE, ALLOW_EXPORT  1 lets clients copy files out of and into
+                              containers (docker cp), export and commit them
+    DOCKWARD_MAX_BUFFERED     bytes of request bodies held at once across all
+                              clients (default 67108864); beyond it, 503
+    DOCKWARD_BODY_TIMEOUT     seconds a client may pause inside a body (30)
     DOCKWARD_MIN_API_VERSION  oldest API version accepted (default 1.24)
     DOCKWARD_MAX_BODY         largest checked body in bytes (default 4194304)
     LOG_LEVEL                 info (default: a line per request) or

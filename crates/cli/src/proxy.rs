@@ -189,6 +189,28 @@ pub fn run(args: &ProxyArgs) -> u8 {
             .as_deref(),
         Some("warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg")
     );
+    let number = |var: &str, default: u64| -> Result<u64, String> {
+        match env.get(var) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{var}={v:?}: write a whole number")),
+        }
+    };
+    let limits = number("DOCKWARD_MAX_BUFFERED", 64 << 20)
+        .and_then(|b| Ok((b, number("DOCKWARD_BODY_TIMEOUT", 30)?)));
+    let (max_buffered, body_timeout) = match limits {
+        Ok((b, t)) if t > 0 => (b as usize, Duration::from_secs(t)),
+        Ok(_) => {
+            error_line("proxy", &"DOCKWARD_BODY_TIMEOUT=0: give the seconds a client may pause while sending a body, e.g. 30");
+            return exit::USAGE;
+        }
+        Err(e) => {
+            error_line("proxy", &e);
+            return exit::USAGE;
+        }
+    };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -239,6 +261,8 @@ pub fn run(args: &ProxyArgs) -> u8 {
             metrics: metrics.clone(),
             header_timeout: Duration::from_secs(30),
             max_header: 64 * 1024,
+            body_timeout,
+            budget: dockward_proxy::body::Budget::new(max_buffered),
         });
         if let Some(m) = &args.metrics {
             if let Err(e) = dockward_proxy::metrics::serve_metrics(m, metrics, upstream.clone()).await {

@@ -21,6 +21,65 @@ const DANGEROUS_CAPS: &[&str] = &[
     "SYS_BOOT",
 ];
 
+/// Docker's default capability set (moby `oci/caps/defaults.go`): what a
+/// container gets without `--cap-add`. Adding one of these changes
+/// nothing that the default container does not have already; every other
+/// capability is a power the default container lacks.
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+];
+
+/// Go's `unicode.ToUpper` for one rune, where the result is ASCII: ASCII
+/// letters, plus the only two non-ASCII code points whose simple upper
+/// case is an ASCII letter (U+0131 dotless i → `I`, U+017F long s → `S`).
+/// `None` for any other non-ASCII rune: its upper case is not ASCII, so
+/// the name it is in is no capability Docker knows.
+pub fn go_upper_ascii(c: char) -> Option<char> {
+    match c {
+        '\u{0131}' => Some('I'),
+        '\u{017F}' => Some('S'),
+        c if c.is_ascii() => Some(c.to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+/// A capability name as dockerd reads it (moby `oci/caps`
+/// `NormalizeLegacyCapabilities`): Go's `strings.ToUpper`, then `CAP_`
+/// prefixed unless it is `ALL`; no trimming. `None` when the upper-cased
+/// name is not ASCII (dockerd refuses it as unknown).
+pub fn normalize_capability(raw: &str) -> Option<String> {
+    let up: Option<String> = raw.chars().map(go_upper_ascii).collect();
+    let up = up?;
+    if up == "ALL" || up.starts_with("CAP_") {
+        Some(up)
+    } else {
+        Some(format!("CAP_{up}"))
+    }
+}
+
+/// True only for a capability of Docker's default set, in a spelling
+/// dockerd reads as that capability. Everything else (ALL, any capability
+/// outside the set, names dockerd would refuse) is false: an allow-list.
+pub fn default_capability(raw: &str) -> bool {
+    normalize_capability(raw).is_some_and(|c| {
+        c.strip_prefix("CAP_")
+            .is_some_and(|n| DEFAULT_CAPS.contains(&n))
+    })
+}
+
 /// True for a dangerous capability in any spelling Docker accepts:
 /// any case, with or without the `CAP_` prefix, surrounding blanks.
 pub fn dangerous_capability(raw: &str) -> bool {
@@ -113,6 +172,62 @@ mod tests {
         }
         for c in ["NET_BIND_SERVICE", "CHOWN", "SYS_ADMINX", ""] {
             assert!(!dangerous_capability(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn capabilities_by_allow_list() {
+        for c in ["CHOWN", "cap_net_raw", "Net_Bind_Service", "CAP_KILL"] {
+            assert!(default_capability(c), "{c}");
+        }
+        for c in [
+            "SYS_TIME",
+            "MAC_ADMIN",
+            "SYSLOG",
+            "ALL",
+            "all",
+            "\u{017F}ys_admin",
+            "net_adm\u{0131}n",
+            " CHOWN",
+            "CAP_CHOWN ",
+            "",
+            "CAP_",
+        ] {
+            assert!(!default_capability(c), "{c:?}");
+        }
+        // Go's ToUpper maps these two to ASCII, so dockerd reads them as
+        // SYS_ADMIN and NET_ADMIN: they must normalise the same way.
+        assert_eq!(
+            normalize_capability("\u{017F}ys_admin").as_deref(),
+            Some("CAP_SYS_ADMIN")
+        );
+        assert_eq!(
+            normalize_capability("net_adm\u{0131}n").as_deref(),
+            Some("CAP_NET_ADMIN")
+        );
+        // A lookalike that does not upper-case to ASCII is no capability.
+        assert_eq!(normalize_capability("\u{0455}ys_admin"), None);
+    }
+
+    /// Every non-ASCII code point whose simple upper case is an ASCII
+    /// letter: exactly the two `go_upper_ascii` knows. (Rust's
+    /// `to_uppercase` is the full mapping; where it gives one character it
+    /// agrees with the simple mapping Go uses, and Go never maps a code
+    /// point to ASCII through a multi-character special case.)
+    #[test]
+    fn go_upper_ascii_is_complete() {
+        let mut found = Vec::new();
+        for c in (0x80u32..=0x10FFFF).filter_map(char::from_u32) {
+            let up: Vec<char> = c.to_uppercase().collect();
+            if let [u] = up.as_slice() {
+                if u.is_ascii_uppercase() {
+                    found.push((c, *u));
+                }
+            }
+        }
+        assert_eq!(found, [('\u{0131}', 'I'), ('\u{017F}', 'S')]);
+        for (c, u) in found {
+            assert_eq!(go_upper_ascii(c), Some(u));
         }
     }
 

@@ -18,9 +18,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod body;
 pub mod framing;
 pub mod listen;
 pub mod log;
+pub mod lookup;
 pub mod metrics;
 pub mod serve;
 pub mod stream;

@@ -4,10 +4,14 @@
 use crate::framing::{Guard, Verdict};
 use crate::listen::{Conn, Listen, Peer};
 use crate::log::{Fields, Record, Sink};
+use crate::lookup::{no_such, plausible, HostView};
 use crate::metrics::Metrics;
 use crate::upstream::{full, Body, Upstream};
 use bytes::Bytes;
-use dockward_apiguard::{Active, Client, Deny};
+use dockward_apiguard::policy::Subject;
+use dockward_apiguard::power::container::{exec_container, Judged};
+use dockward_apiguard::power::RefKind;
+use dockward_apiguard::{Active, Allowed, Client, Deny, Policy};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
@@ -37,6 +41,10 @@ pub struct Options {
     pub header_timeout: Duration,
     /// Largest request head, in bytes.
     pub max_header: usize,
+    /// Longest pause between the frames of a body being checked.
+    pub body_timeout: Duration,
+    /// Bytes of request bodies held at once, across all connections.
+    pub budget: Arc<crate::body::Budget>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -308,56 +316,99 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             g.entry(key).or_default().insert(allowed.route.action);
         }
     }
+    // What the request enters, writes or reads is judged before a byte of
+    // it is sent; the path then names the container by its full id.
+    let mut pinned: Option<String> = None;
+    if let Some(subject) = &allowed.subject {
+        match judge_subject(&ctx, policy, &allowed, subject).await {
+            Ok(p) => pinned = p,
+            Err(d) => {
+                drain(req.into_body()).await;
+                return Ok(ctx.deny(rec, &d));
+            }
+        }
+    }
     let upgrade = req.headers().get(UPGRADE).cloned();
     let on_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
+    let path_and_query = pinned.unwrap_or_else(|| {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string()
+    });
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(HOST);
+    let mut held = crate::body::Held::new(&ctx.opts.budget);
     let body: Body = if allowed.check_body {
-        let limited = Limited::new(body, policy.max_body);
-        let bytes = match limited.collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(e) => {
-                let d = if e
-                    .downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some()
-                {
-                    Deny {
-                        status: 413,
-                        rule: "body size cap".into(),
-                        hint: format!(
-                            "bodies of {} are checked up to {} bytes (DOCKWARD_MAX_BODY)",
-                            allowed.route.action, policy.max_body
-                        ),
-                    }
-                } else {
-                    Deny {
-                        status: 400,
-                        rule: "HTTP framing".into(),
-                        hint: format!("the request body could not be read: {e}"),
-                    }
-                };
-                return Ok(ctx.deny(rec, &d));
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let read = crate::body::read(
+            body,
+            declared,
+            policy.max_body,
+            ctx.opts.body_timeout,
+            &mut held,
+            allowed.route.action,
+        )
+        .await;
+        let bytes = match read {
+            Ok(b) => b,
+            Err(d) => {
+                // The rest of the body is never read: the connection ends.
+                let mut r = ctx.deny(rec, &d);
+                r.headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                return Ok(r);
             }
         };
-        match policy.decide_body(&allowed, &bytes) {
-            Ok(canonical) => {
-                let b = canonical.unwrap_or_default();
-                headers.remove(CONTENT_LENGTH);
-                if !b.is_empty() {
-                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                }
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
-                full(b)
-            }
+        let checked = match policy.decide_body(&allowed, &bytes, &HostView) {
+            Ok(c) => c,
             Err(d) => return Ok(ctx.deny(rec, &d)),
+        };
+        drop(bytes);
+        // Every container the body names: visible, and (when it is joined
+        // or its volumes mounted) holding no power this client lacks.
+        let mut ids = std::collections::HashMap::new();
+        for r in &checked.refs {
+            let (what, enters) = match r.kind {
+                RefKind::Join => ("joining the namespace of", true),
+                RefKind::VolumesFrom => ("mounting the volumes of", true),
+                RefKind::Link => ("linking to", false),
+                RefKind::Connect => ("connecting", false),
+            };
+            match inspect_judge(
+                &ctx,
+                policy,
+                &r.container,
+                &format!("{} ({what})", r.at),
+                enters,
+            )
+            .await
+            {
+                Ok(j) => {
+                    ids.insert(r.container.clone(), j.id);
+                }
+                Err(d) => return Ok(ctx.deny(rec, &d)),
+            }
         }
+        let b = checked
+            .value
+            .map(|mut v| {
+                dockward_apiguard::power::fields::pin(allowed.route.action, &mut v, &ids);
+                v.to_bytes()
+            })
+            .unwrap_or_default();
+        headers.remove(CONTENT_LENGTH);
+        if !b.is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
+        full(b)
     } else {
         body.map_err(|e| -> BoxError { Box::new(e) }).boxed()
     };
@@ -383,7 +434,11 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
     if let (Some(v), Some(id)) = (vis, &allowed.route.id) {
         let container_scoped = allowed.route.action.starts_with("containers.")
             || allowed.route.action == "exec.create";
-        if v.filters() && container_scoped && allowed.route.action != "containers.inspect" {
+        if v.filters()
+            && container_scoped
+            && allowed.route.action != "containers.inspect"
+            && allowed.subject.is_none()
+        {
             match upstream_get(&ctx, &format!("/containers/{id}/json")).await {
                 Ok((200, body)) if v.filter_inspect(&body).is_some() => {}
                 Ok(_) => {
@@ -514,6 +569,108 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
         rec: Some(rec),
     };
     Ok(Response::from_parts(p, body.boxed()))
+}
+
+/// The container a request enters, writes or reads (for an exec
+/// instance, its container), judged; for a container route, the path to
+/// forward with the container's full id in place of the name.
+async fn judge_subject(
+    ctx: &Ctx,
+    policy: &Policy,
+    allowed: &Allowed,
+    subject: &Subject,
+) -> Result<Option<String>, Deny> {
+    let action = allowed.route.action;
+    let what = match action {
+        "exec.create" => "exec into",
+        "exec.start" => "starting an exec in",
+        "containers.attach" | "containers.attach_ws" => "attaching to",
+        "containers.archive_put" => "writing files into",
+        _ => "reading the files of",
+    };
+    let container = match subject {
+        Subject::Container(c) => c.clone(),
+        Subject::Exec(e) => {
+            let gone = || Deny {
+                status: 404,
+                rule: "exec lookup".into(),
+                hint: format!("No such exec instance: {e}"),
+            };
+            if !plausible(e) {
+                return Err(gone());
+            }
+            match upstream_get(ctx, &format!("/exec/{e}/json")).await {
+                Ok((200, body)) => exec_container(&body).map_err(|why| Deny {
+                    status: 403,
+                    rule: "exec lookup".into(),
+                    hint: format!(
+                        "{why}; the request is refused when its container cannot be judged"
+                    ),
+                })?,
+                Ok((404, _)) => return Err(gone()),
+                Ok((s, _)) => {
+                    return Err(lookup_failed(
+                        ctx,
+                        &format!("inspecting exec {e} answered {s}"),
+                    ))
+                }
+                Err(why) => return Err(lookup_failed(ctx, &why)),
+            }
+        }
+    };
+    let j = inspect_judge(ctx, policy, &container, what, true).await?;
+    let t = &allowed.target;
+    let container_route = matches!(subject, Subject::Container(_))
+        && action.starts_with("containers.")
+        && t.segments.get(1).is_some();
+    Ok(container_route.then(|| {
+        let mut seg = t.segments.clone();
+        seg[1] = j.id.clone();
+        let prefix = t
+            .version
+            .map(|v| format!("/v{}.{}", v.0, v.1))
+            .unwrap_or_default();
+        let query = if t.query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", t.query)
+        };
+        format!("{prefix}/{}{query}", seg.join("/"))
+    }))
+}
+
+/// A lookup dockerd did not answer: 502, and the request is refused.
+fn lookup_failed(ctx: &Ctx, why: &str) -> Deny {
+    ctx.opts.metrics.upstream_errors.inc();
+    Deny {
+        status: 502,
+        rule: "container lookup".into(),
+        hint: format!(
+            "dockerd did not answer the lookup the decision needs ({why}); the request is refused"
+        ),
+    }
+}
+
+/// One container by name or id: inspected and judged for this policy.
+async fn inspect_judge(
+    ctx: &Ctx,
+    policy: &Policy,
+    name: &str,
+    what: &str,
+    enters: bool,
+) -> Result<Judged, Deny> {
+    if !plausible(name) {
+        return Err(no_such(name));
+    }
+    match upstream_get(ctx, &format!("/containers/{name}/json")).await {
+        Ok((200, body)) => policy.judge_container(what, &body, &HostView, enters),
+        Ok((404, _)) => Err(no_such(name)),
+        Ok((s, _)) => Err(lookup_failed(
+            ctx,
+            &format!("inspecting {name} answered {s}"),
+        )),
+        Err(why) => Err(lookup_failed(ctx, &why)),
+    }
 }
 
 /// `GET path` on this client's upstream connection: status and body.

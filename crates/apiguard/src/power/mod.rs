@@ -1,0 +1,265 @@
+//! Host power in request bodies, by allow-list: a body passes only when
+//! everything it asks dockerd for is known to be harmless. Each field of
+//! each body dockerd reads is in a table here ([`fields`]); a field that
+//! is not, or a value outside what the table allows, is refused with a
+//! [`Check`] the operator can allow explicitly (`ALLOW_HOST_POWER`, or
+//! `host_power` in a policy file).
+//!
+//! Why allow-lists: a deny-list of "sensitive paths", "dangerous
+//! capabilities" and the word `unconfined` lets through everything nobody
+//! listed: paths below `/etc`, dot segments dockerd cleans away, symlinks
+//! the kernel follows, `ſys_admin` (Go's `strings.ToUpper` makes it
+//! `SYS_ADMIN`), `SYS_TIME`, `MaskedPaths: []`, an inline seccomp profile
+//! that allows everything, a local volume with `device=/dev/vda`
+//! (ANCHORS §6).
+//!
+//! The tree comes from [`crate::gojson`], read the way dockerd's Go
+//! decoder reads it, so `privileged`, `PRIVILEGED` and `Privil\u0065ged`
+//! are one key. Containers a body names (`container:` modes,
+//! `VolumesFrom`, links, network connect) are returned as
+//! [`Reference`]s: the proxy edge looks each one up and judges it with
+//! [`container::judge`] before anything is forwarded.
+
+pub mod binds;
+pub mod container;
+pub mod fields;
+pub mod query;
+
+use crate::gojson::Value;
+use std::collections::BTreeSet;
+
+/// A kind of host power, named in refusals and allowed by its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    Privileged,
+    Capability,
+    HostNamespace,
+    HostNetwork,
+    Device,
+    Unconfined,
+    Bind,
+    Socket,
+    Volume,
+    Sysctl,
+    Runtime,
+    Network,
+    BuildNetwork,
+    BuildRemote,
+    StartBody,
+    ExecPrivileged,
+    Plugin,
+    UnknownField,
+}
+
+impl Check {
+    pub const ALL: [Check; 18] = [
+        Check::Privileged,
+        Check::Capability,
+        Check::HostNamespace,
+        Check::HostNetwork,
+        Check::Device,
+        Check::Unconfined,
+        Check::Bind,
+        Check::Socket,
+        Check::Volume,
+        Check::Sysctl,
+        Check::Runtime,
+        Check::Network,
+        Check::BuildNetwork,
+        Check::BuildRemote,
+        Check::StartBody,
+        Check::ExecPrivileged,
+        Check::Plugin,
+        Check::UnknownField,
+    ];
+
+    /// The id used in `ALLOW_HOST_POWER` and `host_power`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Check::Privileged => "privileged",
+            Check::Capability => "capability",
+            Check::HostNamespace => "host-namespace",
+            Check::HostNetwork => "host-network",
+            Check::Device => "device",
+            Check::Unconfined => "unconfined",
+            Check::Bind => "bind",
+            Check::Socket => "socket",
+            Check::Volume => "volume",
+            Check::Sysctl => "sysctl",
+            Check::Runtime => "runtime",
+            Check::Network => "network",
+            Check::BuildNetwork => "build-network",
+            Check::BuildRemote => "build-remote",
+            Check::StartBody => "start-body",
+            Check::ExecPrivileged => "exec-privileged",
+            Check::Plugin => "plugin",
+            Check::UnknownField => "unknown-field",
+        }
+    }
+
+    pub fn from_id(s: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.id() == s)
+    }
+
+    /// Every id, comma-separated, for error messages.
+    pub fn ids() -> String {
+        Check::ALL.map(Check::id).join(", ")
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One refusal: the check and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub check: Check,
+    pub detail: String,
+}
+
+/// How a body names another container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// `NetworkMode`, `PidMode` or `IpcMode` = `container:<x>`: joins
+    /// that container's namespace.
+    Join,
+    /// `VolumesFrom`: mounts everything that container mounts.
+    VolumesFrom,
+    /// `Links` (legacy links, container or endpoint).
+    Link,
+    /// `POST /networks/{id}/connect` `Container`.
+    Connect,
+}
+
+/// A container named in a body: the proxy must look it up, judge it with
+/// [`container::judge`] and then put its full id in place of the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub container: String,
+    pub kind: RefKind,
+    /// Where it was named, for refusals.
+    pub at: String,
+}
+
+/// What the body checks need from the world: the bind allow-list and a
+/// view of the host's filesystem to resolve sources through.
+pub struct Env<'a> {
+    pub bind_allow: &'a [String],
+    pub allowed: &'a BTreeSet<Check>,
+    pub fs: &'a dyn binds::HostFs,
+}
+
+/// Collects refusals and references while a body is walked.
+pub struct Cx<'a> {
+    pub env: &'a Env<'a>,
+    pub out: Vec<Refusal>,
+    pub refs: Vec<Reference>,
+}
+
+impl Cx<'_> {
+    pub fn refuse(&mut self, check: Check, detail: impl Into<String>) {
+        self.out.push(Refusal {
+            check,
+            detail: detail.into(),
+        });
+    }
+
+    pub fn reference(&mut self, container: &str, kind: RefKind, at: impl Into<String>) {
+        self.refs.push(Reference {
+            container: container.to_string(),
+            kind,
+            at: at.into(),
+        });
+    }
+
+    /// One bind source, against the allow-list.
+    pub fn bind(&mut self, source: &str, at: &str) {
+        use binds::BindVerdict;
+        let any = self.env.allowed.contains(&Check::Bind);
+        match binds::judge(self.env.fs, self.env.bind_allow, any, source) {
+            BindVerdict::Allowed => {}
+            BindVerdict::Socket(p) => self.refuse(
+                Check::Socket,
+                format!("{at} binds {p} (the Docker or containerd socket, or its directory)"),
+            ),
+            BindVerdict::Refused(why) => self.refuse(Check::Bind, format!("{at}: {why}")),
+        }
+    }
+}
+
+/// The result of the body checks: refusals (all of them, allowed or not)
+/// and the containers named.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub refusals: Vec<Refusal>,
+    pub refs: Vec<Reference>,
+}
+
+/// What the body of `action` asks for. `body` is `None` for an empty body.
+pub fn check(action: &str, body: Option<&Value>, env: &Env<'_>) -> Outcome {
+    let mut cx = Cx {
+        env,
+        out: Vec::new(),
+        refs: Vec::new(),
+    };
+    if let Some(b) = body {
+        fields::body(action, b, &mut cx);
+    }
+    Outcome {
+        refusals: cx.out,
+        refs: cx.refs,
+    }
+}
+
+/// Actions whose body is parsed and checked (and forwarded canonical).
+pub fn checks_body(action: &str) -> bool {
+    matches!(
+        action,
+        "containers.create"
+            | "containers.update"
+            | "containers.start"
+            | "exec.create"
+            | "volumes.create"
+            | "networks.create"
+            | "networks.connect"
+            | "services.create"
+            | "services.update"
+    )
+}
+
+/// Actions refused on their head alone unless allowed: installing or
+/// configuring a plugin runs it with the privileges it asks for.
+pub fn head_check(action: &str) -> Option<(Check, &'static str)> {
+    match action {
+        "plugins.pull" | "plugins.upgrade" | "plugins.create" | "plugins.enable"
+        | "plugins.set" => Some((
+            Check::Plugin,
+            "a plugin runs with the privileges its configuration asks for (mounts, devices, capabilities, host network)",
+        )),
+        _ => None,
+    }
+}
+
+/// Actions about one container whose target is looked up and judged
+/// before they are forwarded: entering it, writing into it, reading its
+/// files. A container with host power the client is not allowed gives
+/// that power to whoever enters it.
+pub fn judges_target(action: &str) -> bool {
+    matches!(
+        action,
+        "exec.create"
+            | "exec.start"
+            | "containers.attach"
+            | "containers.attach_ws"
+            | "containers.archive_get"
+            | "containers.archive_put"
+            | "containers.export"
+            | "commit.create"
+    )
+}
+
+#[cfg(test)]
+mod tests;

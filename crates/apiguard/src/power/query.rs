@@ -1,0 +1,192 @@
+//! Host power in a request's query: `POST /build` and `POST /commit`.
+//!
+//! dockerd reads the query with Go's `url.ParseQuery` and takes the
+//! *first* value of a repeated parameter (`r.FormValue`); Go 1.17+
+//! refuses `;` as a separator. A query that could be read two ways —
+//! a repeated parameter, a `;`, a malformed escape — is refused rather
+//! than guessed.
+//!
+//! Build: `networkmode` other than the default, `bridge` or `none` runs
+//! the build's `RUN` steps in the host's network (`host`) or another
+//! container's (`container:<id>`); `remote` makes dockerd fetch a URL or
+//! a git repository from wherever the host can reach. BuildKit's own
+//! `remote=client-session` (the context comes over the client's session)
+//! passes.
+
+use super::{Check, Refusal};
+use std::collections::BTreeMap;
+
+fn unhex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Go's `url.QueryUnescape`: `+` is a space, `%XX` a byte.
+fn unescape(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'%' => {
+                let (Some(h), Some(l)) = (
+                    b.get(i + 1).and_then(|x| unhex(*x)),
+                    b.get(i + 2).and_then(|x| unhex(*x)),
+                ) else {
+                    return Err(format!("invalid escape in {s:?}"));
+                };
+                out.push(h * 16 + l);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8 once decoded"))
+}
+
+/// The query's parameters, each with all its values, as Go parses them.
+pub fn parse(query: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if query.contains(';') {
+        return Err("a ';' in the query (Go reads it differently by version)".into());
+    }
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        m.entry(unescape(k)?).or_default().push(unescape(v)?);
+    }
+    Ok(m)
+}
+
+/// The one value of `name`; a repeated parameter is refused.
+fn one<'a>(q: &'a BTreeMap<String, Vec<String>>, name: &str) -> Result<Option<&'a str>, String> {
+    match q.get(name).map(Vec::as_slice) {
+        None => Ok(None),
+        Some([v]) => Ok(Some(v)),
+        Some(_) => Err(format!("the query repeats {name:?}")),
+    }
+}
+
+/// The parameters dockerd reads on `POST /build` (moby
+/// `newImageBuildOptions`, v28); any other is refused as unknown.
+const BUILD_PARAMS: &[&str] = &[
+    "dockerfile",
+    "q",
+    "nocache",
+    "forcerm",
+    "rm",
+    "pull",
+    "memswap",
+    "memory",
+    "cpushares",
+    "cpuperiod",
+    "cpuquota",
+    "cpusetcpus",
+    "cpusetmems",
+    "cgroupparent",
+    "networkmode",
+    "t",
+    "extrahosts",
+    "securityopt",
+    "squash",
+    "target",
+    "remote",
+    "session",
+    "buildid",
+    "platform",
+    "outputs",
+    "shmsize",
+    "isolation",
+    "ulimits",
+    "buildargs",
+    "labels",
+    "cachefrom",
+    "version",
+];
+
+/// The query of `action`: `Err` for a query that could be read two ways,
+/// else the refusals (allowed or not).
+pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
+    let mut out = Vec::new();
+    if action != "build.start" {
+        return Ok(out);
+    }
+    let q = parse(query)?;
+    for (k, v) in &q {
+        if !BUILD_PARAMS.contains(&k.as_str()) {
+            out.push(Refusal {
+                check: Check::UnknownField,
+                detail: format!("build parameter {k:?} (one dockward does not know)"),
+            });
+        }
+        if k == "securityopt" && v.iter().any(|x| !x.is_empty()) {
+            out.push(Refusal {
+                check: Check::Unconfined,
+                detail: "build securityopt".into(),
+            });
+        }
+    }
+    match one(&q, "networkmode")? {
+        None | Some("" | "default" | "bridge" | "none") => {}
+        Some(m) => out.push(Refusal {
+            check: Check::BuildNetwork,
+            detail: format!("networkmode={m} (build steps would run in that network namespace)"),
+        }),
+    }
+    match one(&q, "remote")? {
+        None | Some("" | "client-session") => {}
+        Some(r) => out.push(Refusal {
+            check: Check::BuildRemote,
+            detail: format!(
+                "remote={r} (dockerd would fetch the context from wherever the host reaches)"
+            ),
+        }),
+    }
+    Ok(out)
+}
+
+/// `POST /commit?container=<id>`: the container committed (read like an
+/// export).
+pub fn commit_container(query: &str) -> Result<Option<String>, String> {
+    let q = parse(query)?;
+    Ok(one(&q, "container")?.map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(q: &str) -> Result<Vec<Check>, String> {
+        check("build.start", q).map(|v| v.into_iter().map(|r| r.check).collect())
+    }
+
+    #[test]
+    fn build_queries() {
+        assert_eq!(ids("t=x&networkmode=default&rm=1"), Ok(vec![]));
+        assert_eq!(ids("remote=client-session&session=abc"), Ok(vec![]));
+        assert_eq!(ids("networkmode=host"), Ok(vec![Check::BuildNetwork]));
+        assert_eq!(ids("networkmode=ho%73t"), Ok(vec![Check::BuildNetwork]));
+        assert_eq!(
+            ids("networkmode=container:abc"),
+            Ok(vec![Check::BuildNetwork])
+        );
+        assert_eq!(
+            ids("remote=http://127.0.0.1:9/x.tar"),
+            Ok(vec![Check::BuildRemote])
+        );
+        assert!(ids("networkmode=default&networkmode=host").is_err());
+        assert!(ids("t=x;networkmode=host").is_err());
+        assert!(ids("networkmode=%zz").is_err());
+        assert_eq!(ids("t=a&t=b&dockerfile=D&buildargs=%7B%7D"), Ok(vec![]));
+        assert_eq!(ids("newthing=1"), Ok(vec![Check::UnknownField]));
+        assert_eq!(
+            commit_container("container=abc&repo=x"),
+            Ok(Some("abc".into()))
+        );
+    }
+}
