@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "proxy_live/power.rs"]
+mod power;
+
 /// A `dockward proxy` child on a unix socket of its own; killed on drop.
 struct Proxy {
     child: Child,
@@ -446,7 +449,12 @@ fn post(path: &str, body: &str) -> String {
 #[test]
 fn bypass_suite() {
     require_engine!();
-    let p = Proxy::start(&[("CONTAINERS", "1"), ("POST", "1"), ("VOLUMES", "1")]);
+    let p = Proxy::start(&[
+        ("CONTAINERS", "1"),
+        ("POST", "1"),
+        ("VOLUMES", "1"),
+        ("ALLOW_BIND_MOUNTS", "/srv"),
+    ]);
     let create = |name: &str, body: &str| {
         let r = p.raw(post(&format!("/v1.41/containers/create?name={name}"), body).as_bytes());
         (status(&r), r)

@@ -66,10 +66,15 @@ pub fn judge(inspect: &[u8], env: &Env<'_>) -> Result<Judged, String> {
     if let Value::Object(m) = &mut hc {
         // Defaults filled in by dockerd are not a loosening; only an
         // emptied list is (`systempaths=unconfined`).
+        // `CgroupnsMode: host` is dockerd's own default on cgroup v1 hosts
+        // (and with `default-cgroupns-mode: host`); the cgroup filesystem
+        // is mounted read-only in an unprivileged container either way.
         m.retain(|(k, v)| {
             let k = crate::gojson::fold(k);
-            !(matches!(k.as_str(), "maskedpaths" | "readonlypaths")
-                && matches!(v, Value::Array(a) if !a.is_empty()))
+            let default_paths = matches!(k.as_str(), "maskedpaths" | "readonlypaths")
+                && matches!(v, Value::Array(a) if !a.is_empty());
+            let default_cgroupns = k == "cgroupnsmode";
+            !(default_paths || default_cgroupns)
         });
     }
     let mut cx = Cx {
@@ -153,7 +158,7 @@ mod tests {
     fn an_ordinary_container_has_none() {
         assert_eq!(
             power(
-                r#"{"Binds":["/srv/data/x:/x","vol:/v"],"NetworkMode":"default","IpcMode":"private","PidMode":"","CgroupnsMode":"private","Runtime":"runc","MaskedPaths":["/proc/kcore"],"ReadonlyPaths":["/proc/sys"],"CapAdd":null,"Devices":[],"KernelMemoryTCP":0,"SomethingNew":1,"Privileged":false,"LogConfig":{"Type":"json-file","Config":{}}}"#
+                r#"{"Binds":["/srv/data/x:/x","vol:/v"],"NetworkMode":"default","IpcMode":"private","PidMode":"","CgroupnsMode":"host","Runtime":"runc","MaskedPaths":["/proc/kcore"],"ReadonlyPaths":["/proc/sys"],"CapAdd":null,"Devices":[],"KernelMemoryTCP":0,"SomethingNew":1,"Privileged":false,"LogConfig":{"Type":"json-file","Config":{}}}"#
             ),
             []
         );

@@ -553,8 +553,10 @@ fn exec(b: &Value, cx: &mut Cx) {
                     cx.refuse(Check::ExecPrivileged, "Privileged exec");
                 }
             }
-            "attachstdin" | "attachstdout" | "attachstderr" | "consolesize" | "detachkeys"
-            | "tty" | "env" | "cmd" | "user" | "workingdir" => {}
+            "attachstdin" | "attachstdout" | "attachstderr" | "consolesize" | "detach"
+            | "detachkeys" | "tty" | "env" | "cmd" | "user" | "workingdir" => {}
+            // The Python SDK still sends the container's id; dockerd ignores it.
+            "container" => {}
             _ => unknown(cx, "", k),
         }
     }
