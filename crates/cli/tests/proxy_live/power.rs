@@ -584,3 +584,100 @@ fn bodies_are_bounded() {
     assert!(after < 64 * 1024, "RSS after they went: {after} kB");
     eprintln!("stalled clients: {busy} of 60 got 503; RSS {held} kB held, {after} kB after");
 }
+
+/// tecnativa/docker-socket-proxy's own test suite (tests/test_service.py),
+/// its 32 docker CLI calls under the same variables, with the same
+/// verdicts, against dockward; the target container is an ordinary one
+/// (tecnativa's used the proxy's own, privileged container, which
+/// dockward rightly refuses to exec into). A refusal must also read as
+/// one: the client's output says "forbidden", as scripts written for
+/// tecnativa's HAProxy check.
+#[test]
+fn tecnativa_suite_expectations() {
+    require_engine!();
+    let target = unique("pxtec");
+    let _t = admin_container(&target, &[]);
+    let ctx = tempfile::Builder::new()
+        .prefix("dwt-ctx")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), format!("FROM {IMAGE}\n")).unwrap();
+    let dot = ctx.path().to_str().unwrap().to_string();
+    let t = target.as_str();
+    let default_forbidden: Vec<Vec<&str>> = vec![
+        vec!["pull", "alpine"],
+        vec!["logs", t],
+        vec!["wait", t],
+        vec!["rm", "-f", t],
+        vec!["restart", t],
+        vec!["network", "ls"],
+        vec!["config", "ls"],
+        vec!["service", "ls"],
+        vec!["stack", "ls"],
+        vec!["secret", "ls"],
+        vec!["plugin", "ls"],
+        vec!["info"],
+        vec!["system", "info"],
+        vec!["build", &dot],
+        vec!["swarm", "init"],
+    ];
+    let suites: Vec<(Vec<(&str, &str)>, Vec<Vec<&str>>, Vec<Vec<&str>>)> = vec![
+        (vec![], vec![vec!["version"]], default_forbidden),
+        (
+            vec![("CONTAINERS", "1")],
+            vec![vec!["logs", t], vec!["inspect", t]],
+            vec![
+                vec!["wait", t],
+                vec!["run", "--rm", "alpine"],
+                vec!["rm", "-f", t],
+                vec!["restart", t],
+            ],
+        ),
+        (
+            vec![("POST", "1")],
+            vec![],
+            vec![
+                vec!["rm", "-f", t],
+                vec!["pull", "alpine"],
+                vec!["run", "--rm", "alpine"],
+                vec!["network", "create", "dwt-tec-foobar"],
+            ],
+        ),
+        (
+            vec![("POST", "1"), ("NETWORKS", "1")],
+            vec![
+                vec!["network", "ls"],
+                vec!["network", "create", "dwt-tec-foo"],
+                vec!["network", "rm", "dwt-tec-foo"],
+            ],
+            vec![],
+        ),
+        (
+            vec![("CONTAINERS", "1"), ("EXEC", "1"), ("POST", "1")],
+            vec![vec!["exec", t, "ls"]],
+            vec![],
+        ),
+    ];
+    for (env, allowed, refused) in suites {
+        let p = Proxy::start(&env);
+        for args in &allowed {
+            let o = p.cli("docker", args, None);
+            assert!(
+                o.status.success(),
+                "{env:?} {args:?} must be allowed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        for args in &refused {
+            let o = p.cli("docker", args, None);
+            let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+            assert!(!o.status.success(), "{env:?} {args:?} must be refused");
+            assert!(
+                err.contains("forbidden"),
+                "{env:?} {args:?}: the refusal must say forbidden: {err}"
+            );
+        }
+    }
+    assert!(exists(&target), "nothing refused was done");
+    let _ = docker_output(&["network", "rm", "dwt-tec-foo", "dwt-tec-foobar"]);
+}
