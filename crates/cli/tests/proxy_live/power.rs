@@ -621,7 +621,13 @@ fn tecnativa_suite_expectations() {
         vec!["build", &dot],
         vec!["swarm", "init"],
     ];
-    let suites: Vec<(Vec<(&str, &str)>, Vec<Vec<&str>>, Vec<Vec<&str>>)> = vec![
+    // (environment, allowed calls, refused calls)
+    type Suite<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Vec<Vec<&'a str>>,
+        Vec<Vec<&'a str>>,
+    );
+    let suites: Vec<Suite> = vec![
         (vec![], vec![vec!["version"]], default_forbidden),
         (
             vec![("CONTAINERS", "1")],
