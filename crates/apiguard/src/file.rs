@@ -113,6 +113,7 @@ pub const ACTIONS: &[&str] = &[
     "services.update",
     "services.write",
     "session.start",
+    "swarm.join",
     "swarm.read",
     "swarm.write",
     "system.df",

@@ -724,6 +724,22 @@ mod tests {
         }
         assert!(p.decide_head("POST", "/v1.41/plugins/x/disable").is_ok());
         let p = env(&[
+            ("GRPC", "1"),
+            ("SWARM", "1"),
+            ("POST", "1"),
+            ("SESSION", "1"),
+        ]);
+        assert_eq!(
+            head(&p, "POST", "/v1.41/grpc"),
+            Err("host-power check build-network".into())
+        );
+        assert!(p.decide_head("POST", "/v1.41/session").is_ok());
+        assert_eq!(
+            head(&p, "POST", "/v1.41/swarm/join"),
+            Err("host-power check swarm-join".into())
+        );
+        assert!(p.decide_head("POST", "/v1.41/swarm/leave").is_ok());
+        let p = env(&[
             ("BUILD", "1"),
             ("POST", "1"),
             ("ALLOW_HOST_POWER", "build-network"),

@@ -239,6 +239,7 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
                 (Services, "POST", [_, "update"]) => "services.update",
                 (Services, "GET", [_, "logs"]) => "services.logs",
                 (Tasks, "GET", [_, "logs"]) => "tasks.logs",
+                (Swarm, "POST", ["join"]) => "swarm.join",
                 (Plugins, "POST", ["pull"]) => "plugins.pull",
                 (Plugins, "POST", ["create"]) => "plugins.create",
                 // Plugin names hold slashes (moby routes `{name:.*}`).

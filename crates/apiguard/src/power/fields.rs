@@ -86,7 +86,6 @@ const RESOURCES_FREE: &[&str] = &[
 /// ports (the firewall's business), restart policy, DNS, tmpfs, sizes.
 const HOST_CONFIG_FREE: &[&str] = &[
     "containeridfile",
-    "logconfig",
     "portbindings",
     "restartpolicy",
     "autoremove",
@@ -175,12 +174,27 @@ fn host_config_field(key: &str, k: &str, v: &Value, cx: &mut Cx, at: &str) -> bo
     match key {
         "binds" => {
             for b in strings(v) {
-                // moby's linux parser splits the spec on ':'; an absolute
-                // first part is a host path, anything else a volume name.
-                let src = b.split(':').next().unwrap_or("");
-                if src.starts_with('/') {
+                // moby's linux parser splits the spec on ':'; with one part
+                // it is only a target (an anonymous volume); with more, an
+                // absolute first part is a host path, anything else a
+                // volume name.
+                let mut parts = b.split(':');
+                let src = parts.next().unwrap_or("");
+                if parts.next().is_some() && src.starts_with('/') {
                     cx.bind(src, &here);
                 }
+            }
+        }
+        "logconfig" => {
+            let ty = v.get("Type").and_then(Value::as_str).unwrap_or("");
+            // Drivers that write on this host; the others connect to
+            // addresses (syslog, fluentd, gelf… may name a unix socket on
+            // the host, the Docker socket included) or are plugins.
+            if !matches!(ty, "" | "json-file" | "local" | "journald" | "none") {
+                cx.refuse(
+                    Check::LogDriver,
+                    format!("{here}.Type {ty:?} (json-file, local, journald and none pass; others send the container's output to addresses it names)"),
+                );
             }
         }
         "mounts" => {

@@ -48,11 +48,13 @@ pub enum Check {
     StartBody,
     ExecPrivileged,
     Plugin,
+    LogDriver,
+    SwarmJoin,
     UnknownField,
 }
 
 impl Check {
-    pub const ALL: [Check; 18] = [
+    pub const ALL: [Check; 20] = [
         Check::Privileged,
         Check::Capability,
         Check::HostNamespace,
@@ -70,6 +72,8 @@ impl Check {
         Check::StartBody,
         Check::ExecPrivileged,
         Check::Plugin,
+        Check::LogDriver,
+        Check::SwarmJoin,
         Check::UnknownField,
     ];
 
@@ -93,6 +97,8 @@ impl Check {
             Check::StartBody => "start-body",
             Check::ExecPrivileged => "exec-privileged",
             Check::Plugin => "plugin",
+            Check::LogDriver => "log-driver",
+            Check::SwarmJoin => "swarm-join",
             Check::UnknownField => "unknown-field",
         }
     }
@@ -231,9 +237,20 @@ pub fn checks_body(action: &str) -> bool {
 }
 
 /// Actions refused on their head alone unless allowed: installing or
-/// configuring a plugin runs it with the privileges it asks for.
+/// configuring a plugin runs it with the privileges it asks for; BuildKit's
+/// gRPC control API can ask for the `network.host` entitlement, which
+/// dockerd grants by default, and dockward does not read gRPC; joining a
+/// swarm lets its managers run any service on this host.
 pub fn head_check(action: &str) -> Option<(Check, &'static str)> {
     match action {
+        "grpc.start" => Some((
+            Check::BuildNetwork,
+            "BuildKit's gRPC API (/grpc) can run build steps in the host's network (the network.host entitlement dockerd grants), and dockward cannot read gRPC",
+        )),
+        "swarm.join" => Some((
+            Check::SwarmJoin,
+            "joining a swarm lets its managers run any service, with any mount or privilege, on this host",
+        )),
         "plugins.pull" | "plugins.upgrade" | "plugins.create" | "plugins.enable"
         | "plugins.set" => Some((
             Check::Plugin,

@@ -113,6 +113,20 @@ const BUILD_PARAMS: &[&str] = &[
 /// else the refusals (allowed or not).
 pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
     let mut out = Vec::new();
+    if action == "images.pull" {
+        // `docker import URL`: dockerd fetches the URL itself.
+        let q = parse(query)?;
+        match one(&q, "fromSrc")? {
+            None | Some("" | "-") => {}
+            Some(u) => out.push(Refusal {
+                check: Check::BuildRemote,
+                detail: format!(
+                    "fromSrc={u} (dockerd would fetch it from wherever the host reaches)"
+                ),
+            }),
+        }
+        return Ok(out);
+    }
     if action != "build.start" {
         return Ok(out);
     }
@@ -184,6 +198,15 @@ mod tests {
         assert!(ids("networkmode=%zz").is_err());
         assert_eq!(ids("t=a&t=b&dockerfile=D&buildargs=%7B%7D"), Ok(vec![]));
         assert_eq!(ids("newthing=1"), Ok(vec![Check::UnknownField]));
+        let pull = |q: &str| {
+            check("images.pull", q).map(|v| v.into_iter().map(|r| r.check).collect::<Vec<_>>())
+        };
+        assert_eq!(pull("fromImage=busybox&tag=1"), Ok(vec![]));
+        assert_eq!(pull("fromSrc=-&repo=x"), Ok(vec![]));
+        assert_eq!(
+            pull("fromSrc=http://127.0.0.1/x.tar"),
+            Ok(vec![Check::BuildRemote])
+        );
         assert_eq!(
             commit_container("container=abc&repo=x"),
             Ok(Some("abc".into()))

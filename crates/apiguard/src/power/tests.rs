@@ -218,6 +218,21 @@ fn confinement() {
         [Check::Runtime]
     );
     assert_eq!(create(r#"{"Runtime":"other"}"#), [Check::Runtime]);
+    for ty in ["syslog", "fluentd", "gelf", "splunk", "someplugin"] {
+        assert_eq!(
+            create(&format!(
+                r#"{{"LogConfig":{{"Type":"{ty}","Config":{{"syslog-address":"unix:///var/run/docker.sock"}}}}}}"#
+            )),
+            [Check::LogDriver],
+            "{ty}"
+        );
+    }
+    assert_eq!(
+        create(r#"{"LogConfig":{"Type":"json-file","Config":{"max-size":"1m"}}}"#),
+        []
+    );
+    // One part is an anonymous volume's target, not a host path.
+    assert_eq!(create(r#"{"Binds":["/data"]}"#), []);
 }
 
 #[test]

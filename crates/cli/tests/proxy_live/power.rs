@@ -120,6 +120,10 @@ fn host_power_by_allow_list() {
         cases.push((what.to_string(), hc(h)));
     }
     cases.push((
+        "syslog driver writing to the Docker socket".into(),
+        hc(r#"{"LogConfig":{"Type":"syslog","Config":{"syslog-address":"unix:///var/run/docker.sock"}}}"#),
+    ));
+    cases.push((
         "host network through NetworkingConfig".into(),
         format!(r#"{{"Image":"{img}","NetworkingConfig":{{"EndpointsConfig":{{"host":{{}}}}}}}}"#),
     ));
@@ -432,6 +436,32 @@ fn build_plugins_volumes_networks() {
             .status
             .success());
     }
+    // BuildKit's gRPC control API, `docker import URL`, joining a swarm.
+    let p2 = Proxy::start(&[
+        ("GRPC", "1"),
+        ("SWARM", "1"),
+        ("IMAGES", "1"),
+        ("POST", "1"),
+    ]);
+    for (path, body) in [
+        ("/v1.41/grpc", ""),
+        (
+            "/v1.41/images/create?fromSrc=http://127.0.0.1:9/x.tar&repo=dwt-imp",
+            "",
+        ),
+        (
+            "/v1.41/swarm/join",
+            r#"{"ListenAddr":"127.0.0.1:2377","RemoteAddrs":["127.0.0.1:9"],"JoinToken":"x"}"#,
+        ),
+    ] {
+        let r = p2.raw(post(path, body).as_bytes());
+        assert!(forbidden(&r), "{path}: {r}");
+    }
+    assert_eq!(
+        docker(&["info", "-f", "{{.Swarm.LocalNodeState}}"]).trim(),
+        "inactive"
+    );
+    drop(p2);
     // Controls: a named volume and a bridge network.
     let vol = unique("pxvol");
     assert!(p
