@@ -263,7 +263,9 @@ pub fn run(args: &ProxyArgs) -> u8 {
             max_header: 64 * 1024,
             body_timeout,
             budget: dockward_proxy::body::Budget::new(max_buffered),
+            lookups: Arc::new(dockward_proxy::lookup::Cache::default()),
         });
+        tokio::spawn(opts.lookups.clone().follow(upstream.clone()));
         if let Some(m) = &args.metrics {
             if let Err(e) = dockward_proxy::metrics::serve_metrics(m, metrics, upstream.clone()).await {
                 error_line("proxy", &e);

@@ -45,6 +45,8 @@ pub struct Options {
     pub body_timeout: Duration,
     /// Bytes of request bodies held at once, across all connections.
     pub budget: Arc<crate::body::Budget>,
+    /// Inspects the decisions needed, kept right by dockerd's `/events`.
+    pub lookups: Arc<crate::lookup::Cache>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -662,8 +664,18 @@ async fn inspect_judge(
     if !plausible(name) {
         return Err(no_such(name));
     }
-    match upstream_get(ctx, &format!("/containers/{name}/json")).await {
-        Ok((200, body)) => policy.judge_container(what, &body, &HostView, enters),
+    let cache = &ctx.opts.lookups;
+    let looked = match cache.get(name) {
+        Some(body) => Ok((200, body)),
+        None => upstream_get(ctx, &format!("/containers/{name}/json")).await,
+    };
+    match looked {
+        Ok((200, body)) => {
+            let j = policy.judge_container(what, &body, &HostView, enters)?;
+            cache.put(name, body.clone());
+            cache.put(&j.id, body);
+            Ok(j)
+        }
         Ok((404, _)) => Err(no_such(name)),
         Ok((s, _)) => Err(lookup_failed(
             ctx,

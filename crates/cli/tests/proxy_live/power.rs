@@ -310,6 +310,25 @@ fn powered_containers_cannot_be_entered_joined_or_read() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The lookups are cached, and dockerd's /events empties the cache: a
+    // renamed container is not found under its old name, and a powered
+    // one given that name is judged afresh.
+    docker(&["rename", &plain, &format!("{plain}-moved")]);
+    docker(&["rename", &priv_name, &plain]);
+    std::thread::sleep(Duration::from_millis(300));
+    let o = p.cli("docker", &["exec", &plain, "echo", "hi"], None);
+    assert!(
+        !o.status.success(),
+        "exec into the powered container under the old name"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Forbidden"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    docker(&["rename", &plain, &priv_name]);
+    docker(&["rename", &format!("{plain}-moved"), &plain]);
+    std::thread::sleep(Duration::from_millis(300));
     let r = p.raw(&[format!("PUT /v1.41/containers/{plain}/archive?path=/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", tar.len()).into_bytes(), tar].concat());
     assert_eq!(status(&r), 200, "{r}");
     let r = p.raw(format!("GET /v1.41/containers/{plain}/archive?path=/suid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
@@ -716,4 +735,48 @@ fn tecnativa_suite_expectations() {
     }
     assert!(exists(&target), "nothing refused was done");
     let _ = docker_output(&["network", "rm", "dwt-tec-foo", "dwt-tec-foobar"]);
+}
+
+/// Services get a container's checks. The test engine is no swarm
+/// manager, so an allowed spec reaches dockerd and is answered "not a
+/// swarm manager": proof that the proxy let it through, while the others
+/// never leave the proxy.
+#[test]
+fn services_get_the_same_checks() {
+    require_engine!();
+    let p = Proxy::start(&[("SERVICES", "1"), ("POST", "1")]);
+    for extra in [
+        vec!["--mount", "type=bind,src=/etc,dst=/e"],
+        vec!["--cap-add", "SYS_ADMIN"],
+        vec!["--sysctl", "kernel.core_pattern=|/x"],
+        vec!["--network", "host"],
+    ] {
+        let mut args = vec!["service", "create", "--detach", "--no-resolve-image"];
+        args.extend_from_slice(&extra);
+        args.extend_from_slice(&[IMAGE, "sleep", "600"]);
+        let o = p.cli("docker", &args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("Forbidden"),
+            "{extra:?}: {err}"
+        );
+    }
+    let o = p.cli(
+        "docker",
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--no-resolve-image",
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not a swarm manager"),
+        "an ordinary spec reaches dockerd: {err}"
+    );
 }
