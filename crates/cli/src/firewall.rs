@@ -150,6 +150,9 @@ pub fn compute(
     guard: &Guard,
 ) -> Result<(Resolved, Ruleset), FwError> {
     let resolved = resolve(inv, file).map_err(|e| FwError::Policy(e.to_string()))?;
+    for p in &resolved.problems {
+        eprintln!("dockward firewall: warning: {p}");
+    }
     let mut rs = build(&resolved, inv);
     rs.proxy_cgroup = guard.as_ref().ok().cloned();
     Ok((resolved, rs))

@@ -415,29 +415,38 @@ fn bad_labels_and_files_apply_nothing() {
     let _s = Session::start();
     let good = httpd("fwgood", &["-p", "80", "-l", "dockward.expose=public"]);
     dockward(&["firewall", "apply"]);
-    let before = sh("nft", &["list", "table", "inet", "dockward"]);
     let bad = httpd("fwbad", &["-p", "80", "-l", "dockward.expose=10.0.0.300"]);
+    // One bad label closes its own container and is reported; everyone
+    // else's verdicts go on.
     let out = Command::cargo_bin("dockward")
         .unwrap()
         .args(["firewall", "apply"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(&format!(
             "container {}: label dockward.expose=10.0.0.300",
             bad.name
-        )),
+        )) && err.contains("closed until it is fixed"),
         "{err}"
     );
-    assert!(err.contains("nothing was applied"), "{err}");
-    assert_eq!(
-        sh("nft", &["list", "table", "inet", "dockward"]),
-        before,
-        "the previous rules stay"
-    );
+    let table = sh("nft", &["list", "table", "inet", "dockward"]);
+    let good_ip = good.ip("bridge");
+    let bad_ip = bad.ip("bridge");
+    let element = |ip: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!("{ip} . tcp . 80 ")))
+            .unwrap_or_default()
+            .trim_end_matches([',', ' ', '}'])
+            .to_string()
+    };
+    assert!(element(&good_ip).ends_with(": accept"), "{table}");
+    assert!(element(&bad_ip).ends_with(": drop"), "{table}");
+    dockward(&["firewall", "apply"]);
+    let before = sh("nft", &["list", "table", "inet", "dockward"]);
     drop(bad);
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("fw.toml");
@@ -550,8 +559,10 @@ fn a_container_started_after_apply_is_closed_over_ipv6_without_an_entry() {
     );
 
     // The guard is by cgroup: an IPv6 listener in dockerd's cgroup on a
-    // port without an entry is closed like docker-proxy's, except on
-    // dockerd's own ports (its API's 2375 here).
+    // port without an entry is closed like docker-proxy's, except on the
+    // ports dockerd's own -H hosts name. 2375 is not one of them here, so a
+    // container that publishes it gets no free pass (it used to be exempt
+    // by convention).
     let pid = std::fs::read_to_string("/run/docker.pid").unwrap();
     let cg = std::fs::read_to_string(format!("/proc/{}/cgroup", pid.trim())).unwrap();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -586,7 +597,10 @@ threading.Event().wait()
     let (api, stray) = (a.http(&a.host_addr6, 2375), a.http(&a.host_addr6, other));
     let _ = inside.kill();
     let _ = inside.wait();
-    assert_open(api, "dockerd's own API port in its cgroup");
+    assert_closed(
+        api,
+        "2375 in dockerd's cgroup, which dockerd does not listen on",
+    );
     assert_closed(
         stray,
         "another listener in dockerd's cgroup, without an entry",
@@ -615,6 +629,13 @@ fn watch_follows_containers_and_reasserts() {
     let _s = Session::start();
     let a = OutsideHost::new();
     let w = Watcher::start(&[]);
+    // A container with a bad label (created, never started, no ports)
+    // closes only itself: everyone else's updates go on.
+    let bad = dockward_testbench::Container::create(
+        "fwbadw",
+        &["-l", "dockward.expose=pubic", IMAGE, "true"],
+    );
+    w.wait_for(&format!("container {}", bad.name));
 
     // A new allowed container opens fast; a new unlabeled one never opens.
     let open = httpd("fwnew", &["-p", "80", "-l", "dockward.expose=public"]);

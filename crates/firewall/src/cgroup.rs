@@ -36,21 +36,20 @@ pub struct ProxyCgroup {
     /// Path as nft resolves it, relative to [`NFT_CGROUP_ROOT`].
     pub path: String,
     /// dockerd's own listeners share its cgroup but are not docker-proxy's:
-    /// its API (`-H tcp://…`, 2375/2376 by convention) and swarm's 2377/tcp
-    /// and 7946/tcp+udp. The guard passes them (see [`daemon_ports`]).
+    /// its API's `-H tcp://…` ports. The guard passes them (see
+    /// [`daemon_ports`]).
     pub daemon_ports: Vec<(Protocol, u16)>,
 }
 
-/// The ports dockerd itself may listen on: swarm's, the API's conventional
-/// ones, and those of its `tcp://` hosts (`-H`).
+/// The ports dockerd itself listens on: those of its `tcp://` hosts
+/// (`-H`). Only those: a port dockerd listens on cannot also be bound by
+/// docker-proxy, so exempting it by number is exact, while a port exempted
+/// by convention (2375, 2376, swarm's 2377 and 7946 on a node not in a
+/// swarm) is free for a container to publish — and was open over IPv6
+/// whatever its verdict. Swarm's ports come with the Swarm work, from the
+/// node's real state.
 pub fn daemon_ports(hosts: &[String]) -> Vec<(Protocol, u16)> {
-    let mut v = vec![
-        (Protocol::Tcp, 2375),
-        (Protocol::Tcp, 2376),
-        (Protocol::Tcp, 2377),
-        (Protocol::Tcp, 7946),
-        (Protocol::Udp, 7946),
-    ];
+    let mut v = Vec::new();
     for h in hosts {
         let Some(addr) = h.strip_prefix("tcp://") else {
             continue;
@@ -166,7 +165,10 @@ mod tests {
             (g.level, g.path.as_str()),
             (2, "system.slice/docker.service")
         );
-        assert!(g.daemon_ports.contains(&(Protocol::Tcp, 2377)));
+        assert!(
+            !g.daemon_ports.contains(&(Protocol::Tcp, 2377)),
+            "not by convention"
+        );
         assert!(g.daemon_ports.contains(&(Protocol::Tcp, 12375)));
     }
 
@@ -199,15 +201,16 @@ mod tests {
     }
 
     #[test]
-    fn daemon_ports_add_the_api_hosts_to_swarm_and_the_conventional_ones() {
+    fn daemon_ports_are_the_api_hosts_only() {
         let p = daemon_ports(&[
             "unix:///var/run/docker.sock".into(),
             "tcp://[::]:12375".into(),
             "tcp://0.0.0.0:2376".into(),
+            "tcp://0.0.0.0:2376".into(),
             "fd://".into(),
         ]);
-        assert!(p.contains(&(Protocol::Tcp, 12375)) && p.contains(&(Protocol::Udp, 7946)));
-        assert_eq!(p.iter().filter(|x| **x == (Protocol::Tcp, 2376)).count(), 1);
+        assert_eq!(p, [(Protocol::Tcp, 2376), (Protocol::Tcp, 12375)]);
+        assert!(daemon_ports(&["unix:///var/run/docker.sock".into()]).is_empty());
     }
 
     #[test]

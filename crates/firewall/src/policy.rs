@@ -7,9 +7,13 @@
 //! and finally `local`. Ports are *container* ports, the stable name of a
 //! service: host ports may be random and change on every start.
 //!
-//! Validation is all-or-nothing: one bad label or file entry is an error
-//! naming the container, the label and the value, and the caller applies
-//! nothing, so the previous good ruleset stays in force.
+//! A bad policy file is an error and the caller applies nothing, so the
+//! previous good ruleset stays in force. A bad label is one container's
+//! problem: that container's ports are closed (`deny`) and the problem is
+//! reported, naming the container, the label and the value, while every
+//! other container's verdict goes on as usual — one typo must not freeze
+//! everyone else's updates, and must never open anything. A network with
+//! a bad `dockward.isolate` label is isolated.
 
 use dockward_model::{Container, Inventory, Protocol};
 use ipnet::IpNet;
@@ -298,6 +302,8 @@ pub enum Source {
     Label(String),
     File(String),
     Default,
+    /// A bad label on the container: closed until it is fixed.
+    Invalid(String),
 }
 
 /// One published container port with its verdict.
@@ -324,6 +330,8 @@ pub struct Resolved {
     pub stance: Stance,
     pub ports: Vec<PortVerdict>,
     pub isolated: Vec<Isolation>,
+    /// Bad labels: each closed what it was on.
+    pub problems: Vec<String>,
 }
 
 impl Resolved {
@@ -339,8 +347,16 @@ impl Resolved {
 pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Result<Resolved, PolicyError> {
     let stance = file.default.unwrap_or_default();
     let mut ports = Vec::new();
+    let mut problems = Vec::new();
     for c in &inv.containers {
-        let labels = container_labels(c)?;
+        let labels = match container_labels(c) {
+            Ok(l) => Ok(l),
+            Err(e) => {
+                let msg = e.to_string();
+                problems.push(format!("{msg}; its ports are closed until it is fixed"));
+                Err(msg)
+            }
+        };
         let rules: Vec<(usize, &ContainerRule)> = file
             .containers
             .iter()
@@ -352,8 +368,10 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Result<Resolved, PolicyErr
             if !seen.insert((p.container_port, p.protocol)) {
                 continue;
             }
-            let (expose, source) =
-                verdict_for(c, p.container_port, p.protocol, &labels, &rules, stance);
+            let (expose, source) = match &labels {
+                Ok(labels) => verdict_for(c, p.container_port, p.protocol, labels, &rules, stance),
+                Err(msg) => (Expose::Deny, Source::Invalid(msg.clone())),
+            };
             ports.push(PortVerdict {
                 container: c.name.clone(),
                 container_id: c.id.clone(),
@@ -364,11 +382,12 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Result<Resolved, PolicyErr
             });
         }
     }
-    let isolated = isolation(inv)?;
+    let isolated = isolation(inv, &mut problems);
     Ok(Resolved {
         stance,
         ports,
         isolated,
+        problems,
     })
 }
 
@@ -467,7 +486,7 @@ fn allow_from_names(v: &str) -> Vec<String> {
         .collect()
 }
 
-fn isolation(inv: &Inventory) -> Result<Vec<Isolation>, PolicyError> {
+fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
     let mut out = Vec::new();
     for n in &inv.networks {
         let Some(v) = n.labels.get(LABEL_ISOLATE) else {
@@ -477,12 +496,14 @@ fn isolation(inv: &Inventory) -> Result<Vec<Isolation>, PolicyError> {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
             _ => {
-                return Err(PolicyError::NetworkLabel {
+                let e = PolicyError::NetworkLabel {
                     network: n.name.clone(),
                     label: LABEL_ISOLATE.into(),
                     value: v.clone(),
                     problem: "not a boolean".into(),
-                })
+                };
+                problems.push(format!("{e}; the network is isolated until it is fixed"));
+                true
             }
         };
         if !on {
@@ -526,7 +547,7 @@ fn isolation(inv: &Inventory) -> Result<Vec<Isolation>, PolicyError> {
             allow,
         });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -633,33 +654,45 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
     }
 
     #[test]
-    fn bad_label_names_container_label_and_value() {
-        let bad = c(
-            "web",
-            &[("dockward.expose", "10.0.0.300/8")],
-            &[(80, Protocol::Tcp)],
+    fn bad_label_closes_its_container_and_names_label_and_value() {
+        let good = c(
+            "api",
+            &[("dockward.expose", "public")],
+            &[(8080, Protocol::Tcp)],
         );
-        let e = resolve(&inv(vec![bad]), &PolicyFile::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("container web"), "{e}");
-        assert!(e.contains("dockward.expose=10.0.0.300/8"), "{e}");
-        assert!(e.contains("not an IP address or CIDR"), "{e}");
-        let bad = c(
-            "web",
-            &[("dockward.expose.http", "public")],
-            &[(80, Protocol::Tcp)],
+        for (label, value, says) in [
+            (
+                "dockward.expose",
+                "10.0.0.300/8",
+                "not an IP address or CIDR",
+            ),
+            ("dockward.expose", "pubic", ""),
+            ("dockward.expose.http", "public", ""),
+            ("dockward.expose.80/icmp", "public", ""),
+        ] {
+            let bad = c("web", &[(label, value)], &[(80, Protocol::Tcp)]);
+            let r = resolve(&inv(vec![bad, good.clone()]), &PolicyFile::default()).unwrap();
+            assert_eq!(
+                r.verdict("web", 80, Protocol::Tcp),
+                Some(&Expose::Deny),
+                "{label}"
+            );
+            assert_eq!(r.verdict("api", 8080, Protocol::Tcp), Some(&Expose::Public));
+            let e = &r.problems[0];
+            assert!(e.contains("container web"), "{e}");
+            assert!(e.contains(&format!("{label}={value}")), "{e}");
+            assert!(e.contains(says), "{e}");
+            assert!(e.contains("closed until it is fixed"), "{e}");
+        }
+        // A bad label on a container without ports is still reported.
+        let bad = c("idle", &[("dockward.expose", "x")], &[]);
+        assert_eq!(
+            resolve(&inv(vec![bad]), &PolicyFile::default())
+                .unwrap()
+                .problems
+                .len(),
+            1
         );
-        let e = resolve(&inv(vec![bad]), &PolicyFile::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("dockward.expose.http"), "{e}");
-        let bad = c(
-            "web",
-            &[("dockward.expose.80/icmp", "public")],
-            &[(80, Protocol::Tcp)],
-        );
-        assert!(resolve(&inv(vec![bad]), &PolicyFile::default()).is_err());
     }
 
     #[test]
@@ -716,7 +749,9 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         i.networks[0]
             .labels
             .insert(LABEL_ISOLATE.into(), "maybe".into());
-        let e = resolve(&i, &PolicyFile::default()).unwrap_err().to_string();
+        let r = resolve(&i, &PolicyFile::default()).unwrap();
+        assert_eq!(r.isolated.len(), 1, "a bad isolate label isolates");
+        let e = &r.problems[0];
         assert!(e.contains("network app") && e.contains("maybe"), "{e}");
     }
 

@@ -12,6 +12,7 @@ fn source(s: &Source) -> String {
         Source::Label(l) => format!("label {l}"),
         Source::File(f) => format!("file {f}"),
         Source::Default => "default stance".into(),
+        Source::Invalid(_) => "closed: a bad label (see the warning)".into(),
     }
 }
 
