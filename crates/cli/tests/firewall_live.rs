@@ -1146,3 +1146,29 @@ fn iptables_backend_closes_the_same_holes() {
     assert_eq!(sh("iptables", &["-S", "DOCKER-USER"]), docker_user_before);
     assert_open(a.http(&a.host_addr, pl), "Docker's behaviour is back");
 }
+
+/// Segments conntrack calls invalid (a SYN-ACK or a FIN-ACK outside any
+/// connection), sent straight to a closed container's address: with
+/// Docker alone its per-port accept lets them through and the container
+/// answers with a reset, revealing it is alive; with dockward, on either
+/// backend, they are dropped.
+#[test]
+fn invalid_segments_never_reach_a_closed_container() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let c = httpd("finv", &["-p", "80", "-l", "dockward.expose=deny"]);
+    let ip = c.ip("bridge");
+    let reaches = |flags: u8| a.raw_segment_answered(&ip, 80, flags);
+    assert!(
+        reaches(0x12),
+        "Docker alone: a stray SYN-ACK reaches the container (the hole)"
+    );
+    for backend in ["nft", "iptables"] {
+        dockward(&["firewall", "apply", "--backend", backend]);
+        for (flags, what) in [(0x12u8, "SYN-ACK"), (0x11, "FIN-ACK")] {
+            assert!(!reaches(flags), "{backend}: a stray {what} reached it");
+        }
+        dockward(&["firewall", "remove"]);
+    }
+}

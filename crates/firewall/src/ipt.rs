@@ -159,7 +159,10 @@ fn forward_chain(s: &mut String, rs: &Ruleset, v6: bool) {
         let _ = writeln!(s, "-A {FWD} -i {b} -j RETURN");
     }
     for b in &bridges {
-        let _ = writeln!(s, "-A {FWD} -o {b} -m conntrack --ctstate NEW -j DROP");
+        let _ = writeln!(
+            s,
+            "-A {FWD} -o {b} -m conntrack --ctstate INVALID,NEW -j DROP"
+        );
     }
 }
 

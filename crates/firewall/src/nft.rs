@@ -12,7 +12,9 @@
 //!   same-bridge traffic on isolated networks goes to `isolate`; anything else
 //!   from a Docker bridge is Docker's business; anything *new* from outside
 //!   straight to a container address is dropped (the direct-routing bypass,
-//!   open on Docker < 28).
+//!   open on Docker < 28), and so is anything conntrack calls invalid (a
+//!   SYN-ACK or FIN-ACK outside any connection, which Docker's per-port
+//!   accepts would let through to reveal a closed container is alive).
 //! - `published`: packets originally sent to loopback are dropped (a
 //!   neighbour reaching a `127.0.0.1:` port through Docker's DNAT); then the
 //!   per-port verdict map; ports without an entry are local only.
@@ -203,7 +205,7 @@ pub fn render(rs: &Ruleset) -> String {
         "\t\tct status dnat goto published\n",
         "\t\tiifname . oifname @isolated goto isolate\n",
         "\t\tiifname @bridges accept\n",
-        "\t\toifname @bridges ct state new counter drop\n",
+        "\t\toifname @bridges ct state { new, invalid } counter drop\n",
         "\t}\n",
         "\tchain input {\n",
         "\t\ttype filter hook input priority filter - 5; policy accept;\n",

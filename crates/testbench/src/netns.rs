@@ -92,7 +92,65 @@ eth = bytes.fromhex(dmac.replace(':', '')) + s.getsockname()[4] + b'\x08\x00'
 for _ in range(3): s.send(eth + ip + tcp)
 "#;
 
+/// One TCP segment with the given flags in a hand-made frame, then a
+/// wait for a reset from the destination: "answered" or "silent".
+const SEGMENT_PY: &str = r#"
+import socket, struct, sys, time
+ifname, dmac, src, dst, dport, flags = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+r.settimeout(0.2)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+tcp = struct.pack('!HHIIBBHHH', 40001, dport, 1000, 1, 5 << 4, flags, 64240, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack('!H', csum(pseudo + tcp)) + tcp[18:]
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+eth = bytes.fromhex(dmac.replace(':', '')) + s.getsockname()[4] + b'\x08\x00'
+s.send(eth + ip + tcp)
+end = time.time() + 1.5
+while time.time() < end:
+    try:
+        d = r.recv(65535)
+    except socket.timeout:
+        continue
+    ihl = (d[0] & 15) * 4
+    if d[12:16] == socket.inet_aton(dst) and struct.unpack('!H', d[ihl:ihl + 2])[0] == dport and d[ihl + 13] & 4:
+        print("answered"); sys.exit(0)
+print("silent")
+"#;
+
 impl OutsideHost {
+    /// Send one TCP segment with `flags` (0x12 SYN-ACK, 0x11 FIN-ACK…) from
+    /// this host's address to `dst:port`, outside any connection; true when
+    /// `dst` answers with a reset (it received the segment).
+    pub fn raw_segment_answered(&self, dst: &str, port: u16, flags: u8) -> bool {
+        let mac = std::fs::read_to_string(format!("/sys/class/net/{}/address", self.host_if))
+            .expect("the host side's MAC");
+        let out = sh(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &self.ns,
+                "python3",
+                "-c",
+                SEGMENT_PY,
+                &self.peer_if,
+                mac.trim(),
+                &self.addr,
+                dst,
+                &port.to_string(),
+                &flags.to_string(),
+            ],
+        );
+        out.trim() == "answered"
+    }
+
     /// Send three TCP SYNs (source port 40000) to `dst:port` in raw frames
     /// addressed to the host's side of the link, whatever `dst` is.
     pub fn raw_syn(&self, dst: &str, port: u16) {
