@@ -129,49 +129,39 @@ impl OutsideHost {
     /// this host's address to `dst:port`, outside any connection; true when
     /// `dst` answers with a reset (it received the segment).
     pub fn raw_segment_answered(&self, dst: &str, port: u16, flags: u8) -> bool {
-        let mac = std::fs::read_to_string(format!("/sys/class/net/{}/address", self.host_if))
-            .expect("the host side's MAC");
-        let out = sh(
-            "ip",
-            &[
-                "netns",
-                "exec",
-                &self.ns,
-                "python3",
-                "-c",
-                SEGMENT_PY,
-                &self.peer_if,
-                mac.trim(),
-                &self.addr,
-                dst,
-                &port.to_string(),
-                &flags.to_string(),
-            ],
-        );
-        out.trim() == "answered"
+        self.raw_frame(SEGMENT_PY, dst, port, &[&flags.to_string()])
+            .trim()
+            == "answered"
     }
 
     /// Send three TCP SYNs (source port 40000) to `dst:port` in raw frames
     /// addressed to the host's side of the link, whatever `dst` is.
     pub fn raw_syn(&self, dst: &str, port: u16) {
+        self.raw_frame(SYN_PY, dst, port, &[]);
+    }
+
+    /// Runs a raw-frame script in the namespace: it gets the interface,
+    /// the host side's MAC, this host's address, `dst`, `port`, then
+    /// `extra`; its output.
+    fn raw_frame(&self, script: &str, dst: &str, port: u16, extra: &[&str]) -> String {
         let mac = std::fs::read_to_string(format!("/sys/class/net/{}/address", self.host_if))
             .expect("the host side's MAC");
-        sh(
-            "ip",
-            &[
-                "netns",
-                "exec",
-                &self.ns,
-                "python3",
-                "-c",
-                SYN_PY,
-                &self.peer_if,
-                mac.trim(),
-                &self.addr,
-                dst,
-                &port.to_string(),
-            ],
-        );
+        let port = port.to_string();
+        let mut args = vec![
+            "netns",
+            "exec",
+            &self.ns,
+            "python3",
+            "-c",
+            script,
+            &self.peer_if,
+            mac.trim(),
+            &self.addr,
+            dst,
+            &port,
+        ];
+        args.extend_from_slice(extra);
+        sh("ip", &args)
     }
 
     /// Create a namespace with a veth pair and a default route via the host.
