@@ -51,7 +51,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let _ = policy.decide_body(&a, data, &Fs);
         }
     }
-    let _ = policy.judge_container("x", data, &Fs, true);
+    let _ = policy.judge_container("x", "x", data, &Fs, true);
     if let Ok(q) = std::str::from_utf8(data) {
         let _ = dockward_apiguard::power::query::check("build.start", q);
     }

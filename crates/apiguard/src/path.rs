@@ -37,6 +37,29 @@ pub struct Target {
     pub query: String,
 }
 
+impl Target {
+    /// The path and query to forward with segment 1 (the object: a
+    /// container's name or id prefix) replaced by `id`, so that what
+    /// dockerd acts on is the object that was judged, whatever is renamed
+    /// in between. Only for routes whose other segments are fixed words.
+    pub fn pinned(&self, id: &str) -> String {
+        let mut seg = self.segments.clone();
+        if let Some(s) = seg.get_mut(1) {
+            *s = id.to_string();
+        }
+        let prefix = self
+            .version
+            .map(|v| format!("/v{}.{}", v.0, v.1))
+            .unwrap_or_default();
+        let query = if self.query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", self.query)
+        };
+        format!("{prefix}/{}{query}", seg.join("/"))
+    }
+}
+
 fn unhex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -169,6 +192,27 @@ mod tests {
     fn p(t: &str) -> (Option<Version>, String) {
         let n = normalize(t).unwrap();
         (n.version, n.path)
+    }
+
+    #[test]
+    fn pinned_names_the_judged_object() {
+        let id = "0123abcd";
+        for (t, want) in [
+            (
+                "/v1.41/containers/web/exec",
+                "/v1.41/containers/0123abcd/exec",
+            ),
+            (
+                "/containers/web/archive?path=%2Fetc",
+                "/containers/0123abcd/archive?path=%2Fetc",
+            ),
+            (
+                "http://x/v01.41/containers/web/attach?stream=1",
+                "/v1.41/containers/0123abcd/attach?stream=1",
+            ),
+        ] {
+            assert_eq!(normalize(t).unwrap().pinned(id), want, "{t}");
+        }
     }
 
     #[test]

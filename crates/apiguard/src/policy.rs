@@ -109,9 +109,21 @@ pub struct Allowed {
 /// What a request acts on, to be looked up before it is forwarded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
-    Container(String),
-    /// An exec instance: its container is judged.
+    /// A container the request enters, writes or reads: it must be
+    /// visible and hold no power the client may not have.
+    Enters(String),
+    /// A container the request acts on under a policy that hides
+    /// containers: it must be visible.
+    Visible(String),
+    /// An exec instance: its container is judged as entered.
     Exec(String),
+}
+
+impl Subject {
+    /// Whether the container's power counts, not only its visibility.
+    pub fn enters(&self) -> bool {
+        !matches!(self, Subject::Visible(_))
+    }
 }
 
 /// A body that passed: the canonical bytes to forward (`None`: the empty
@@ -279,29 +291,12 @@ impl Policy {
         let write = !(method == "GET" || method == "HEAD");
         let allowed = |rule: String| -> Result<Allowed, Deny> {
             self.head_power(method, &t, &route)?;
-            let subject = if !judges_target(route.action) {
-                None
-            } else if route.action.starts_with("exec.") && route.action != "exec.create" {
-                route.id.clone().map(Subject::Exec)
-            } else if route.action == "commit.create" {
-                crate::power::query::commit_container(&t.query)
-                    .map_err(|e| {
-                        Deny::new(
-                            400,
-                            "unambiguous query",
-                            format!("{e}; send each parameter once"),
-                        )
-                    })?
-                    .map(Subject::Container)
-            } else {
-                route.id.clone().map(Subject::Container)
-            };
             Ok(Allowed {
                 check_body: checks_body(route.action),
+                subject: self.subject(&t, &route)?,
                 target: t.clone(),
                 route: route.clone(),
                 rule,
-                subject,
             })
         };
         if let Some(actions) = &self.actions {
@@ -367,8 +362,46 @@ impl Policy {
         ))
     }
 
-    /// A refusal for host power this policy does not allow.
-    fn power_deny(&self, what: &str, refusals: &[crate::power::Refusal]) -> Option<Deny> {
+    /// The container (or exec instance) an allowed request must be judged
+    /// on before it is forwarded: what it enters, writes or reads, or — under
+    /// a policy that hides containers — the container it acts on (inspect
+    /// is judged on its own answer instead).
+    fn subject(&self, t: &Target, route: &Route) -> Result<Option<Subject>, Deny> {
+        let a = route.action;
+        let id = route.id.clone();
+        if a == "commit.create" {
+            return crate::power::query::commit_container(&t.query)
+                .map(|c| c.map(Subject::Enters))
+                .map_err(|e| {
+                    Deny::new(
+                        400,
+                        "unambiguous query",
+                        format!("{e}; send each parameter once"),
+                    )
+                });
+        }
+        let hides = self.visibility.as_ref().is_some_and(|v| v.filters());
+        Ok(if judges_target(a) {
+            if a.starts_with("exec.") && a != "exec.create" {
+                id.map(Subject::Exec)
+            } else {
+                id.map(Subject::Enters)
+            }
+        } else if hides && a.starts_with("containers.") && a != "containers.inspect" {
+            id.map(Subject::Visible)
+        } else {
+            None
+        })
+    }
+
+    /// A refusal for host power this policy does not allow; `what` is the
+    /// request and `verb` how it relates to that power ("gives", "has").
+    fn power_deny(
+        &self,
+        what: &str,
+        verb: &str,
+        refusals: &[crate::power::Refusal],
+    ) -> Option<Deny> {
         let left: Vec<_> = refusals
             .iter()
             .filter(|r| !self.allow_power.contains(&r.check))
@@ -389,7 +422,7 @@ impl Policy {
             403,
             format!("host-power check {}", first.check),
             format!(
-                "{what} gives power over the host ({}); {fix}",
+                "{what} {verb} power over the host ({}); {fix}",
                 details.join("; ")
             ),
         ))
@@ -412,7 +445,7 @@ impl Policy {
             )
         })?;
         refusals.extend(q);
-        match self.power_deny(&format!("{method} {}", t.path), &refusals) {
+        match self.power_deny(&format!("{method} {}", t.path), "gives", &refusals) {
             Some(d) => Err(d),
             None => Ok(()),
         }
@@ -428,14 +461,16 @@ impl Policy {
     }
 
     /// Judges a container the request enters, writes, reads or names
-    /// (`what` says how), from dockerd's inspect: it must be visible to
-    /// this policy and hold no host power this policy does not allow.
-    /// `Ok` gives its full id, to forward in place of the name.
-    /// With `enters` false (a link, a network connect) only visibility
-    /// counts.
+    /// (`what` says how; `asked` is the name or id the client used), from
+    /// dockerd's inspect: it must be visible to this policy and, when
+    /// `enters`, hold no host power this policy does not allow (with
+    /// `enters` false — a link, a network connect, a stop — only
+    /// visibility counts). `Ok` gives its full id, to forward in place of
+    /// the name.
     pub fn judge_container(
         &self,
         what: &str,
+        asked: &str,
         inspect: &[u8],
         fs: &dyn HostFs,
         enters: bool,
@@ -448,12 +483,14 @@ impl Policy {
                 format!("{e}; the request is refused when its container cannot be judged"),
             )
         })?;
-        if let Some(v) = self.visibility.as_ref().filter(|v| v.filters()) {
-            if v.filter_inspect(inspect).is_none() {
+        if let Some(v) = &self.visibility {
+            if !v.visible(&j.name, j.labels.as_ref()) {
+                // As dockerd answers for one that does not exist, with the
+                // name the client used: never the hidden container's own.
                 return Err(Deny::new(
                     404,
                     format!("policy {}: hidden container", self.name),
-                    format!("No such container: {}", j.name),
+                    format!("No such container: {asked}"),
                 ));
             }
         }
@@ -461,11 +498,8 @@ impl Policy {
             return Ok(j);
         }
         let what = format!("{what} container {}, which", j.name);
-        match self.power_deny(&what, &j.power) {
-            Some(mut d) => {
-                d.hint = d.hint.replacen("gives power", "has power", 1);
-                Err(d)
-            }
+        match self.power_deny(&what, "has", &j.power) {
+            Some(d) => Err(d),
             None => Ok(j),
         }
     }
@@ -497,7 +531,7 @@ impl Policy {
         };
         let env = self.env(fs);
         let outcome = check(a.route.action, value.as_ref(), &env);
-        if let Some(d) = self.power_deny(a.route.action, &outcome.refusals) {
+        if let Some(d) = self.power_deny(a.route.action, "gives", &outcome.refusals) {
             return Err(d);
         }
         Ok(Checked {
@@ -766,16 +800,65 @@ mod tests {
             ("ALLOW_EXPORT", "1"),
         ]);
         let a = p.decide_head("GET", "/containers/x/export").unwrap();
-        assert_eq!(a.subject, Some(Subject::Container("x".into())));
+        assert_eq!(a.subject, Some(Subject::Enters("x".into())));
         let a = p
             .decide_head("GET", "/containers/x/archive?path=/")
             .unwrap();
-        assert_eq!(a.subject, Some(Subject::Container("x".into())));
+        assert_eq!(a.subject, Some(Subject::Enters("x".into())));
+        // Other container actions are looked up only when a policy hides
+        // containers.
+        assert_eq!(
+            p.decide_head("GET", "/containers/x/logs").unwrap().subject,
+            None
+        );
         let p = env(&[("EXEC", "1"), ("POST", "1")]);
         let a = p.decide_head("POST", "/exec/e1/start").unwrap();
         assert_eq!(a.subject, Some(Subject::Exec("e1".into())));
         let a = p.decide_head("POST", "/containers/c/exec").unwrap();
-        assert_eq!(a.subject, Some(Subject::Container("c".into())));
+        assert_eq!(a.subject, Some(Subject::Enters("c".into())));
+    }
+
+    #[test]
+    fn hidden_containers_are_judged_by_visibility_and_never_named() {
+        let f = crate::file::PolicyFile::parse(
+            "p.toml",
+            "[[policy]]\nname = \"ci\"\npreset = \"manager\"\nvisible_names = [\"app-*\"]\n",
+        )
+        .unwrap();
+        let p = &f.policies[0].policy;
+        assert_eq!(
+            p.decide_head("POST", "/containers/abc/stop")
+                .unwrap()
+                .subject,
+            Some(Subject::Visible("abc".into()))
+        );
+        assert_eq!(
+            p.decide_head("GET", "/containers/abc/json")
+                .unwrap()
+                .subject,
+            None,
+            "inspect is judged on its own answer"
+        );
+        let hidden = br#"{"Id":"c9","Name":"/secret-db","Config":{"Labels":{}},"HostConfig":{}}"#;
+        let d = p
+            .judge_container("x", "c9", hidden, &fs(), false)
+            .unwrap_err();
+        assert_eq!(d.status, 404);
+        assert_eq!(
+            d.body(),
+            "No such container: c9\n",
+            "the hidden name never shows"
+        );
+        let shown = br#"{"Id":"c1","Name":"/app-web","Config":{"Labels":{}},"HostConfig":{"Privileged":true}}"#;
+        assert!(p
+            .judge_container("x", "app-web", shown, &fs(), false)
+            .is_ok());
+        assert_eq!(
+            p.judge_container("x", "app-web", shown, &fs(), true)
+                .unwrap_err()
+                .status,
+            403
+        );
     }
 
     #[test]
@@ -784,7 +867,7 @@ mod tests {
         let p = env(&[("EXEC", "1"), ("POST", "1")]);
         let powered = br#"{"Id":"c1","Name":"/adm","HostConfig":{"Privileged":true}}"#;
         let d = p
-            .judge_container("exec.create into", powered, &fs, true)
+            .judge_container("exec.create into", "adm", powered, &fs, true)
             .unwrap_err();
         assert_eq!(d.rule, "host-power check privileged");
         assert!(
@@ -793,15 +876,18 @@ mod tests {
             d.body()
         );
         let plain = br#"{"Id":"c2","Name":"/web","HostConfig":{"Privileged":false}}"#;
-        assert_eq!(p.judge_container("x", plain, &fs, true).unwrap().id, "c2");
         assert_eq!(
-            p.judge_container("x", b"not json", &fs, true)
+            p.judge_container("x", "web", plain, &fs, true).unwrap().id,
+            "c2"
+        );
+        assert_eq!(
+            p.judge_container("x", "x", b"not json", &fs, true)
                 .unwrap_err()
                 .rule,
             "container lookup"
         );
         let p = env(&[("EXEC", "1"), ("ALLOW_HOST_POWER", "privileged")]);
-        assert!(p.judge_container("x", powered, &fs, true).is_ok());
+        assert!(p.judge_container("x", "adm", powered, &fs, true).is_ok());
     }
 
     #[test]

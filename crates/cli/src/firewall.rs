@@ -143,19 +143,28 @@ fn guard_note(guard: &Guard) -> Option<String> {
     })
 }
 
-/// (policy, inventory) → ruleset, or the one-line error naming the culprit.
-pub fn compute(
-    inv: &Inventory,
-    file: &PolicyFile,
-    guard: &Guard,
-) -> Result<(Resolved, Ruleset), FwError> {
-    let resolved = resolve(inv, file).map_err(|e| FwError::Policy(e.to_string()))?;
-    for p in &resolved.problems {
-        eprintln!("dockward firewall: warning: {p}");
+/// Prints the bad labels of `problems` when they differ from the last ones
+/// printed: `watch` recomputes on every container event, and a bad label
+/// that stays should be said once, not on every event.
+fn warn_once(problems: &[String]) {
+    static LAST: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if last.as_slice() != problems {
+        for p in problems {
+            eprintln!("dockward firewall: warning: {p}");
+        }
+        *last = problems.to_vec();
     }
+}
+
+/// (policy, inventory) → ruleset; a bad label closes its container (see
+/// `warn_once`).
+pub fn compute(inv: &Inventory, file: &PolicyFile, guard: &Guard) -> (Resolved, Ruleset) {
+    let resolved = resolve(inv, file);
+    warn_once(&resolved.problems);
     let mut rs = build(&resolved, inv);
     rs.proxy_cgroup = guard.as_ref().ok().cloned();
-    Ok((resolved, rs))
+    (resolved, rs)
 }
 
 /// What is in the kernel now (`None`: no dockward table).
@@ -247,7 +256,7 @@ async fn plan_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
     let guard = detect_guard(config);
-    let (resolved, rs) = compute(&inv, &file, &guard)?;
+    let (resolved, rs) = compute(&inv, &file, &guard);
     // Whichever backend is in force: `plan` shows what filters packets now.
     let kernel = installed_state(nf).map_err(FwError::Kernel)?;
     let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
@@ -305,7 +314,7 @@ pub fn apply_iptables(
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
-    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()))?;
+    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()));
     use dockward_firewall::ipt::{from_save, render, with_counters};
     // The saves also give the counters of dockward's rules, carried over so
     // that a re-render does not reset them.
@@ -368,7 +377,7 @@ pub fn apply_once(
     guard: &Guard,
     st: &StateFile,
 ) -> Result<(String, Ruleset), FwError> {
-    let (resolved, rs) = compute(inv, file, guard)?;
+    let (resolved, rs) = compute(inv, file, guard);
     // What is replaced: the state file of the last apply (no process spawn:
     // `nft list tables` alone costs ~20 ms), else the kernel's own listing
     // when there is a table. After a foreign flush the state file is stale;
@@ -531,8 +540,7 @@ mod tests {
     fn narrowing_cuts_only_outside_connections_after_applying() {
         let mut nf = Recording::default();
         // The kernel has the public verdict in force.
-        let (_, old) =
-            compute(&inv("public"), &PolicyFile::default(), &Err(String::new())).unwrap();
+        let (_, old) = compute(&inv("public"), &PolicyFile::default(), &Err(String::new()));
         nf.apply(&nft::render(&old)).unwrap();
         nf.table = Some(serde_json::json!({"nftables": [
             {"map": {"name": "pub4", "elem": [[{"elem": {"val": {"concat": ["172.17.0.2", "tcp", 80]}, "counter": {"packets": 3, "bytes": 180}}}, {"accept": null}]]}},

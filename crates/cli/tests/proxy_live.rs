@@ -19,11 +19,26 @@ struct Proxy {
     sock: PathBuf,
     log: PathBuf,
     _dir: tempfile::TempDir,
+    /// The policy file given with `--config`, when `with_policy` wrote it.
+    _policy: Option<tempfile::TempDir>,
 }
 
 impl Proxy {
     fn start(env: &[(&str, &str)]) -> Self {
         Self::start_with(env, &[])
+    }
+
+    /// A proxy run with this policy file (`--config`) and no environment.
+    fn with_policy(toml: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("dwt-pol")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let file = dir.path().join("proxy.toml");
+        std::fs::write(&file, toml).unwrap();
+        let mut p = Self::start_with(&[], &["--config", file.to_str().unwrap()]);
+        p._policy = Some(dir);
+        p
     }
 
     fn start_with(env: &[(&str, &str)], args: &[&str]) -> Self {
@@ -58,6 +73,7 @@ impl Proxy {
             sock,
             log,
             _dir: dir,
+            _policy: None,
         }
     }
 
@@ -1075,17 +1091,9 @@ fn policy_file_per_listener_and_uid_and_learning_mode() {
 #[test]
 fn visibility_hides_containers_and_env_values() {
     require_engine!();
-    let dir = tempfile::Builder::new()
-        .prefix("dwt-vis")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let file = dir.path().join("proxy.toml");
-    std::fs::write(
-        &file,
+    let p = Proxy::with_policy(
         "[[policy]]\nname = \"homepage\"\npreset = \"read-only\"\nallow = [\"containers.logs\"]\nvisible_labels = [\"dwt.visible=yes\"]\nscrub_env = true\n",
-    )
-    .unwrap();
-    let p = Proxy::start_with(&[], &["--config", file.to_str().unwrap()]);
+    );
     let shown = Rm(unique("pxshown"));
     let hidden = Rm(unique("pxhidden"));
     // Visible, created before the subscriptions: known from the list the

@@ -343,8 +343,10 @@ impl Resolved {
     }
 }
 
-/// Resolve the verdict of every published port of every container.
-pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Result<Resolved, PolicyError> {
+/// Resolve the verdict of every published port of every container. It
+/// cannot fail: a bad label closes what it is on and is reported in
+/// [`Resolved::problems`] (the policy file was checked when it was parsed).
+pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
     let stance = file.default.unwrap_or_default();
     let mut ports = Vec::new();
     let mut problems = Vec::new();
@@ -383,12 +385,12 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Result<Resolved, PolicyErr
         }
     }
     let isolated = isolation(inv, &mut problems);
-    Ok(Resolved {
+    Resolved {
         stance,
         ports,
         isolated,
         problems,
-    })
+    }
 }
 
 struct ContainerLabels {
@@ -601,8 +603,7 @@ mod tests {
         let r = resolve(
             &inv(vec![c("a", &[], &[(80, Protocol::Tcp)])]),
             &PolicyFile::default(),
-        )
-        .unwrap();
+        );
         assert_eq!(r.verdict("a", 80, Protocol::Tcp), Some(&Expose::Local));
         assert_eq!(r.ports[0].source, Source::Default);
     }
@@ -635,7 +636,7 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
             &[(8080, Protocol::Tcp), (22, Protocol::Tcp)],
         );
         let other = c("other", &[], &[(9000, Protocol::Tcp)]);
-        let r = resolve(&inv(vec![a, b, other]), &file).unwrap();
+        let r = resolve(&inv(vec![a, b, other]), &file);
         assert_eq!(
             r.verdict("a", 80, Protocol::Tcp),
             Some(&Expose::From(vec![
@@ -671,7 +672,7 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
             ("dockward.expose.80/icmp", "public", ""),
         ] {
             let bad = c("web", &[(label, value)], &[(80, Protocol::Tcp)]);
-            let r = resolve(&inv(vec![bad, good.clone()]), &PolicyFile::default()).unwrap();
+            let r = resolve(&inv(vec![bad, good.clone()]), &PolicyFile::default());
             assert_eq!(
                 r.verdict("web", 80, Protocol::Tcp),
                 Some(&Expose::Deny),
@@ -688,7 +689,6 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         let bad = c("idle", &[("dockward.expose", "x")], &[]);
         assert_eq!(
             resolve(&inv(vec![bad]), &PolicyFile::default())
-                .unwrap()
                 .problems
                 .len(),
             1
@@ -740,7 +740,7 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         i.networks[0]
             .labels
             .insert(LABEL_ISOLATE.into(), "true".into());
-        let r = resolve(&i, &PolicyFile::default()).unwrap();
+        let r = resolve(&i, &PolicyFile::default());
         assert_eq!(r.isolated.len(), 1);
         assert_eq!(
             r.isolated[0].allow,
@@ -749,7 +749,7 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         i.networks[0]
             .labels
             .insert(LABEL_ISOLATE.into(), "maybe".into());
-        let r = resolve(&i, &PolicyFile::default()).unwrap();
+        let r = resolve(&i, &PolicyFile::default());
         assert_eq!(r.isolated.len(), 1, "a bad isolate label isolates");
         let e = &r.problems[0];
         assert!(e.contains("network app") && e.contains("maybe"), "{e}");

@@ -157,7 +157,7 @@ fn host() -> Inventory {
 }
 
 fn script(inv: &Inventory, file: &PolicyFile) -> String {
-    let resolved = resolve(inv, file).expect("valid policy");
+    let resolved = resolve(inv, file);
     nft::render(&build(&resolved, inv))
 }
 
@@ -208,8 +208,8 @@ fn element_update_for_a_new_container() {
     ));
     after.containers.retain(|c| c.name != "plain");
     let f = PolicyFile::default();
-    let old = build(&resolve(&before, &f).unwrap(), &before);
-    let new = build(&resolve(&after, &f).unwrap(), &after);
+    let old = build(&resolve(&before, &f), &before);
+    let new = build(&resolve(&after, &f), &after);
     let up = nft::update(&old, &new).expect("same shape");
     assert_eq!(
         up,
@@ -223,7 +223,7 @@ fn element_update_for_a_new_container() {
         &[("dockward.expose", "203.0.113.0/24")],
         vec![port("0.0.0.0", 7001, 71, Protocol::Tcp)],
     ));
-    let newer = build(&resolve(&after, &f).unwrap(), &after);
+    let newer = build(&resolve(&after, &f), &after);
     assert!(nft::update(&new, &newer).is_none());
 }
 
@@ -285,7 +285,7 @@ fn kernel_round_trip_has_no_drift() {
         return;
     }
     let inv = host();
-    let mut rs = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
+    let mut rs = build(&resolve(&inv, &PolicyFile::default()), &inv);
     let table = format!("dwt_rt{}", std::process::id());
     // The docker-proxy guard names a cgroup that must exist when nft loads
     // the rule: one of the test's own, removed at the end.
@@ -359,7 +359,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         (PolicyFile::default(), "goto local_only"),
         (deny, "counter drop"),
     ] {
-        let mut rs = build(&resolve(&inv, &file).unwrap(), &inv);
+        let mut rs = build(&resolve(&inv, &file), &inv);
         rs.proxy_cgroup = Some(guard.clone());
         let s = nft::render(&rs);
         let want = format!(
@@ -367,7 +367,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         );
         assert!(s.ends_with(&want), "{s}");
     }
-    let plain = build(&resolve(&inv, &PolicyFile::default()).unwrap(), &inv);
+    let plain = build(&resolve(&inv, &PolicyFile::default()), &inv);
     let mut guarded = plain.clone();
     guarded.proxy_cgroup = Some(guard);
     assert!(nft::update(&plain, &guarded).is_none());

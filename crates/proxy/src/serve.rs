@@ -318,8 +318,9 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             g.entry(key).or_default().insert(allowed.route.action);
         }
     }
-    // What the request enters, writes or reads is judged before a byte of
-    // it is sent; the path then names the container by its full id.
+    // What the request enters, writes or reads — or, under a policy that
+    // hides containers, acts on — is judged before a byte of it is sent;
+    // the path then names the container by its full id.
     let mut pinned: Option<String> = None;
     if let Some(subject) = &allowed.subject {
         match judge_subject(&ctx, policy, &allowed, subject).await {
@@ -429,28 +430,7 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         up.headers_mut().insert(UPGRADE, u.clone());
     }
-    // Visibility: a container-scoped request about a hidden container is
-    // answered as dockerd answers for one that does not exist. Inspect is
-    // judged on its own response instead (one round trip less).
     let vis = policy.visibility.as_ref();
-    if let (Some(v), Some(id)) = (vis, &allowed.route.id) {
-        let container_scoped = allowed.route.action.starts_with("containers.")
-            || allowed.route.action == "exec.create";
-        if v.filters()
-            && container_scoped
-            && allowed.route.action != "containers.inspect"
-            && allowed.subject.is_none()
-        {
-            match upstream_get(&ctx, &format!("/containers/{id}/json")).await {
-                Ok((200, body)) if v.filter_inspect(&body).is_some() => {}
-                Ok(_) => {
-                    rec.fields.rule = format!("policy {}: hidden container", policy.name);
-                    return Ok(json_message(rec, 404, &format!("No such container: {id}")));
-                }
-                Err(e) => return Ok(unreachable(&ctx, rec, &e)),
-            }
-        }
-    }
     // An /events subscription holds its connection for as long as the
     // client listens: it gets one of its own, read without hyper's client
     // (a thousand idle subscribers must stay small; see `stream`).
@@ -573,9 +553,9 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
     Ok(Response::from_parts(p, body.boxed()))
 }
 
-/// The container a request enters, writes or reads (for an exec
-/// instance, its container), judged; for a container route, the path to
-/// forward with the container's full id in place of the name.
+/// The container a request acts on (for an exec instance, its
+/// container), judged; for a container route, the path to forward with the
+/// container's full id in place of the name.
 async fn judge_subject(
     ctx: &Ctx,
     policy: &Policy,
@@ -591,7 +571,7 @@ async fn judge_subject(
         _ => "reading the files of",
     };
     let container = match subject {
-        Subject::Container(c) => c.clone(),
+        Subject::Enters(c) | Subject::Visible(c) => c.clone(),
         Subject::Exec(e) => {
             let gone = || Deny {
                 status: 404,
@@ -620,25 +600,11 @@ async fn judge_subject(
             }
         }
     };
-    let j = inspect_judge(ctx, policy, &container, what, true).await?;
-    let t = &allowed.target;
-    let container_route = matches!(subject, Subject::Container(_))
+    let j = inspect_judge(ctx, policy, &container, what, subject.enters()).await?;
+    let container_route = !matches!(subject, Subject::Exec(_))
         && action.starts_with("containers.")
-        && t.segments.get(1).is_some();
-    Ok(container_route.then(|| {
-        let mut seg = t.segments.clone();
-        seg[1] = j.id.clone();
-        let prefix = t
-            .version
-            .map(|v| format!("/v{}.{}", v.0, v.1))
-            .unwrap_or_default();
-        let query = if t.query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", t.query)
-        };
-        format!("{prefix}/{}{query}", seg.join("/"))
-    }))
+        && allowed.route.id.is_some();
+    Ok(container_route.then(|| allowed.target.pinned(&j.id)))
 }
 
 /// A lookup dockerd did not answer: 502, and the request is refused.
@@ -671,7 +637,7 @@ async fn inspect_judge(
     };
     match looked {
         Ok((200, body)) => {
-            let j = policy.judge_container(what, &body, &HostView, enters)?;
+            let j = policy.judge_container(what, name, &body, &HostView, enters)?;
             cache.put(name, body.clone());
             cache.put(&j.id, body);
             Ok(j)

@@ -210,7 +210,7 @@ fn firewall_verdicts_from_the_kernel_state() {
     }
     // The ruleset dockward would apply for this inventory, as the kernel
     // would list it back: every running port with its verdict.
-    let resolved = dockward_firewall::resolve(&inv, &Default::default()).unwrap();
+    let resolved = dockward_firewall::resolve(&inv, &Default::default());
     let rs = dockward_firewall::build(&resolved, &inv);
     let mut k = dockward_firewall::KernelState {
         fallback: Some(rs.fallback.clone()),

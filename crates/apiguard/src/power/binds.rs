@@ -96,11 +96,6 @@ pub fn resolve(fs: &dyn HostFs, path: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// True when `path` is `dir` or below it, component by component.
-pub fn is_under(path: &Path, dir: &Path) -> bool {
-    path.starts_with(dir)
-}
-
 /// The verdict on one bind source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BindVerdict {
@@ -154,7 +149,9 @@ pub fn judge(fs: &dyn HostFs, allow: &[String], any: bool, source: &str) -> Bind
         .filter_map(|d| fs.canonicalize(Path::new(&go_clean(d))).ok())
         .collect();
     for r in &resolved {
-        if !dirs.iter().any(|d| is_under(r, d)) {
+        // `Path::starts_with` compares whole components: /srv/database
+        // is not under /srv/data.
+        if !dirs.iter().any(|d| r.starts_with(d)) {
             let shown = if r.as_os_str() == cleaned.as_str() {
                 String::new()
             } else {
@@ -171,9 +168,37 @@ pub fn judge(fs: &dyn HostFs, allow: &[String], any: bool, source: &str) -> Bind
 
 #[cfg(test)]
 pub mod fake {
-    //! A host filesystem made of a few directories and symlinks.
+    //! A host filesystem made of a few directories and symlinks, and the
+    //! body checks' environment over it.
     use super::*;
-    use std::collections::BTreeMap;
+    use crate::power::{Check, Env};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// What the body checks need, owned: a fake host, `/srv/data`
+    /// allow-listed for binds, no check allowed.
+    pub struct Fixture {
+        pub fs: FakeFs,
+        pub allow: Vec<String>,
+        pub allowed: BTreeSet<Check>,
+    }
+
+    impl Fixture {
+        pub fn new(fs: FakeFs) -> Self {
+            Self {
+                fs,
+                allow: vec!["/srv/data".to_string()],
+                allowed: BTreeSet::new(),
+            }
+        }
+
+        pub fn env(&self) -> Env<'_> {
+            Env {
+                bind_allow: &self.allow,
+                allowed: &self.allowed,
+                fs: &self.fs,
+            }
+        }
+    }
 
     #[derive(Default)]
     pub struct FakeFs {

@@ -33,12 +33,14 @@ pub fn from_serde(v: &serde_json::Value) -> Value {
     }
 }
 
-/// The inspected container: its full id, its name, and the host power it
-/// holds (every refusal, allowed or not).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The inspected container: its full id, its name and labels (what
+/// visibility is judged on), and the host power it holds (every refusal,
+/// allowed or not).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Judged {
     pub id: String,
     pub name: String,
+    pub labels: Option<serde_json::Map<String, serde_json::Value>>,
     pub power: Vec<Refusal>,
 }
 
@@ -59,6 +61,11 @@ pub fn judge(inspect: &[u8], env: &Env<'_>) -> Result<Judged, String> {
         .unwrap_or("")
         .trim_start_matches('/')
         .to_string();
+    let labels = v
+        .get("Config")
+        .and_then(|c| c.get("Labels"))
+        .and_then(serde_json::Value::as_object)
+        .cloned();
     let mut hc = match v.get("HostConfig") {
         Some(h @ serde_json::Value::Object(_)) => from_serde(h),
         _ => return Err("dockerd's inspect has no HostConfig".into()),
@@ -111,7 +118,12 @@ pub fn judge(inspect: &[u8], env: &Env<'_>) -> Result<Judged, String> {
             RefKind::Link | RefKind::Connect => {}
         }
     }
-    Ok(Judged { id, name, power })
+    Ok(Judged {
+        id,
+        name,
+        labels,
+        power,
+    })
 }
 
 /// `GET /exec/{id}/json` → the container it runs in.
@@ -127,22 +139,15 @@ pub fn exec_container(inspect: &[u8]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::binds::fake::FakeFs;
+    use super::super::binds::fake::{FakeFs, Fixture};
     use super::*;
-    use std::collections::BTreeSet;
 
     fn power(hc: &str) -> Vec<Check> {
-        let fs = FakeFs {
+        let fx = Fixture::new(FakeFs {
             dirs: vec!["/srv".into(), "/srv/data".into(), "/etc".into()],
             ..Default::default()
-        };
-        let allow = vec!["/srv/data".to_string()];
-        let allowed = BTreeSet::new();
-        let env = Env {
-            bind_allow: &allow,
-            allowed: &allowed,
-            fs: &fs,
-        };
+        });
+        let env = fx.env();
         let body = format!(r#"{{"Id":"abc","Name":"/web","HostConfig":{hc}}}"#);
         let mut c: Vec<Check> = judge(body.as_bytes(), &env)
             .unwrap()

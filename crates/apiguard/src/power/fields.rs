@@ -162,6 +162,12 @@ fn mode(v: &Value) -> Option<String> {
     }
 }
 
+/// A string field whose value is null or one of `ok` (the defaults and
+/// the harmless choices).
+fn one_of(v: &Value, ok: &[&str]) -> bool {
+    v.is_null() || v.as_str().is_some_and(|s| ok.contains(&s))
+}
+
 /// `container:<name>` → the name.
 fn joined(s: &str) -> Option<&str> {
     s.strip_prefix("container:")
@@ -203,7 +209,7 @@ fn host_config_field(key: &str, k: &str, v: &Value, cx: &mut Cx, at: &str) -> bo
             }
         }
         "volumedriver" => {
-            if !matches!(v.as_str(), Some("" | "local")) && !v.is_null() {
+            if !one_of(v, &["", "local"]) {
                 cx.refuse(
                     Check::Volume,
                     format!("{here} {} (a volume plugin mounts what it likes)", json(v)),
@@ -291,7 +297,7 @@ fn host_config_field(key: &str, k: &str, v: &Value, cx: &mut Cx, at: &str) -> bo
         }
         "sysctls" => sysctls(v, cx, &here),
         "runtime" => {
-            if !matches!(v.as_str(), Some("" | "runc" | "io.containerd.runc.v2")) && !v.is_null() {
+            if !one_of(v, &["", "runc", "io.containerd.runc.v2"]) {
                 cx.refuse(
                     Check::Runtime,
                     format!("{here} {} (only the default runc runtime passes)", json(v)),
@@ -635,7 +641,7 @@ fn network_create(b: &Value, cx: &mut Cx) {
             "name" | "checkduplicate" | "scope" | "enableipv4" | "enableipv6" | "internal"
             | "attachable" | "configonly" | "configfrom" | "labels" => {}
             "driver" => {
-                if !matches!(v.as_str(), Some("" | "bridge" | "overlay")) && !v.is_null() {
+                if !one_of(v, &["", "bridge", "overlay"]) {
                     cx.refuse(
                         Check::Network,
                         format!("Driver {} (bridge and overlay pass; macvlan and ipvlan put containers on the host's LAN)", json(v)),
@@ -659,7 +665,7 @@ fn network_create(b: &Value, cx: &mut Cx) {
                     match fold(ik).as_str() {
                         "config" | "options" => {}
                         "driver" => {
-                            if !matches!(iv.as_str(), Some("" | "default")) && !iv.is_null() {
+                            if !one_of(iv, &["", "default"]) {
                                 cx.refuse(
                                     Check::Network,
                                     format!("IPAM.Driver {} (an IPAM plugin)", json(iv)),

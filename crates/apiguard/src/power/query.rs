@@ -109,6 +109,21 @@ const BUILD_PARAMS: &[&str] = &[
     "version",
 ];
 
+/// A refusal when parameter `name` is given with a value outside `ok`
+/// (absent is fine); a repeated parameter is an error.
+fn only(
+    q: &BTreeMap<String, Vec<String>>,
+    name: &str,
+    ok: &[&str],
+    check: Check,
+    why: &str,
+) -> Result<Option<Refusal>, String> {
+    Ok(one(q, name)?.filter(|v| !ok.contains(v)).map(|v| Refusal {
+        check,
+        detail: format!("{name}={v} ({why})"),
+    }))
+}
+
 /// The query of `action`: `Err` for a query that could be read two ways,
 /// else the refusals (allowed or not).
 pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
@@ -116,15 +131,13 @@ pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
     if action == "images.pull" {
         // `docker import URL`: dockerd fetches the URL itself.
         let q = parse(query)?;
-        match one(&q, "fromSrc")? {
-            None | Some("" | "-") => {}
-            Some(u) => out.push(Refusal {
-                check: Check::BuildRemote,
-                detail: format!(
-                    "fromSrc={u} (dockerd would fetch it from wherever the host reaches)"
-                ),
-            }),
-        }
+        out.extend(only(
+            &q,
+            "fromSrc",
+            &["", "-"],
+            Check::BuildRemote,
+            "dockerd would fetch it from wherever the host reaches",
+        )?);
         return Ok(out);
     }
     if action != "build.start" {
@@ -145,22 +158,20 @@ pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
             });
         }
     }
-    match one(&q, "networkmode")? {
-        None | Some("" | "default" | "bridge" | "none") => {}
-        Some(m) => out.push(Refusal {
-            check: Check::BuildNetwork,
-            detail: format!("networkmode={m} (build steps would run in that network namespace)"),
-        }),
-    }
-    match one(&q, "remote")? {
-        None | Some("" | "client-session") => {}
-        Some(r) => out.push(Refusal {
-            check: Check::BuildRemote,
-            detail: format!(
-                "remote={r} (dockerd would fetch the context from wherever the host reaches)"
-            ),
-        }),
-    }
+    out.extend(only(
+        &q,
+        "networkmode",
+        &["", "default", "bridge", "none"],
+        Check::BuildNetwork,
+        "build steps would run in that network namespace",
+    )?);
+    out.extend(only(
+        &q,
+        "remote",
+        &["", "client-session"],
+        Check::BuildRemote,
+        "dockerd would fetch the context from wherever the host reaches",
+    )?);
     Ok(out)
 }
 

@@ -1,7 +1,7 @@
 //! The body checks against the classes of issue 19, each a body dockerd
 //! would act on, and the ordinary bodies that must keep passing.
 
-use super::binds::fake::FakeFs;
+use super::binds::fake::{FakeFs, Fixture};
 use super::*;
 use crate::gojson::parse;
 
@@ -25,14 +25,8 @@ fn fs() -> FakeFs {
 }
 
 fn run(action: &str, body: &str) -> (Vec<Check>, Vec<String>) {
-    let fs = fs();
-    let allow = vec!["/srv/data".to_string()];
-    let allowed = BTreeSet::new();
-    let env = Env {
-        bind_allow: &allow,
-        allowed: &allowed,
-        fs: &fs,
-    };
+    let fx = Fixture::new(fs());
+    let env = fx.env();
     let v = parse(body.as_bytes()).unwrap();
     let o = check(action, Some(&v), &env);
     let mut c: Vec<Check> = o.refusals.iter().map(|r| r.check).collect();

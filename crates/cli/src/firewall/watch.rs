@@ -95,7 +95,7 @@ pub async fn run(
     let empty = Inventory::default();
     match st.kernel {
         Kernel::Nft if kernel_state(nf)?.is_none() => {
-            let (_, rs) = compute(&empty, &st.file, &st.guard)?;
+            let (_, rs) = compute(&empty, &st.file, &st.guard);
             nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
             log("installed the closed table; waiting for dockerd");
         }
@@ -274,13 +274,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
         return;
     }
     let Some(inv) = &st.inv else { return };
-    let (_, rs) = match compute(inv, &st.file, &st.guard) {
-        Ok(x) => x,
-        Err(e) => {
-            log(format!("{why}: error: {e}; the last good rules stay"));
-            return;
-        }
-    };
+    let (_, rs) = compute(inv, &st.file, &st.guard);
     let Some(old) = st.applied.take() else {
         full(nf, st, why);
         return;

@@ -10,12 +10,27 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-/// A host directory allow-listed for binds, removed when dropped.
-fn allowed_dir() -> tempfile::TempDir {
+/// A directory of the test's own under /tmp, removed when dropped.
+fn tmp(prefix: &str) -> tempfile::TempDir {
     tempfile::Builder::new()
-        .prefix("dwt-bind")
+        .prefix(prefix)
         .tempdir_in("/tmp")
         .unwrap()
+}
+
+/// `POST /containers/create` through the proxy with this body: the
+/// answer, and whether dockerd then had the container (removed again).
+fn create_through(p: &Proxy, what: &str, body: &str) -> (String, bool) {
+    let name = unique(what);
+    let r = p.raw(post(&format!("/v1.41/containers/create?name={name}"), body).as_bytes());
+    let made = exists(&name);
+    let _ = docker_output(&["rm", "-f", "-v", &name]);
+    (r, made)
+}
+
+/// A create body for the test image with this HostConfig.
+fn with_host_config(h: &str) -> String {
+    format!(r#"{{"Image":"{IMAGE}","Cmd":["true"],"HostConfig":{h}}}"#)
 }
 
 fn forbidden(r: &str) -> bool {
@@ -35,7 +50,7 @@ fn admin_container(name: &str, args: &[&str]) -> Rm {
 #[test]
 fn host_power_by_allow_list() {
     require_engine!();
-    let dir = allowed_dir();
+    let dir = tmp("dwt-bind");
     let d = dir.path().to_str().unwrap().to_string();
     // A symlink planted through the allowed directory, pointing at /etc.
     std::os::unix::fs::symlink("/etc", dir.path().join("evil")).unwrap();
@@ -45,14 +60,8 @@ fn host_power_by_allow_list() {
         ("ALLOW_BIND_MOUNTS", &d),
     ]);
     let img = IMAGE;
-    let create = |body: &str| {
-        let name = unique("pxpw");
-        let r = p.raw(post(&format!("/v1.41/containers/create?name={name}"), body).as_bytes());
-        let made = exists(&name);
-        let _ = docker_output(&["rm", "-f", &name]);
-        (r, made)
-    };
-    let hc = |h: &str| format!(r#"{{"Image":"{img}","Cmd":["true"],"HostConfig":{h}}}"#);
+    let create = |body: &str| create_through(&p, "pxpw", body);
+    let hc = with_host_config;
     let mut cases: Vec<(String, String)> = Vec::new();
     for b in [
         "/.:/h",
@@ -160,7 +169,7 @@ fn host_power_by_allow_list() {
 #[test]
 fn powered_containers_cannot_be_entered_joined_or_read() {
     require_engine!();
-    let hostdir = allowed_dir();
+    let hostdir = tmp("dwt-bind");
     let priv_name = unique("pxpriv");
     // (Privileged containers cannot start in the test sandbox; a
     // capability outside the default set and the host's pid namespace are
@@ -204,17 +213,9 @@ fn powered_containers_cannot_be_entered_joined_or_read() {
             format!(r#"{{"VolumesFrom":["{bound}:rw"]}}"#),
         ),
     ] {
-        let name = unique("pxjoin");
-        let _rm = Rm(name.clone());
-        let r = p.raw(
-            post(
-                &format!("/v1.41/containers/create?name={name}"),
-                &format!(r#"{{"Image":"{img}","HostConfig":{h}}}"#),
-            )
-            .as_bytes(),
-        );
+        let (r, made) = create_through(&p, "pxjoin", &with_host_config(&h));
         assert!(forbidden(&r), "{what}: {r}");
-        assert!(!exists(&name), "{what}: created");
+        assert!(!made, "{what}: created");
     }
     // Joining an ordinary container is ordinary.
     let name = unique("pxjoin");
@@ -386,10 +387,7 @@ fn build_plugins_volumes_networks() {
         );
     }
     // Control: a plain build, with the classic builder of the 20.10 CLI.
-    let dir = tempfile::Builder::new()
-        .prefix("dwt-ctx")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = tmp("dwt-ctx");
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!("FROM {IMAGE}\nRUN echo built > /built\n"),
@@ -519,35 +517,18 @@ fn hidden_containers_cannot_be_named_in_a_body() {
     require_engine!();
     let hidden = unique("pxhid");
     let _h = admin_container(&hidden, &[]);
-    let dir = tempfile::Builder::new()
-        .prefix("dwt-pol")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let pol = dir.path().join("p.toml");
-    std::fs::write(
-        &pol,
+    let p = Proxy::with_policy(
         "[[policy]]\nname = \"ci\"\npreset = \"manager\"\nvisible_names = [\"dwt-*-pxvis*\"]\n",
-    )
-    .unwrap();
-    let p = Proxy::start_with(&[], &["--config", pol.to_str().unwrap()]);
-    let img = IMAGE;
+    );
     for h in [
         format!(r#"{{"NetworkMode":"container:{hidden}"}}"#),
         format!(r#"{{"VolumesFrom":["{hidden}"]}}"#),
         format!(r#"{{"Links":["{hidden}:db"]}}"#),
     ] {
-        let name = unique("pxvis");
-        let _rm = Rm(name.clone());
-        let r = p.raw(
-            post(
-                &format!("/v1.41/containers/create?name={name}"),
-                &format!(r#"{{"Image":"{img}","HostConfig":{h}}}"#),
-            )
-            .as_bytes(),
-        );
+        let (r, made) = create_through(&p, "pxvis", &with_host_config(&h));
         assert_eq!(status(&r), 404, "{h}: {r}");
         assert!(r.contains(&format!("No such container: {hidden}")), "{r}");
-        assert!(!exists(&name), "{h}: created");
+        assert!(!made, "{h}: created");
     }
 }
 
@@ -638,10 +619,7 @@ fn tecnativa_suite_expectations() {
     require_engine!();
     let target = unique("pxtec");
     let _t = admin_container(&target, &[]);
-    let ctx = tempfile::Builder::new()
-        .prefix("dwt-ctx")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let ctx = tmp("dwt-ctx");
     std::fs::write(ctx.path().join("Dockerfile"), format!("FROM {IMAGE}\n")).unwrap();
     let dot = ctx.path().to_str().unwrap().to_string();
     let t = target.as_str();
