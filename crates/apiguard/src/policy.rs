@@ -104,6 +104,9 @@ pub struct Allowed {
     /// The container (or exec instance) the request enters, writes or
     /// reads: look it up and pass it to [`Policy::judge_container`].
     pub subject: Option<Subject>,
+    /// The answer carries the swarm's join tokens, which this client may
+    /// not have: pass it through [`crate::power::blank_join_tokens`].
+    pub blank_join_tokens: bool,
 }
 
 /// What a request acts on, to be looked up before it is forwarded.
@@ -294,6 +297,9 @@ impl Policy {
             Ok(Allowed {
                 check_body: checks_body(route.action),
                 subject: self.subject(&t, &route)?,
+                blank_join_tokens: route.action == "swarm.read"
+                    && t.segments == ["swarm"]
+                    && !self.allow_power.contains(&Check::SwarmJoin),
                 target: t.clone(),
                 route: route.clone(),
                 rule,
@@ -435,6 +441,13 @@ impl Policy {
             refusals.push(crate::power::Refusal {
                 check,
                 detail: why.to_string(),
+            });
+        }
+        if crate::power::swarm_secret_path(&t.segments) {
+            refusals.push(crate::power::Refusal {
+                check: Check::SwarmJoin,
+                detail: "the unlock key decrypts the swarm's Raft log, every secret included"
+                    .into(),
             });
         }
         let q = crate::power::query::check(route.action, &t.query).map_err(|e| {
@@ -773,6 +786,28 @@ mod tests {
             Err("host-power check swarm-join".into())
         );
         assert!(p.decide_head("POST", "/v1.41/swarm/leave").is_ok());
+        // Reading the swarm: the tokens are blanked, the unlock key refused.
+        assert!(
+            p.decide_head("GET", "/v1.41/swarm")
+                .unwrap()
+                .blank_join_tokens
+        );
+        assert!(
+            !p.decide_head("GET", "/v1.41/swarm/x")
+                .unwrap()
+                .blank_join_tokens
+        );
+        assert_eq!(
+            head(&p, "GET", "/v1.41/swarm/unlockkey"),
+            Err("host-power check swarm-join".into())
+        );
+        let p = env(&[("SWARM", "1"), ("ALLOW_HOST_POWER", "swarm-join")]);
+        assert!(
+            !p.decide_head("GET", "/v1.41/swarm")
+                .unwrap()
+                .blank_join_tokens
+        );
+        assert!(p.decide_head("GET", "/v1.41/swarm/unlockkey").is_ok());
         let p = env(&[
             ("BUILD", "1"),
             ("POST", "1"),

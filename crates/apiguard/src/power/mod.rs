@@ -260,6 +260,26 @@ pub fn head_check(action: &str) -> Option<(Check, &'static str)> {
     }
 }
 
+/// `GET /swarm/unlockkey`: the key that decrypts the swarm's Raft log,
+/// every secret included.
+pub fn swarm_secret_path(segments: &[String]) -> bool {
+    segments.len() == 2 && segments[0] == "swarm" && segments[1] == "unlockkey"
+}
+
+/// `GET /swarm` on a manager answers with the cluster's join tokens:
+/// whoever reads the manager token can add a node of their own as a
+/// manager and run any service on every node. `Some` body with the
+/// tokens blanked (the rest of the answer as dockerd gave it); `None` when
+/// there is nothing to blank.
+pub fn blank_join_tokens(body: &[u8]) -> Option<Vec<u8>> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let tokens = v.get_mut("JoinTokens")?.as_object_mut()?;
+    for t in tokens.values_mut() {
+        *t = serde_json::Value::String(String::new());
+    }
+    serde_json::to_vec(&v).ok()
+}
+
 /// Actions about one container whose target is looked up and judged
 /// before they are forwarded: entering it, writing into it, reading its
 /// files. A container with host power the client is not allowed gives

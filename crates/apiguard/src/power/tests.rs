@@ -396,3 +396,20 @@ fn services() {
         []
     );
 }
+
+#[test]
+fn swarm_join_tokens_are_blanked() {
+    let body = br#"{"ID":"abc","JoinTokens":{"Worker":"SWMTKN-1-w","Manager":"SWMTKN-1-m"},"Spec":{"Name":"default"}}"#;
+    let out = String::from_utf8(blank_join_tokens(body).unwrap()).unwrap();
+    assert!(!out.contains("SWMTKN"), "{out}");
+    assert!(
+        out.contains(r#""Worker":"""#) && out.contains(r#""Name":"default""#),
+        "{out}"
+    );
+    assert_eq!(
+        blank_join_tokens(br#"{"message":"This node is not a swarm manager."}"#),
+        None
+    );
+    assert!(swarm_secret_path(&["swarm".into(), "unlockkey".into()]));
+    assert!(!swarm_secret_path(&["swarm".into()]));
+}
