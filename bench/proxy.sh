@@ -51,7 +51,7 @@ haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 &
 pids+=($!)
 $lg relay "$tmp/relay.sock" "$direct" &
 pids+=($!)
-CONTAINERS=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
+CONTAINERS=1 ALLOW_ARCHIVE=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$tmp/haproxy.sock" ] && [ -S "$tmp/dockward.sock" ] && [ -S "$tmp/relay.sock" ] && break; sleep 0.1; done
 
