@@ -226,6 +226,52 @@ pub fn revoke(nf: &mut impl Netfilter, old: &Ruleset, new: &Ruleset) -> usize {
     cut
 }
 
+/// Cut every tracked flow the rules in `rs` refuse (see
+/// [`dockward_firewall::revoke::refused`]), after they are in force. Run
+/// after every apply and re-assertion: whatever was opened before (an old
+/// verdict, a reused address, direct routing, a tamper window) ends here.
+pub fn sweep(nf: &mut impl Netfilter, rs: &Ruleset) -> usize {
+    let host = match nf.host_addresses() {
+        Ok(h) => h,
+        Err(e) => {
+            // Without them a flow of this host's own could be cut: better
+            // to cut nothing and say so.
+            tracing::warn!(error = %e, "cannot list this host's addresses; no connection cut");
+            return 0;
+        }
+    };
+    let conns = match nf.connections() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list connections to revoke");
+            return 0;
+        }
+    };
+    let mut cut = 0;
+    for c in conns {
+        let Some(flow) = as_flow(&c) else { continue };
+        if !dockward_firewall::revoke::refused(rs, &host, &flow) {
+            continue;
+        }
+        match nf.cut(&c) {
+            Ok(()) => cut += 1,
+            Err(e) => tracing::warn!(error = %e, "cannot cut a refused connection"),
+        }
+    }
+    cut
+}
+
+fn as_flow(c: &dockward_netfilter::Conn) -> Option<dockward_firewall::revoke::Flow> {
+    Some(dockward_firewall::revoke::Flow {
+        proto: dockward_model::Protocol::parse(&c.proto)?,
+        src: c.src.parse().ok()?,
+        dst: c.dst.parse().ok()?,
+        dport: c.dport,
+        reply_src: c.reply_src.parse().ok()?,
+        reply_sport: c.reply_sport,
+    })
+}
+
 async fn snapshot(config: &Config, recorded: Option<&Path>) -> Result<Inventory, FwError> {
     if let Some(path) = recorded {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -279,7 +325,7 @@ async fn apply_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
-    let (summary, _) = match args.backend {
+    let applied = match args.backend {
         Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
         // (The guard is nft's alone: found only on this path.)
         backend => match apply_once(nf, &inv, &file, &detect_guard(config), &st) {
@@ -298,6 +344,7 @@ async fn apply_cmd(
             Err(e) => return Err(e),
         },
     };
+    let summary = applied.sweep_and_summary(nf);
     write_stdout(&format!("{summary}\n"))
 }
 
@@ -310,7 +357,7 @@ pub fn apply_iptables(
     inv: &Inventory,
     file: &PolicyFile,
     st: &StateFile,
-) -> Result<(String, Ruleset), FwError> {
+) -> Result<Applied, FwError> {
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
@@ -320,8 +367,6 @@ pub fn apply_iptables(
     // that a re-render does not reset them.
     let (s4, s6) = ipt.saves().map_err(FwError::Kernel)?;
     let ((l4, c4), (l6, c6)) = (from_save(&s4), from_save(&s6));
-    let installed = dockward_firewall::ipt::installed(&l4);
-    let before = if installed { st.load() } else { None };
     let scripts = render(&rs, &l4, &l6);
     let (v4, v6) = (
         with_counters(&scripts.v4, &c4),
@@ -337,9 +382,11 @@ pub fn apply_iptables(
     if nf.has_table(TABLE).unwrap_or(false) {
         nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
     }
-    let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
-    let text = format!("{} (iptables backend)", summary(&resolved, &rs, cut));
-    Ok((text, rs))
+    Ok(Applied {
+        resolved,
+        rs,
+        iptables: true,
+    })
 }
 
 /// Takes dockward's iptables chains out; `quiet` ignores hosts without
@@ -367,44 +414,52 @@ fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
     }
 }
 
-/// Resolve, replace the table atomically, revoke: the one-shot apply, also
-/// used by `watch` at start and after a foreign flush. Returns the summary
-/// and the ruleset now in force.
+/// What an apply put in force; the flows it refuses are not cut yet.
+#[derive(Debug)]
+pub struct Applied {
+    pub resolved: Resolved,
+    pub rs: Ruleset,
+    pub iptables: bool,
+}
+
+impl Applied {
+    /// Cut every flow the rules now refuse ([`sweep`]), then say what is
+    /// in force in one line.
+    pub fn sweep_and_summary(&self, nf: &mut impl Netfilter) -> String {
+        let cut = sweep(nf, &self.rs);
+        let text = summary(&self.resolved, &self.rs, cut);
+        if self.iptables {
+            format!("{text} (iptables backend)")
+        } else {
+            text
+        }
+    }
+}
+
+/// Resolve, replace the table atomically: the one-shot apply, also used by
+/// `watch` at start and after a foreign flush. The caller sweeps after
+/// ([`Applied::sweep_and_summary`]).
 pub fn apply_once(
     nf: &mut impl Netfilter,
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
     st: &StateFile,
-) -> Result<(String, Ruleset), FwError> {
+) -> Result<Applied, FwError> {
     let (resolved, rs) = compute(inv, file, guard);
-    // What is replaced: the state file of the last apply (no process spawn:
-    // `nft list tables` alone costs ~20 ms), else the kernel's own listing
-    // when there is a table. After a foreign flush the state file is stale;
-    // revocation then works from the last applied verdicts, and the full
-    // replace below makes the kernel right either way.
-    let raw = st.read_raw();
-    let mut before = match raw {
-        Some(_) => None,
-        None if nf.has_table(TABLE).map_err(FwError::Kernel)? => {
-            kernel_state(nf)?.map(|k| k.as_ruleset())
-        }
-        None => None,
-    };
-    // Parsing the old state and serialising the new one overlap nft's
-    // transaction (about 5 ms of a 50 ms apply at 1,000 containers).
+    // Serialising the new state overlaps nft's transaction (about 5 ms of
+    // a 50 ms apply at 1,000 containers).
     let mut new_state = None;
     nf.apply_while(&nft::render(&rs), &mut || {
-        if let Some(text) = &raw {
-            before = StateFile::parse(text);
-        }
         new_state = StateFile::serialize(&rs);
     })
     .map_err(FwError::Kernel)?;
     st.commit(new_state);
-    let cut = before.as_ref().map_or(0, |old| revoke(nf, old, &rs));
-    let text = summary(&resolved, &rs, cut);
-    Ok((text, rs))
+    Ok(Applied {
+        resolved,
+        rs,
+        iptables: false,
+    })
 }
 
 pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
@@ -500,7 +555,8 @@ mod tests {
         inv: &Inventory,
         file: &PolicyFile,
     ) -> Result<String, FwError> {
-        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None)).map(|(s, _)| s)
+        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None))
+            .map(|a| a.sweep_and_summary(nf))
     }
 
     #[test]
@@ -552,6 +608,8 @@ mod tests {
             dst: "10.99.0.1".into(),
             sport: 40000,
             dport: 8080,
+            reply_src: "172.17.0.2".into(),
+            reply_sport: 80,
         };
         nf.conns = vec![conn("10.99.0.2"), conn("172.17.0.3")];
         let msg = apply_once_test(&mut nf, &inv("local"), &PolicyFile::default()).unwrap();

@@ -474,7 +474,12 @@ struct Watcher {
 impl Watcher {
     fn start(extra: &[&str]) -> Self {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockward"))
-            .args(["firewall", "watch", "--check-interval", "200"])
+            .args(["firewall", "watch"])
+            .args(if extra.contains(&"--check-interval") {
+                &[][..]
+            } else {
+                &["--check-interval", "200"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -1171,4 +1176,150 @@ fn invalid_segments_never_reach_a_closed_container() {
         }
         dockward(&["firewall", "remove"]);
     }
+}
+
+/// The number in watch's "re-asserted N ms after the change was seen".
+fn reasserted_ms(line: &str) -> f64 {
+    line.split("re-asserted ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no latency in {line:?}"))
+}
+
+fn signal(child: &Child, sig: &str) {
+    sh("kill", &[sig, &child.id().to_string()]);
+}
+
+/// Flows that the rules refuse are cut by `apply`, whatever let them in:
+/// here, Docker itself, before dockward was there (a connection routed
+/// straight to the container's address, and one through the published
+/// port of a container that is local only).
+#[test]
+fn apply_cuts_every_flow_the_rules_refuse_direct_routing_included() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let echo = Container::run(
+        "fwsweep",
+        &["-p", "80", IMAGE, "nc", "-ll", "-p", "80", "-e", "cat"],
+    );
+    let port = host_port(&echo, "80/tcp");
+    let ip = echo.ip("bridge");
+    a.route_via_host(&format!("{ip}/32"));
+    let mut direct = HeldConnection::open(&a, &ip, 80);
+    assert_eq!(
+        direct.next(),
+        "alive",
+        "Docker alone lets direct routing in"
+    );
+    let mut dnat = HeldConnection::open(&a, &a.host_addr, port);
+    assert_eq!(dnat.next(), "alive", "and the published port");
+    let out = dockward(&["firewall", "apply"]);
+    assert!(out.contains("2 connection(s) cut"), "{out}");
+    assert_eq!(direct.ping(), "dead", "the direct-routed flow must be cut");
+    assert_eq!(dnat.ping(), "dead", "the published-port flow must be cut");
+    assert_closed(a.tcp(&ip, 80), "a new direct-routed connection");
+}
+
+/// A third party changes part of dockward's table: `watch` hears it from
+/// the kernel (its periodic check is an hour away here), puts the rules
+/// back, and cuts what got in meanwhile; `status` says it happened.
+#[test]
+fn tampering_is_seen_at_once_repaired_and_what_got_in_is_cut() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let echo = Container::run(
+        "fwtamper",
+        &["-p", "80", IMAGE, "nc", "-ll", "-p", "80", "-e", "cat"],
+    );
+    let port = host_port(&echo, "80/tcp");
+    let ip = echo.ip("bridge");
+    a.route_via_host(&format!("{ip}/32"));
+    let w = Watcher::start(&["--check-interval", "3600000"]);
+    assert_closed(a.tcp(&ip, 80), "direct routing under watch");
+    for (what, cmd) in [
+        (
+            "the forward chain flushed",
+            "flush chain inet dockward forward",
+        ),
+        ("the bridges set emptied", "flush set inet dockward bridges"),
+        (
+            "the local_only chain flushed",
+            "flush chain inet dockward local_only",
+        ),
+        (
+            "the published chain flushed",
+            "flush chain inet dockward published",
+        ),
+        ("the input chain flushed", "flush chain inet dockward input"),
+        ("a rule added", "insert rule inet dockward forward accept"),
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        sh("nft", &args);
+        let line = w.wait_for("re-asserted");
+        eprintln!("{what}: {}", reasserted_ms(&line));
+        assert_closed(a.tcp(&ip, 80), &format!("direct routing after {what}"));
+        assert_closed(
+            a.tcp(&a.host_addr, port),
+            &format!("the local-only port after {what}"),
+        );
+    }
+    // A flow opened in the window (held open here by pausing watch) is
+    // cut once the rules are back.
+    signal(&w.child, "-STOP");
+    sh("nft", &["flush", "chain", "inet", "dockward", "forward"]);
+    let mut held = HeldConnection::open(&a, &ip, 80);
+    assert_eq!(held.next(), "alive", "the window is open");
+    signal(&w.child, "-CONT");
+    w.wait_for("re-asserted");
+    assert_eq!(held.ping(), "dead", "the flow opened meanwhile must be cut");
+    let status: serde_json::Value =
+        serde_json::from_str(&dockward(&["status", "--format", "json"])).unwrap();
+    assert!(
+        status["last_tamper"]["what"]
+            .as_str()
+            .is_some_and(|w| !w.is_empty()),
+        "{status}"
+    );
+    assert!(
+        status["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("someone else changed"),
+        "{status}"
+    );
+    drop(w);
+}
+
+/// The same on the iptables backend (iptables-nft announces its changes
+/// through nf_tables too): dockward's chains flushed, the jump into them
+/// deleted.
+#[test]
+fn tampering_on_the_iptables_backend_is_seen_at_once() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let closed = httpd("iwtamper", &["-p", "80"]);
+    let cport = host_port(&closed, "80/tcp");
+    let w = Watcher::start(&["--backend", "iptables", "--check-interval", "3600000"]);
+    assert_closed(a.tcp(&a.host_addr, cport), "local only under watch");
+    for (what, args) in [
+        ("DOCKWARD-FWD flushed", vec!["-w", "-F", "DOCKWARD-FWD"]),
+        ("DOCKWARD-LOCAL flushed", vec!["-w", "-F", "DOCKWARD-LOCAL"]),
+        (
+            "the jump deleted",
+            vec!["-w", "-D", "DOCKER-USER", "-j", "DOCKWARD-FWD"],
+        ),
+    ] {
+        sh("iptables", &args);
+        let line = w.wait_for("re-asserted");
+        eprintln!("iptables, {what}: {}", reasserted_ms(&line));
+        assert_closed(
+            a.tcp(&a.host_addr, cport),
+            &format!("the local-only port after {what}"),
+        );
+    }
+    drop(w);
 }

@@ -11,6 +11,8 @@
 use crate::ruleset::{Ruleset, Verdict};
 use dockward_model::Protocol;
 use std::net::IpAddr;
+#[cfg(test)]
+use std::net::Ipv4Addr;
 
 /// A published destination whose connections must be checked against its
 /// new verdict.
@@ -61,9 +63,166 @@ pub fn narrowed(old: &Ruleset, new: &Ruleset) -> Vec<(Target, Verdict)> {
     out
 }
 
+/// One tracked flow, as conntrack shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    pub proto: Protocol,
+    /// The original tuple: who started it, where it was sent.
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub dport: u16,
+    /// The reply's source: the container of a DNATed flow, else `dst`.
+    pub reply_src: IpAddr,
+    pub reply_sport: u16,
+}
+
+/// Would the rules in `rs` refuse `flow` if it started now? The sweep after
+/// every apply and re-assertion cuts exactly those, so nothing the rules
+/// now refuse keeps flowing on an old conntrack entry: a port narrowed, a
+/// container whose address a public one had before, a connection routed
+/// straight to a container, UDP, or one opened while a third party had
+/// flushed dockward's rules.
+///
+/// The same order as the chains: flows this host starts (`host`: its own
+/// addresses, loopback included) and flows from containers never meet the
+/// forward rules; a DNATed flow to a container is judged by its container
+/// side (loopback destinations dropped, then the port's verdict or the
+/// fallback); a flow to a container address that was not DNATed is direct
+/// routing, refused from outside; IPv6 delivered to a docker-proxy port of
+/// `proxy6` gets that port's verdict. Everything else is not dockward's.
+pub fn refused(rs: &Ruleset, host: &[IpAddr], f: &Flow) -> bool {
+    let container = |a: &IpAddr| rs.local_sources.iter().any(|n| n.contains(a));
+    if f.src.is_loopback() || host.contains(&f.src) || container(&f.src) {
+        return false;
+    }
+    if f.dst != f.reply_src {
+        if !container(&f.reply_src) {
+            return false;
+        }
+        if f.dst.is_loopback() {
+            return true;
+        }
+        let v = match f.reply_src {
+            IpAddr::V4(a) => rs.pub4.get(&(a, f.proto, f.reply_sport)),
+            IpAddr::V6(a) => rs.pub6.get(&(a, f.proto, f.reply_sport)),
+        };
+        return !rs.admits(v.unwrap_or(&rs.fallback), f.src);
+    }
+    if container(&f.dst) {
+        return true;
+    }
+    if f.dst.is_ipv6() && host.contains(&f.dst) {
+        if let Some(v) = rs.proxy6.get(&(f.proto, f.dport)) {
+            return !rs.admits(v, f.src);
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn flow(src: &str, dst: &str, dport: u16, reply: &str, rport: u16) -> Flow {
+        Flow {
+            proto: Protocol::Tcp,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            dport,
+            reply_src: reply.parse().unwrap(),
+            reply_sport: rport,
+        }
+    }
+
+    #[test]
+    fn the_sweep_refuses_what_a_new_flow_would_meet() {
+        let mut rs = Ruleset {
+            fallback: Verdict::LocalOnly,
+            local_sources: vec![
+                "172.17.0.0/16".parse().unwrap(),
+                "fd00::/64".parse().unwrap(),
+            ],
+            ..Ruleset::default()
+        };
+        let c: Ipv4Addr = "172.17.0.2".parse().unwrap();
+        rs.pub4.insert((c, Protocol::Tcp, 80), Verdict::Accept);
+        rs.pub4.insert((c, Protocol::Tcp, 22), Verdict::Drop);
+        rs.proxy6.insert((Protocol::Tcp, 8022), Verdict::Drop);
+        let host: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "2001:db8::1".parse().unwrap()];
+        let out = "10.99.0.2";
+        // DNATed: the container side's verdict.
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 8080, "172.17.0.2", 80)
+        ));
+        assert!(refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 2222, "172.17.0.2", 22)
+        ));
+        // No entry (a container whose entry went): the fallback.
+        assert!(refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 9000, "172.17.0.9", 9000)
+        ));
+        // A neighbour's DNAT to a loopback-only port.
+        assert!(refused(
+            &rs,
+            &host,
+            &flow(out, "127.0.0.1", 8080, "172.17.0.2", 80)
+        ));
+        // This host and containers start flows the forward rules never see.
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow("10.0.0.1", "10.0.0.1", 2222, "172.17.0.2", 22)
+        ));
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow("127.0.0.1", "127.0.0.1", 2222, "172.17.0.2", 22)
+        ));
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow("172.17.0.3", "172.17.0.2", 22, "172.17.0.2", 22)
+        ));
+        // Routed straight to a container: refused, v4 and v6.
+        assert!(refused(
+            &rs,
+            &host,
+            &flow(out, "172.17.0.2", 80, "172.17.0.2", 80)
+        ));
+        assert!(refused(
+            &rs,
+            &host,
+            &flow("2001:db8::9", "fd00::2", 80, "fd00::2", 80)
+        ));
+        // Not dockward's: DNAT elsewhere, flows to other hosts.
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 53, "192.168.1.1", 53)
+        ));
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow(out, "192.0.2.1", 80, "192.0.2.1", 80)
+        ));
+        // docker-proxy's IPv6 listeners.
+        assert!(refused(
+            &rs,
+            &host,
+            &flow("2001:db8::9", "2001:db8::1", 8022, "2001:db8::1", 8022)
+        ));
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow("2001:db8::9", "2001:db8::1", 8023, "2001:db8::1", 8023)
+        ));
+    }
 
     #[test]
     fn only_narrowing_changes_are_revoked() {

@@ -1,9 +1,9 @@
 //! conntrack's text output, parsed into plain data.
 //!
 //! `conntrack -L` prints one flow per line: the protocol, then the original
-//! tuple (`src= dst= sport= dport=`), then the reply tuple. Only the
-//! original tuple is kept: it names the remote client and is what `-D`
-//! matches on.
+//! tuple (`src= dst= sport= dport=`), then the reply tuple. The original
+//! tuple names the remote client and is what `-D` matches on; the reply's
+//! source says where the flow really went (a DNATed flow's container).
 
 use serde::Serialize;
 
@@ -15,6 +15,11 @@ pub struct Conn {
     pub dst: String,
     pub sport: u16,
     pub dport: u16,
+    /// Source of the reply tuple: the container of a DNATed flow, else
+    /// the original destination.
+    pub reply_src: String,
+    /// Source port of the reply: the container port of a DNATed flow.
+    pub reply_sport: u16,
 }
 
 /// Parse `conntrack -L` output; lines that are not flows are skipped.
@@ -29,6 +34,7 @@ fn parse_line(line: &str) -> Option<Conn> {
         return None;
     }
     let (mut src, mut dst, mut sport, mut dport) = (None, None, None, None);
+    let (mut rsrc, mut rsport) = (None, None);
     for w in words {
         let Some((k, v)) = w.split_once('=') else {
             continue;
@@ -39,6 +45,8 @@ fn parse_line(line: &str) -> Option<Conn> {
             "dst" if dst.is_none() => dst = Some(v.to_string()),
             "sport" if sport.is_none() => sport = v.parse().ok(),
             "dport" if dport.is_none() => dport = v.parse().ok(),
+            "src" if rsrc.is_none() => rsrc = Some(v.to_string()),
+            "sport" if rsport.is_none() => rsport = v.parse().ok(),
             _ => {}
         }
     }
@@ -48,7 +56,20 @@ fn parse_line(line: &str) -> Option<Conn> {
         dst: dst?,
         sport: sport?,
         dport: dport?,
+        reply_src: rsrc?,
+        reply_sport: rsport?,
     })
+}
+
+/// The `local` addresses of `ip -j address show`.
+pub fn addresses(v: &serde_json::Value) -> Vec<std::net::IpAddr> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.get("addr_info")?.as_array())
+        .flatten()
+        .filter_map(|a| a.get("local")?.as_str()?.parse().ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -70,10 +91,29 @@ tcp 6 garbage\n";
                 src: "10.99.0.2".into(),
                 dst: "10.99.0.1".into(),
                 sport: 40512,
-                dport: 32768
+                dport: 32768,
+                reply_src: "172.17.0.2".into(),
+                reply_sport: 80,
             }
         );
         assert_eq!(e[1].proto, "udp");
+        assert_eq!(e[1].reply_src, "172.17.0.3");
+        assert_eq!(e[1].reply_sport, 53);
         assert_eq!(e[1].sport, 5353);
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    #[test]
+    fn reads_local_addresses_of_ip_json() {
+        let v = serde_json::json!([
+            {"ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1"}, {"family": "inet6", "local": "::1"}]},
+            {"ifname": "eth0", "addr_info": [{"family": "inet", "local": "10.0.0.5"}, {"family": "inet6", "local": "fe80::1"}]},
+            {"ifname": "down"}
+        ]);
+        let a = super::addresses(&v);
+        assert_eq!(a.len(), 4);
+        assert!(a.contains(&"10.0.0.5".parse().unwrap()));
     }
 }

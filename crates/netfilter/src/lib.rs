@@ -75,6 +75,12 @@ pub trait Netfilter {
         proto: &str,
         port: u16,
     ) -> Result<Vec<Conn>, NetfilterError>;
+    /// Every tracked flow, IPv4 and IPv6 (the sweep after an apply or a
+    /// re-assertion: each is checked against the rules now in force).
+    fn connections(&mut self) -> Result<Vec<Conn>, NetfilterError>;
+    /// This host's own addresses: flows it starts itself never cross the
+    /// forward hook, so no rule of dockward's refuses them.
+    fn host_addresses(&mut self) -> Result<Vec<std::net::IpAddr>, NetfilterError>;
     /// Delete one connection by its original tuple.
     fn cut(&mut self, conn: &Conn) -> Result<(), NetfilterError>;
 }

@@ -167,6 +167,37 @@ impl Netfilter for NftCli {
         Ok(crate::parse_entries(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    fn connections(&mut self) -> Result<Vec<Conn>, NetfilterError> {
+        let mut all = Vec::new();
+        for family in ["ipv4", "ipv6"] {
+            let out = run("conntrack", &["-L", "-f", family], None)?;
+            if !out.status.success() {
+                return Err(NetfilterError::Refused {
+                    program: "conntrack -L".into(),
+                    stderr: one_line(&out.stderr),
+                });
+            }
+            all.extend(crate::parse_entries(&String::from_utf8_lossy(&out.stdout)));
+        }
+        Ok(all)
+    }
+
+    fn host_addresses(&mut self) -> Result<Vec<std::net::IpAddr>, NetfilterError> {
+        let out = run("ip", &["-j", "address", "show"], None)?;
+        if !out.status.success() {
+            return Err(NetfilterError::Refused {
+                program: "ip address".into(),
+                stderr: one_line(&out.stderr),
+            });
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| NetfilterError::Output {
+                program: "ip -j address".into(),
+                cause: e.to_string(),
+            })?;
+        Ok(crate::conntrack::addresses(&v))
+    }
+
     fn cut(&mut self, c: &Conn) -> Result<(), NetfilterError> {
         let (sport, dport) = (c.sport.to_string(), c.dport.to_string());
         let out = run(

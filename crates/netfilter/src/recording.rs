@@ -9,6 +9,7 @@ pub enum Call {
     TableJson(String),
     ConnectionsTo(String, String, u16),
     ConnectionsToLocal6(String, u16),
+    Connections,
     Cut(Conn),
 }
 
@@ -19,6 +20,7 @@ pub struct Recording {
     pub refuse: Option<String>,
     pub table: Option<serde_json::Value>,
     pub conns: Vec<Conn>,
+    pub host: Vec<std::net::IpAddr>,
 }
 
 impl Netfilter for Recording {
@@ -71,6 +73,15 @@ impl Netfilter for Recording {
             .filter(|c| c.proto == proto && c.dport == port)
             .cloned()
             .collect())
+    }
+
+    fn connections(&mut self) -> Result<Vec<Conn>, NetfilterError> {
+        self.calls.push(Call::Connections);
+        Ok(self.conns.clone())
+    }
+
+    fn host_addresses(&mut self) -> Result<Vec<std::net::IpAddr>, NetfilterError> {
+        Ok(self.host.clone())
     }
 
     fn cut(&mut self, conn: &Conn) -> Result<(), NetfilterError> {

@@ -49,6 +49,10 @@ pub struct StatusReport {
     pub host_network_containers: Vec<String>,
     /// dockward's own firewall, as the kernel has it.
     pub firewall: FirewallStatus,
+    /// The last change to dockward's rules that `firewall watch` did not
+    /// make, and repaired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_tamper: Option<dockward_firewall::tamper::Tamper>,
     /// Plain-language warnings about what Docker leaves open.
     pub notes: Vec<String>,
 }
@@ -262,6 +266,7 @@ pub fn report(inv: &Inventory) -> StatusReport {
         networks,
         host_network_containers,
         firewall: FirewallStatus::NotInstalled,
+        last_tamper: None,
         notes,
     }
 }
@@ -269,6 +274,30 @@ pub fn report(inv: &Inventory) -> StatusReport {
 /// Add what dockward's firewall enforces to a report: per binding and IP
 /// version, the verdict in force and its packet counter. Read from the
 /// kernel's table, so it shows what filters packets, not what was meant.
+/// The tampering `watch` last repaired, said first among the notes: a
+/// third party changing the firewall is worth knowing before anything else.
+pub fn with_tamper(
+    mut r: StatusReport,
+    t: dockward_firewall::tamper::Tamper,
+    now: u64,
+) -> StatusReport {
+    let ago = now.saturating_sub(t.at);
+    let ago = match ago {
+        0..=119 => format!("{ago} s"),
+        120..=7199 => format!("{} min", ago / 60),
+        _ => format!("{} h", ago / 3600),
+    };
+    r.notes.insert(
+        0,
+        format!(
+            "someone else changed dockward's firewall rules {ago} ago ({}); `dockward firewall watch` put them back in {:.0} ms and cut what they let in",
+            t.what, t.repaired_in_ms
+        ),
+    );
+    r.last_tamper = Some(t);
+    r
+}
+
 pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> StatusReport {
     let applied = k.as_ruleset();
     let words = |v: &Verdict| dockward_firewall::plan::describe(v, &applied.allow_lists);

@@ -259,3 +259,26 @@ fn firewall_verdicts_from_the_kernel_state() {
     let s = String::from_utf8(out).unwrap();
     assert!(s.contains("FIREWALL") && s.contains("local only"), "{s}");
 }
+
+#[test]
+fn a_repaired_tampering_is_the_first_note_and_in_json() {
+    let r = report(&inventory());
+    let t = dockward_firewall::tamper::Tamper {
+        at: 1_000,
+        what: "the forward chain was flushed".into(),
+        repaired_in_ms: 31.4,
+    };
+    let r = with_tamper(r, t.clone(), 1_000 + 300);
+    assert!(
+        r.notes[0].starts_with("someone else changed dockward's firewall rules 5 min ago"),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.notes[0].contains("the forward chain was flushed"));
+    assert!(r.notes[0].contains("in 31 ms"));
+    let mut out = Vec::new();
+    Json.render(&r, &mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["last_tamper"]["what"], "the forward chain was flushed");
+    assert_eq!(v["last_tamper"]["at"], 1_000);
+}

@@ -1,11 +1,13 @@
 //! The last ruleset `apply` put in force, in `/run/dockward/` (tmpfs: gone
 //! at reboot, like the nftables table it describes).
 //!
-//! Only an optimisation: it tells the next apply what it replaces (to cut
-//! revoked connections) without listing the kernel's table. A missing or
-//! unreadable file falls back to the listing; it never decides a verdict.
+//! A record for operators and `status`: it never decides a verdict (the
+//! sweep after an apply reads conntrack against the rules now in force,
+//! not against what was replaced). Beside it, `watch` keeps the last
+//! tampering it repaired ([`Tamper`]).
 
-use dockward_firewall::ruleset::{Ruleset, Saved};
+use dockward_firewall::ruleset::Ruleset;
+use dockward_firewall::tamper::Tamper;
 use std::path::PathBuf;
 
 /// Where the state lives; `None` keeps none (unit tests).
@@ -18,21 +20,6 @@ impl StateFile {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/run/dockward"));
         Self(Some(dir.join("firewall-state.json")))
-    }
-
-    pub fn load(&self) -> Option<Ruleset> {
-        Self::parse(&self.read_raw()?)
-    }
-
-    /// The file's bytes, unparsed (parsing can then overlap the kernel's
-    /// transaction).
-    pub fn read_raw(&self) -> Option<String> {
-        std::fs::read_to_string(self.0.as_ref()?).ok()
-    }
-
-    pub fn parse(text: &str) -> Option<Ruleset> {
-        let saved: Saved = serde_json::from_str(text).ok()?;
-        Some(Ruleset::restore(&saved))
     }
 
     /// `rs` as the file will hold it.
@@ -53,9 +40,40 @@ impl StateFile {
         }
     }
 
-    /// Best effort: a failure only costs the next apply a kernel listing.
+    /// Best effort: the file is a record, not an input.
     pub fn save(&self, rs: &Ruleset) {
         self.commit(Self::serialize(rs));
+    }
+
+    fn tamper_path(&self) -> Option<PathBuf> {
+        self.0
+            .as_ref()
+            .map(|p| p.with_file_name("firewall-tamper.json"))
+    }
+
+    /// Best effort, like the state itself.
+    pub fn record_tamper(&self, what: &str, repaired_in_ms: f64) {
+        let Some(p) = self.tamper_path() else { return };
+        let t = Tamper {
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            what: what.to_string(),
+            repaired_in_ms,
+        };
+        if let Ok(json) = serde_json::to_string(&t) {
+            if let Some(dir) = p.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let tmp = p.with_extension("tmp");
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(&tmp, p);
+            }
+        }
+    }
+
+    pub fn last_tamper(&self) -> Option<Tamper> {
+        serde_json::from_str(&std::fs::read_to_string(self.tamper_path()?).ok()?).ok()
     }
 
     pub fn clear(&self) {

@@ -8,10 +8,14 @@
 //! is never more open than its policy.
 //!
 //! Re-assertion: a snapshot after every (re)connection to dockerd, and a
-//! periodic comparison of the kernel's table with the last ruleset applied
-//! (`KernelState::drift`), which repairs a foreign `nft flush ruleset` or a
-//! deleted element. dockward's table is independent of Docker's chains, so
-//! an `iptables-restore` of those does not touch it.
+//! check of the kernel's rules whenever the kernel announces a change that
+//! can concern them (`nft monitor`, see `dockward_firewall::tamper`) and
+//! at every `--check-interval` (the only trigger on iptables-legacy). The
+//! check compares the meaning (`KernelState::drift`) and a fingerprint of
+//! the whole of dockward's rules; on any difference the rules are replaced,
+//! every flow they refuse is cut, and the tampering is recorded for
+//! `status`. dockward's table is independent of Docker's chains, so an
+//! `iptables-restore` of those does not touch it.
 
 use super::{
     apply_iptables, apply_once, compute, detect_guard, ipt_state, kernel_state, load_policy,
@@ -20,7 +24,8 @@ use super::{
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
 use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
-use dockward_firewall::{nft, PolicyFile, Ruleset};
+use dockward_firewall::tamper::{self, Watched};
+use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
 use dockward_model::Inventory;
 use dockward_netfilter::{IptCli, Netfilter, NetfilterError};
 use std::time::{Duration, Instant};
@@ -49,6 +54,9 @@ struct State {
     /// dockerd may live in a recreated cgroup (see `dockward_firewall::cgroup`).
     guard: Guard,
     applied: Option<Ruleset>,
+    /// The fingerprint of dockward's rules as listed right after its own
+    /// last change (see `dockward_firewall::tamper`).
+    baseline: Option<String>,
 }
 
 pub async fn run(
@@ -84,7 +92,16 @@ pub async fn run(
         file,
         guard: guard_for(kernel, config),
         applied: None,
+        baseline: None,
     };
+    let (mon_tx, mut mon_rx) = mpsc::channel::<()>(1);
+    tokio::spawn(monitor(
+        match kernel {
+            Kernel::Nft => Watched::Nft,
+            Kernel::Ipt => Watched::Iptables,
+        },
+        mon_tx,
+    ));
     if let Err(why) = &st.guard {
         log(format!("no IPv6 guard for docker-proxy ({why}): a new container's IPv6 port opens before its entry is in"));
     }
@@ -144,33 +161,8 @@ pub async fn run(
                     }
                 }
             }
-            _ = tick.tick() => {
-                if let (Some(want), Kernel::Ipt) = (&st.applied, st.kernel) {
-                    match IptCli.saves() {
-                        Ok((v4, v6)) => {
-                            if let Some(why) = dockward_firewall::ipt::drift(want, &v4, &v6) {
-                                log(format!("dockward's iptables rules changed ({why}); re-asserting"));
-                                full(nf, &mut st, "re-assert");
-                            }
-                        }
-                        Err(e) => log(format!("cannot read iptables: {e}")),
-                    }
-                } else if let Some(want) = &st.applied {
-                    match kernel_state(nf) {
-                        Ok(Some(k)) => {
-                            if let Some(why) = k.drift(want) {
-                                log(format!("the kernel's table changed ({why}); re-asserting"));
-                                full(nf, &mut st, "re-assert");
-                            }
-                        }
-                        Ok(None) => {
-                            log("dockward's table is gone (a foreign flush?); re-asserting");
-                            full(nf, &mut st, "re-assert");
-                        }
-                        Err(e) => log(format!("cannot read the kernel's table: {e}")),
-                    }
-                }
-            }
+            Some(()) = mon_rx.recv() => check(nf, &mut st, Instant::now()),
+            _ = tick.tick() => check(nf, &mut st, Instant::now()),
             _ = hup.recv() => {
                 match load_policy(path.as_deref()) {
                     Ok(f) => {
@@ -184,6 +176,111 @@ pub async fn run(
             _ = term.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
             _ = int.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
         }
+    }
+}
+
+/// Follow the kernel's change notifications (`nft monitor`) and wake the
+/// loop for each line that can concern dockward's rules; a burst while a
+/// check runs is one wake-up (the channel holds one). When `nft monitor`
+/// cannot run or stops, the periodic check is left, and it is tried again.
+async fn monitor(watched: Watched, tx: mpsc::Sender<()>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut said = false;
+    loop {
+        let child = tokio::process::Command::new("nft")
+            .arg("monitor")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn();
+        match child {
+            Ok(mut child) => {
+                if let Some(out) = child.stdout.take() {
+                    let mut lines = tokio::io::BufReader::new(out).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if tamper::relevant(&line, watched) {
+                            let _ = tx.try_send(());
+                        }
+                    }
+                }
+                let _ = child.kill().await;
+            }
+            Err(e) if !said => {
+                said = true;
+                log(format!("cannot follow the kernel's rule changes (nft monitor: {e}); checking every interval only"));
+            }
+            Err(_) => {}
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Why the kernel's rules are not the ones dockward last put there, if
+/// they are not.
+fn tampered(nf: &mut impl Netfilter, st: &State) -> Result<Option<String>, String> {
+    let Some(want) = &st.applied else {
+        return Ok(None);
+    };
+    let (semantic, now) = match st.kernel {
+        Kernel::Ipt => {
+            let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
+            (
+                dockward_firewall::ipt::drift(want, &v4, &v6),
+                tamper::ipt_fingerprint(&v4, &v6),
+            )
+        }
+        Kernel::Nft => match nf.table_json(TABLE).map_err(|e| e.to_string())? {
+            None => return Ok(Some("dockward's table is gone".into())),
+            Some(json) => (
+                KernelState::parse(&json).drift(want),
+                tamper::nft_fingerprint(&json),
+            ),
+        },
+    };
+    if let Some(why) = semantic {
+        return Ok(Some(why));
+    }
+    match &st.baseline {
+        Some(b) if *b != now => Ok(Some(
+            "a chain, set, element or jump of dockward's differs from what it applied".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The fingerprint of dockward's rules as the kernel lists them now.
+fn fingerprint(nf: &mut impl Netfilter, kernel: Kernel) -> Option<String> {
+    match kernel {
+        Kernel::Ipt => IptCli
+            .saves()
+            .ok()
+            .map(|(v4, v6)| tamper::ipt_fingerprint(&v4, &v6)),
+        Kernel::Nft => nf
+            .table_json(TABLE)
+            .ok()
+            .flatten()
+            .map(|j| tamper::nft_fingerprint(&j)),
+    }
+}
+
+/// Compare the kernel's rules with dockward's; on a difference, replace
+/// them (which cuts every flow they refuse) and record it for `status`.
+fn check(nf: &mut impl Netfilter, st: &mut State, seen: Instant) {
+    match tampered(nf, st) {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            log(format!("tampering: {why}; re-asserting"));
+            if let Some(back) = full(nf, st, "re-assert") {
+                let ms = back.duration_since(seen).as_secs_f64() * 1000.0;
+                log(format!("re-asserted {ms:.1} ms after the change was seen"));
+                StateFile::system().record_tamper(&why, ms);
+            }
+        }
+        Err(e) => log(format!("cannot read the kernel's rules: {e}")),
     }
 }
 
@@ -244,19 +341,27 @@ fn guard_for(kernel: Kernel, config: &Config) -> Guard {
 }
 
 /// Replace the table or chains (start, reconnection, re-assertion, and
-/// every change on the iptables backend).
-fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) {
-    let Some(inv) = &st.inv else { return };
+/// every change on the iptables backend), then cut every flow the rules
+/// refuse. Returns when the rules were back in force.
+fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
+    let inv = st.inv.as_ref()?;
     let result = match st.kernel {
         Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &StateFile::system()),
         Kernel::Ipt => apply_iptables(nf, &mut IptCli, inv, &st.file, &StateFile::system()),
     };
     match result {
-        Ok((summary, rs)) => {
-            st.applied = Some(rs);
+        Ok(applied) => {
+            let back = Instant::now();
+            st.baseline = fingerprint(nf, st.kernel);
+            let summary = applied.sweep_and_summary(nf);
+            st.applied = Some(applied.rs);
             log(format!("{why}: {summary}"));
+            Some(back)
         }
-        Err(e) => log(format!("{why}: error: {e}; the last good rules stay")),
+        Err(e) => {
+            log(format!("{why}: error: {e}; the last good rules stay"));
+            None
+        }
     }
 }
 
@@ -266,7 +371,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
     if st.kernel == Kernel::Ipt {
         // No element updates on iptables: every change re-renders the
         // chains (the last good rules stay when that fails).
-        full(nf, st, why);
+        let _ = full(nf, st, why);
         log(format!(
             "{why}: chains replaced in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
@@ -307,6 +412,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
             ));
             StateFile::system().save(&rs);
             st.applied = Some(rs);
+            st.baseline = fingerprint(nf, st.kernel);
         }
         Err(e) => {
             // The table may be gone or changed under us: replace it whole.
