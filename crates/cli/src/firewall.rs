@@ -157,13 +157,14 @@ fn warn_once(problems: &[String]) {
     }
 }
 
-/// (policy, inventory) → ruleset; a bad label closes its container (see
-/// `warn_once`).
+/// (policy, inventory) → ruleset, completed with the host's bridges; a bad
+/// label closes its container (see `warn_once`).
 pub fn compute(inv: &Inventory, file: &PolicyFile, guard: &Guard) -> (Resolved, Ruleset) {
     let resolved = resolve(inv, file);
     warn_once(&resolved.problems);
     let mut rs = build(&resolved, inv);
     rs.proxy_cgroup = guard.as_ref().ok().cloned();
+    let rs = dockward_firewall::with_host(rs, &dockward_netfilter::host_bridges());
     (resolved, rs)
 }
 

@@ -1323,3 +1323,84 @@ fn tampering_on_the_iptables_backend_is_seen_at_once() {
     }
     drop(w);
 }
+
+/// Bridge names Docker accepts but the old rules mangled (`a"b`, `x\y+`):
+/// isolation holds on both, and direct routing is closed; a network
+/// created after a one-shot apply is closed to direct routing too, while
+/// its published ports follow the fallback.
+#[test]
+fn hostile_bridge_names_and_networks_created_after_apply_stay_closed() {
+    require_engine!();
+    hostile_names_on(&[]);
+}
+
+/// The same doors, on the iptables backend.
+#[test]
+fn hostile_bridge_names_on_the_iptables_backend() {
+    require_engine!();
+    hostile_names_on(&["--backend", "iptables"]);
+}
+
+fn hostile_names_on(backend: &[&str]) {
+    let _s = Session::start();
+    let apply: Vec<&str> = ["firewall", "apply"]
+        .iter()
+        .chain(backend)
+        .copied()
+        .collect();
+    let a = OutsideHost::new();
+    let tag = format!("{:04x}", std::process::id() % 0x10000);
+    for (bridge, subnet) in [
+        (format!("dw\"{tag}"), "172.29.1.0/24"),
+        (format!("dw\\{tag}+"), "172.29.2.0/24"),
+    ] {
+        let net = Network::create(
+            "fwhn",
+            &[
+                "--subnet",
+                subnet,
+                "-o",
+                &format!("com.docker.network.bridge.name={bridge}"),
+                "--label",
+                "dockward.isolate=true",
+            ],
+        );
+        let web = Container::run("fwhnw", &["--network", &net.name, IMAGE, "sleep", "600"]);
+        let db = httpd("fwhnd", &["--network", &net.name, "-p", "80"]);
+        let db_ip = db.ip(&net.name);
+        a.route_via_host(subnet);
+        let reach = || {
+            docker_exec_ok(
+                &web,
+                &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 {db_ip} 80 | head -c 12"),
+            )
+            .starts_with("HTTP/1.")
+        };
+        assert!(
+            reach(),
+            "{bridge:?}: neighbours reach each other before apply"
+        );
+        assert_open(
+            a.http(&db_ip, 80),
+            &format!("{bridge:?}: direct routing before apply"),
+        );
+        dockward(&apply);
+        assert!(!reach(), "{bridge:?}: isolation must hold");
+        assert_closed(a.tcp(&db_ip, 80), &format!("{bridge:?}: direct routing"));
+        dockward(&["firewall", "remove"]);
+    }
+    // A network Docker creates after the apply (and its container).
+    dockward(&apply);
+    let late = Network::create("fwlate", &["--subnet", "172.29.3.0/24"]);
+    let db = httpd("fwlated", &["--network", &late.name, "-p", "80"]);
+    let db_ip = db.ip(&late.name);
+    a.route_via_host("172.29.3.0/24");
+    assert_closed(
+        a.tcp(&db_ip, 80),
+        "direct routing to a network created after apply",
+    );
+    assert_closed(
+        a.tcp(&a.host_addr, host_port(&db, "80/tcp")),
+        "its published port gets the fallback",
+    );
+}

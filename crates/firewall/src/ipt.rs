@@ -50,10 +50,39 @@ fn target(v: &Verdict) -> String {
     }
 }
 
-fn ifname(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect()
+/// An interface name as one `iptables-restore` argument: quoted, with `\`
+/// and `"` escaped (its parser unescapes both inside quotes), so any name
+/// Linux allows is matched exactly, except one that ends in `+`: that is
+/// iptables' prefix wildcard and has no escape. Such a name is `Wild`:
+/// used where matching more only closes more (drops, isolation), never
+/// where it would open (the `RETURN`s).
+enum IfName {
+    Exact(String),
+    Wild(String),
+}
+
+impl IfName {
+    fn of(s: &str) -> Self {
+        let q = format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        if s.ends_with('+') {
+            IfName::Wild(q)
+        } else {
+            IfName::Exact(q)
+        }
+    }
+
+    fn exact(&self) -> Option<&str> {
+        match self {
+            IfName::Exact(q) => Some(q),
+            IfName::Wild(_) => None,
+        }
+    }
+
+    fn any(&self) -> &str {
+        match self {
+            IfName::Exact(q) | IfName::Wild(q) => q,
+        }
+    }
 }
 
 /// dockward's chains present in an `iptables -S` listing.
@@ -97,7 +126,8 @@ fn header(s: &mut String, wanted: &[String], listing: &str) {
 /// The chains both families share: local-only, allow lists, isolation,
 /// published ports and the forward entry.
 fn forward_rules(s: &mut String, rs: &Ruleset, v6: bool) {
-    let bridges: Vec<String> = rs.bridges.iter().map(|b| ifname(b)).collect();
+    let bridges: Vec<IfName> = rs.bridges.iter().map(|b| IfName::of(b)).collect();
+    let bridges: Vec<&str> = bridges.iter().filter_map(IfName::exact).collect();
     // Local only: loopback and Docker's bridges.
     let _ = writeln!(s, "-A {LOCAL} -i lo -j RETURN");
     for b in &bridges {
@@ -118,7 +148,7 @@ fn forward_rules(s: &mut String, rs: &Ruleset, v6: bool) {
 }
 
 fn forward_chain(s: &mut String, rs: &Ruleset, v6: bool) {
-    let bridges: Vec<String> = rs.bridges.iter().map(|b| ifname(b)).collect();
+    let bridges: Vec<IfName> = rs.bridges.iter().map(|b| IfName::of(b)).collect();
     if v6 {
         for (a, b) in &rs.allow6 {
             let _ = writeln!(s, "-A {ISO} -s {a}/128 -d {b}/128 -j RETURN");
@@ -152,18 +182,37 @@ fn forward_chain(s: &mut String, rs: &Ruleset, v6: bool) {
     let _ = writeln!(s, "-A {FWD} -m conntrack --ctstate RELATED -j RETURN");
     let _ = writeln!(s, "-A {FWD} -m conntrack --ctdir REPLY -j RETURN");
     let _ = writeln!(s, "-A {FWD} -m conntrack --ctstate DNAT -g {PUB}");
-    for b in rs.isolated.iter().map(|b| ifname(b)) {
+    for b in rs.isolated.iter().map(|b| IfName::of(b)) {
+        let b = b.any();
         let _ = writeln!(s, "-A {FWD} -i {b} -o {b} -g {ISO}");
     }
-    for b in &bridges {
+    for b in bridges.iter().filter_map(IfName::exact) {
         let _ = writeln!(s, "-A {FWD} -i {b} -j RETURN");
     }
     for b in &bridges {
         let _ = writeln!(
             s,
-            "-A {FWD} -o {b} -m conntrack --ctstate INVALID,NEW -j DROP"
+            "-A {FWD} -o {} -m conntrack --ctstate INVALID,NEW -j DROP",
+            b.any()
         );
     }
+    // Docker's bridges to come (`br-` + network id): closed to direct
+    // routing even after a one-shot apply; the host's other bridges of
+    // that name at apply time are not Docker's and keep their traffic.
+    for b in rs
+        .foreign_bridges
+        .iter()
+        .filter(|b| b.starts_with("br-"))
+        .map(|b| IfName::of(b))
+    {
+        if let Some(b) = b.exact() {
+            let _ = writeln!(s, "-A {FWD} -o {b} -j RETURN");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "-A {FWD} -o br-+ -m conntrack --ctstate INVALID,NEW -j DROP"
+    );
 }
 
 fn chains(rs: &Ruleset, forward: bool, input: bool) -> Vec<String> {
@@ -485,9 +534,11 @@ mod tests {
         );
         insta::assert_snapshot!("ipt_v4", s.v4);
         insta::assert_snapshot!("ipt_v6", s.v6);
-        // Interface names are sanitised; the jump is inserted once; a
+        // Interface names are quoted exactly; the jump is inserted once; a
         // stale chain is flushed and deleted.
-        assert!(s.v4.contains("-A DOCKWARD-LOCAL -i br-1x -j RETURN"));
+        assert!(s
+            .v4
+            .contains("-A DOCKWARD-LOCAL -i \"br-1\\\";x\" -j RETURN"));
         assert!(s.v4.contains("-I DOCKER-USER 1 -j DOCKWARD-FWD"));
         assert!(s.v4.contains("-X DOCKWARD-ALLOW-7"));
         // No DOCKER-USER in ip6tables: only docker-proxy's INPUT side.
@@ -496,6 +547,24 @@ mod tests {
             s.v6.contains("-A DOCKWARD-ALLOW-0 -s 2001:db8::/32 -j RETURN")
                 && !s.v6.contains("192.0.2.0")
         );
+    }
+
+    #[test]
+    fn a_trailing_plus_is_a_wildcard_so_it_only_ever_closes() {
+        let mut r = rs();
+        r.bridges.insert("br-w+".into());
+        r.foreign_bridges.insert("br-lan".into());
+        r.foreign_bridges.insert("br-v+".into());
+        let s = render(&r, "-N DOCKER-USER\n", "").v4;
+        assert!(!s.contains("-i \"br-w+\" -j RETURN"), "{s}");
+        assert!(s.contains("-o \"br-w+\" -m conntrack --ctstate INVALID,NEW -j DROP"));
+        assert!(s.contains("-A DOCKWARD-FWD -o \"br-lan\" -j RETURN"));
+        assert!(!s.contains("br-v+"), "{s}");
+        // The drop for Docker's bridges to come is last.
+        let drop = s
+            .find("-o br-+ -m conntrack --ctstate INVALID,NEW -j DROP")
+            .unwrap();
+        assert!(s.find("\"br-lan\" -j RETURN").unwrap() < drop, "{s}");
     }
 
     #[test]

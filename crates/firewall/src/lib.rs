@@ -39,7 +39,7 @@ pub use kernel::KernelState;
 pub use policy::{
     parse_expose, parse_file, resolve, Expose, PolicyError, PolicyFile, Resolved, Stance,
 };
-pub use ruleset::{build, Ruleset, Verdict};
+pub use ruleset::{build, with_host, HostBridges, Ruleset, Verdict};
 
 /// The name of dockward's nftables table (family `inet`).
 pub const TABLE: &str = "dockward";

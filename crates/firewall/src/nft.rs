@@ -12,7 +12,10 @@
 //!   same-bridge traffic on isolated networks goes to `isolate`; anything else
 //!   from a Docker bridge is Docker's business; anything *new* from outside
 //!   straight to a container address is dropped (the direct-routing bypass,
-//!   open on Docker < 28), and so is anything conntrack calls invalid (a
+//!   open on Docker < 28): to every bridge dockward knows, and to every
+//!   `br-*` bridge that was not there as someone else's at apply time, so a
+//!   network Docker creates after a one-shot apply is closed too; and so is
+//!   anything conntrack calls invalid (a
 //!   SYN-ACK or FIN-ACK outside any connection, which Docker's per-port
 //!   accepts would let through to reveal a closed container is alive).
 //! - `published`: packets originally sent to loopback are dropped (a
@@ -76,23 +79,51 @@ fn proxy6_elems(rs: &Ruleset) -> Vec<String> {
         .collect()
 }
 
-fn quoted(s: &str) -> String {
-    // Interface names come from dockerd; keep only what an ifname may hold.
-    let clean: String = s
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    format!("\"{clean}\"")
+/// An interface name as nft's text syntax holds it, exactly, or `None`.
+/// A quoted string there runs to the next `"` and has no escapes (nft's
+/// scanner: `\"[^"]*\"`), so a backslash, `+`, `'` or `;` is literal and
+/// only a `"` cannot be written; such names are matched by interface index
+/// ([`Ruleset::bridge_index`]). Linux forbids `/`, `:`, whitespace and NUL.
+fn quoted(s: &str) -> Option<String> {
+    (!s.contains('"')).then(|| format!("\"{s}\""))
 }
 
 fn bridge_elems(rs: &Ruleset) -> Vec<String> {
-    rs.bridges.iter().map(|b| quoted(b)).collect()
+    rs.bridges.iter().filter_map(|b| quoted(b)).collect()
+}
+
+fn bridge_idx_elems(rs: &Ruleset) -> Vec<String> {
+    rs.bridges
+        .iter()
+        .filter(|b| quoted(b).is_none())
+        .filter_map(|b| rs.bridge_index.get(b))
+        .map(u32::to_string)
+        .collect()
 }
 
 fn isolated_elems(rs: &Ruleset) -> Vec<String> {
     rs.isolated
         .iter()
-        .map(|b| format!("{} . {}", quoted(b), quoted(b)))
+        .filter_map(|b| quoted(b))
+        .map(|q| format!("{q} . {q}"))
+        .collect()
+}
+
+fn isolated_idx_elems(rs: &Ruleset) -> Vec<String> {
+    rs.isolated
+        .iter()
+        .filter(|b| quoted(b).is_none())
+        .filter_map(|b| rs.bridge_index.get(b))
+        .map(|i| format!("{i} . {i}"))
+        .collect()
+}
+
+/// Foreign bridges nft cannot name stay out: the `br-*` drop then covers
+/// them too, which closes, never opens.
+fn foreign_elems(rs: &Ruleset) -> Vec<String> {
+    rs.foreign_bridges
+        .iter()
+        .filter_map(|b| quoted(b))
         .collect()
 }
 
@@ -136,8 +167,23 @@ pub fn render(rs: &Ruleset) -> String {
     );
     let _ = writeln!(
         s,
+        "\tset bridges_idx {{\n\t\ttype iface_index{}\n\t}}",
+        elements(&bridge_idx_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset foreign {{\n\t\ttype ifname{}\n\t}}",
+        elements(&foreign_elems(rs))
+    );
+    let _ = writeln!(
+        s,
         "\tset isolated {{\n\t\ttype ifname . ifname{}\n\t}}",
         elements(&isolated_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset isolated_idx {{\n\t\ttype iface_index . iface_index{}\n\t}}",
+        elements(&isolated_idx_elems(rs))
     );
     let _ = writeln!(
         s,
@@ -177,12 +223,12 @@ pub fn render(rs: &Ruleset) -> String {
         elements(&proxy6_elems(rs))
     );
     s.push_str(
-        "\tchain local_only {\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tcounter drop\n\t}\n",
+        "\tchain local_only {\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tiif @bridges_idx accept\n\t\tcounter drop\n\t}\n",
     );
     for i in 0..rs.allow_lists.len() {
         let _ = writeln!(
             s,
-            "\tchain allow_{i} {{\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tip saddr @allow_{i}_v4 accept\n\t\tip6 saddr @allow_{i}_v6 accept\n\t\tcounter drop\n\t}}"
+            "\tchain allow_{i} {{\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tiif @bridges_idx accept\n\t\tip saddr @allow_{i}_v4 accept\n\t\tip6 saddr @allow_{i}_v6 accept\n\t\tcounter drop\n\t}}"
         );
     }
     s.push_str(
@@ -204,8 +250,12 @@ pub fn render(rs: &Ruleset) -> String {
         "\t\tct direction reply accept\n",
         "\t\tct status dnat goto published\n",
         "\t\tiifname . oifname @isolated goto isolate\n",
+        "\t\tiif . oif @isolated_idx goto isolate\n",
         "\t\tiifname @bridges accept\n",
+        "\t\tiif @bridges_idx accept\n",
         "\t\toifname @bridges ct state { new, invalid } counter drop\n",
+        "\t\toif @bridges_idx ct state { new, invalid } counter drop\n",
+        "\t\toifname \"br-*\" oifname != @foreign ct state { new, invalid } counter drop\n",
         "\t}\n",
         "\tchain input {\n",
         "\t\ttype filter hook input priority filter - 5; policy accept;\n",
@@ -252,6 +302,19 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
     }
     let mut s = String::new();
     diff(&mut s, "bridges", &bridge_elems(old), &bridge_elems(new));
+    diff(
+        &mut s,
+        "bridges_idx",
+        &bridge_idx_elems(old),
+        &bridge_idx_elems(new),
+    );
+    diff(&mut s, "foreign", &foreign_elems(old), &foreign_elems(new));
+    diff(
+        &mut s,
+        "isolated_idx",
+        &isolated_idx_elems(old),
+        &isolated_idx_elems(new),
+    );
     diff(
         &mut s,
         "isolated",

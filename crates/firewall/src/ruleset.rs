@@ -58,6 +58,32 @@ pub struct Ruleset {
     /// entry gets the fallback (see [`crate::cgroup`]). `None`: no guard
     /// (dockerd is not local, or shares the root cgroup).
     pub proxy_cgroup: Option<ProxyCgroup>,
+    /// Interface indexes of the bridges whose names nft's text syntax
+    /// cannot hold (a `"`: Docker accepts any name Linux does); they are
+    /// matched by index instead. Filled from the host by [`with_host`].
+    pub bridge_index: BTreeMap<String, u32>,
+    /// Bridges on the host that are not Docker's (libvirt's, a `br0` with
+    /// the uplink), at apply time: exempt from the drop that closes direct
+    /// routing to every `br-*` bridge, Docker's future ones included.
+    pub foreign_bridges: BTreeSet<String>,
+}
+
+/// The host's bridges (name, interface index), as the edge read them.
+pub type HostBridges = Vec<(String, u32)>;
+
+/// Complete `rs` with what only the host knows: the index of each Docker
+/// bridge whose name needs one, and the bridges that are not Docker's.
+pub fn with_host(mut rs: Ruleset, host: &HostBridges) -> Ruleset {
+    for (name, idx) in host {
+        if rs.bridges.contains(name) {
+            if name.contains('"') {
+                rs.bridge_index.insert(name.clone(), *idx);
+            }
+        } else {
+            rs.foreign_bridges.insert(name.clone());
+        }
+    }
+    rs
 }
 
 impl Ruleset {

@@ -187,6 +187,59 @@ expose = "public"
     insta::assert_snapshot!("file_default_deny", script(&host(), &file));
 }
 
+/// Any name Docker accepts for a bridge (`com.docker.network.bridge.name`
+/// is any Linux interface name): quoted exactly where nft can say it, by
+/// interface index where it cannot (a `"`); the host's own bridges are
+/// exempt from the `br-*` drop by name.
+fn hostile() -> Inventory {
+    let mut inv = Inventory {
+        networks: vec![
+            network(
+                "q",
+                "a\"b",
+                "172.30.0.0/24",
+                &[("dockward.isolate", "true")],
+            ),
+            network(
+                "w",
+                "x\\y;z+'",
+                "172.31.0.0/24",
+                &[("dockward.isolate", "true")],
+            ),
+        ],
+        containers: vec![
+            container(
+                "q1",
+                "q",
+                "172.30.0.2",
+                &[],
+                vec![port("0.0.0.0", 81, 80, Protocol::Tcp)],
+            ),
+            container("w1", "w", "172.31.0.2", &[], vec![]),
+        ],
+        ..Default::default()
+    };
+    inv.networks[0].id = "q-id".into();
+    inv
+}
+
+fn hostile_script() -> String {
+    let inv = hostile();
+    let rs = build(&resolve(&inv, &PolicyFile::default()), &inv);
+    let host = vec![
+        ("a\"b".to_string(), 42),
+        ("x\\y;z+'".to_string(), 43),
+        ("br-lan".to_string(), 3),
+        ("v\"m".to_string(), 4),
+    ];
+    nft::render(&dockward_firewall::with_host(rs, &host))
+}
+
+#[test]
+fn hostile_names_are_rendered_exactly() {
+    insta::assert_snapshot!("hostile_names", hostile_script());
+}
+
 #[test]
 fn empty_host() {
     insta::assert_snapshot!(
@@ -249,6 +302,7 @@ fn nft_accepts_the_scripts() {
         script(&host(), &PolicyFile::default()),
         script(&host(), &deny),
         script(&Inventory::default(), &PolicyFile::default()),
+        hostile_script(),
     ] {
         let s = s.replace("inet dockward", "inet dockward_check");
         let mut child = std::process::Command::new("nft")

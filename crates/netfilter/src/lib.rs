@@ -84,3 +84,27 @@ pub trait Netfilter {
     /// Delete one connection by its original tuple.
     fn cut(&mut self, conn: &Conn) -> Result<(), NetfilterError>;
 }
+
+/// The host's bridge interfaces and their indexes, from sysfs (a bridge
+/// has a `bridge/` directory). Names that are not UTF-8 are left out: no
+/// Docker network can have one.
+pub fn host_bridges() -> Vec<(String, u32)> {
+    let Ok(dir) = std::fs::read_dir("/sys/class/net") else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, u32)> = dir
+        .flatten()
+        .filter(|e| e.path().join("bridge").is_dir())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let idx = std::fs::read_to_string(e.path().join("ifindex"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()?;
+            Some((name, idx))
+        })
+        .collect();
+    v.sort();
+    v
+}
