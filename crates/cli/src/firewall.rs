@@ -136,10 +136,10 @@ pub fn detect_guard(config: &Config) -> Guard {
 /// early-demuxed sockets).
 pub const IPT_NO_GUARD: &str = "the iptables backend cannot match a listening socket's owner";
 
-/// What `plan` says when IPv6 to docker-proxy has no guard.
+/// What `plan` says when docker-proxy's sockets cannot be told apart.
 fn guard_note(guard: &Guard) -> Option<String> {
     guard.as_ref().err().map(|why| {
-        format!("IPv6 to docker-proxy's [::] listeners (dockerd without ip6tables): a container that just started is reachable over IPv6 until `watch` adds its entry, because {why}")
+        format!("docker-proxy's listeners are not guarded, because {why}: over IPv4, what reaches them without Docker's DNAT (broadcast or multicast UDP, a flow older than the port, a container connecting to a host address) gets Docker's behaviour whatever the verdict; over IPv6 (dockerd without ip6tables) a container that just started is reachable until `watch` adds its entry. `userland-proxy: false` in daemon.json removes docker-proxy and these doors with it")
     })
 }
 

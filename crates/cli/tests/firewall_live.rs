@@ -1404,3 +1404,83 @@ fn hostile_names_on(backend: &[&str]) {
         "its published port gets the fallback",
     );
 }
+
+/// What reaches docker-proxy's IPv4 listeners without Docker's DNAT gets
+/// the published port's verdict: a container connecting to its gateway
+/// (Docker never DNATs traffic from its own bridges, so docker-proxy
+/// relays it, and an isolated or `deny` container is reached from the
+/// host), and a neighbour's UDP broadcast (docker-proxy relays it to the
+/// container: seen in conntrack as docker-proxy's flow to the container).
+#[test]
+fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let denied = httpd(
+        "fwp4d",
+        &["-p", "80", "-p", "5353/udp", "-l", "dockward.expose=deny"],
+    );
+    let public = httpd("fwp4p", &["-p", "80", "-l", "dockward.expose=public"]);
+    let client = Container::run("fwp4c", &[IMAGE, "sleep", "600"]);
+    let gw = sh(
+        "docker",
+        &[
+            "network",
+            "inspect",
+            "bridge",
+            "-f",
+            "{{(index .IPAM.Config 0).Gateway}}",
+        ],
+    )
+    .trim()
+    .to_string();
+    let (dport, pport) = (host_port(&denied, "80/tcp"), host_port(&public, "80/tcp"));
+    let uport = host_port(&denied, "5353/udp");
+    let target = denied.ip("bridge");
+    let reach = |port: u16| {
+        docker_exec_ok(
+            &client,
+            &format!("echo 'GET / HTTP/1.0\r\n' | nc -w 2 {gw} {port} | head -c 12"),
+        )
+        .starts_with("HTTP/1.")
+    };
+    // The /30 of the outside host: its broadcast is one above its address.
+    let (net, last) = a.addr.rsplit_once('.').unwrap();
+    let broadcast = format!("{net}.{}", last.parse::<u8>().unwrap() + 1);
+    let relayed = || {
+        let _ = std::process::Command::new("conntrack")
+            .args(["-D", "-p", "udp", "--orig-dst", &target])
+            .output();
+        sh(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &a.ns,
+                "python3",
+                "-c",
+                "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\ns.sendto(b'x',(sys.argv[1],int(sys.argv[2])))",
+                &broadcast,
+                &uport.to_string(),
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let out = std::process::Command::new("conntrack")
+            .args(["-L", "-p", "udp", "--orig-dst", &target, "--dport", "5353"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("dport=5353")
+    };
+    assert!(
+        reach(dport),
+        "before apply, a container reaches a deny port through its gateway"
+    );
+    assert!(
+        relayed(),
+        "before apply, docker-proxy relays a broadcast to a deny port"
+    );
+    dockward(&["firewall", "apply"]);
+    assert!(!reach(dport), "a deny port through the gateway");
+    assert!(reach(pport), "a public port through the gateway");
+    assert!(!relayed(), "a broadcast to a deny UDP port");
+}

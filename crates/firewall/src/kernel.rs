@@ -34,6 +34,7 @@ pub struct KernelState {
     pub pub4: BTreeMap<(Ipv4Addr, Protocol, u16), Entry>,
     pub pub6: BTreeMap<(Ipv6Addr, Protocol, u16), Entry>,
     pub proxy6: BTreeMap<(Protocol, u16), Entry>,
+    pub proxy4: BTreeMap<(Protocol, u16), Entry>,
     /// `allow_<i>` source lists (IPv4 and IPv6 together).
     pub allow_lists: BTreeMap<usize, Vec<IpNet>>,
     /// The verdict for a published port without an entry.
@@ -69,6 +70,11 @@ impl KernelState {
                         ("proxy6", [p, port]) => {
                             if let (Some(p), Some(port)) = (proto(p), as_port(port)) {
                                 st.proxy6.insert((p, port), entry);
+                            }
+                        }
+                        ("proxy4", [p, port]) => {
+                            if let (Some(p), Some(port)) = (proto(p), as_port(port)) {
+                                st.proxy4.insert((p, port), entry);
                             }
                         }
                         _ => {}
@@ -140,6 +146,11 @@ impl KernelState {
                 .iter()
                 .map(|(k, e)| (*k, e.verdict.clone()))
                 .collect(),
+            proxy4: self
+                .proxy4
+                .iter()
+                .map(|(k, e)| (*k, e.verdict.clone()))
+                .collect(),
             allow_lists: (0..n)
                 .map(|i| self.allow_lists.get(&i).cloned().unwrap_or_default())
                 .collect(),
@@ -183,6 +194,14 @@ impl KernelState {
         cmp("pub4", &self.pub4, &expected.pub4)
             .or_else(|| cmp("pub6", &self.pub6, &expected.pub6))
             .or_else(|| cmp("proxy6", &self.proxy6, &expected.proxy6))
+            .or_else(|| {
+                // proxy4 is only in force with the guard (iptables has none).
+                if expected.proxy_cgroup.is_some() {
+                    cmp("proxy4", &self.proxy4, &expected.proxy4)
+                } else {
+                    None
+                }
+            })
     }
 }
 

@@ -72,11 +72,20 @@ fn pub6_elems(rs: &Ruleset) -> Vec<String> {
         .collect()
 }
 
-fn proxy6_elems(rs: &Ruleset) -> Vec<String> {
-    rs.proxy6
-        .iter()
+fn proxy_elems(
+    map: &std::collections::BTreeMap<(dockward_model::Protocol, u16), Verdict>,
+) -> Vec<String> {
+    map.iter()
         .map(|((proto, port), v)| format!("{proto} . {port} : {}", verdict(v)))
         .collect()
+}
+
+fn proxy6_elems(rs: &Ruleset) -> Vec<String> {
+    proxy_elems(&rs.proxy6)
+}
+
+fn proxy4_elems(rs: &Ruleset) -> Vec<String> {
+    proxy_elems(&rs.proxy4)
 }
 
 /// An interface name as nft's text syntax holds it, exactly, or `None`.
@@ -222,6 +231,11 @@ pub fn render(rs: &Ruleset) -> String {
         "\tmap proxy6 {{\n\t\ttype inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
         elements(&proxy6_elems(rs))
     );
+    let _ = writeln!(
+        s,
+        "\tmap proxy4 {{\n\t\ttype inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
+        elements(&proxy4_elems(rs))
+    );
     s.push_str(
         "\tchain local_only {\n\t\tiifname \"lo\" accept\n\t\tiifname @bridges accept\n\t\tiif @bridges_idx accept\n\t\tcounter drop\n\t}\n",
     );
@@ -277,6 +291,14 @@ pub fn render(rs: &Ruleset) -> String {
             );
         }
         // `ProxyCgroup` paths hold no `"` (checked where they are made).
+        // IPv4 that reaches docker-proxy without Docker's DNAT gets its
+        // port's verdict; a socket without an entry keeps Docker's
+        // behaviour on IPv4 (dockerd's own listeners share the cgroup).
+        let _ = writeln!(
+            s,
+            "\t\tmeta nfproto ipv4 socket cgroupv2 level {} \"{}\" meta l4proto . th dport vmap @proxy4",
+            g.level, g.path
+        );
         let _ = writeln!(
             s,
             "\t\tmeta nfproto ipv6 socket cgroupv2 level {} \"{}\" {}",
@@ -340,6 +362,7 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
     diff(&mut s, "pub4", &pub4_elems(old), &pub4_elems(new));
     diff(&mut s, "pub6", &pub6_elems(old), &pub6_elems(new));
     diff(&mut s, "proxy6", &proxy6_elems(old), &proxy6_elems(new));
+    diff(&mut s, "proxy4", &proxy4_elems(old), &proxy4_elems(new));
     Some(s)
 }
 

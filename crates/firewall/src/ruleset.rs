@@ -39,6 +39,12 @@ pub struct Ruleset {
     pub pub6: BTreeMap<(Ipv6Addr, Protocol, u16), Verdict>,
     /// docker-proxy `[::]` listeners: (protocol, host port) → verdict.
     pub proxy6: BTreeMap<(Protocol, u16), Verdict>,
+    /// docker-proxy's IPv4 listeners: (protocol, host port) → verdict, for
+    /// what reaches them without Docker's DNAT (broadcast and multicast
+    /// UDP, flows older than the DNAT rule, containers connecting to a host
+    /// address). Matched only on sockets of dockerd's cgroup, never by port
+    /// alone (see [`crate::cgroup`]).
+    pub proxy4: BTreeMap<(Protocol, u16), Verdict>,
     /// Distinct source lists used by `Verdict::Allow(index)`.
     pub allow_lists: Vec<Vec<IpNet>>,
     /// Bridges whose containers may not reach each other.
@@ -110,6 +116,16 @@ impl Ruleset {
                         .is_some_and(|l| l.iter().any(|n| n.contains(&src)))
             }
         }
+    }
+}
+
+/// The verdict that lets in no more than either.
+fn narrower(a: &Verdict, b: &Verdict) -> Verdict {
+    match (a, b) {
+        _ if a == b => a.clone(),
+        (Verdict::Drop, _) | (_, Verdict::Drop) => Verdict::Drop,
+        (Verdict::Accept, x) | (x, Verdict::Accept) => x.clone(),
+        _ => Verdict::LocalOnly,
     }
 }
 
@@ -198,6 +214,19 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             };
             if let (true, Some(port)) = (on_all_v6, b.host_port) {
                 rs.proxy6.insert((b.protocol, port), v.clone());
+            }
+            let on_v4 = match b.host_ip.as_deref() {
+                None | Some("") => true,
+                Some(a) => a.parse::<Ipv4Addr>().is_ok(),
+            };
+            if let (true, Some(port)) = (on_v4, b.host_port) {
+                // Two bindings of one port on different host addresses
+                // share the entry: the narrower verdict holds.
+                let v = match rs.proxy4.get(&(b.protocol, port)) {
+                    Some(old) => narrower(old, &v),
+                    None => v.clone(),
+                };
+                rs.proxy4.insert((b.protocol, port), v);
             }
         }
     }

@@ -266,7 +266,7 @@ fn element_update_for_a_new_container() {
     let up = nft::update(&old, &new).expect("same shape");
     assert_eq!(
         up,
-        "delete element inet dockward pub4 { 172.17.0.3 . tcp . 6379 }\nadd element inet dockward pub4 { 172.17.0.10 . tcp . 70 : accept }\n"
+        "delete element inet dockward pub4 { 172.17.0.3 . tcp . 6379 }\nadd element inet dockward pub4 { 172.17.0.10 . tcp . 70 : accept }\ndelete element inet dockward proxy4 { tcp . 6379 }\nadd element inet dockward proxy4 { tcp . 7000 : accept }\n"
     );
     // A new allow list changes the shape: a full render is needed.
     after.containers.push(container(
@@ -417,7 +417,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         rs.proxy_cgroup = Some(guard.clone());
         let s = nft::render(&rs);
         let want = format!(
-            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
+            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv4 socket cgroupv2 level 2 \"system.slice/docker.service\" meta l4proto . th dport vmap @proxy4\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
         );
         assert!(s.ends_with(&want), "{s}");
     }
