@@ -211,13 +211,15 @@ pub enum FirewallAction {
     /// Show every published port with the verdict apply would give it, where
     /// the verdict comes from, and what is in force now. Changes nothing.
     Plan(FirewallPlanArgs),
-    /// Apply the policy once, atomically; cut established connections that
-    /// the new verdicts no longer allow.
+    /// Apply the policy once, atomically; then cut every tracked flow the
+    /// new rules refuse (a narrowed port, direct routing, UDP included).
     Apply(FirewallPolicyArgs),
     /// Apply, then follow Docker's container and network events and keep the
-    /// rules right: re-asserts after a dockerd restart or a foreign flush,
-    /// reloads the policy file on SIGHUP and keeps the last good rules when
-    /// the new policy is invalid. Leaves the rules in place on exit.
+    /// rules right: re-asserts after a dockerd restart, and within tens of
+    /// milliseconds of any change to its rules by someone else (the
+    /// kernel's change notices), cutting what got in meanwhile; reloads the
+    /// policy file on SIGHUP and keeps the last good rules when the new
+    /// policy is invalid. Leaves the rules in place on exit.
     Watch(FirewallWatchArgs),
     /// Take all of dockward's rules out; Docker's own behaviour returns.
     Remove,
@@ -264,7 +266,8 @@ pub struct FirewallWatchArgs {
     #[command(flatten)]
     pub policy: FirewallPolicyArgs,
     /// How often to check that the rules in the kernel are still dockward's,
-    /// in milliseconds (a foreign `nft flush ruleset` is repaired within it).
+    /// in milliseconds, besides every change the kernel announces (on
+    /// iptables-legacy hosts, which announce none, the only check).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub check_interval: u64,
 }
