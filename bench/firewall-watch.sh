@@ -6,7 +6,7 @@
 # are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$PWD/target/release/dockward
+bin=${DOCKWARD_BIN:-$PWD/target/release/dockward}
 [ -x "$bin" ] || cargo build --release -q
 runs=${RUNS:-15}
 ns=dwb-$$; hif=dwbh$$; pif=dwbp$$
@@ -57,7 +57,7 @@ echo "| setup | median ms | min ms | max ms | runs |"
 echo "|:---|---:|---:|---:|---:|"
 measure "Docker alone"
 docker ps -aq --filter label=dockward.bench=$$ | xargs -r docker rm -f >/dev/null
-"$bin" firewall watch 2>/dev/null & watch_pid=$!
+"$bin" firewall watch 2>"${WATCH_LOG:-/dev/null}" & watch_pid=$!
 for _ in $(seq 100); do nft list tables | grep -q 'inet dockward' && break; sleep 0.05; done
 sleep 1
 measure "dockward firewall watch"

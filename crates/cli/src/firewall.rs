@@ -13,7 +13,7 @@ mod render;
 mod state;
 mod watch;
 
-pub use state::StateFile;
+pub use state::{unix_now, StateFile};
 
 use crate::cli::{
     Backend, FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format,
@@ -22,12 +22,13 @@ use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_docker::{Engine, EngineError, InventorySource};
 use dockward_firewall::revoke::{narrowed, Target};
+use dockward_firewall::HostBridges;
 use dockward_firewall::{
     build, nft, parse_file, plan, resolve, KernelState, PolicyFile, ProxyCgroup, Resolved, Ruleset,
     TABLE,
 };
 use dockward_model::Inventory;
-use dockward_netfilter::{IptCli, Netfilter, NetfilterError, NftCli};
+use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, NftCli};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -157,15 +158,20 @@ fn warn_once(problems: &[String]) {
     }
 }
 
-/// (policy, inventory) → ruleset, completed with the host's bridges; a bad
-/// label closes its container (see `warn_once`).
-pub fn compute(inv: &Inventory, file: &PolicyFile, guard: &Guard) -> (Resolved, Ruleset) {
+/// (policy, inventory) → ruleset, completed with the host's bridges (read
+/// by the caller: `watch` reads them again only when a network changes);
+/// a bad label closes its container (see `warn_once`).
+pub fn compute(
+    inv: &Inventory,
+    file: &PolicyFile,
+    guard: &Guard,
+    host: &HostBridges,
+) -> (Resolved, Ruleset) {
     let resolved = resolve(inv, file);
     warn_once(&resolved.problems);
     let mut rs = build(&resolved, inv);
     rs.proxy_cgroup = guard.as_ref().ok().cloned();
-    let rs = dockward_firewall::with_host(rs, &dockward_netfilter::host_bridges());
-    (resolved, rs)
+    (resolved, dockward_firewall::with_host(rs, host))
 }
 
 /// What is in the kernel now (`None`: no dockward table).
@@ -177,7 +183,7 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
 }
 
 /// What dockward has in force, from whichever backend installed it (the
-/// iptables marker of the state file says which): for `status`, `audit`
+/// iptables marker in the state directory says which): for `status`, `audit`
 /// and `watch`. `None`: nothing of dockward's is in the kernel.
 pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, NetfilterError> {
     if StateFile::system().iptables_used() {
@@ -303,7 +309,7 @@ async fn plan_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
     let guard = detect_guard(config);
-    let (resolved, rs) = compute(&inv, &file, &guard);
+    let (resolved, rs) = compute(&inv, &file, &guard, &host_bridges());
     // Whichever backend is in force: `plan` shows what filters packets now.
     let kernel = installed_state(nf).map_err(FwError::Kernel)?;
     let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
@@ -326,10 +332,11 @@ async fn apply_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
+    let host = host_bridges();
     let applied = match args.backend {
-        Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &st)?,
+        Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &host, &st)?,
         // (The guard is nft's alone: found only on this path.)
-        backend => match apply_once(nf, &inv, &file, &detect_guard(config), &st) {
+        backend => match apply_once(nf, &inv, &file, &detect_guard(config), &host) {
             Ok(s) => {
                 // Only one backend at a time: the iptables chains go.
                 if st.iptables_used() {
@@ -340,7 +347,7 @@ async fn apply_cmd(
             }
             // auto: no nft program on this host, so iptables.
             Err(FwError::Kernel(NetfilterError::Spawn { .. })) if backend == Backend::Auto => {
-                apply_iptables(nf, &mut IptCli, &inv, &file, &st)?
+                apply_iptables(nf, &mut IptCli, &inv, &file, &host, &st)?
             }
             Err(e) => return Err(e),
         },
@@ -357,12 +364,13 @@ pub fn apply_iptables(
     ipt: &mut IptCli,
     inv: &Inventory,
     file: &PolicyFile,
+    host: &HostBridges,
     st: &StateFile,
 ) -> Result<Applied, FwError> {
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
-    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()));
+    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()), host);
     use dockward_firewall::ipt::{from_save, render, with_counters};
     // The saves also give the counters of dockward's rules, carried over so
     // that a re-render does not reset them.
@@ -377,7 +385,6 @@ pub fn apply_iptables(
     ipt.check(true, &v6).map_err(FwError::Kernel)?;
     ipt.restore(false, &v4).map_err(FwError::Kernel)?;
     ipt.restore(true, &v6).map_err(FwError::Kernel)?;
-    st.save(&rs);
     st.set_iptables(true);
     // Only one backend at a time: dockward's nftables table goes, if any.
     if nf.has_table(TABLE).unwrap_or(false) {
@@ -445,17 +452,10 @@ pub fn apply_once(
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
-    st: &StateFile,
+    host: &HostBridges,
 ) -> Result<Applied, FwError> {
-    let (resolved, rs) = compute(inv, file, guard);
-    // Serialising the new state overlaps nft's transaction (about 5 ms of
-    // a 50 ms apply at 1,000 containers).
-    let mut new_state = None;
-    nf.apply_while(&nft::render(&rs), &mut || {
-        new_state = StateFile::serialize(&rs);
-    })
-    .map_err(FwError::Kernel)?;
-    st.commit(new_state);
+    let (resolved, rs) = compute(inv, file, guard, host);
+    nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
     Ok(Applied {
         resolved,
         rs,
@@ -556,8 +556,7 @@ mod tests {
         inv: &Inventory,
         file: &PolicyFile,
     ) -> Result<String, FwError> {
-        apply_once(nf, inv, file, &Err(String::new()), &StateFile(None))
-            .map(|a| a.sweep_and_summary(nf))
+        apply_once(nf, inv, file, &Err(String::new()), &Vec::new()).map(|a| a.sweep_and_summary(nf))
     }
 
     #[test]
@@ -570,6 +569,7 @@ mod tests {
             &mut IptCli,
             &i,
             &PolicyFile::default(),
+            &Vec::new(),
             &StateFile(None),
         )
         .unwrap_err();
@@ -597,7 +597,12 @@ mod tests {
     fn narrowing_cuts_only_outside_connections_after_applying() {
         let mut nf = Recording::default();
         // The kernel has the public verdict in force.
-        let (_, old) = compute(&inv("public"), &PolicyFile::default(), &Err(String::new()));
+        let (_, old) = compute(
+            &inv("public"),
+            &PolicyFile::default(),
+            &Err(String::new()),
+            &Vec::new(),
+        );
         nf.apply(&nft::render(&old)).unwrap();
         nf.table = Some(serde_json::json!({"nftables": [
             {"map": {"name": "pub4", "elem": [[{"elem": {"val": {"concat": ["172.17.0.2", "tcp", 80]}, "counter": {"packets": 3, "bytes": 180}}}, {"accept": null}]]}},

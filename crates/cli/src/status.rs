@@ -32,10 +32,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> u8 {
     let report = dockward_status::report(&inventory);
     let mut report = with_firewall(report, &inventory);
     if let Some(t) = crate::firewall::StateFile::system().last_tamper() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        report = dockward_status::with_tamper(report, t, now);
+        report = dockward_status::with_tamper(report, t, crate::firewall::unix_now());
     }
     let renderer: Box<dyn Render> = match args.format {
         Format::Text => Box::new(Text {

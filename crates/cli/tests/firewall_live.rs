@@ -1239,23 +1239,41 @@ fn tampering_is_seen_at_once_repaired_and_what_got_in_is_cut() {
     a.route_via_host(&format!("{ip}/32"));
     let w = Watcher::start(&["--check-interval", "3600000"]);
     assert_closed(a.tcp(&ip, 80), "direct routing under watch");
-    for (what, cmd) in [
+    let tampering: Vec<(&str, String)> = vec![
         (
             "the forward chain flushed",
-            "flush chain inet dockward forward",
+            "flush chain inet dockward forward".into(),
         ),
-        ("the bridges set emptied", "flush set inet dockward bridges"),
+        (
+            "the bridges set emptied",
+            "flush set inet dockward bridges".into(),
+        ),
         (
             "the local_only chain flushed",
-            "flush chain inet dockward local_only",
+            "flush chain inet dockward local_only".into(),
         ),
         (
             "the published chain flushed",
-            "flush chain inet dockward published",
+            "flush chain inet dockward published".into(),
         ),
-        ("the input chain flushed", "flush chain inet dockward input"),
-        ("a rule added", "insert rule inet dockward forward accept"),
-    ] {
+        (
+            "the input chain flushed",
+            "flush chain inet dockward input".into(),
+        ),
+        (
+            "a rule added",
+            "insert rule inet dockward forward accept".into(),
+        ),
+        (
+            "an accept added to the port map",
+            format!("add element inet dockward pub4 {{ {ip} . tcp . 81 : accept }}"),
+        ),
+        (
+            "an isolation pair added",
+            format!("add element inet dockward allow4 {{ 10.99.0.2 . {ip} }}"),
+        ),
+    ];
+    for (what, cmd) in tampering {
         let args: Vec<&str> = cmd.split(' ').collect();
         sh("nft", &args);
         let line = w.wait_for("re-asserted");

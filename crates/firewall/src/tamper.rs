@@ -8,7 +8,12 @@
 //! listed them right after its own last change (every table, chain, set,
 //! map, element and rule, and on iptables the jumps into its chains), and
 //! any difference is tampering. Counters and handles are left out: they
-//! change with traffic and with every re-load, not with meaning.
+//! change with traffic and with every re-load, not with meaning; so are
+//! the elements of the port maps (`pub4`, `pub6`, `proxy4`, `proxy6`),
+//! which `drift` compares one by one with the verdicts. A container start
+//! changes only those, so it needs no new fingerprint
+//! ([`same_fingerprint`]), and `watch` lists its table once per event, not
+//! twice.
 //!
 //! The trigger is the kernel's own change notification (`nft monitor`,
 //! which nf_tables sends for every committed generation, iptables-nft's
@@ -16,6 +21,7 @@
 //! that Docker's own rule churn costs nothing. Hosts on iptables-legacy
 //! have no such events; there the periodic check remains the trigger.
 
+use crate::Ruleset;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -31,11 +37,24 @@ pub struct Tamper {
     pub repaired_in_ms: f64,
 }
 
+/// The maps whose elements [`crate::KernelState::drift`] compares.
+const PORT_MAPS: [&str; 4] = ["pub4", "pub6", "proxy4", "proxy6"];
+
 /// The fingerprint of `nft -j list table inet dockward`.
 pub fn nft_fingerprint(listing: &Value) -> String {
     let mut v = listing.clone();
     if let Some(items) = v.get_mut("nftables").and_then(Value::as_array_mut) {
         items.retain(|i| i.get("metainfo").is_none());
+        for i in items.iter_mut() {
+            if let Some(m) = i.get_mut("map").and_then(Value::as_object_mut) {
+                if m.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| PORT_MAPS.contains(&n))
+                {
+                    m.remove("elem");
+                }
+            }
+        }
     }
     normalize(&mut v);
     v.to_string()
@@ -61,6 +80,19 @@ fn normalize(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(normalize),
         _ => {}
     }
+}
+
+/// Would the nft fingerprint of `new` equal that of `old`? Yes when they
+/// differ only in the port maps' elements.
+pub fn same_fingerprint(old: &Ruleset, new: &Ruleset) -> bool {
+    old.same_shape(new)
+        && old.bridges == new.bridges
+        && old.bridge_index == new.bridge_index
+        && old.foreign_bridges == new.foreign_bridges
+        && old.isolated == new.isolated
+        && old.allow4 == new.allow4
+        && old.allow6 == new.allow6
+        && old.allow_lists == new.allow_lists
 }
 
 /// The fingerprint of dockward's iptables rules in two `iptables-save -c`
@@ -159,6 +191,36 @@ mod tests {
             {"set": {"name": "bridges", "handle": 3, "elem": ["docker0", "br-1"]}}
         ]});
         assert_ne!(nft_fingerprint(&a), nft_fingerprint(&flushed));
+        // The port maps' elements are drift's to compare, not the
+        // fingerprint's.
+        let with_map = |e: Value| json!({"nftables": [{"map": {"name": "pub4", "elem": e}}]});
+        assert_eq!(
+            nft_fingerprint(&with_map(json!([1]))),
+            nft_fingerprint(&with_map(json!([2])))
+        );
+        let allow = |e: Value| json!({"nftables": [{"set": {"name": "allow4", "elem": e}}]});
+        assert_ne!(
+            nft_fingerprint(&allow(json!([1]))),
+            nft_fingerprint(&allow(json!([2])))
+        );
+    }
+
+    #[test]
+    fn a_port_change_keeps_the_fingerprint_an_allow_pair_does_not() {
+        let old = Ruleset::default();
+        let mut new = old.clone();
+        new.pub4.insert(
+            (
+                "172.17.0.2".parse().unwrap(),
+                dockward_model::Protocol::Tcp,
+                80,
+            ),
+            crate::Verdict::Accept,
+        );
+        assert!(same_fingerprint(&old, &new));
+        new.allow4
+            .insert(("172.17.0.3".parse().unwrap(), "172.17.0.2".parse().unwrap()));
+        assert!(!same_fingerprint(&old, &new));
     }
 
     #[test]

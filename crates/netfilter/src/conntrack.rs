@@ -28,7 +28,13 @@ pub fn parse_entries(text: &str) -> Vec<Conn> {
 }
 
 fn parse_line(line: &str) -> Option<Conn> {
-    let mut words = line.split_whitespace();
+    let mut words = line.split_whitespace().peekable();
+    // /proc/net/nf_conntrack starts each line with the family and its
+    // number (`ipv4     2 tcp …`); `conntrack -L` starts with the protocol.
+    if matches!(words.peek(), Some(&("ipv4" | "ipv6"))) {
+        words.next();
+        words.next();
+    }
     let proto = words.next()?.to_string();
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp" | "udplite" | "dccp") {
         return None;
@@ -59,6 +65,37 @@ fn parse_line(line: &str) -> Option<Conn> {
         reply_src: rsrc?,
         reply_sport: rsport?,
     })
+}
+
+/// This host's own IPv4 addresses in `/proc/net/fib_trie` (each leaf
+/// followed by a `/32 host LOCAL` line) and IPv6 addresses in
+/// `/proc/net/if_inet6` (32 hex digits first on each line).
+pub fn proc_addresses(fib_trie: &str, if_inet6: &str) -> Vec<std::net::IpAddr> {
+    let mut v: Vec<std::net::IpAddr> = Vec::new();
+    let mut leaf = None;
+    for line in fib_trie.lines() {
+        let t = line.trim_start();
+        if let Some(a) = t.strip_prefix("|-- ") {
+            leaf = a.trim().parse::<std::net::Ipv4Addr>().ok();
+        } else if t.starts_with("/32 host LOCAL") {
+            if let Some(a) = leaf {
+                v.push(a.into());
+            }
+        }
+    }
+    for line in if_inet6.lines() {
+        let Some(hex) = line.split_whitespace().next() else {
+            continue;
+        };
+        if let Ok(n) = u128::from_str_radix(hex, 16) {
+            if hex.len() == 32 {
+                v.push(std::net::Ipv6Addr::from(n).into());
+            }
+        }
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// The `local` addresses of `ip -j address show`.
@@ -105,6 +142,37 @@ tcp 6 garbage\n";
 
 #[cfg(test)]
 mod address_tests {
+    #[test]
+    fn reads_proc_conntrack_and_addresses() {
+        let ct = "ipv4     2 tcp      6 431999 ESTABLISHED src=10.99.0.2 dst=10.99.0.1 sport=40512 dport=32768 src=172.17.0.2 dst=10.99.0.2 sport=80 dport=40512 [ASSURED] mark=0 zone=0 use=2\n\
+ipv4     2 unknown  2 433 src=172.19.0.1 dst=224.0.0.22 [UNREPLIED] src=224.0.0.22 dst=172.19.0.1 mark=0 zone=0 use=2\n\
+ipv6     10 udp      17 29 src=fd99:0000:0000:0000:0000:0000:0000:0002 dst=fd99::1 sport=5353 dport=53 src=fd00::3 dst=fd99::2 sport=53 dport=5353 mark=0 zone=0 use=2\n";
+        let e = super::parse_entries(ct);
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            (
+                e[0].proto.as_str(),
+                e[0].reply_src.as_str(),
+                e[0].reply_sport
+            ),
+            ("tcp", "172.17.0.2", 80)
+        );
+        assert_eq!(
+            e[1].src.parse::<std::net::IpAddr>().unwrap(),
+            "fd99::2".parse::<std::net::IpAddr>().unwrap()
+        );
+        let fib = "Main:\n  +-- 0.0.0.0/0 3 0 4\n     |-- 0.0.0.0\n        /0 universe UNICAST\n           |-- 127.0.0.1\n              /32 host LOCAL\n           |-- 172.17.0.0\n              /16 link UNICAST\n           |-- 172.17.0.1\n              /32 host LOCAL\n        |-- 172.17.255.255\n           /32 link BROADCAST\nLocal:\n           |-- 172.17.0.1\n              /32 host LOCAL\n";
+        let v6 = "fe80000000000000004223fffe8cdb4e 05 40 20 80  docker0\n00000000000000000000000000000001 01 80 10 80       lo\n";
+        let a: Vec<String> = super::proc_addresses(fib, v6)
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(
+            a,
+            ["127.0.0.1", "172.17.0.1", "::1", "fe80::42:23ff:fe8c:db4e"]
+        );
+    }
+
     #[test]
     fn reads_local_addresses_of_ip_json() {
         let v = serde_json::json!([

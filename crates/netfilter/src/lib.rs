@@ -46,15 +46,6 @@ pub struct Counter {
 pub trait Netfilter {
     /// Run one nftables script as a single transaction.
     fn apply(&mut self, script: &str) -> Result<(), NetfilterError>;
-    /// Like [`Netfilter::apply`], running `work` while the kernel is busy
-    /// (the transaction takes tens of milliseconds at a thousand
-    /// containers; bookkeeping overlaps it instead of adding to it).
-    /// `work` runs whether or not the transaction succeeds.
-    fn apply_while(&mut self, script: &str, work: &mut dyn FnMut()) -> Result<(), NetfilterError> {
-        let r = self.apply(script);
-        work();
-        r
-    }
     /// Is `inet <table>` in the kernel? (`nft list tables`: cheap, unlike
     /// listing a table with thousands of elements.)
     fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError>;

@@ -25,9 +25,10 @@ use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
 use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
 use dockward_firewall::tamper::{self, Watched};
+use dockward_firewall::HostBridges;
 use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
 use dockward_model::Inventory;
-use dockward_netfilter::{IptCli, Netfilter, NetfilterError};
+use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError};
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -54,9 +55,13 @@ struct State {
     /// dockerd may live in a recreated cgroup (see `dockward_firewall::cgroup`).
     guard: Guard,
     applied: Option<Ruleset>,
+    /// The host's bridges, read again at every full replace and network
+    /// event (not at every container event: a sysfs walk over every veth).
+    host: HostBridges,
     /// The fingerprint of dockward's rules as listed right after its own
-    /// last change (see `dockward_firewall::tamper`).
-    baseline: Option<String>,
+    /// last change (see `dockward_firewall::tamper`), and when that listing
+    /// began: a kernel notice received before then is already in it.
+    baseline: Option<(String, Instant)>,
 }
 
 pub async fn run(
@@ -92,9 +97,11 @@ pub async fn run(
         file,
         guard: guard_for(kernel, config),
         applied: None,
+        host: host_bridges(),
         baseline: None,
     };
-    let (mon_tx, mut mon_rx) = mpsc::channel::<()>(1);
+    let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
+    mon_rx.mark_unchanged();
     tokio::spawn(monitor(
         match kernel {
             Kernel::Nft => Watched::Nft,
@@ -112,12 +119,19 @@ pub async fn run(
     let empty = Inventory::default();
     match st.kernel {
         Kernel::Nft if kernel_state(nf)?.is_none() => {
-            let (_, rs) = compute(&empty, &st.file, &st.guard);
+            let (_, rs) = compute(&empty, &st.file, &st.guard, &st.host);
             nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
             log("installed the closed table; waiting for dockerd");
         }
         Kernel::Ipt if ipt_state(&mut IptCli).map_err(FwError::Kernel)?.is_none() => {
-            apply_iptables(nf, &mut IptCli, &empty, &st.file, &StateFile::system())?;
+            apply_iptables(
+                nf,
+                &mut IptCli,
+                &empty,
+                &st.file,
+                &st.host,
+                &StateFile::system(),
+            )?;
             log("installed the closed chains (iptables); waiting for dockerd");
         }
         _ => {}
@@ -145,6 +159,9 @@ pub async fn run(
                     }
                     Update::Event(e) => {
                         let started = Instant::now();
+                        if e.kind == "network" {
+                            st.host = host_bridges();
+                        }
                         if let (Some(engine), Some(inv)) = (engine.as_ref(), st.inv.as_mut()) {
                             match on_event(engine, inv, &e).await {
                                 Ok(true) => {
@@ -161,7 +178,14 @@ pub async fn run(
                     }
                 }
             }
-            Some(()) = mon_rx.recv() => check(nf, &mut st, Instant::now()),
+            Ok(()) = mon_rx.changed() => {
+                let seen = *mon_rx.borrow_and_update();
+                // Our own change's notices arrive after it; a check for
+                // them would only list the table a second time.
+                if st.baseline.as_ref().is_none_or(|(_, at)| seen >= *at) {
+                    check(nf, &mut st, seen);
+                }
+            }
             _ = tick.tick() => check(nf, &mut st, Instant::now()),
             _ = hup.recv() => {
                 match load_policy(path.as_deref()) {
@@ -180,10 +204,11 @@ pub async fn run(
 }
 
 /// Follow the kernel's change notifications (`nft monitor`) and wake the
-/// loop for each line that can concern dockward's rules; a burst while a
-/// check runs is one wake-up (the channel holds one). When `nft monitor`
-/// cannot run or stops, the periodic check is left, and it is tried again.
-async fn monitor(watched: Watched, tx: mpsc::Sender<()>) {
+/// loop for each line that can concern dockward's rules, with the time it
+/// was received; a burst while a check runs is one wake-up (the channel
+/// holds the latest). When `nft monitor` cannot run or stops, the periodic
+/// check is left, and it is tried again.
+async fn monitor(watched: Watched, tx: tokio::sync::watch::Sender<Instant>) {
     use tokio::io::AsyncBufReadExt;
     let mut said = false;
     loop {
@@ -200,7 +225,7 @@ async fn monitor(watched: Watched, tx: mpsc::Sender<()>) {
                     let mut lines = tokio::io::BufReader::new(out).lines();
                     while let Ok(Some(line)) = lines.next_line().await {
                         if tamper::relevant(&line, watched) {
-                            let _ = tx.try_send(());
+                            tx.send_replace(Instant::now());
                         }
                     }
                 }
@@ -219,52 +244,69 @@ async fn monitor(watched: Watched, tx: mpsc::Sender<()>) {
     }
 }
 
+/// dockward's rules as the kernel lists them now.
+enum Listing {
+    Nft(serde_json::Value),
+    Ipt(String, String),
+}
+
+impl Listing {
+    /// `None`: dockward's nft table is gone.
+    fn read(nf: &mut impl Netfilter, kernel: Kernel) -> Result<Option<Self>, String> {
+        match kernel {
+            Kernel::Ipt => {
+                let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
+                Ok(Some(Listing::Ipt(v4, v6)))
+            }
+            Kernel::Nft => Ok(nf
+                .table_json(TABLE)
+                .map_err(|e| e.to_string())?
+                .map(Listing::Nft)),
+        }
+    }
+
+    fn fingerprint(&self) -> String {
+        match self {
+            Listing::Nft(json) => tamper::nft_fingerprint(json),
+            Listing::Ipt(v4, v6) => tamper::ipt_fingerprint(v4, v6),
+        }
+    }
+
+    /// What the verdicts in force differ in from `want`.
+    fn drift(&self, want: &Ruleset) -> Option<String> {
+        match self {
+            Listing::Nft(json) => KernelState::parse(json).drift(want),
+            Listing::Ipt(v4, v6) => dockward_firewall::ipt::drift(want, v4, v6),
+        }
+    }
+}
+
 /// Why the kernel's rules are not the ones dockward last put there, if
 /// they are not.
 fn tampered(nf: &mut impl Netfilter, st: &State) -> Result<Option<String>, String> {
     let Some(want) = &st.applied else {
         return Ok(None);
     };
-    let (semantic, now) = match st.kernel {
-        Kernel::Ipt => {
-            let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
-            (
-                dockward_firewall::ipt::drift(want, &v4, &v6),
-                tamper::ipt_fingerprint(&v4, &v6),
-            )
-        }
-        Kernel::Nft => match nf.table_json(TABLE).map_err(|e| e.to_string())? {
-            None => return Ok(Some("dockward's table is gone".into())),
-            Some(json) => (
-                KernelState::parse(&json).drift(want),
-                tamper::nft_fingerprint(&json),
-            ),
-        },
+    let Some(now) = Listing::read(nf, st.kernel)? else {
+        return Ok(Some("dockward's table is gone".into()));
     };
-    if let Some(why) = semantic {
+    if let Some(why) = now.drift(want) {
         return Ok(Some(why));
     }
     match &st.baseline {
-        Some(b) if *b != now => Ok(Some(
+        Some((b, _)) if *b != now.fingerprint() => Ok(Some(
             "a chain, set, element or jump of dockward's differs from what it applied".into(),
         )),
         _ => Ok(None),
     }
 }
 
-/// The fingerprint of dockward's rules as the kernel lists them now.
-fn fingerprint(nf: &mut impl Netfilter, kernel: Kernel) -> Option<String> {
-    match kernel {
-        Kernel::Ipt => IptCli
-            .saves()
-            .ok()
-            .map(|(v4, v6)| tamper::ipt_fingerprint(&v4, &v6)),
-        Kernel::Nft => nf
-            .table_json(TABLE)
-            .ok()
-            .flatten()
-            .map(|j| tamper::nft_fingerprint(&j)),
-    }
+/// The fingerprint of dockward's rules right after its own change, and
+/// when the listing began.
+fn baseline(nf: &mut impl Netfilter, kernel: Kernel) -> Option<(String, Instant)> {
+    let at = Instant::now();
+    let now = Listing::read(nf, kernel).ok().flatten()?;
+    Some((now.fingerprint(), at))
 }
 
 /// Compare the kernel's rules with dockward's; on a difference, replace
@@ -345,14 +387,22 @@ fn guard_for(kernel: Kernel, config: &Config) -> Guard {
 /// refuse. Returns when the rules were back in force.
 fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
     let inv = st.inv.as_ref()?;
+    st.host = host_bridges();
     let result = match st.kernel {
-        Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &StateFile::system()),
-        Kernel::Ipt => apply_iptables(nf, &mut IptCli, inv, &st.file, &StateFile::system()),
+        Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &st.host),
+        Kernel::Ipt => apply_iptables(
+            nf,
+            &mut IptCli,
+            inv,
+            &st.file,
+            &st.host,
+            &StateFile::system(),
+        ),
     };
     match result {
         Ok(applied) => {
             let back = Instant::now();
-            st.baseline = fingerprint(nf, st.kernel);
+            st.baseline = baseline(nf, st.kernel);
             let summary = applied.sweep_and_summary(nf);
             st.applied = Some(applied.rs);
             log(format!("{why}: {summary}"));
@@ -379,7 +429,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
         return;
     }
     let Some(inv) = &st.inv else { return };
-    let (_, rs) = compute(inv, &st.file, &st.guard);
+    let (_, rs) = compute(inv, &st.file, &st.guard, &st.host);
     let Some(old) = st.applied.take() else {
         full(nf, st, why);
         return;
@@ -410,9 +460,12 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
                     String::new()
                 }
             ));
-            StateFile::system().save(&rs);
+            // Only the port maps changed (a container came or went): the
+            // fingerprint leaves their elements to drift, so it still holds.
+            if !tamper::same_fingerprint(&old, &rs) {
+                st.baseline = baseline(nf, st.kernel);
+            }
             st.applied = Some(rs);
-            st.baseline = fingerprint(nf, st.kernel);
         }
         Err(e) => {
             // The table may be gone or changed under us: replace it whole.
