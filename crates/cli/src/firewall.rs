@@ -22,13 +22,13 @@ use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_docker::{Engine, EngineError, InventorySource};
 use dockward_firewall::revoke::{narrowed, Target};
-use dockward_firewall::HostBridges;
+use dockward_firewall::Host;
 use dockward_firewall::{
     build, nft, parse_file, plan, resolve, KernelState, PolicyFile, ProxyCgroup, Resolved, Ruleset,
     TABLE,
 };
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, NftCli};
+use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, NftCli, PortIndex};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -158,26 +158,36 @@ fn warn_once(problems: &[String]) {
     }
 }
 
-/// (policy, inventory) → ruleset, completed with the host's bridges (read
-/// by the caller: `watch` reads them again only when a network changes);
-/// a bad label closes its container (see `warn_once`).
+/// (policy, inventory) → ruleset, completed with what the host knows (read
+/// by the caller: `watch` reads the bridges again only when a network
+/// changes, and one container's veths when it changes); a bad label closes
+/// its container (see `warn_once`).
 pub fn compute(
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
-    host: &HostBridges,
+    host: &Host,
 ) -> (Resolved, Ruleset) {
     let resolved = resolve(inv, file);
     warn_once(&resolved.problems);
     let mut rs = build(&resolved, inv);
     rs.proxy_cgroup = guard.as_ref().ok().cloned();
-    (resolved, dockward_firewall::with_host(rs, host))
+    (resolved, dockward_firewall::with_host(rs, inv, host))
+}
+
+/// Read what only the host knows for `inv`: its bridges, and the bridge
+/// port of each running container.
+pub fn read_host(inv: &Inventory, index: &mut PortIndex) -> Host {
+    Host {
+        bridges: host_bridges(),
+        veths: dockward_netfilter::veths(inv, index),
+    }
 }
 
 /// What is in the kernel now (`None`: no dockward table).
 pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwError> {
     Ok(nf
-        .table_json(TABLE)
+        .table_json("inet", TABLE)
         .map_err(FwError::Kernel)?
         .map(|j| KernelState::parse(&j)))
 }
@@ -189,7 +199,9 @@ pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, N
     if StateFile::system().iptables_used() {
         return ipt_state(&mut IptCli);
     }
-    Ok(nf.table_json(TABLE)?.map(|j| KernelState::parse(&j)))
+    Ok(nf
+        .table_json("inet", TABLE)?
+        .map(|j| KernelState::parse(&j)))
 }
 
 /// dockward's rules on the iptables backend, read back from
@@ -309,7 +321,12 @@ async fn plan_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.policy.inventory.as_deref()).await?;
     let guard = detect_guard(config);
-    let (resolved, rs) = compute(&inv, &file, &guard, &host_bridges());
+    let (resolved, rs) = compute(
+        &inv,
+        &file,
+        &guard,
+        &read_host(&inv, &mut PortIndex::default()),
+    );
     // Whichever backend is in force: `plan` shows what filters packets now.
     let kernel = installed_state(nf).map_err(FwError::Kernel)?;
     let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
@@ -332,7 +349,7 @@ async fn apply_cmd(
     let file = load_policy(path.as_ref().map(|(p, _)| p.as_path()))?;
     let inv = snapshot(config, args.inventory.as_deref()).await?;
     let st = StateFile::system();
-    let host = host_bridges();
+    let host = read_host(&inv, &mut PortIndex::default());
     let applied = match args.backend {
         Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &host, &st)?,
         // (The guard is nft's alone: found only on this path.)
@@ -364,12 +381,27 @@ pub fn apply_iptables(
     ipt: &mut IptCli,
     inv: &Inventory,
     file: &PolicyFile,
-    host: &HostBridges,
+    host: &Host,
     st: &StateFile,
 ) -> Result<Applied, FwError> {
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
+    // The bridge-port binding is an nftables table of family `bridge` on
+    // both backends (iptables has no equivalent short of one ebtables rule
+    // per port); without the nft program nothing is bound, so no allow
+    // pair is trusted (see `dockward_firewall::bind`).
+    let nft_here = !matches!(nf.has_table(TABLE), Err(NetfilterError::Spawn { .. }));
+    let unbound;
+    let host = if nft_here {
+        host
+    } else {
+        unbound = Host {
+            bridges: host.bridges.clone(),
+            veths: Default::default(),
+        };
+        &unbound
+    };
     let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()), host);
     use dockward_firewall::ipt::{from_save, render, with_counters};
     // The saves also give the counters of dockward's rules, carried over so
@@ -386,9 +418,15 @@ pub fn apply_iptables(
     ipt.restore(false, &v4).map_err(FwError::Kernel)?;
     ipt.restore(true, &v6).map_err(FwError::Kernel)?;
     st.set_iptables(true);
-    // Only one backend at a time: dockward's nftables table goes, if any.
-    if nf.has_table(TABLE).unwrap_or(false) {
-        nf.apply(&nft::remove_script()).map_err(FwError::Kernel)?;
+    if nft_here {
+        // Only one backend at a time: dockward's inet table goes, if any,
+        // in the transaction that puts the bridge table in force.
+        let mut script = String::new();
+        if nf.has_table(TABLE).unwrap_or(false) {
+            script.push_str(&nft::remove_inet_script());
+        }
+        script.push_str(&dockward_firewall::bind::render(&rs));
+        nf.apply(&script).map_err(FwError::Kernel)?;
     }
     Ok(Applied {
         resolved,
@@ -452,7 +490,7 @@ pub fn apply_once(
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
-    host: &HostBridges,
+    host: &Host,
 ) -> Result<Applied, FwError> {
     let (resolved, rs) = compute(inv, file, guard, host);
     nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
@@ -483,7 +521,26 @@ pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
         },
         rs.isolated.len(),
         cut
-    )
+    ) + &bound_note(rs)
+}
+
+/// What the bridge-port binding covers, and what it could not.
+fn bound_note(rs: &Ruleset) -> String {
+    let mut s = String::new();
+    if !rs.ports.is_empty() {
+        s.push_str(&format!(
+            "; {} trusted address(es) bound to their bridge ports",
+            rs.ports.len()
+        ));
+    }
+    if !rs.unbound.is_empty() {
+        let list: Vec<String> = rs.unbound.iter().map(IpAddr::to_string).collect();
+        s.push_str(&format!(
+            "; not bound (port not found, so not trusted as an allow-from peer): {}",
+            list.join(", ")
+        ));
+    }
+    s
 }
 
 fn remove_cmd(nf: &mut impl Netfilter) -> Result<(), FwError> {
@@ -556,7 +613,8 @@ mod tests {
         inv: &Inventory,
         file: &PolicyFile,
     ) -> Result<String, FwError> {
-        apply_once(nf, inv, file, &Err(String::new()), &Vec::new()).map(|a| a.sweep_and_summary(nf))
+        apply_once(nf, inv, file, &Err(String::new()), &Host::default())
+            .map(|a| a.sweep_and_summary(nf))
     }
 
     #[test]
@@ -569,7 +627,7 @@ mod tests {
             &mut IptCli,
             &i,
             &PolicyFile::default(),
-            &Vec::new(),
+            &Host::default(),
             &StateFile(None),
         )
         .unwrap_err();
@@ -601,7 +659,7 @@ mod tests {
             &inv("public"),
             &PolicyFile::default(),
             &Err(String::new()),
-            &Vec::new(),
+            &Host::default(),
         );
         nf.apply(&nft::render(&old)).unwrap();
         nf.table = Some(serde_json::json!({"nftables": [

@@ -154,6 +154,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             network_id: e.network_id.unwrap_or_default(),
             ipv4: e.ip_address.filter(|s| !s.is_empty()),
             ipv6: e.global_ipv6_address.filter(|s| !s.is_empty()),
+            mac: e.mac_address.filter(|s| !s.is_empty()),
             aliases: e.aliases.unwrap_or_default(),
         })
         .collect();
@@ -208,6 +209,12 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
         mounts,
         ports,
         networks,
+        pid: c
+            .state
+            .as_ref()
+            .and_then(|s| s.pid)
+            .filter(|p| running && *p > 0)
+            .and_then(|p| u32::try_from(p).ok()),
     }
 }
 

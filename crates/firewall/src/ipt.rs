@@ -239,16 +239,18 @@ pub fn render(rs: &Ruleset, listing_v4: &str, listing_v6: &str) -> Scripts {
     }
     v4.push_str("COMMIT\n");
 
-    // IPv6 forwarding is filtered only where Docker manages ip6tables.
-    let fwd6 = has_chain(listing_v6, "DOCKER-USER");
+    // IPv6 forwarding: from DOCKER-USER where Docker manages ip6tables, as
+    // on IPv4; where it does not (`ip6tables: false`, Docker's default
+    // before 27), IPv6 to a container is plainly routed with no rule of
+    // Docker's at all, so dockward's chain is entered from FORWARD itself
+    // and drops it as the nftables table does (direct routing).
+    let from6 = forward_entry6(listing_v6);
     let mut v6 = String::new();
-    header(&mut v6, &chains(rs, fwd6, true), listing_v6);
+    header(&mut v6, &chains(rs, true, true), listing_v6);
     forward_rules(&mut v6, rs, true);
-    if fwd6 {
-        forward_chain(&mut v6, rs, true);
-        if !has_jump(listing_v6, "DOCKER-USER", FWD) {
-            let _ = writeln!(v6, "-I DOCKER-USER 1 -j {FWD}");
-        }
+    forward_chain(&mut v6, rs, true);
+    if !has_jump(listing_v6, from6, FWD) {
+        let _ = writeln!(v6, "-I {from6} 1 -j {FWD}");
     }
     let _ = writeln!(v6, "-A {IN6} -i lo -j RETURN");
     for ((proto, port), v) in &rs.proxy6 {
@@ -263,6 +265,15 @@ pub fn render(rs: &Ruleset, listing_v4: &str, listing_v6: &str) -> Scripts {
     }
     v6.push_str("COMMIT\n");
     Scripts { v4, v6 }
+}
+
+/// Where IPv6 forwarding enters dockward's chain (see [`render`]).
+fn forward_entry6(listing_v6: &str) -> &'static str {
+    if has_chain(listing_v6, "DOCKER-USER") {
+        "DOCKER-USER"
+    } else {
+        "FORWARD"
+    }
 }
 
 /// Takes dockward's jumps and chains out; everything else stays.
@@ -286,7 +297,10 @@ pub fn remove(listing_v4: &str, listing_v6: &str) -> Scripts {
     };
     Scripts {
         v4: one(listing_v4, &[("DOCKER-USER", FWD)]),
-        v6: one(listing_v6, &[("DOCKER-USER", FWD), ("INPUT", IN6)]),
+        v6: one(
+            listing_v6,
+            &[("DOCKER-USER", FWD), ("FORWARD", FWD), ("INPUT", IN6)],
+        ),
     }
 }
 
@@ -448,13 +462,7 @@ pub fn drift(want: &Ruleset, save_v4: &str, save_v6: &str) -> Option<String> {
     let Some(st) = kernel_state(save_v4, save_v6) else {
         return Some("dockward's jump from DOCKER-USER is gone".into());
     };
-    let fwd6 = save_v6.lines().any(|l| l.starts_with(":DOCKER-USER "));
-    if fwd6 {
-        return st.drift(want);
-    }
-    let mut want = want.clone();
-    want.pub6.clear();
-    st.drift(&want)
+    st.drift(want)
 }
 
 fn parse_counter(c: &str) -> Counter {
@@ -541,8 +549,12 @@ mod tests {
             .contains("-A DOCKWARD-LOCAL -i \"br-1\\\";x\" -j RETURN"));
         assert!(s.v4.contains("-I DOCKER-USER 1 -j DOCKWARD-FWD"));
         assert!(s.v4.contains("-X DOCKWARD-ALLOW-7"));
-        // No DOCKER-USER in ip6tables: only docker-proxy's INPUT side.
-        assert!(!s.v6.contains("DOCKWARD-FWD") && s.v6.contains("-I INPUT 1 -j DOCKWARD-IN6"));
+        // No DOCKER-USER in ip6tables: IPv6 forwarding enters from FORWARD
+        // (direct routing closed as on nftables), docker-proxy from INPUT.
+        assert!(
+            s.v6.contains("-I FORWARD 1 -j DOCKWARD-FWD")
+                && s.v6.contains("-I INPUT 1 -j DOCKWARD-IN6")
+        );
         assert!(
             s.v6.contains("-A DOCKWARD-ALLOW-0 -s 2001:db8::/32 -j RETURN")
                 && !s.v6.contains("192.0.2.0")

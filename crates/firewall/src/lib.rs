@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bind;
 pub mod cgroup;
 pub mod ipt;
 pub mod kernel;
@@ -39,7 +40,7 @@ pub use kernel::KernelState;
 pub use policy::{
     parse_expose, parse_file, resolve, Expose, PolicyError, PolicyFile, Resolved, Stance,
 };
-pub use ruleset::{build, with_host, HostBridges, Ruleset, Verdict};
+pub use ruleset::{build, with_host, Host, HostBridges, Ruleset, Verdict};
 
 /// The name of dockward's nftables table (family `inet`).
 pub const TABLE: &str = "dockward";

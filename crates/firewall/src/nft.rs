@@ -50,7 +50,7 @@ fn fallback(v: &Verdict) -> String {
     }
 }
 
-fn elements(items: &[String]) -> String {
+pub(crate) fn elements(items: &[String]) -> String {
     if items.is_empty() {
         String::new()
     } else {
@@ -308,11 +308,18 @@ pub fn render(rs: &Ruleset) -> String {
         );
     }
     s.push_str("\t}\n}\n");
+    s.push_str(&crate::bind::render(rs));
     s
 }
 
-/// Take dockward's table out (create-then-delete: valid when absent too).
+/// Take dockward's tables out (create-then-delete: valid when absent too).
 pub fn remove_script() -> String {
+    format!("{}{}", remove_inet_script(), crate::bind::remove_script())
+}
+
+/// Take dockward's `inet` table out, leaving the bridge table (which the
+/// iptables backend uses too).
+pub fn remove_inet_script() -> String {
     format!("table inet {TABLE} {{}}\ndelete table inet {TABLE}\n")
 }
 
@@ -323,51 +330,93 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
         return None;
     }
     let mut s = String::new();
-    diff(&mut s, "bridges", &bridge_elems(old), &bridge_elems(new));
     diff(
         &mut s,
+        "inet",
+        "bridges",
+        &bridge_elems(old),
+        &bridge_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
         "bridges_idx",
         &bridge_idx_elems(old),
         &bridge_idx_elems(new),
     );
-    diff(&mut s, "foreign", &foreign_elems(old), &foreign_elems(new));
     diff(
         &mut s,
+        "inet",
+        "foreign",
+        &foreign_elems(old),
+        &foreign_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
         "isolated_idx",
         &isolated_idx_elems(old),
         &isolated_idx_elems(new),
     );
     diff(
         &mut s,
+        "inet",
         "isolated",
         &isolated_elems(old),
         &isolated_elems(new),
     );
-    diff(&mut s, "allow4", &allow4_elems(old), &allow4_elems(new));
-    diff(&mut s, "allow6", &allow6_elems(old), &allow6_elems(new));
+    diff(
+        &mut s,
+        "inet",
+        "allow4",
+        &allow4_elems(old),
+        &allow4_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
+        "allow6",
+        &allow6_elems(old),
+        &allow6_elems(new),
+    );
     for (i, (a, b)) in old.allow_lists.iter().zip(&new.allow_lists).enumerate() {
         diff(
             &mut s,
+            "inet",
             &format!("allow_{i}_v4"),
             &list_elems(a, false),
             &list_elems(b, false),
         );
         diff(
             &mut s,
+            "inet",
             &format!("allow_{i}_v6"),
             &list_elems(a, true),
             &list_elems(b, true),
         );
     }
-    diff(&mut s, "pub4", &pub4_elems(old), &pub4_elems(new));
-    diff(&mut s, "pub6", &pub6_elems(old), &pub6_elems(new));
-    diff(&mut s, "proxy6", &proxy6_elems(old), &proxy6_elems(new));
-    diff(&mut s, "proxy4", &proxy4_elems(old), &proxy4_elems(new));
+    diff(&mut s, "inet", "pub4", &pub4_elems(old), &pub4_elems(new));
+    diff(&mut s, "inet", "pub6", &pub6_elems(old), &pub6_elems(new));
+    diff(
+        &mut s,
+        "inet",
+        "proxy6",
+        &proxy6_elems(old),
+        &proxy6_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
+        "proxy4",
+        &proxy4_elems(old),
+        &proxy4_elems(new),
+    );
+    crate::bind::update(&mut s, old, new);
     Some(s)
 }
 
 /// Delete elements that went away or changed (by key), add new or changed.
-fn diff(s: &mut String, name: &str, old: &[String], new: &[String]) {
+pub(crate) fn diff(s: &mut String, family: &str, name: &str, old: &[String], new: &[String]) {
     use std::collections::HashSet;
     let (o, n): (HashSet<&String>, HashSet<&String>) = (old.iter().collect(), new.iter().collect());
     let key = |e: &String| e.split(" : ").next().unwrap_or(e).to_string();
@@ -380,14 +429,14 @@ fn diff(s: &mut String, name: &str, old: &[String], new: &[String]) {
     if !gone.is_empty() {
         let _ = writeln!(
             s,
-            "delete element inet {TABLE} {name} {{ {} }}",
+            "delete element {family} {TABLE} {name} {{ {} }}",
             gone.join(", ")
         );
     }
     if !added.is_empty() {
         let _ = writeln!(
             s,
-            "add element inet {TABLE} {name} {{ {} }}",
+            "add element {family} {TABLE} {name} {{ {} }}",
             added.join(", ")
         );
     }

@@ -133,6 +133,13 @@ pub fn plan(
             c.name
         ));
     }
+    if !rs.unbound.is_empty() {
+        let list: Vec<String> = rs.unbound.iter().map(IpAddr::to_string).collect();
+        unfilterable.push(format!(
+            "trusted address(es) {} could not be bound to their containers' bridge ports (run dockward on the host, as root, in the host's pid namespace): spoofable by a neighbour, so allow-from from them is refused",
+            list.join(", ")
+        ));
+    }
     Plan {
         schema: SCHEMA,
         stance: resolved.stance,

@@ -530,12 +530,14 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
                     if src.id == dst.id {
                         continue;
                     }
-                    let same_project = match (&src.compose, &dst.compose) {
-                        (Some(a), Some(b)) => a.project == b.project,
-                        _ => true,
-                    };
-                    let by_service =
-                        src.compose.as_ref().is_some_and(|c| c.service == name) && same_project;
+                    // A compose service name counts only within the
+                    // target's own project: labels are claims any
+                    // container can make, and a project is the scope in
+                    // which compose itself resolves service names.
+                    let by_service = matches!(
+                        (&src.compose, &dst.compose),
+                        (Some(a), Some(b)) if a.project == b.project && a.service == name
+                    );
                     if src.name == name || by_service {
                         allow.push((src.name.clone(), dst.name.clone()));
                     }
@@ -745,6 +747,30 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         assert_eq!(
             r.isolated[0].allow,
             vec![("api".to_string(), "db".to_string())]
+        );
+        // A compose service name is trusted only within the target's own
+        // project; a container outside compose is trusted by name only.
+        let svc = |name: &str, project: &str, service: &str, labels: &[(&str, &str)]| {
+            let mut x = c(name, labels, &[]);
+            x.compose = Some(Compose {
+                project: project.into(),
+                service: service.into(),
+            });
+            x
+        };
+        let mut j = inv(vec![
+            svc("p-db-1", "p", "db", &[("dockward.allow-from", "api")]),
+            svc("p-api-1", "p", "api", &[]),
+            svc("q-api-1", "q", "api", &[]),
+            c("lone", &[("dockward.allow-from", "api")], &[]),
+        ]);
+        j.networks[0]
+            .labels
+            .insert(LABEL_ISOLATE.into(), "true".into());
+        let r = resolve(&j, &PolicyFile::default());
+        assert_eq!(
+            r.isolated[0].allow,
+            vec![("p-api-1".to_string(), "p-db-1".to_string())]
         );
         i.networks[0]
             .labels

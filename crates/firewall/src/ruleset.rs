@@ -10,9 +10,10 @@
 //! `published` chain's fallback (local only) applies until the watcher adds
 //! their entry, so a new container is never more open than its policy.
 
+use crate::bind::Port;
 use crate::cgroup::ProxyCgroup;
 use crate::policy::{Expose, Resolved, Stance};
-use dockward_model::{Inventory, Protocol};
+use dockward_model::{Inventory, Protocol, Veth};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -72,15 +73,33 @@ pub struct Ruleset {
     /// the uplink), at apply time: exempt from the drop that closes direct
     /// routing to every `br-*` bridge, Docker's future ones included.
     pub foreign_bridges: BTreeSet<String>,
+    /// Trusted addresses bound, with their MACs, to their containers' own
+    /// bridge ports (see [`crate::bind`]). Filled by [`with_host`].
+    pub ports: BTreeSet<Port>,
+    /// Trusted addresses whose port was not found: reported; an allow pair
+    /// from one is dropped.
+    pub unbound: BTreeSet<IpAddr>,
+    /// Docker's gateway addresses (the host's), which no container may
+    /// claim.
+    pub gateways: BTreeSet<IpAddr>,
 }
 
 /// The host's bridges (name, interface index), as the edge read them.
 pub type HostBridges = Vec<(String, u32)>;
 
+/// What only the host knows, as the edge read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Host {
+    pub bridges: HostBridges,
+    /// Container id → the host ends of its veths.
+    pub veths: BTreeMap<String, Vec<Veth>>,
+}
+
 /// Complete `rs` with what only the host knows: the index of each Docker
-/// bridge whose name needs one, and the bridges that are not Docker's.
-pub fn with_host(mut rs: Ruleset, host: &HostBridges) -> Ruleset {
-    for (name, idx) in host {
+/// bridge whose name needs one, the bridges that are not Docker's, and the
+/// bridge port each trusted address is bound to.
+pub fn with_host(mut rs: Ruleset, inv: &Inventory, host: &Host) -> Ruleset {
+    for (name, idx) in &host.bridges {
         if rs.bridges.contains(name) {
             if name.contains('"') {
                 rs.bridge_index.insert(name.clone(), *idx);
@@ -89,7 +108,7 @@ pub fn with_host(mut rs: Ruleset, host: &HostBridges) -> Ruleset {
             rs.foreign_bridges.insert(name.clone());
         }
     }
-    rs
+    crate::bind::bind(rs, inv, &host.veths)
 }
 
 impl Ruleset {
@@ -150,6 +169,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     }
     rs.local_sources.sort();
     rs.local_sources.dedup();
+    rs.gateways = crate::bind::gateways(inv);
     let mut lists: Vec<Vec<IpNet>> = Vec::new();
     let mut verdict = |e: &Expose| match e {
         Expose::Public => Verdict::Accept,

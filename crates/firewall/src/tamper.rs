@@ -93,6 +93,8 @@ pub fn same_fingerprint(old: &Ruleset, new: &Ruleset) -> bool {
         && old.allow4 == new.allow4
         && old.allow6 == new.allow6
         && old.allow_lists == new.allow_lists
+        && old.ports == new.ports
+        && old.gateways == new.gateways
 }
 
 /// The fingerprint of dockward's iptables rules in two `iptables-save -c`
@@ -151,12 +153,13 @@ pub fn relevant(line: &str, watched: Watched) -> bool {
         return true;
     }
     match watched {
-        Watched::Nft => line.contains(" inet dockward"),
+        Watched::Nft => line.contains(" inet dockward") || line.contains(" bridge dockward"),
         Watched::Iptables => {
-            (line.contains(" ip filter ") || line.contains(" ip6 filter "))
-                && ["DOCKWARD-", "DOCKER-USER", "INPUT", "FORWARD"]
-                    .iter()
-                    .any(|c| line.contains(c))
+            line.contains(" bridge dockward")
+                || (line.contains(" ip filter ") || line.contains(" ip6 filter "))
+                    && ["DOCKWARD-", "DOCKER-USER", "INPUT", "FORWARD"]
+                        .iter()
+                        .any(|c| line.contains(c))
                 || line.contains("delete table ip filter")
                 || line.contains("delete table ip6 filter")
         }

@@ -156,6 +156,9 @@ pub struct Container {
     pub ports: Vec<PublishedPort>,
     /// Attachments to networks, with the addresses held while running.
     pub networks: Vec<Attachment>,
+    /// The init process's pid on this host while running (`State.Pid`):
+    /// how the firewall finds the container's own veth.
+    pub pid: Option<u32>,
 }
 
 impl Container {
@@ -287,5 +290,19 @@ pub struct Attachment {
     pub ipv4: Option<String>,
     /// Global IPv6 address while running.
     pub ipv6: Option<String>,
+    /// The container side's MAC address while running: with the address,
+    /// what the firewall binds to the container's own bridge port.
+    pub mac: Option<String>,
     pub aliases: Vec<String>,
+}
+
+/// The host end of one of a container's veth pairs, as the host shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Veth {
+    /// The MAC of the container's end (what Docker reports for the endpoint).
+    pub mac: String,
+    /// The host end's interface name: the bridge port.
+    pub ifname: String,
+    /// The bridge it is a port of.
+    pub bridge: String,
 }

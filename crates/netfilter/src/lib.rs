@@ -49,8 +49,12 @@ pub trait Netfilter {
     /// Is `inet <table>` in the kernel? (`nft list tables`: cheap, unlike
     /// listing a table with thousands of elements.)
     fn has_table(&mut self, table: &str) -> Result<bool, NetfilterError>;
-    /// `nft -j list table inet <table>`; `None` when the table is absent.
-    fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError>;
+    /// `nft -j list table <family> <table>`; `None` when the table is absent.
+    fn table_json(
+        &mut self,
+        family: &str,
+        table: &str,
+    ) -> Result<Option<serde_json::Value>, NetfilterError>;
     /// Connections whose reply comes from `addr`:`port` (the container side
     /// of a DNATed published port).
     fn connections_to(
@@ -98,4 +102,111 @@ pub fn host_bridges() -> Vec<(String, u32)> {
         .collect();
     v.sort();
     v
+}
+
+/// The ports of Docker's bridges by name: (interface index, bridge). Kept
+/// across `watch` events, so a container start reads the index of its new
+/// veth only, not of every port again.
+#[derive(Debug, Default, Clone)]
+pub struct PortIndex {
+    by_name: std::collections::HashMap<String, (u32, String)>,
+}
+
+impl PortIndex {
+    /// Bring the ports of `bridges` up to date (`brif` lists them).
+    pub fn refresh(&mut self, bridges: &[&str]) {
+        for bridge in bridges {
+            let names: std::collections::HashSet<String> =
+                match std::fs::read_dir(format!("/sys/class/net/{bridge}/brif")) {
+                    Ok(d) => d
+                        .flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .collect(),
+                    Err(_) => Default::default(),
+                };
+            self.by_name
+                .retain(|n, (_, b)| b != bridge || names.contains(n));
+            for name in names {
+                if self.by_name.contains_key(&name) {
+                    continue;
+                }
+                let idx = std::fs::read_to_string(format!("/sys/class/net/{name}/ifindex"))
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok());
+                if let Some(idx) = idx {
+                    self.by_name.insert(name, (idx, bridge.to_string()));
+                }
+            }
+        }
+    }
+
+    /// The host ends of the veths of the container whose init process is
+    /// `pid`: each of its interfaces (read through
+    /// `/proc/<pid>/root/sys/class/net`, the sysfs its runtime mounted in
+    /// its network namespace) names its peer's interface index (`iflink`),
+    /// which is a port of a bridge. Anything unreadable yields nothing: an
+    /// address without its port is not trusted.
+    pub fn veths(&self, pid: u32) -> Vec<dockward_model::Veth> {
+        let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+        let inside = std::path::PathBuf::from(format!("/proc/{pid}/root/sys/class/net"));
+        let Ok(dir) = std::fs::read_dir(&inside) else {
+            return Vec::new();
+        };
+        let mut out: Vec<dockward_model::Veth> = dir
+            .flatten()
+            .filter_map(|e| {
+                let own: u32 = read(&e.path().join("ifindex"))?.trim().parse().ok()?;
+                let peer: u32 = read(&e.path().join("iflink"))?.trim().parse().ok()?;
+                if peer == own {
+                    return None;
+                }
+                let mac = read(&e.path().join("address"))?.trim().to_string();
+                let (name, (_, bridge)) = self.by_name.iter().find(|(_, (idx, _))| *idx == peer)?;
+                Some(dockward_model::Veth {
+                    mac,
+                    ifname: name.clone(),
+                    bridge: bridge.clone(),
+                })
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// The veths of every running container of `inv`, with `index` refreshed
+/// for all of Docker's bridges first.
+pub fn veths(
+    inv: &dockward_model::Inventory,
+    index: &mut PortIndex,
+) -> std::collections::BTreeMap<String, Vec<dockward_model::Veth>> {
+    let bridges: Vec<&str> = inv
+        .networks
+        .iter()
+        .filter_map(|n| n.bridge.as_deref())
+        .collect();
+    index.refresh(&bridges);
+    inv.containers
+        .iter()
+        .filter_map(|c| Some((c.id.clone(), index.veths(c.pid?))))
+        .collect()
+}
+
+/// The bridges of the networks `c` is attached to.
+pub fn bridges_of<'a>(
+    inv: &'a dockward_model::Inventory,
+    c: &dockward_model::Container,
+) -> Vec<&'a str> {
+    c.networks
+        .iter()
+        .filter_map(|a| {
+            inv.networks
+                .iter()
+                .find(|n| {
+                    n.name == a.network || (!a.network_id.is_empty() && n.id == a.network_id)
+                })?
+                .bridge
+                .as_deref()
+        })
+        .collect()
 }

@@ -100,8 +100,12 @@ impl Netfilter for NftCli {
             .any(|l| l.trim() == want))
     }
 
-    fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
-        let out = run("nft", &["-j", "list", "table", "inet", table], None)?;
+    fn table_json(
+        &mut self,
+        family: &str,
+        table: &str,
+    ) -> Result<Option<serde_json::Value>, NetfilterError> {
+        let out = run("nft", &["-j", "list", "table", family, table], None)?;
         if !out.status.success() {
             let err = one_line(&out.stderr);
             // "No such file or directory": the table is not there. Anything

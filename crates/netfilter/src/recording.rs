@@ -39,9 +39,14 @@ impl Netfilter for Recording {
         Ok(self.table.is_some())
     }
 
-    fn table_json(&mut self, table: &str) -> Result<Option<serde_json::Value>, NetfilterError> {
-        self.calls.push(Call::TableJson(table.to_string()));
-        Ok(self.table.clone())
+    fn table_json(
+        &mut self,
+        family: &str,
+        table: &str,
+    ) -> Result<Option<serde_json::Value>, NetfilterError> {
+        self.calls
+            .push(Call::TableJson(format!("{family} {table}")));
+        Ok(self.table.clone().filter(|_| family == "inet"))
     }
 
     fn connections_to(

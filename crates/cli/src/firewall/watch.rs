@@ -19,16 +19,16 @@
 
 use super::{
     apply_iptables, apply_once, compute, detect_guard, ipt_state, kernel_state, load_policy,
-    policy_path, revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
+    policy_path, read_host, revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
 use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
 use dockward_firewall::tamper::{self, Watched};
-use dockward_firewall::HostBridges;
+use dockward_firewall::Host;
 use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError};
+use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, PortIndex};
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -56,8 +56,13 @@ struct State {
     guard: Guard,
     applied: Option<Ruleset>,
     /// The host's bridges, read again at every full replace and network
-    /// event (not at every container event: a sysfs walk over every veth).
-    host: HostBridges,
+    /// event (not at every container event: a sysfs walk over every veth),
+    /// and each container's veths, read again for one container when it
+    /// changes.
+    host: Host,
+    /// Docker's bridge ports by name, so a container start reads only its
+    /// new veth.
+    index: PortIndex,
     /// The fingerprint of dockward's rules as listed right after its own
     /// last change (see `dockward_firewall::tamper`), and when that listing
     /// began: a kernel notice received before then is already in it.
@@ -97,7 +102,11 @@ pub async fn run(
         file,
         guard: guard_for(kernel, config),
         applied: None,
-        host: host_bridges(),
+        host: Host {
+            bridges: host_bridges(),
+            veths: Default::default(),
+        },
+        index: PortIndex::default(),
         baseline: None,
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
@@ -160,11 +169,12 @@ pub async fn run(
                     Update::Event(e) => {
                         let started = Instant::now();
                         if e.kind == "network" {
-                            st.host = host_bridges();
+                            st.host.bridges = host_bridges();
                         }
                         if let (Some(engine), Some(inv)) = (engine.as_ref(), st.inv.as_mut()) {
                             match on_event(engine, inv, &e).await {
                                 Ok(true) => {
+                                    refresh_veths(&mut st, &e);
                                     update(nf, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
                                 }
                                 Ok(false) => {}
@@ -244,39 +254,53 @@ async fn monitor(watched: Watched, tx: tokio::sync::watch::Sender<Instant>) {
     }
 }
 
-/// dockward's rules as the kernel lists them now.
+/// dockward's rules as the kernel lists them now, with its bridge table
+/// (`None`: gone).
 enum Listing {
-    Nft(serde_json::Value),
-    Ipt(String, String),
+    Nft(serde_json::Value, Option<serde_json::Value>),
+    Ipt(String, String, Option<serde_json::Value>),
 }
 
 impl Listing {
     /// `None`: dockward's nft table is gone.
     fn read(nf: &mut impl Netfilter, kernel: Kernel) -> Result<Option<Self>, String> {
+        let bridge = match nf.table_json("bridge", TABLE) {
+            Ok(b) => b,
+            // No nft program (iptables backend): nothing to compare.
+            Err(NetfilterError::Spawn { .. }) => Some(serde_json::Value::Null),
+            Err(e) => return Err(e.to_string()),
+        };
         match kernel {
             Kernel::Ipt => {
                 let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
-                Ok(Some(Listing::Ipt(v4, v6)))
+                Ok(Some(Listing::Ipt(v4, v6, bridge)))
             }
             Kernel::Nft => Ok(nf
-                .table_json(TABLE)
+                .table_json("inet", TABLE)
                 .map_err(|e| e.to_string())?
-                .map(Listing::Nft)),
+                .map(|inet| Listing::Nft(inet, bridge))),
         }
     }
 
     fn fingerprint(&self) -> String {
+        let bridge = |b: &Option<serde_json::Value>| {
+            b.as_ref()
+                .map_or("no bridge table".to_string(), tamper::nft_fingerprint)
+        };
         match self {
-            Listing::Nft(json) => tamper::nft_fingerprint(json),
-            Listing::Ipt(v4, v6) => tamper::ipt_fingerprint(v4, v6),
+            Listing::Nft(json, b) => tamper::nft_fingerprint(json) + &bridge(b),
+            Listing::Ipt(v4, v6, b) => tamper::ipt_fingerprint(v4, v6) + &bridge(b),
         }
     }
 
     /// What the verdicts in force differ in from `want`.
     fn drift(&self, want: &Ruleset) -> Option<String> {
         match self {
-            Listing::Nft(json) => KernelState::parse(json).drift(want),
-            Listing::Ipt(v4, v6) => dockward_firewall::ipt::drift(want, v4, v6),
+            Listing::Nft(_, None) | Listing::Ipt(_, _, None) => {
+                Some("dockward's bridge table is gone".into())
+            }
+            Listing::Nft(json, _) => KernelState::parse(json).drift(want),
+            Listing::Ipt(v4, v6, _) => dockward_firewall::ipt::drift(want, v4, v6),
         }
     }
 }
@@ -375,6 +399,33 @@ async fn refresh(
     Ok(())
 }
 
+/// Read again the veths of the container an event is about (all of them
+/// after a network was created or removed: a snapshot replaced the
+/// inventory).
+fn refresh_veths(st: &mut State, e: &DockerEvent) {
+    let Some(inv) = st.inv.as_ref() else { return };
+    let id = match e.kind.as_str() {
+        "container" => e.id.as_str(),
+        _ => match e.attributes.get("container") {
+            Some(id) => id.as_str(),
+            None => {
+                st.host.veths = dockward_netfilter::veths(inv, &mut st.index);
+                return;
+            }
+        },
+    };
+    match inv.containers.iter().find(|c| c.id == id) {
+        Some(c) if c.pid.is_some() => {
+            st.index.refresh(&dockward_netfilter::bridges_of(inv, c));
+            let v = c.pid.map(|p| st.index.veths(p)).unwrap_or_default();
+            st.host.veths.insert(c.id.clone(), v);
+        }
+        _ => {
+            st.host.veths.remove(id);
+        }
+    }
+}
+
 fn guard_for(kernel: Kernel, config: &Config) -> Guard {
     match kernel {
         Kernel::Nft => detect_guard(config),
@@ -387,7 +438,7 @@ fn guard_for(kernel: Kernel, config: &Config) -> Guard {
 /// refuse. Returns when the rules were back in force.
 fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
     let inv = st.inv.as_ref()?;
-    st.host = host_bridges();
+    st.host = read_host(inv, &mut st.index);
     let result = match st.kernel {
         Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &st.host),
         Kernel::Ipt => apply_iptables(

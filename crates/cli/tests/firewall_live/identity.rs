@@ -1,0 +1,227 @@
+//! Identity that cannot be faked from inside the network (issue 17, items 2
+//! and 5): a neighbour that takes an allowed peer's address and MAC, or
+//! poisons ARP, gets nothing; a container that takes over a removed
+//! container's address after a one-shot apply inherits none of its
+//! openings. Judged by packets, on both backends, with `apply` and `watch`.
+//!
+//! The attacker here has `NET_ADMIN` on top of Docker's defaults, so it can
+//! simply reconfigure its interface; a default container does the same with
+//! `CAP_NET_RAW` and hand-made frames. Beating the stronger attacker beats
+//! the weaker one.
+
+use super::*;
+
+const GET: &str = "printf 'GET / HTTP/1.0\\r\\n\\r\\n'";
+
+fn reaches(from: &Container, ip: &str) -> bool {
+    docker_exec_ok(from, &format!("{GET} | nc -w 2 {ip} 80 | head -c 12")).starts_with("HTTP/1.")
+}
+
+fn mac(c: &Container, net: &str) -> String {
+    docker(&[
+        "inspect",
+        "-f",
+        &format!("{{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
+        &c.name,
+    ])
+    .trim()
+    .to_string()
+}
+
+/// `attacker` takes `ip` (and `mac`, when given) on its own interface,
+/// announces it with gratuitous ARP, and asks `target` for its page.
+fn impersonate(attacker: &Container, ip: &str, mac: Option<&str>, target: &str) -> bool {
+    let set_mac = mac.map_or(String::new(), |m| {
+        format!("ip link set eth0 down; ip link set eth0 address {m}; ip link set eth0 up; ")
+    });
+    docker_exec_ok(
+        attacker,
+        &format!(
+            "ip addr flush dev eth0; {set_mac}ip addr add {ip}/24 dev eth0; \
+             arping -c 2 -U -I eth0 {ip} >/dev/null 2>&1; \
+             {GET} | nc -w 2 {target} 80 | head -c 12"
+        ),
+    )
+    .starts_with("HTTP/1.")
+}
+
+/// An isolated network with a target that allows one peer, the peer, and
+/// an attacker with `NET_ADMIN`.
+struct Scene {
+    // Containers before their network (fields drop in order).
+    peer: Container,
+    target: Container,
+    net: Network,
+}
+
+fn scene(subnet: &str) -> Scene {
+    let net = Network::create(
+        "fwid",
+        &["--subnet", subnet, "--label", "dockward.isolate=true"],
+    );
+    let peer = Container::run("fwidp", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let target = httpd(
+        "fwidt",
+        &[
+            "--network",
+            &net.name,
+            "-l",
+            &format!("dockward.allow-from={}", peer.name),
+        ],
+    );
+    Scene { peer, target, net }
+}
+
+impl Scene {
+    fn attacker(&self) -> Container {
+        Container::run(
+            "fwida",
+            &[
+                "--network",
+                &self.net.name,
+                "--cap-add",
+                "NET_ADMIN",
+                IMAGE,
+                "sleep",
+                "600",
+            ],
+        )
+    }
+
+    /// Every impersonation fails while the real peer keeps its access.
+    fn holds(&self, what: &str) {
+        let (peer_ip, t) = (self.peer.ip(&self.net.name), self.target.ip(&self.net.name));
+        let peer_mac = mac(&self.peer, &self.net.name);
+        assert!(reaches(&self.peer, &t), "{what}: the allowed peer reaches");
+        assert!(
+            !reaches(&self.attacker(), &t),
+            "{what}: an attacker with its own address"
+        );
+        assert!(
+            !impersonate(&self.attacker(), &peer_ip, None, &t),
+            "{what}: the peer's address, own MAC"
+        );
+        assert!(
+            !impersonate(&self.attacker(), &peer_ip, Some(&peer_mac), &t),
+            "{what}: the peer's address and MAC, announced by ARP"
+        );
+        assert!(
+            reaches(&self.peer, &t),
+            "{what}: the real peer still reaches (no poisoned cache, no stolen port)"
+        );
+    }
+}
+
+#[test]
+fn spoofed_peers_get_nothing_on_either_backend() {
+    require_engine!();
+    let _s = Session::start();
+    let s = scene("172.29.5.0/24");
+    // The control: with the bridge table gone, the same impersonation
+    // passes isolation (the attack is real, and the bridge table is what
+    // stops it).
+    dockward(&["firewall", "apply"]);
+    sh("nft", &["delete", "table", "bridge", "dockward"]);
+    let (peer_ip, t) = (s.peer.ip(&s.net.name), s.target.ip(&s.net.name));
+    let peer_mac = mac(&s.peer, &s.net.name);
+    assert!(
+        impersonate(&s.attacker(), &peer_ip, Some(&peer_mac), &t),
+        "control: without the binding an impersonator gets in"
+    );
+    // The impersonation above left the target's ARP cache poisoned; a new
+    // apply binds the peer again, and the real peer's traffic repairs it.
+    let out = dockward(&["firewall", "apply"]);
+    assert!(out.contains("bound to their bridge ports"), "{out}");
+    s.holds("nft, apply");
+    dockward(&["firewall", "apply", "--backend", "iptables"]);
+    s.holds("iptables, apply");
+    dockward(&["firewall", "remove"]);
+    {
+        let w = Watcher::start(&[]);
+        s.holds("nft, watch");
+        // A peer restarted under watch gets a new veth: bound again, it
+        // reaches its target again; and a pair created under watch holds.
+        docker(&["restart", "-t", "0", &s.peer.name]);
+        let t = s.target.ip(&s.net.name);
+        let back = Instant::now();
+        while !reaches(&s.peer, &t) {
+            assert!(
+                back.elapsed() < Duration::from_secs(5),
+                "the restarted peer is bound again under watch"
+            );
+        }
+        s.holds("nft, watch, peer restarted");
+        drop(w);
+    }
+    dockward(&["firewall", "remove"]);
+    let _w = Watcher::start(&["--backend", "iptables"]);
+    s.holds("iptables, watch");
+}
+
+/// After a one-shot apply, a container that takes a removed container's
+/// address inherits nothing: not a public port's `accept` (reached from an
+/// outside host through the same published port), not an allowed peer's
+/// trust.
+#[test]
+fn address_reuse_after_a_one_shot_apply_inherits_nothing() {
+    require_engine!();
+    for backend in [&[][..], &["--backend", "iptables"][..]] {
+        let _s = Session::start();
+        let apply: Vec<&str> = ["firewall", "apply"]
+            .iter()
+            .chain(backend)
+            .copied()
+            .collect();
+        let a = OutsideHost::new();
+        let s = scene("172.29.6.0/24");
+        let ip = "172.29.6.50";
+        let port = free_port();
+        let publish = format!("{port}:80");
+        let on_the_address = |what: &str, expose: &str| {
+            let label = format!("dockward.expose={expose}");
+            let args = [
+                "--network",
+                &s.net.name,
+                "--ip",
+                ip,
+                "-p",
+                &publish,
+                "-l",
+                &label,
+            ];
+            httpd(what, &args)
+        };
+        let public = on_the_address("fwrup", "public");
+        dockward(&apply);
+        assert_open(a.http(&a.host_addr, port), &format!("{backend:?}: public"));
+        assert!(reaches(&s.peer, &s.target.ip(&s.net.name)));
+        drop(public);
+        let denied = on_the_address("fwrud", "deny");
+        assert_closed(
+            a.tcp(&a.host_addr, port),
+            &format!("{backend:?}: a deny container on the public one's address"),
+        );
+        // The peer goes; a stranger takes its address (and, with Docker
+        // before 26, its MAC, which is derived from the address).
+        let peer_ip = s.peer.ip(&s.net.name);
+        let t = s.target.ip(&s.net.name);
+        docker(&["rm", "-f", &s.peer.name]);
+        let stranger = Container::run(
+            "fwrus",
+            &[
+                "--network",
+                &s.net.name,
+                "--ip",
+                &peer_ip,
+                IMAGE,
+                "sleep",
+                "600",
+            ],
+        );
+        assert!(
+            !reaches(&stranger, &t),
+            "{backend:?}: a stranger on the allowed peer's address"
+        );
+        drop((denied, stranger));
+    }
+}

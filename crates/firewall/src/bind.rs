@@ -1,0 +1,461 @@
+//! Identity bound to the bridge port: what makes an address worth trusting.
+//!
+//! `allow-from`, isolation and the per-port verdicts of the `inet` table are
+//! keyed by container address, and on a Linux bridge an address is only a
+//! claim: a neighbour with Docker's default capabilities (`CAP_NET_RAW`)
+//! sends frames with any source address and MAC, and answers ARP and
+//! neighbour discovery for any address, so it can pass for an allowed peer,
+//! or draw to itself the traffic meant for a public container. A container
+//! that takes over a removed container's address after a one-shot apply
+//! would also inherit its entries.
+//!
+//! The fix is the one libvirt's `clean-traffic` filter and CNI's
+//! `spoofchk` apply: bind each trusted address, and its MAC, to the bridge
+//! port of the container that holds it (the host end of its veth), in a
+//! table of family `bridge`, whose hooks see every frame a bridge carries
+//! (with or without `br_netfilter`), before any IP hook:
+//! - `prerouting`: a frame from a port with a bound MAC, IPv4/IPv6 source,
+//!   ARP sender or neighbour-advertisement target that is not that port's is
+//!   dropped; so is any frame from a port that claims a Docker gateway
+//!   address (which is the host's own);
+//! - `forward` and `output`: a frame *to* a bound address leaves only
+//!   through its own port, so a container that reuses the address on a new
+//!   port gets nothing meant for the old one until dockward binds it anew.
+//!
+//! Which addresses are bound: those the rules trust or open beyond the
+//! fallback (a port verdict of `accept` or `allow-from`, either side of an
+//! isolation allow pair), plus the gateways. Binding every container would
+//! cut any container restarted after a one-shot apply off the network;
+//! binding these cuts only the ones whose trust it would otherwise hand on.
+//! An allowed peer whose port cannot be found is not trusted at all (its
+//! pair is dropped and reported): identity that cannot be bound fails closed.
+//!
+//! Why not `meta ibrname` or `ct` in the bridge family: the first needs
+//! `CONFIG_NFT_BRIDGE_META` and the second `nf_conntrack_bridge`, neither
+//! of which every kernel has (this project's CI kernel has neither); the
+//! sets here need only `CONFIG_NF_TABLES_BRIDGE`.
+
+use crate::ruleset::{Ruleset, Verdict};
+use crate::TABLE;
+use dockward_model::{Inventory, Veth};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A container's bridge port: the host end of its veth, with the MAC and
+/// addresses bound to it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Port {
+    pub ifname: String,
+    /// Lower case, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+/// A MAC address as nft's text syntax holds it, or `None`.
+fn mac(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    ok.then(|| s.to_ascii_lowercase())
+}
+
+/// The addresses whose identity the rules lean on (see the module docs).
+fn trusted(rs: &Ruleset) -> BTreeSet<IpAddr> {
+    let open = |v: &Verdict| matches!(v, Verdict::Accept | Verdict::Allow(_));
+    let mut t = BTreeSet::new();
+    t.extend(
+        rs.pub4
+            .iter()
+            .filter(|(_, v)| open(v))
+            .map(|((ip, _, _), _)| IpAddr::V4(*ip)),
+    );
+    t.extend(
+        rs.pub6
+            .iter()
+            .filter(|(_, v)| open(v))
+            .map(|((ip, _, _), _)| IpAddr::V6(*ip)),
+    );
+    for (s, d) in &rs.allow4 {
+        t.extend([IpAddr::V4(*s), IpAddr::V4(*d)]);
+    }
+    for (s, d) in &rs.allow6 {
+        t.extend([IpAddr::V6(*s), IpAddr::V6(*d)]);
+    }
+    t
+}
+
+/// Bind the trusted addresses of `inv` to the ports `veths` (container id →
+/// the host ends of its veths, as the edge found them); drop the allow pairs
+/// whose source cannot be bound. A veth counts only on the bridge of the
+/// network the address belongs to, and only with the MAC Docker gave it.
+pub fn bind(mut rs: Ruleset, inv: &Inventory, veths: &BTreeMap<String, Vec<Veth>>) -> Ruleset {
+    let want = trusted(&rs);
+    let mut bound: BTreeSet<IpAddr> = BTreeSet::new();
+    for c in inv.containers.iter().filter(|c| c.is_running()) {
+        for a in &c.networks {
+            let v4: Option<Ipv4Addr> = a.ipv4.as_deref().and_then(|s| s.parse().ok());
+            let v6: Option<Ipv6Addr> = a.ipv6.as_deref().and_then(|s| s.parse().ok());
+            let (v4, v6) = (
+                v4.filter(|ip| want.contains(&IpAddr::V4(*ip))),
+                v6.filter(|ip| want.contains(&IpAddr::V6(*ip))),
+            );
+            if v4.is_none() && v6.is_none() {
+                continue;
+            }
+            let bridge = inv
+                .networks
+                .iter()
+                .find(|n| n.name == a.network || (!a.network_id.is_empty() && n.id == a.network_id))
+                .and_then(|n| n.bridge.as_deref());
+            let found = a.mac.as_deref().and_then(mac).and_then(|m| {
+                veths.get(&c.id)?.iter().find_map(|v| {
+                    let same = mac(&v.mac).as_deref() == Some(m.as_str())
+                        && Some(v.bridge.as_str()) == bridge
+                        && !v.ifname.contains('"');
+                    same.then(|| Port {
+                        ifname: v.ifname.clone(),
+                        mac: m.clone(),
+                        ipv4: v4,
+                        ipv6: v6,
+                    })
+                })
+            });
+            match found {
+                Some(p) => {
+                    bound.extend(v4.map(IpAddr::V4));
+                    bound.extend(v6.map(IpAddr::V6));
+                    rs.ports.insert(p);
+                }
+                None => {
+                    rs.unbound.extend(v4.map(IpAddr::V4));
+                    rs.unbound.extend(v6.map(IpAddr::V6));
+                }
+            }
+        }
+    }
+    // An address held by two ports at once (an inventory mid-change) is
+    // bound to neither claim alone: both stay, and each may use it.
+    rs.unbound.retain(|ip| !bound.contains(ip));
+    rs.allow4.retain(|(s, _)| bound.contains(&IpAddr::V4(*s)));
+    rs.allow6.retain(|(s, _)| bound.contains(&IpAddr::V6(*s)));
+    rs
+}
+
+/// The Docker gateways (the host's own addresses on its bridges).
+pub fn gateways(inv: &Inventory) -> BTreeSet<IpAddr> {
+    inv.networks
+        .iter()
+        .filter(|n| n.bridge.is_some())
+        .flat_map(|n| &n.subnets)
+        .filter_map(|s| s.gateway.as_deref()?.parse().ok())
+        .collect()
+}
+
+fn hex6(ip: &Ipv6Addr) -> String {
+    format!("0x{:032x}", u128::from(*ip))
+}
+
+/// One named list of elements of the bridge table, as nft writes them.
+pub(crate) fn sets(rs: &Ruleset) -> Vec<(&'static str, Vec<String>)> {
+    let q = |s: &str| format!("\"{s}\"");
+    let macs: Vec<String> = rs.ports.iter().map(|p| p.mac.clone()).collect();
+    let v4: Vec<&Port> = rs.ports.iter().filter(|p| p.ipv4.is_some()).collect();
+    let v6: Vec<&Port> = rs.ports.iter().filter(|p| p.ipv6.is_some()).collect();
+    let ip4 = |p: &Port| p.ipv4.map(|a| a.to_string()).unwrap_or_default();
+    let ip6 = |p: &Port| p.ipv6.map(|a| a.to_string()).unwrap_or_default();
+    let hx6 = |p: &Port| p.ipv6.as_ref().map(hex6).unwrap_or_default();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    vec![
+        ("bound_mac", sorted(macs)),
+        (
+            "port_mac",
+            rs.ports
+                .iter()
+                .map(|p| format!("{} . {}", q(&p.ifname), p.mac))
+                .collect(),
+        ),
+        ("bound4", sorted(v4.iter().map(|p| ip4(p)).collect())),
+        (
+            "port4",
+            v4.iter()
+                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, ip4(p)))
+                .collect(),
+        ),
+        (
+            "at4",
+            v4.iter()
+                .map(|p| format!("{} . {}", q(&p.ifname), ip4(p)))
+                .collect(),
+        ),
+        ("bound6", sorted(v6.iter().map(|p| ip6(p)).collect())),
+        (
+            "port6",
+            v6.iter()
+                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, ip6(p)))
+                .collect(),
+        ),
+        (
+            "at6",
+            v6.iter()
+                .map(|p| format!("{} . {}", q(&p.ifname), ip6(p)))
+                .collect(),
+        ),
+        ("nd_bound", sorted(v6.iter().map(|p| hx6(p)).collect())),
+        (
+            "nd_port",
+            v6.iter()
+                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, hx6(p)))
+                .collect(),
+        ),
+        (
+            "gw4",
+            rs.gateways
+                .iter()
+                .filter(|a| a.is_ipv4())
+                .map(IpAddr::to_string)
+                .collect(),
+        ),
+        (
+            "gw6",
+            rs.gateways
+                .iter()
+                .filter(|a| a.is_ipv6())
+                .map(IpAddr::to_string)
+                .collect(),
+        ),
+        (
+            "nd_gw",
+            rs.gateways
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(a) => Some(hex6(a)),
+                    IpAddr::V4(_) => None,
+                })
+                .collect(),
+        ),
+    ]
+}
+
+const TYPES: [(&str, &str); 13] = [
+    ("bound_mac", "type ether_addr"),
+    ("port_mac", "type ifname . ether_addr"),
+    ("bound4", "type ipv4_addr"),
+    ("port4", "type ifname . ether_addr . ipv4_addr"),
+    ("at4", "type ifname . ipv4_addr"),
+    ("bound6", "type ipv6_addr"),
+    ("port6", "type ifname . ether_addr . ipv6_addr"),
+    ("at6", "type ifname . ipv6_addr"),
+    // The target of a neighbour advertisement has no named type in nft
+    // 1.0.6: raw transport-header bits 64..192 (RFC 4861 §4.4).
+    ("nd_bound", "typeof @th,64,128"),
+    ("nd_port", "typeof iifname . ether saddr . @th,64,128"),
+    ("gw4", "type ipv4_addr"),
+    ("gw6", "type ipv6_addr"),
+    ("nd_gw", "typeof @th,64,128"),
+];
+
+const PREROUTING: &str = concat!(
+    "\t\tether saddr @bound_mac iifname . ether saddr != @port_mac counter drop\n",
+    "\t\tip saddr @gw4 counter drop\n",
+    "\t\tarp saddr ip @gw4 counter drop\n",
+    "\t\tip saddr @bound4 iifname . ether saddr . ip saddr != @port4 counter drop\n",
+    "\t\tarp saddr ip @bound4 iifname . arp saddr ether . arp saddr ip != @port4 counter drop\n",
+    "\t\tip6 saddr @gw6 counter drop\n",
+    "\t\tip6 saddr @bound6 iifname . ether saddr . ip6 saddr != @port6 counter drop\n",
+    "\t\ticmpv6 type nd-neighbor-advert @th,64,128 @nd_gw counter drop\n",
+    "\t\ticmpv6 type nd-neighbor-advert @th,64,128 @nd_bound iifname . ether saddr . @th,64,128 != @nd_port counter drop\n",
+);
+
+const TO_PORT: &str = concat!(
+    "\t\tip daddr @bound4 oifname . ip daddr != @at4 counter drop\n",
+    "\t\tip6 daddr @bound6 oifname . ip6 daddr != @at6 counter drop\n",
+);
+
+/// The bridge table, replacing any previous one in the same transaction.
+pub fn render(rs: &Ruleset) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "table bridge {TABLE} {{}}");
+    let _ = writeln!(s, "delete table bridge {TABLE}");
+    let _ = writeln!(s, "table bridge {TABLE} {{");
+    let elems = sets(rs);
+    for (name, ty) in TYPES {
+        let items = elems
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "\tset {name} {{\n\t\t{ty}{}\n\t}}",
+            crate::nft::elements(items)
+        );
+    }
+    let _ = write!(
+        s,
+        "\tchain prerouting {{\n\t\ttype filter hook prerouting priority -300; policy accept;\n{PREROUTING}\t}}\n"
+    );
+    for hook in ["forward", "output"] {
+        let _ = write!(
+            s,
+            "\tchain {hook} {{\n\t\ttype filter hook {hook} priority -300; policy accept;\n{TO_PORT}\t}}\n"
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// Take the bridge table out (create-then-delete: valid when absent too).
+pub fn remove_script() -> String {
+    format!("table bridge {TABLE} {{}}\ndelete table bridge {TABLE}\n")
+}
+
+/// The element changes of the bridge table from `old` to `new`.
+pub fn update(s: &mut String, old: &Ruleset, new: &Ruleset) {
+    for ((name, o), (_, n)) in sets(old).iter().zip(sets(new).iter()) {
+        crate::nft::diff(s, "bridge", name, o, n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dockward_model::{Attachment, Container, ContainerState, Network, Subnet};
+
+    fn inv() -> Inventory {
+        let net = Network {
+            id: "n1".into(),
+            name: "app".into(),
+            driver: "bridge".into(),
+            bridge: Some("br-app".into()),
+            subnets: vec![Subnet {
+                cidr: "172.30.0.0/16".into(),
+                gateway: Some("172.30.0.1".into()),
+            }],
+            ..Network::default()
+        };
+        let c = |id: &str, ip: &str, mac: &str| Container {
+            id: id.into(),
+            name: id.into(),
+            state: ContainerState::Running,
+            networks: vec![Attachment {
+                network: "app".into(),
+                network_id: "n1".into(),
+                ipv4: Some(ip.into()),
+                mac: Some(mac.into()),
+                ..Attachment::default()
+            }],
+            ..Container::default()
+        };
+        Inventory {
+            networks: vec![net],
+            containers: vec![
+                c("peer", "172.30.0.2", "02:42:AC:1E:00:02"),
+                c("db", "172.30.0.3", "02:42:ac:1e:00:03"),
+                c("other", "172.30.0.4", "02:42:ac:1e:00:04"),
+            ],
+            ..Inventory::default()
+        }
+    }
+
+    fn veth(mac: &str, ifname: &str, bridge: &str) -> Veth {
+        Veth {
+            mac: mac.into(),
+            ifname: ifname.into(),
+            bridge: bridge.into(),
+        }
+    }
+
+    fn rs() -> Ruleset {
+        let mut rs = Ruleset::default();
+        rs.allow4
+            .insert(("172.30.0.2".parse().unwrap(), "172.30.0.3".parse().unwrap()));
+        rs
+    }
+
+    #[test]
+    fn binds_only_trusted_addresses_to_the_port_with_dockers_mac() {
+        let veths = BTreeMap::from([
+            (
+                "peer".to_string(),
+                vec![veth("02:42:ac:1e:00:02", "vethA", "br-app")],
+            ),
+            (
+                "db".to_string(),
+                vec![veth("02:42:ac:1e:00:03", "vethB", "br-app")],
+            ),
+            (
+                "other".to_string(),
+                vec![veth("02:42:ac:1e:00:04", "vethC", "br-app")],
+            ),
+        ]);
+        let out = bind(rs(), &inv(), &veths);
+        let names: Vec<&str> = out.ports.iter().map(|p| p.ifname.as_str()).collect();
+        assert_eq!(names, ["vethA", "vethB"], "`other` is trusted by nothing");
+        assert_eq!(out.ports.iter().next().unwrap().mac, "02:42:ac:1e:00:02");
+        assert_eq!(out.allow4.len(), 1);
+        assert!(out.unbound.is_empty());
+    }
+
+    #[test]
+    fn an_allowed_peer_without_its_port_is_not_trusted() {
+        // The peer's veth is on another bridge (a stale or forged listing),
+        // and the target's MAC is not Docker's: neither binds.
+        let veths = BTreeMap::from([
+            (
+                "peer".to_string(),
+                vec![veth("02:42:ac:1e:00:02", "vethA", "br-other")],
+            ),
+            (
+                "db".to_string(),
+                vec![veth("02:42:ac:1e:00:99", "vethB", "br-app")],
+            ),
+        ]);
+        let out = bind(rs(), &inv(), &veths);
+        assert!(out.ports.is_empty());
+        assert!(out.allow4.is_empty(), "the pair is dropped, not trusted");
+        assert_eq!(out.unbound.len(), 2);
+    }
+
+    #[test]
+    fn renders_a_bridge_table_and_element_updates() {
+        let veths = BTreeMap::from([
+            (
+                "peer".to_string(),
+                vec![veth("02:42:ac:1e:00:02", "vethA", "br-app")],
+            ),
+            (
+                "db".to_string(),
+                vec![veth("02:42:ac:1e:00:03", "vethB", "br-app")],
+            ),
+        ]);
+        let mut old = bind(rs(), &inv(), &veths);
+        old.gateways = gateways(&inv());
+        let script = render(&old);
+        assert!(script.contains("table bridge dockward {"));
+        assert!(script.contains("\"vethA\" . 02:42:ac:1e:00:02 . 172.30.0.2"));
+        assert!(script.contains("elements = { 172.30.0.1 }"));
+        let mut new = old.clone();
+        new.ports.retain(|p| p.ifname != "vethB");
+        let mut s = String::new();
+        update(&mut s, &old, &new);
+        assert!(s.contains("delete element bridge dockward at4 { \"vethB\" . 172.30.0.3 }"));
+        assert!(!s.contains("add element"));
+    }
+
+    #[test]
+    fn ipv6_targets_are_raw_bits_for_neighbour_advertisements() {
+        assert_eq!(
+            hex6(&"fd00::2".parse().unwrap()),
+            "0xfd000000000000000000000000000002"
+        );
+    }
+}
