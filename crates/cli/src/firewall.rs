@@ -129,7 +129,13 @@ pub fn detect_guard(config: &Config) -> Guard {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| format!("cannot read the mount table ({e})"))?;
     let hosts = dockward_audit::parse_dockerd_args(&args).hosts;
-    dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo, &hosts)
+    let mut g = dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo, &hosts)?;
+    // Its own listeners by the sockets it holds: the API, Swarm's, metrics.
+    g.daemon_ports
+        .extend(dockward_netfilter::listeners::listening(pid));
+    g.daemon_ports.sort();
+    g.daemon_ports.dedup();
+    Ok(g)
 }
 
 /// The iptables backend has no docker-proxy guard: iptables has no match
@@ -370,8 +376,11 @@ async fn apply_cmd(
         },
     };
     let summary = applied.sweep_and_summary(nf);
-    write_stdout(&format!("{summary}\n"))
+    write_stdout(&format!("{summary}\n{ONE_SHOT}\n"))
 }
+
+/// What a one-shot apply guarantees, said after it (docs/firewall.md).
+const ONE_SHOT: &str = "one-shot: containers and networks created from now on get the fallback until the next apply, and an address the rules trust stays bound to its current container's port (a container that takes it over, or this one restarted, gets nothing for it); `dockward firewall watch` keeps the rules current as containers come and go";
 
 /// The iptables backend: both scripts checked (`--test`) before either is
 /// applied, so a refusal leaves the previous rules in place. Returns the

@@ -605,6 +605,9 @@ threading.Event().wait()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let (api, stray) = (a.http(&a.host_addr6, 2375), a.http(&a.host_addr6, other));
+    // The listener is dual-stack: over IPv4 too, a socket of dockerd's
+    // cgroup that dockerd itself does not hold gets the fallback.
+    let stray4 = a.http(&a.host_addr, other);
     let _ = inside.kill();
     let _ = inside.wait();
     assert_closed(
@@ -615,6 +618,7 @@ threading.Event().wait()
         stray,
         "another listener in dockerd's cgroup, without an entry",
     );
+    assert_closed(stray4, "the same listener over IPv4");
 
     // The next apply gives it its entry: public, over both.
     dockward(&["firewall", "apply"]);

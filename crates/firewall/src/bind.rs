@@ -80,10 +80,11 @@ fn trusted(rs: &Ruleset) -> BTreeSet<IpAddr> {
             .filter(|(_, v)| open(v))
             .map(|((ip, _, _), _)| IpAddr::V6(*ip)),
     );
-    for (s, d) in &rs.allow4 {
+    // A container's pair with itself (hairpin) trusts no one else.
+    for (s, d) in rs.allow4.iter().filter(|(s, d)| s != d) {
         t.extend([IpAddr::V4(*s), IpAddr::V4(*d)]);
     }
-    for (s, d) in &rs.allow6 {
+    for (s, d) in rs.allow6.iter().filter(|(s, d)| s != d) {
         t.extend([IpAddr::V6(*s), IpAddr::V6(*d)]);
     }
     t
@@ -141,8 +142,19 @@ pub fn bind(mut rs: Ruleset, inv: &Inventory, veths: &BTreeMap<String, Vec<Veth>
     // An address held by two ports at once (an inventory mid-change) is
     // bound to neither claim alone: both stay, and each may use it.
     rs.unbound.retain(|ip| !bound.contains(ip));
-    rs.allow4.retain(|(s, _)| bound.contains(&IpAddr::V4(*s)));
-    rs.allow6.retain(|(s, _)| bound.contains(&IpAddr::V6(*s)));
+    rs.allow4
+        .retain(|(s, d)| s == d || bound.contains(&IpAddr::V4(*s)));
+    rs.allow6
+        .retain(|(s, d)| s == d || bound.contains(&IpAddr::V6(*s)));
+    // Through docker-proxy too: only the container itself and bound peers.
+    let own: BTreeSet<Ipv4Addr> = rs
+        .allow4
+        .iter()
+        .filter(|(s, d)| s == d)
+        .map(|(s, _)| *s)
+        .collect();
+    rs.iso_allow4
+        .retain(|(s, _, _)| own.contains(s) || bound.contains(&IpAddr::V4(*s)));
     rs
 }
 

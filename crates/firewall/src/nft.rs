@@ -150,6 +150,20 @@ fn allow6_elems(rs: &Ruleset) -> Vec<String> {
         .collect()
 }
 
+fn iso_proxy4_elems(rs: &Ruleset) -> Vec<String> {
+    rs.iso_proxy4
+        .iter()
+        .filter_map(|(b, proto, port)| Some(format!("{} . {proto} . {port}", quoted(b)?)))
+        .collect()
+}
+
+fn iso_allow4_elems(rs: &Ruleset) -> Vec<String> {
+    rs.iso_allow4
+        .iter()
+        .map(|(ip, proto, port)| format!("{ip} . {proto} . {port}"))
+        .collect()
+}
+
 fn list_elems(list: &[IpNet], v6: bool) -> Vec<String> {
     list.iter()
         .filter(|n| matches!(n, IpNet::V6(_)) == v6)
@@ -203,6 +217,16 @@ pub fn render(rs: &Ruleset) -> String {
         s,
         "\tset allow6 {{\n\t\ttype ipv6_addr . ipv6_addr{}\n\t}}",
         elements(&allow6_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset iso_proxy4 {{\n\t\ttype ifname . inet_proto . inet_service{}\n\t}}",
+        elements(&iso_proxy4_elems(rs))
+    );
+    let _ = writeln!(
+        s,
+        "\tset iso_allow4 {{\n\t\ttype ipv4_addr . inet_proto . inet_service{}\n\t}}",
+        elements(&iso_allow4_elems(rs))
     );
     for (i, list) in rs.allow_lists.iter().enumerate() {
         let _ = writeln!(
@@ -262,9 +286,11 @@ pub fn render(rs: &Ruleset) -> String {
         "\t\ttype filter hook forward priority filter - 5; policy accept;\n",
         "\t\tct state related accept\n",
         "\t\tct direction reply accept\n",
-        "\t\tct status dnat goto published\n",
+        // Isolation first: a neighbour's hairpin through a published
+        // port is still a neighbour.
         "\t\tiifname . oifname @isolated goto isolate\n",
         "\t\tiif . oif @isolated_idx goto isolate\n",
+        "\t\tct status dnat goto published\n",
         "\t\tiifname @bridges accept\n",
         "\t\tiif @bridges_idx accept\n",
         "\t\toifname @bridges ct state { new, invalid } counter drop\n",
@@ -274,11 +300,17 @@ pub fn render(rs: &Ruleset) -> String {
         "\tchain input {\n",
         "\t\ttype filter hook input priority filter - 5; policy accept;\n",
         "\t\tiifname \"lo\" accept\n",
+        // Replies to what this host started (dockerd pulling an image,
+        // joining a swarm) are never docker-proxy's business.
+        "\t\tct direction reply accept\n",
         "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n",
     ));
     if let Some(g) = &rs.proxy_cgroup {
+        // `ProxyCgroup` paths hold no `"` (checked where they are made).
+        let cg = format!("socket cgroupv2 level {} \"{}\"", g.level, g.path);
         if !g.daemon_ports.is_empty() {
-            // dockerd's own listeners (API, swarm) are not docker-proxy's.
+            // dockerd's own listeners (API, Swarm, metrics), found by the
+            // sockets dockerd itself holds: not docker-proxy's.
             let ports: Vec<String> = g
                 .daemon_ports
                 .iter()
@@ -286,26 +318,24 @@ pub fn render(rs: &Ruleset) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "\t\tmeta nfproto ipv6 meta l4proto . th dport {{ {} }} accept",
+                "\t\t{cg} meta l4proto . th dport {{ {} }} accept",
                 ports.join(", ")
             );
         }
-        // `ProxyCgroup` paths hold no `"` (checked where they are made).
-        // IPv4 that reaches docker-proxy without Docker's DNAT gets its
-        // port's verdict; a socket without an entry keeps Docker's
-        // behaviour on IPv4 (dockerd's own listeners share the cgroup).
+        // A neighbour on an isolated bridge reaching a member's port
+        // through the gateway (docker-proxy relays it from the host).
         let _ = writeln!(
             s,
-            "\t\tmeta nfproto ipv4 socket cgroupv2 level {} \"{}\" meta l4proto . th dport vmap @proxy4",
-            g.level, g.path
+            "\t\tmeta nfproto ipv4 {cg} iifname . meta l4proto . th dport @iso_proxy4 ip saddr . meta l4proto . th dport != @iso_allow4 counter drop"
         );
+        // What reaches docker-proxy without Docker's DNAT gets its port's
+        // verdict (IPv4), and a socket of docker-proxy without an entry
+        // (a container that just started) gets the fallback (both).
         let _ = writeln!(
             s,
-            "\t\tmeta nfproto ipv6 socket cgroupv2 level {} \"{}\" {}",
-            g.level,
-            g.path,
-            fallback(&rs.fallback)
+            "\t\tmeta nfproto ipv4 {cg} meta l4proto . th dport vmap @proxy4"
         );
+        let _ = writeln!(s, "\t\t{cg} {}", fallback(&rs.fallback));
     }
     s.push_str("\t}\n}\n");
     s.push_str(&crate::bind::render(rs));
@@ -410,6 +440,20 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
         "proxy4",
         &proxy4_elems(old),
         &proxy4_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
+        "iso_proxy4",
+        &iso_proxy4_elems(old),
+        &iso_proxy4_elems(new),
+    );
+    diff(
+        &mut s,
+        "inet",
+        "iso_allow4",
+        &iso_allow4_elems(old),
+        &iso_allow4_elems(new),
     );
     crate::bind::update(&mut s, old, new);
     Some(s)

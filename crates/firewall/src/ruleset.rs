@@ -73,6 +73,15 @@ pub struct Ruleset {
     /// the uplink), at apply time: exempt from the drop that closes direct
     /// routing to every `br-*` bridge, Docker's future ones included.
     pub foreign_bridges: BTreeSet<String>,
+    /// docker-proxy's IPv4 ports of containers on isolated bridges:
+    /// (bridge, protocol, host port). A neighbour on that bridge that
+    /// connects to one through its gateway reaches the container from the
+    /// host (docker-proxy relays it), past isolation; the guard refuses it
+    /// unless [`Ruleset::iso_allow4`] has the source for that port.
+    pub iso_proxy4: BTreeSet<(String, Protocol, u16)>,
+    /// (allowed source, protocol, host port): the container itself and its
+    /// `allow-from` peers.
+    pub iso_allow4: BTreeSet<(Ipv4Addr, Protocol, u16)>,
     /// Trusted addresses bound, with their MACs, to their containers' own
     /// bridge ports (see [`crate::bind`]). Filled by [`with_host`].
     pub ports: BTreeSet<Port>,
@@ -265,6 +274,38 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
                     .find(|a| a.network == net.name || a.network_id == net.id)
             })
         };
+        // Each member reaching itself through a published port (hairpin
+        // DNAT crosses `isolate` too), and through docker-proxy.
+        for c in inv.containers.iter().filter(|c| c.is_running()) {
+            let Some(a) = c
+                .networks
+                .iter()
+                .find(|a| a.network == net.name || a.network_id == net.id)
+            else {
+                continue;
+            };
+            let v4: Option<Ipv4Addr> = a.ipv4.as_deref().and_then(|x| x.parse().ok());
+            let v6: Option<Ipv6Addr> = a.ipv6.as_deref().and_then(|x| x.parse().ok());
+            rs.allow4.extend(v4.map(|ip| (ip, ip)));
+            rs.allow6.extend(v6.map(|ip| (ip, ip)));
+            let Some(bridge) = &net.bridge else { continue };
+            for p in &c.ports {
+                let (Some(port), true) = (
+                    p.host_port,
+                    p.host_ip
+                        .as_deref()
+                        .is_none_or(|h| h.is_empty() || h.parse::<Ipv4Addr>().is_ok()),
+                ) else {
+                    continue;
+                };
+                rs.iso_proxy4.insert((bridge.clone(), p.protocol, port));
+                rs.iso_allow4.extend(v4.map(|ip| (ip, p.protocol, port)));
+                for (src, _) in iso.allow.iter().filter(|(_, d)| *d == c.name) {
+                    let s4 = addr(src).and_then(|s| s.ipv4.as_deref()?.parse().ok());
+                    rs.iso_allow4.extend(s4.map(|ip| (ip, p.protocol, port)));
+                }
+            }
+        }
         for (src, dst) in &iso.allow {
             let (Some(s), Some(d)) = (addr(src), addr(dst)) else {
                 continue;

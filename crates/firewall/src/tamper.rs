@@ -94,6 +94,8 @@ pub fn same_fingerprint(old: &Ruleset, new: &Ruleset) -> bool {
         && old.allow6 == new.allow6
         && old.allow_lists == new.allow_lists
         && old.ports == new.ports
+        && old.iso_proxy4 == new.iso_proxy4
+        && old.iso_allow4 == new.iso_allow4
         && old.gateways == new.gateways
 }
 

@@ -195,7 +195,13 @@ fn host() -> Inventory {
             db,
             api,
             other,
-            container("proj-web-1", "app", "172.20.0.4", &[], vec![]),
+            container(
+                "proj-web-1",
+                "app",
+                "172.20.0.4",
+                &[],
+                vec![port("0.0.0.0", 8088, 80, Protocol::Tcp)],
+            ),
         ],
         ..Default::default()
     }
@@ -445,7 +451,7 @@ fn kernel_round_trip_has_no_drift() {
     let mut unguarded = st.clone();
     unguarded.proxy_guard = None;
     assert!(unguarded.drift(&rs).is_some());
-    assert_eq!(st.pub4.len(), 7);
+    assert_eq!(st.pub4.len(), 8);
     assert_eq!(st.allow_lists.get(&1).map(Vec::len), Some(2));
     // A missing element is drift.
     let mut less = st.clone();
@@ -474,8 +480,9 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         let mut rs = build(&resolve(&inv, &file), &inv);
         rs.proxy_cgroup = Some(guard.clone());
         let s = nft::render(&rs);
+        let cg = "socket cgroupv2 level 2 \"system.slice/docker.service\"";
         let want = format!(
-            "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\tmeta nfproto ipv6 meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv4 socket cgroupv2 level 2 \"system.slice/docker.service\" meta l4proto . th dport vmap @proxy4\n\t\tmeta nfproto ipv6 socket cgroupv2 level 2 \"system.slice/docker.service\" {verdict}\n\t}}\n}}\n"
+            "\t\tct direction reply accept\n\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\t{cg} meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv4 {cg} iifname . meta l4proto . th dport @iso_proxy4 ip saddr . meta l4proto . th dport != @iso_allow4 counter drop\n\t\tmeta nfproto ipv4 {cg} meta l4proto . th dport vmap @proxy4\n\t\t{cg} {verdict}\n\t}}\n}}\n"
         );
         assert!(s.contains(&want), "{s}");
     }

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod conntrack;
+pub mod listeners;
 mod nft;
 mod recording;
 

@@ -63,6 +63,10 @@ struct State {
     /// Docker's bridge ports by name, so a container start reads only its
     /// new veth.
     index: PortIndex,
+    /// dockerd's pid and the ports it listened on when the guard was last
+    /// made: a new listener (a swarm joined) or a closed one (a port a
+    /// container may now publish) makes the guard again.
+    dockerd: Option<(u32, Vec<(dockward_model::Protocol, u16)>)>,
     /// The fingerprint of dockward's rules as listed right after its own
     /// last change (see `dockward_firewall::tamper`), and when that listing
     /// began: a kernel notice received before then is already in it.
@@ -107,6 +111,7 @@ pub async fn run(
             veths: Default::default(),
         },
         index: PortIndex::default(),
+        dockerd: dockerd_listening(config),
         baseline: None,
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
@@ -162,6 +167,7 @@ pub async fn run(
                         engine = Engine::connect(config.endpoint.clone()).await.ok();
                         st.inv = Some(*inv);
                         st.guard = guard_for(st.kernel, config);
+                        st.dockerd = dockerd_listening(config);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
                         full(nf, &mut st, "snapshot");
@@ -196,7 +202,17 @@ pub async fn run(
                     check(nf, &mut st, seen);
                 }
             }
-            _ = tick.tick() => check(nf, &mut st, Instant::now()),
+            _ = tick.tick() => {
+                if let Some((pid, before)) = &st.dockerd {
+                    let now = dockward_netfilter::listeners::listening(*pid);
+                    if st.kernel == Kernel::Nft && now != *before {
+                        st.guard = guard_for(st.kernel, config);
+                        st.dockerd = dockerd_listening(config);
+                        full(nf, &mut st, "dockerd's own listeners changed");
+                    }
+                }
+                check(nf, &mut st, Instant::now())
+            }
             _ = hup.recv() => {
                 match load_policy(path.as_deref()) {
                     Ok(f) => {
@@ -424,6 +440,12 @@ fn refresh_veths(st: &mut State, e: &DockerEvent) {
             st.host.veths.remove(id);
         }
     }
+}
+
+/// The local dockerd's pid and the ports it listens on now.
+fn dockerd_listening(config: &Config) -> Option<(u32, Vec<(dockward_model::Protocol, u16)>)> {
+    let (pid, _) = crate::audit::host::dockerd_cmdline(&config.endpoint)?;
+    Some((pid, dockward_netfilter::listeners::listening(pid)))
 }
 
 fn guard_for(kernel: Kernel, config: &Config) -> Guard {

@@ -225,3 +225,64 @@ fn address_reuse_after_a_one_shot_apply_inherits_nothing() {
         drop((denied, stranger));
     }
 }
+
+/// Isolation holds through the gateway too: a neighbour that connects to a
+/// member's published port on the bridge's gateway address is relayed by
+/// docker-proxy from the host (Docker never DNATs traffic from the bridge
+/// the port belongs to), past the forward path. The guard on dockerd's
+/// cgroup refuses it unless the member allows the neighbour.
+#[test]
+fn isolation_holds_through_the_gateways_docker_proxy() {
+    require_engine!();
+    let _s = Session::start();
+    let net = Network::create(
+        "fwgw",
+        &[
+            "--subnet",
+            "172.29.9.0/24",
+            "--label",
+            "dockward.isolate=true",
+        ],
+    );
+    let peer = Container::run("fwgwp", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let web = Container::run("fwgww", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let target = httpd(
+        "fwgwt",
+        &[
+            "--network",
+            &net.name,
+            "-p",
+            "80",
+            "-l",
+            &format!("dockward.allow-from={}", peer.name),
+        ],
+    );
+    let port = host_port(&target, "80/tcp");
+    let via_gateway = |from: &Container| {
+        docker_exec_ok(
+            from,
+            &format!("{GET} | nc -w 2 172.29.9.1 {port} | head -c 12"),
+        )
+        .starts_with("HTTP/1.")
+    };
+    assert!(
+        via_gateway(&web),
+        "control: before apply the gateway relays"
+    );
+    let check = |what: &str| {
+        assert!(
+            !via_gateway(&web),
+            "{what}: a neighbour through the gateway"
+        );
+        assert!(
+            via_gateway(&peer),
+            "{what}: the allowed peer through the gateway"
+        );
+        assert!(via_gateway(&target), "{what}: the member itself (hairpin)");
+    };
+    dockward(&["firewall", "apply"]);
+    check("apply");
+    dockward(&["firewall", "remove"]);
+    let _w = Watcher::start(&[]);
+    check("watch");
+}

@@ -1,0 +1,98 @@
+//! The ports a process listens on, found by the sockets it holds: how
+//! dockerd's own listeners (its API, Swarm's 2377 and 7946, a metrics
+//! address) are told apart from docker-proxy's, which share its cgroup.
+//! By the owning process, never by port number: a container may publish
+//! 2377 on a host that is not a Swarm manager.
+//!
+//! `/proc/<pid>/fd/*` links read `socket:[<inode>]`; `/proc/<pid>/net/tcp`,
+//! `tcp6`, `udp`, `udp6` list every socket of the process's network
+//! namespace with its inode (the format of `net/ipv4/tcp_ipv4.c`,
+//! `get_tcp4_sock`, and its udp and IPv6 siblings).
+
+use dockward_model::Protocol;
+use std::collections::HashSet;
+
+/// The local ports of the sockets in `text` (a `/proc/net/{tcp,udp}[6]`
+/// table) whose inode is in `inodes`; TCP sockets only when listening
+/// (state `0A`).
+pub fn socket_ports(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<u16> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+            if tcp && *state != "0A" {
+                return None;
+            }
+            if !inodes.contains(&inode.parse::<u64>().ok()?) {
+                return None;
+            }
+            u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()
+        })
+        .collect()
+}
+
+/// The ports process `pid` listens on (TCP) or has bound (UDP). Empty when
+/// anything cannot be read.
+pub fn listening(pid: u32) -> Vec<(Protocol, u16)> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let inodes: HashSet<u64> = fds
+        .flatten()
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.path()).ok()?;
+            link.to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (file, proto) in [
+        ("tcp", Protocol::Tcp),
+        ("tcp6", Protocol::Tcp),
+        ("udp", Protocol::Udp),
+        ("udp6", Protocol::Udp),
+    ] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")).unwrap_or_default();
+        out.extend(
+            socket_ports(&text, proto == Protocol::Tcp, &inodes)
+                .into_iter()
+                .map(|p| (proto, p)),
+        );
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0951 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1060 1 000000002ec15a52 100 0 0 10 0
+   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2000 1 000000002ec15a52 100 0 0 10 0
+   2: 0100007F:0951 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1061 1 000000002ec15a52 100 0 0 10 0
+";
+
+    #[test]
+    fn only_the_process_own_listening_sockets() {
+        let mine: HashSet<u64> = [1060, 1061].into();
+        // 2377 (0x0951) listening is ours; the established socket on the
+        // same port is not a listener; 8080 belongs to someone else.
+        assert_eq!(socket_ports(TCP, true, &mine), vec![2377]);
+        // UDP has no listening state: a bound socket counts.
+        assert_eq!(socket_ports(TCP, false, &mine), vec![2377, 2377]);
+        assert!(socket_ports("garbage\n\n: : :", true, &mine).is_empty());
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert!(listening(std::process::id()).contains(&(Protocol::Tcp, port)));
+    }
+}
