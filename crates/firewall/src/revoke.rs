@@ -88,10 +88,29 @@ pub struct Flow {
 /// forward rules; a DNATed flow to a container is judged by its container
 /// side (loopback destinations dropped, then the port's verdict or the
 /// fallback); a flow to a container address that was not DNATed is direct
-/// routing, refused from outside; IPv6 delivered to a docker-proxy port of
-/// `proxy6` gets that port's verdict. Everything else is not dockward's.
+/// routing, refused from outside; what is delivered to a docker-proxy port
+/// gets that port's verdict (`proxy6`, `proxy4`), and a container reaching
+/// an isolated member's port through the host (`iso_proxy4`) is refused
+/// unless allowed. Everything else is not dockward's.
+///
+/// Cutting a flow only deletes its conntrack entry: the next packet is
+/// judged again by the rules in force, so a flow wrongly counted here (a
+/// host service on a port number docker-proxy also holds, on another
+/// address) goes on as a new one; a flow rightly counted meets the drop.
 pub fn refused(rs: &Ruleset, host: &[IpAddr], f: &Flow) -> bool {
     let container = |a: &IpAddr| rs.local_sources.iter().any(|n| n.contains(a));
+    let to_host = f.dst == f.reply_src && host.contains(&f.dst);
+    // docker-proxy's IPv4 side is filtered only under the guard.
+    let guarded = rs.proxy_cgroup.is_some();
+    if let (true, true, IpAddr::V4(s), true) = (guarded, to_host, f.src, container(&f.src)) {
+        let isolated_port = rs
+            .iso_proxy4
+            .iter()
+            .any(|(_, p, port)| *p == f.proto && *port == f.dport);
+        if isolated_port {
+            return !rs.iso_allow4.contains(&(s, f.proto, f.dport));
+        }
+    }
     if f.src.is_loopback() || host.contains(&f.src) || container(&f.src) {
         return false;
     }
@@ -111,8 +130,13 @@ pub fn refused(rs: &Ruleset, host: &[IpAddr], f: &Flow) -> bool {
     if container(&f.dst) {
         return true;
     }
-    if f.dst.is_ipv6() && host.contains(&f.dst) {
-        if let Some(v) = rs.proxy6.get(&(f.proto, f.dport)) {
+    if to_host && (f.dst.is_ipv6() || guarded) {
+        let map = if f.dst.is_ipv6() {
+            &rs.proxy6
+        } else {
+            &rs.proxy4
+        };
+        if let Some(v) = map.get(&(f.proto, f.dport)) {
             return !rs.admits(v, f.src);
         }
     }
@@ -222,6 +246,32 @@ mod tests {
             &host,
             &flow("2001:db8::9", "2001:db8::1", 8023, "2001:db8::1", 8023)
         ));
+        // docker-proxy's IPv4 listeners (broadcast UDP, a flow older than
+        // the DNAT rule): the port's verdict, under the guard only.
+        rs.proxy4.insert((Protocol::Tcp, 2222), Verdict::Drop);
+        assert!(!refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 2222, "10.0.0.1", 2222)
+        ));
+        rs.proxy_cgroup = Some(crate::cgroup::ProxyCgroup {
+            level: 1,
+            path: "docker".into(),
+            daemon_ports: vec![],
+        });
+        assert!(refused(
+            &rs,
+            &host,
+            &flow(out, "10.0.0.1", 2222, "10.0.0.1", 2222)
+        ));
+        // An isolated member's port through the gateway: the member and
+        // its allowed peers only.
+        rs.iso_proxy4.insert(("br-x".into(), Protocol::Tcp, 8088));
+        rs.iso_allow4
+            .insert(("172.17.0.5".parse().unwrap(), Protocol::Tcp, 8088));
+        let via_gw = |src: &str| flow(src, "10.0.0.1", 8088, "10.0.0.1", 8088);
+        assert!(refused(&rs, &host, &via_gw("172.17.0.3")));
+        assert!(!refused(&rs, &host, &via_gw("172.17.0.5")));
     }
 
     #[test]

@@ -269,6 +269,43 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
         via_gateway(&web),
         "control: before apply the gateway relays"
     );
+    // Connections held open through the gateway before the apply: the
+    // neighbour's is cut (its conntrack entry goes, and its next packet
+    // meets the drop), the allowed peer's stays.
+    let hold = |c: &Container| {
+        docker(&[
+            "exec",
+            "-d",
+            &c.name,
+            "sh",
+            "-c",
+            &format!("sleep 60 | nc 172.29.9.1 {port}"),
+        ]);
+    };
+    let tracked = |c: &Container| {
+        sh(
+            "conntrack",
+            &[
+                "-L",
+                "-p",
+                "tcp",
+                "--orig-src",
+                &c.ip(&net.name),
+                "--orig-dst",
+                "172.29.9.1",
+                "--dport",
+                &port.to_string(),
+            ],
+        )
+        .contains("ESTABLISHED")
+    };
+    hold(&web);
+    hold(&peer);
+    let t = Instant::now();
+    while !(tracked(&web) && tracked(&peer)) {
+        assert!(t.elapsed() < Duration::from_secs(5), "connections held");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let check = |what: &str| {
         assert!(
             !via_gateway(&web),
@@ -281,6 +318,8 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
         assert!(via_gateway(&target), "{what}: the member itself (hairpin)");
     };
     dockward(&["firewall", "apply"]);
+    assert!(!tracked(&web), "the neighbour's held connection is cut");
+    assert!(tracked(&peer), "the allowed peer's stays");
     check("apply");
     dockward(&["firewall", "remove"]);
     let _w = Watcher::start(&[]);
