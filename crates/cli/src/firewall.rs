@@ -138,10 +138,12 @@ pub fn detect_guard(config: &Config) -> Guard {
     Ok(g)
 }
 
-/// The iptables backend has no docker-proxy guard: iptables has no match
-/// for the owner of a listening socket in INPUT (`-m cgroup` sees only
-/// early-demuxed sockets).
-pub const IPT_NO_GUARD: &str = "the iptables backend cannot match a listening socket's owner";
+/// The iptables backend takes its docker-proxy guard from nftables (an
+/// `inet` table with the input side only): iptables has no match for the
+/// owner of a listening socket in INPUT (`-m cgroup` sees only
+/// early-demuxed sockets). Without the nft program there is none.
+pub const IPT_NO_GUARD: &str =
+    "the iptables backend without the nft program cannot match a listening socket's owner";
 
 /// What `plan` says when docker-proxy's sockets cannot be told apart.
 fn guard_note(guard: &Guard) -> Option<String> {
@@ -357,7 +359,10 @@ async fn apply_cmd(
     let st = StateFile::system();
     let host = read_host(&inv, &mut PortIndex::default());
     let applied = match args.backend {
-        Backend::Iptables => apply_iptables(nf, &mut IptCli, &inv, &file, &host, &st)?,
+        Backend::Iptables => {
+            let guard = detect_guard(config);
+            apply_iptables(nf, &mut IptCli, &inv, &file, &guard, &host, &st)?
+        }
         // (The guard is nft's alone: found only on this path.)
         backend => match apply_once(nf, &inv, &file, &detect_guard(config), &host) {
             Ok(s) => {
@@ -370,7 +375,15 @@ async fn apply_cmd(
             }
             // auto: no nft program on this host, so iptables.
             Err(FwError::Kernel(NetfilterError::Spawn { .. })) if backend == Backend::Auto => {
-                apply_iptables(nf, &mut IptCli, &inv, &file, &host, &st)?
+                apply_iptables(
+                    nf,
+                    &mut IptCli,
+                    &inv,
+                    &file,
+                    &detect_guard(config),
+                    &host,
+                    &st,
+                )?
             }
             Err(e) => return Err(e),
         },
@@ -390,6 +403,7 @@ pub fn apply_iptables(
     ipt: &mut IptCli,
     inv: &Inventory,
     file: &PolicyFile,
+    guard: &Guard,
     host: &Host,
     st: &StateFile,
 ) -> Result<Applied, FwError> {
@@ -398,9 +412,13 @@ pub fn apply_iptables(
     }
     // The bridge-port binding is an nftables table of family `bridge` on
     // both backends (iptables has no equivalent short of one ebtables rule
-    // per port); without the nft program nothing is bound, so no allow
-    // pair is trusted (see `dockward_firewall::bind`).
+    // per port), and the docker-proxy guard an `inet` table with the input
+    // side only; without the nft program nothing is bound, so no allow
+    // pair is trusted (see `dockward_firewall::bind`), and there is no
+    // guard.
     let nft_here = !matches!(nf.has_table(TABLE), Err(NetfilterError::Spawn { .. }));
+    let no_guard: Guard = Err(IPT_NO_GUARD.into());
+    let guard = if nft_here { guard } else { &no_guard };
     let unbound;
     let host = if nft_here {
         host
@@ -411,7 +429,7 @@ pub fn apply_iptables(
         };
         &unbound
     };
-    let (resolved, rs) = compute(inv, file, &Err(IPT_NO_GUARD.into()), host);
+    let (resolved, rs) = compute(inv, file, guard, host);
     use dockward_firewall::ipt::{from_save, render, with_counters};
     // The saves also give the counters of dockward's rules, carried over so
     // that a re-render does not reset them.
@@ -428,13 +446,17 @@ pub fn apply_iptables(
     ipt.restore(true, &v6).map_err(FwError::Kernel)?;
     st.set_iptables(true);
     if nft_here {
-        // Only one backend at a time: dockward's inet table goes, if any,
-        // in the transaction that puts the bridge table in force.
-        let mut script = String::new();
-        if nf.has_table(TABLE).unwrap_or(false) {
-            script.push_str(&nft::remove_inet_script());
-        }
-        script.push_str(&dockward_firewall::bind::render(&rs));
+        // One transaction: the guard's input-only inet table (replacing
+        // the nftables backend's whole one, if any) and the bridge table.
+        let script = if rs.proxy_cgroup.is_some() {
+            nft::render_guard(&rs)
+        } else {
+            let mut script = String::new();
+            if nf.has_table(TABLE).unwrap_or(false) {
+                script.push_str(&nft::remove_inet_script());
+            }
+            script + &dockward_firewall::bind::render(&rs)
+        };
         nf.apply(&script).map_err(FwError::Kernel)?;
     }
     Ok(Applied {
@@ -636,6 +658,7 @@ mod tests {
             &mut IptCli,
             &i,
             &PolicyFile::default(),
+            &Err(String::new()),
             &Host::default(),
             &StateFile(None),
         )

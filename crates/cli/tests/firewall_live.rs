@@ -871,13 +871,7 @@ fn watch_on_the_iptables_backend() {
     let _s = Session::start();
     let a = OutsideHost::new();
     let w = Watcher::start(&["--backend", "iptables"]);
-    // One backend at a time: no inet table (the bridge table, which binds
-    // identities, is shared by both backends).
-    let tables = sh("nft", &["list", "tables"]);
-    assert!(
-        !tables.contains("inet dockward") && tables.contains("bridge dockward"),
-        "{tables}"
-    );
+    assert_ipt_only();
     let open = httpd("iwnew", &["-p", "80", "-l", "dockward.expose=public"]);
     let port = host_port(&open, "80/tcp");
     assert!(
@@ -926,6 +920,18 @@ fn watch_on_the_iptables_backend() {
     let jumps = sh("iptables", &["-w", "-S", "DOCKER-USER"]);
     assert_eq!(jumps.matches("DOCKWARD-FWD").count(), 1, "{jumps}");
     drop(w);
+}
+
+/// One backend at a time: forwarded packets are iptables' alone; nftables
+/// holds only the docker-proxy guard (an `inet` table without `forward`)
+/// and the bridge-port binding, which both backends use.
+fn assert_ipt_only() {
+    let inet = sh("nft", &["list", "table", "inet", "dockward"]);
+    assert!(
+        !inet.contains("hook forward") && inet.contains("hook input"),
+        "{inet}"
+    );
+    assert!(sh("nft", &["list", "tables"]).contains("bridge dockward"));
 }
 
 /// The private daemon runs with `--iptables=false` (two dockerds must not
@@ -1121,10 +1127,7 @@ fn iptables_backend_closes_the_same_holes() {
 
     let out = dockward(&["firewall", "apply", "--backend", "iptables"]);
     assert!(out.contains("(iptables backend)"), "{out}");
-    assert!(
-        !sh("nft", &["list", "tables"]).contains("inet dockward"),
-        "one backend at a time"
-    );
+    assert_ipt_only();
     assert_open(a.http(&a.host_addr, pp), "public");
     assert_closed(a.http(&a.host_addr, pl), "unlabeled (default local)");
     assert_open(a.http(&a.host_addr, pc), "CIDR-allowed host");
@@ -1509,8 +1512,21 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
         relayed(),
         "before apply, docker-proxy relays a broadcast to a deny port"
     );
-    dockward(&["firewall", "apply"]);
-    assert!(!reach(dport), "a deny port through the gateway");
-    assert!(reach(pport), "a public port through the gateway");
-    assert!(!relayed(), "a broadcast to a deny UDP port");
+    for backend in [&[][..], &["--backend", "iptables"][..]] {
+        let apply: Vec<&str> = ["firewall", "apply"]
+            .iter()
+            .chain(backend)
+            .copied()
+            .collect();
+        dockward(&apply);
+        assert!(
+            !reach(dport),
+            "{backend:?}: a deny port through the gateway"
+        );
+        assert!(
+            reach(pport),
+            "{backend:?}: a public port through the gateway"
+        );
+        assert!(!relayed(), "{backend:?}: a broadcast to a deny UDP port");
+    }
 }

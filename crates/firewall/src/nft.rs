@@ -171,8 +171,38 @@ fn list_elems(list: &[IpNet], v6: bool) -> Vec<String> {
         .collect()
 }
 
-/// The whole table, replacing any previous one in the same transaction.
+const FORWARD: &str = concat!(
+    "\tchain forward {\n",
+    "\t\ttype filter hook forward priority filter - 5; policy accept;\n",
+    "\t\tct state related accept\n",
+    "\t\tct direction reply accept\n",
+    // Isolation first: a neighbour's hairpin through a published
+    // port is still a neighbour.
+    "\t\tiifname . oifname @isolated goto isolate\n",
+    "\t\tiif . oif @isolated_idx goto isolate\n",
+    "\t\tct status dnat goto published\n",
+    "\t\tiifname @bridges accept\n",
+    "\t\tiif @bridges_idx accept\n",
+    "\t\toifname @bridges ct state { new, invalid } counter drop\n",
+    "\t\toif @bridges_idx ct state { new, invalid } counter drop\n",
+    "\t\toifname \"br-*\" oifname != @foreign ct state { new, invalid } counter drop\n",
+    "\t}\n",
+);
+
+/// The whole table, replacing any previous one in the same transaction,
+/// and the bridge table.
 pub fn render(rs: &Ruleset) -> String {
+    render_with(rs, true)
+}
+
+/// The iptables backend's guard: the same table without the `forward`
+/// chain (iptables filters forwarded packets), so only the `input` side
+/// (docker-proxy's sockets) is nftables', and the bridge table.
+pub fn render_guard(rs: &Ruleset) -> String {
+    render_with(rs, false)
+}
+
+fn render_with(rs: &Ruleset, forward: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -281,22 +311,10 @@ pub fn render(rs: &Ruleset) -> String {
     ));
     // No entry (yet): a container that just started gets the fallback.
     let _ = writeln!(s, "\t\t{}\n\t}}", fallback(&rs.fallback));
+    if forward {
+        s.push_str(FORWARD);
+    }
     s.push_str(concat!(
-        "\tchain forward {\n",
-        "\t\ttype filter hook forward priority filter - 5; policy accept;\n",
-        "\t\tct state related accept\n",
-        "\t\tct direction reply accept\n",
-        // Isolation first: a neighbour's hairpin through a published
-        // port is still a neighbour.
-        "\t\tiifname . oifname @isolated goto isolate\n",
-        "\t\tiif . oif @isolated_idx goto isolate\n",
-        "\t\tct status dnat goto published\n",
-        "\t\tiifname @bridges accept\n",
-        "\t\tiif @bridges_idx accept\n",
-        "\t\toifname @bridges ct state { new, invalid } counter drop\n",
-        "\t\toif @bridges_idx ct state { new, invalid } counter drop\n",
-        "\t\toifname \"br-*\" oifname != @foreign ct state { new, invalid } counter drop\n",
-        "\t}\n",
         "\tchain input {\n",
         "\t\ttype filter hook input priority filter - 5; policy accept;\n",
         "\t\tiifname \"lo\" accept\n",

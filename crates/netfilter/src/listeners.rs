@@ -73,15 +73,15 @@ mod tests {
     use super::*;
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000:0951 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1060 1 000000002ec15a52 100 0 0 10 0
+   0: 00000000:0949 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1060 1 000000002ec15a52 100 0 0 10 0
    1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2000 1 000000002ec15a52 100 0 0 10 0
-   2: 0100007F:0951 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1061 1 000000002ec15a52 100 0 0 10 0
+   2: 0100007F:0949 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1061 1 000000002ec15a52 100 0 0 10 0
 ";
 
     #[test]
     fn only_the_process_own_listening_sockets() {
         let mine: HashSet<u64> = [1060, 1061].into();
-        // 2377 (0x0951) listening is ours; the established socket on the
+        // 2377 (0x0949) listening is ours; the established socket on the
         // same port is not a listener; 8080 belongs to someone else.
         assert_eq!(socket_ports(TCP, true, &mine), vec![2377]);
         // UDP has no listening state: a bound socket counts.

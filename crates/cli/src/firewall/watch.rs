@@ -19,7 +19,7 @@
 
 use super::{
     apply_iptables, apply_once, compute, detect_guard, ipt_state, kernel_state, load_policy,
-    policy_path, read_host, revoke, FwError, Guard, StateFile, IPT_NO_GUARD,
+    policy_path, read_host, revoke, FwError, Guard, StateFile,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
@@ -143,6 +143,7 @@ pub async fn run(
                 &mut IptCli,
                 &empty,
                 &st.file,
+                &st.guard,
                 &st.host,
                 &StateFile::system(),
             )?;
@@ -205,7 +206,7 @@ pub async fn run(
             _ = tick.tick() => {
                 if let Some((pid, before)) = &st.dockerd {
                     let now = dockward_netfilter::listeners::listening(*pid);
-                    if st.kernel == Kernel::Nft && now != *before {
+                    if now != *before {
                         st.guard = guard_for(st.kernel, config);
                         st.dockerd = dockerd_listening(config);
                         full(nf, &mut st, "dockerd's own listeners changed");
@@ -274,7 +275,13 @@ async fn monitor(watched: Watched, tx: tokio::sync::watch::Sender<Instant>) {
 /// (`None`: gone).
 enum Listing {
     Nft(serde_json::Value, Option<serde_json::Value>),
-    Ipt(String, String, Option<serde_json::Value>),
+    /// iptables-save v4 and v6, the bridge table, the guard's inet table.
+    Ipt(
+        String,
+        String,
+        Option<serde_json::Value>,
+        Option<serde_json::Value>,
+    ),
 }
 
 impl Listing {
@@ -289,7 +296,13 @@ impl Listing {
         match kernel {
             Kernel::Ipt => {
                 let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
-                Ok(Some(Listing::Ipt(v4, v6, bridge)))
+                // The guard's input-only inet table, when there is one.
+                let guard = match nf.table_json("inet", TABLE) {
+                    Ok(g) => g,
+                    Err(NetfilterError::Spawn { .. }) => None,
+                    Err(e) => return Err(e.to_string()),
+                };
+                Ok(Some(Listing::Ipt(v4, v6, bridge, guard)))
             }
             Kernel::Nft => Ok(nf
                 .table_json("inet", TABLE)
@@ -305,18 +318,25 @@ impl Listing {
         };
         match self {
             Listing::Nft(json, b) => tamper::nft_fingerprint(json) + &bridge(b),
-            Listing::Ipt(v4, v6, b) => tamper::ipt_fingerprint(v4, v6) + &bridge(b),
+            Listing::Ipt(v4, v6, b, g) => {
+                tamper::ipt_fingerprint(v4, v6)
+                    + &bridge(b)
+                    + &g.as_ref().map_or(String::new(), tamper::nft_fingerprint)
+            }
         }
     }
 
     /// What the verdicts in force differ in from `want`.
     fn drift(&self, want: &Ruleset) -> Option<String> {
         match self {
-            Listing::Nft(_, None) | Listing::Ipt(_, _, None) => {
+            Listing::Nft(_, None) | Listing::Ipt(_, _, None, _) => {
                 Some("dockward's bridge table is gone".into())
             }
+            Listing::Ipt(_, _, _, None) if want.proxy_cgroup.is_some() => {
+                Some("dockward's docker-proxy guard table is gone".into())
+            }
             Listing::Nft(json, _) => KernelState::parse(json).drift(want),
-            Listing::Ipt(v4, v6, _) => dockward_firewall::ipt::drift(want, v4, v6),
+            Listing::Ipt(v4, v6, _, _) => dockward_firewall::ipt::drift(want, v4, v6),
         }
     }
 }
@@ -448,11 +468,10 @@ fn dockerd_listening(config: &Config) -> Option<(u32, Vec<(dockward_model::Proto
     Some((pid, dockward_netfilter::listeners::listening(pid)))
 }
 
-fn guard_for(kernel: Kernel, config: &Config) -> Guard {
-    match kernel {
-        Kernel::Nft => detect_guard(config),
-        Kernel::Ipt => Err(IPT_NO_GUARD.into()),
-    }
+/// Both backends take the guard from nftables (`apply_iptables` drops it
+/// where the nft program cannot run).
+fn guard_for(_kernel: Kernel, config: &Config) -> Guard {
+    detect_guard(config)
 }
 
 /// Replace the table or chains (start, reconnection, re-assertion, and
@@ -468,6 +487,7 @@ fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
             &mut IptCli,
             inv,
             &st.file,
+            &st.guard,
             &st.host,
             &StateFile::system(),
         ),
