@@ -122,20 +122,36 @@ pub type Guard = Result<ProxyCgroup, String>;
 /// Find the local dockerd serving `config`'s endpoint and its cgroup (see
 /// `dockward_firewall::cgroup` for why).
 pub fn detect_guard(config: &Config) -> Guard {
-    let (pid, args) = crate::audit::host::dockerd_cmdline(&config.endpoint)
-        .ok_or("no dockerd serving this endpoint runs on this host")?;
-    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-        .map_err(|e| format!("cannot read dockerd's cgroup ({e})"))?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| format!("cannot read the mount table ({e})"))?;
-    let hosts = dockward_audit::parse_dockerd_args(&args).hosts;
-    let mut g = dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo, &hosts)?;
+    detect(config).0
+}
+
+/// dockerd's pid and the ports it held when the guard was made: `watch`
+/// makes the guard again when they change (a swarm joined or left).
+pub type Listening = Option<(u32, Vec<(dockward_model::Protocol, u16)>)>;
+
+/// The guard, and what dockerd listened on when it was made.
+pub fn detect(config: &Config) -> (Guard, Listening) {
+    let Some((pid, args)) = crate::audit::host::dockerd_cmdline(&config.endpoint) else {
+        return (
+            Err("no dockerd serving this endpoint runs on this host".into()),
+            None,
+        );
+    };
     // Its own listeners by the sockets it holds: the API, Swarm's, metrics.
-    g.daemon_ports
-        .extend(dockward_netfilter::listeners::listening(pid));
-    g.daemon_ports.sort();
-    g.daemon_ports.dedup();
-    Ok(g)
+    let listening = dockward_netfilter::listeners::listening(pid);
+    let guard = (|| {
+        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .map_err(|e| format!("cannot read dockerd's cgroup ({e})"))?;
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+            .map_err(|e| format!("cannot read the mount table ({e})"))?;
+        let hosts = dockward_audit::parse_dockerd_args(&args).hosts;
+        let mut g = dockward_firewall::cgroup::proxy_cgroup(&cgroup, &mountinfo, &hosts)?;
+        g.daemon_ports.extend(listening.iter().copied());
+        g.daemon_ports.sort();
+        g.daemon_ports.dedup();
+        Ok(g)
+    })();
+    (guard, Some((pid, listening)))
 }
 
 /// The iptables backend takes its docker-proxy guard from nftables (an
@@ -416,7 +432,8 @@ pub fn apply_iptables(
     // side only; without the nft program nothing is bound, so no allow
     // pair is trusted (see `dockward_firewall::bind`), and there is no
     // guard.
-    let nft_here = !matches!(nf.has_table(TABLE), Err(NetfilterError::Spawn { .. }));
+    let had_table = nf.has_table(TABLE);
+    let nft_here = !matches!(had_table, Err(NetfilterError::Spawn { .. }));
     let no_guard: Guard = Err(IPT_NO_GUARD.into());
     let guard = if nft_here { guard } else { &no_guard };
     let unbound;
@@ -452,7 +469,7 @@ pub fn apply_iptables(
             nft::render_guard(&rs)
         } else {
             let mut script = String::new();
-            if nf.has_table(TABLE).unwrap_or(false) {
+            if matches!(had_table, Ok(true)) {
                 script.push_str(&nft::remove_inet_script());
             }
             script + &dockward_firewall::bind::render(&rs)

@@ -40,6 +40,17 @@ impl Drop for Session {
     }
 }
 
+/// The backends every both-backend case runs on: nftables (the default),
+/// then iptables.
+const BACKENDS: [&[&str]; 2] = [&[], &["--backend", "iptables"]];
+
+/// `dockward firewall apply` on `backend` (one of [`BACKENDS`]).
+fn apply_on(backend: &[&str]) -> String {
+    let mut args = vec!["firewall", "apply"];
+    args.extend_from_slice(backend);
+    dockward(&args)
+}
+
 fn dockward(args: &[&str]) -> String {
     let out = Command::cargo_bin("dockward")
         .unwrap()
@@ -1364,23 +1375,18 @@ fn tampering_on_the_iptables_backend_is_seen_at_once() {
 #[test]
 fn hostile_bridge_names_and_networks_created_after_apply_stay_closed() {
     require_engine!();
-    hostile_names_on(&[]);
+    hostile_names_on(BACKENDS[0]);
 }
 
 /// The same doors, on the iptables backend.
 #[test]
 fn hostile_bridge_names_on_the_iptables_backend() {
     require_engine!();
-    hostile_names_on(&["--backend", "iptables"]);
+    hostile_names_on(BACKENDS[1]);
 }
 
 fn hostile_names_on(backend: &[&str]) {
     let _s = Session::start();
-    let apply: Vec<&str> = ["firewall", "apply"]
-        .iter()
-        .chain(backend)
-        .copied()
-        .collect();
     let a = OutsideHost::new();
     let tag = format!("{:04x}", std::process::id() % 0x10000);
     for (bridge, subnet) in [
@@ -1417,13 +1423,13 @@ fn hostile_names_on(backend: &[&str]) {
             a.http(&db_ip, 80),
             &format!("{bridge:?}: direct routing before apply"),
         );
-        dockward(&apply);
+        apply_on(backend);
         assert!(!reach(), "{bridge:?}: isolation must hold");
         assert_closed(a.tcp(&db_ip, 80), &format!("{bridge:?}: direct routing"));
         dockward(&["firewall", "remove"]);
     }
     // A network Docker creates after the apply (and its container).
-    dockward(&apply);
+    apply_on(backend);
     let late = Network::create("fwlate", &["--subnet", "172.29.3.0/24"]);
     let db = httpd("fwlated", &["--network", &late.name, "-p", "80"]);
     let db_ip = db.ip(&late.name);
@@ -1512,13 +1518,8 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
         relayed(),
         "before apply, docker-proxy relays a broadcast to a deny port"
     );
-    for backend in [&[][..], &["--backend", "iptables"][..]] {
-        let apply: Vec<&str> = ["firewall", "apply"]
-            .iter()
-            .chain(backend)
-            .copied()
-            .collect();
-        dockward(&apply);
+    for backend in BACKENDS {
+        apply_on(backend);
         assert!(
             !reach(dport),
             "{backend:?}: a deny port through the gateway"

@@ -108,11 +108,7 @@ pub fn bind(mut rs: Ruleset, inv: &Inventory, veths: &BTreeMap<String, Vec<Veth>
             if v4.is_none() && v6.is_none() {
                 continue;
             }
-            let bridge = inv
-                .networks
-                .iter()
-                .find(|n| n.name == a.network || (!a.network_id.is_empty() && n.id == a.network_id))
-                .and_then(|n| n.bridge.as_deref());
+            let bridge = inv.network_of(a).and_then(|n| n.bridge.as_deref());
             let found = a.mac.as_deref().and_then(mac).and_then(|m| {
                 veths.get(&c.id)?.iter().find_map(|v| {
                     let same = mac(&v.mac).as_deref() == Some(m.as_str())
@@ -139,22 +135,17 @@ pub fn bind(mut rs: Ruleset, inv: &Inventory, veths: &BTreeMap<String, Vec<Veth>
             }
         }
     }
-    // An address held by two ports at once (an inventory mid-change) is
-    // bound to neither claim alone: both stay, and each may use it.
+    // An address claimed by two attachments (an inventory mid-change) is
+    // bound to the port found; the other claim is not reported.
     rs.unbound.retain(|ip| !bound.contains(ip));
     rs.allow4
         .retain(|(s, d)| s == d || bound.contains(&IpAddr::V4(*s)));
     rs.allow6
         .retain(|(s, d)| s == d || bound.contains(&IpAddr::V6(*s)));
-    // Through docker-proxy too: only the container itself and bound peers.
-    let own: BTreeSet<Ipv4Addr> = rs
-        .allow4
-        .iter()
-        .filter(|(s, d)| s == d)
-        .map(|(s, _)| *s)
-        .collect();
-    rs.iso_allow4
-        .retain(|(s, _, _)| own.contains(s) || bound.contains(&IpAddr::V4(*s)));
+    // Through docker-proxy, the same sources: the member itself (its pair
+    // with itself) and the peers whose pairs stay.
+    let sources: BTreeSet<Ipv4Addr> = rs.allow4.iter().map(|(s, _)| *s).collect();
+    rs.iso_allow4.retain(|(s, _, _)| sources.contains(s));
     rs
 }
 
@@ -172,80 +163,104 @@ fn hex6(ip: &Ipv6Addr) -> String {
     format!("0x{:032x}", u128::from(*ip))
 }
 
-/// One named list of elements of the bridge table, as nft writes them.
-pub(crate) fn sets(rs: &Ruleset) -> Vec<(&'static str, Vec<String>)> {
+/// The bridge table's sets: name, nft type, elements as nft writes them.
+fn sets(rs: &Ruleset) -> Vec<(&'static str, &'static str, Vec<String>)> {
     let q = |s: &str| format!("\"{s}\"");
-    let macs: Vec<String> = rs.ports.iter().map(|p| p.mac.clone()).collect();
-    let v4: Vec<&Port> = rs.ports.iter().filter(|p| p.ipv4.is_some()).collect();
-    let v6: Vec<&Port> = rs.ports.iter().filter(|p| p.ipv6.is_some()).collect();
-    let ip4 = |p: &Port| p.ipv4.map(|a| a.to_string()).unwrap_or_default();
-    let ip6 = |p: &Port| p.ipv6.map(|a| a.to_string()).unwrap_or_default();
-    let hx6 = |p: &Port| p.ipv6.as_ref().map(hex6).unwrap_or_default();
     let sorted = |mut v: Vec<String>| {
         v.sort();
         v.dedup();
         v
     };
+    // Each port with an address of one family, as (port, address, raw
+    // bits for the neighbour-advertisement target).
+    let v4: Vec<(&Port, String)> = rs
+        .ports
+        .iter()
+        .filter_map(|p| Some((p, p.ipv4?.to_string())))
+        .collect();
+    let v6: Vec<(&Port, String, String)> = rs
+        .ports
+        .iter()
+        .filter_map(|p| Some((p, p.ipv6?.to_string(), hex6(&p.ipv6?))))
+        .collect();
+    let gw = |v6: bool| -> Vec<String> {
+        rs.gateways
+            .iter()
+            .filter(|a| a.is_ipv6() == v6)
+            .map(IpAddr::to_string)
+            .collect()
+    };
     vec![
-        ("bound_mac", sorted(macs)),
+        (
+            "bound_mac",
+            "type ether_addr",
+            sorted(rs.ports.iter().map(|p| p.mac.clone()).collect()),
+        ),
         (
             "port_mac",
+            "type ifname . ether_addr",
             rs.ports
                 .iter()
                 .map(|p| format!("{} . {}", q(&p.ifname), p.mac))
                 .collect(),
         ),
-        ("bound4", sorted(v4.iter().map(|p| ip4(p)).collect())),
+        (
+            "bound4",
+            "type ipv4_addr",
+            sorted(v4.iter().map(|(_, a)| a.clone()).collect()),
+        ),
         (
             "port4",
+            "type ifname . ether_addr . ipv4_addr",
             v4.iter()
-                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, ip4(p)))
+                .map(|(p, a)| format!("{} . {} . {a}", q(&p.ifname), p.mac))
                 .collect(),
         ),
         (
             "at4",
+            "type ifname . ipv4_addr",
             v4.iter()
-                .map(|p| format!("{} . {}", q(&p.ifname), ip4(p)))
+                .map(|(p, a)| format!("{} . {a}", q(&p.ifname)))
                 .collect(),
         ),
-        ("bound6", sorted(v6.iter().map(|p| ip6(p)).collect())),
+        (
+            "bound6",
+            "type ipv6_addr",
+            sorted(v6.iter().map(|(_, a, _)| a.clone()).collect()),
+        ),
         (
             "port6",
+            "type ifname . ether_addr . ipv6_addr",
             v6.iter()
-                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, ip6(p)))
+                .map(|(p, a, _)| format!("{} . {} . {a}", q(&p.ifname), p.mac))
                 .collect(),
         ),
         (
             "at6",
+            "type ifname . ipv6_addr",
             v6.iter()
-                .map(|p| format!("{} . {}", q(&p.ifname), ip6(p)))
+                .map(|(p, a, _)| format!("{} . {a}", q(&p.ifname)))
                 .collect(),
         ),
-        ("nd_bound", sorted(v6.iter().map(|p| hx6(p)).collect())),
+        // The target of a neighbour advertisement has no named type in nft
+        // 1.0.6: raw transport-header bits 64..192 (RFC 4861 §4.4).
+        (
+            "nd_bound",
+            "typeof @th,64,128",
+            sorted(v6.iter().map(|(_, _, h)| h.clone()).collect()),
+        ),
         (
             "nd_port",
+            "typeof iifname . ether saddr . @th,64,128",
             v6.iter()
-                .map(|p| format!("{} . {} . {}", q(&p.ifname), p.mac, hx6(p)))
+                .map(|(p, _, h)| format!("{} . {} . {h}", q(&p.ifname), p.mac))
                 .collect(),
         ),
-        (
-            "gw4",
-            rs.gateways
-                .iter()
-                .filter(|a| a.is_ipv4())
-                .map(IpAddr::to_string)
-                .collect(),
-        ),
-        (
-            "gw6",
-            rs.gateways
-                .iter()
-                .filter(|a| a.is_ipv6())
-                .map(IpAddr::to_string)
-                .collect(),
-        ),
+        ("gw4", "type ipv4_addr", gw(false)),
+        ("gw6", "type ipv6_addr", gw(true)),
         (
             "nd_gw",
+            "typeof @th,64,128",
             rs.gateways
                 .iter()
                 .filter_map(|a| match a {
@@ -256,24 +271,6 @@ pub(crate) fn sets(rs: &Ruleset) -> Vec<(&'static str, Vec<String>)> {
         ),
     ]
 }
-
-const TYPES: [(&str, &str); 13] = [
-    ("bound_mac", "type ether_addr"),
-    ("port_mac", "type ifname . ether_addr"),
-    ("bound4", "type ipv4_addr"),
-    ("port4", "type ifname . ether_addr . ipv4_addr"),
-    ("at4", "type ifname . ipv4_addr"),
-    ("bound6", "type ipv6_addr"),
-    ("port6", "type ifname . ether_addr . ipv6_addr"),
-    ("at6", "type ifname . ipv6_addr"),
-    // The target of a neighbour advertisement has no named type in nft
-    // 1.0.6: raw transport-header bits 64..192 (RFC 4861 §4.4).
-    ("nd_bound", "typeof @th,64,128"),
-    ("nd_port", "typeof iifname . ether saddr . @th,64,128"),
-    ("gw4", "type ipv4_addr"),
-    ("gw6", "type ipv6_addr"),
-    ("nd_gw", "typeof @th,64,128"),
-];
 
 const PREROUTING: &str = concat!(
     "\t\tether saddr @bound_mac iifname . ether saddr != @port_mac counter drop\n",
@@ -298,17 +295,11 @@ pub fn render(rs: &Ruleset) -> String {
     let _ = writeln!(s, "table bridge {TABLE} {{}}");
     let _ = writeln!(s, "delete table bridge {TABLE}");
     let _ = writeln!(s, "table bridge {TABLE} {{");
-    let elems = sets(rs);
-    for (name, ty) in TYPES {
-        let items = elems
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_slice())
-            .unwrap_or_default();
+    for (name, ty, items) in sets(rs) {
         let _ = writeln!(
             s,
             "\tset {name} {{\n\t\t{ty}{}\n\t}}",
-            crate::nft::elements(items)
+            crate::nft::elements(&items)
         );
     }
     let _ = write!(
@@ -332,7 +323,7 @@ pub fn remove_script() -> String {
 
 /// The element changes of the bridge table from `old` to `new`.
 pub fn update(s: &mut String, old: &Ruleset, new: &Ruleset) {
-    for ((name, o), (_, n)) in sets(old).iter().zip(sets(new).iter()) {
+    for ((name, _, o), (_, _, n)) in sets(old).iter().zip(sets(new).iter()) {
         crate::nft::diff(s, "bridge", name, o, n);
     }
 }

@@ -514,11 +514,7 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
         let members: Vec<&Container> = inv
             .containers
             .iter()
-            .filter(|c| {
-                c.networks
-                    .iter()
-                    .any(|a| a.network == n.name || a.network_id == n.id)
-            })
+            .filter(|c| c.networks.iter().any(|a| a.is_on(n)))
             .collect();
         let mut allow = Vec::new();
         for dst in &members {

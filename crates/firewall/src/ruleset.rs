@@ -157,6 +157,15 @@ fn narrower(a: &Verdict, b: &Verdict) -> Verdict {
     }
 }
 
+/// Does docker-proxy listen on IPv4 for this binding? (No host address,
+/// as for a created container, means every address.)
+fn on_v4(b: &dockward_model::PublishedPort) -> bool {
+    match b.host_ip.as_deref() {
+        None | Some("") => true,
+        Some(a) => a.parse::<Ipv4Addr>().is_ok(),
+    }
+}
+
 /// Build the ruleset for a resolved policy over an inventory.
 pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     let mut rs = Ruleset {
@@ -244,11 +253,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             if let (true, Some(port)) = (on_all_v6, b.host_port) {
                 rs.proxy6.insert((b.protocol, port), v.clone());
             }
-            let on_v4 = match b.host_ip.as_deref() {
-                None | Some("") => true,
-                Some(a) => a.parse::<Ipv4Addr>().is_ok(),
-            };
-            if let (true, Some(port)) = (on_v4, b.host_port) {
+            if let (true, Some(port)) = (on_v4(b), b.host_port) {
                 // Two bindings of one port on different host addresses
                 // share the entry: the narrower verdict holds.
                 let v = match rs.proxy4.get(&(b.protocol, port)) {
@@ -268,34 +273,25 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             rs.isolated.insert(b.clone());
         }
         let addr = |name: &str| {
-            inv.container(name).and_then(|c| {
-                c.networks
-                    .iter()
-                    .find(|a| a.network == net.name || a.network_id == net.id)
-            })
+            inv.container(name)
+                .and_then(|c| c.networks.iter().find(|a| a.is_on(net)))
         };
-        // Each member reaching itself through a published port (hairpin
-        // DNAT crosses `isolate` too), and through docker-proxy.
+        // Each member with a published port reaching itself through it
+        // (hairpin DNAT crosses `isolate` too), and through docker-proxy.
         for c in inv.containers.iter().filter(|c| c.is_running()) {
-            let Some(a) = c
-                .networks
-                .iter()
-                .find(|a| a.network == net.name || a.network_id == net.id)
-            else {
+            let Some(a) = c.networks.iter().find(|a| a.is_on(net)) else {
                 continue;
             };
+            if c.ports.is_empty() {
+                continue;
+            }
             let v4: Option<Ipv4Addr> = a.ipv4.as_deref().and_then(|x| x.parse().ok());
             let v6: Option<Ipv6Addr> = a.ipv6.as_deref().and_then(|x| x.parse().ok());
             rs.allow4.extend(v4.map(|ip| (ip, ip)));
             rs.allow6.extend(v6.map(|ip| (ip, ip)));
             let Some(bridge) = &net.bridge else { continue };
             for p in &c.ports {
-                let (Some(port), true) = (
-                    p.host_port,
-                    p.host_ip
-                        .as_deref()
-                        .is_none_or(|h| h.is_empty() || h.parse::<Ipv4Addr>().is_ok()),
-                ) else {
+                let (true, Some(port)) = (on_v4(p), p.host_port) else {
                     continue;
                 };
                 rs.iso_proxy4.insert((bridge.clone(), p.protocol, port));

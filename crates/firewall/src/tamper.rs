@@ -148,20 +148,24 @@ pub enum Watched {
 
 /// Can this `nft monitor` line be a change to dockward's rules? Set
 /// flushes are announced without their table ("W: Received event for an
-/// unknown set"), so warnings count. On iptables-nft dockward's rules live
-/// in the `filter` tables, entered from `DOCKER-USER` and `INPUT`.
+/// unknown set"), so warnings count. dockward's own tables (`inet`, which
+/// on the iptables backend holds the docker-proxy guard, and `bridge`) are
+/// watched on both backends; on iptables-nft its chains also live in the
+/// `filter` tables, entered from `DOCKER-USER`, `FORWARD` and `INPUT`.
 pub fn relevant(line: &str, watched: Watched) -> bool {
-    if line.starts_with("W:") {
+    if line.starts_with("W:")
+        || line.contains(" inet dockward")
+        || line.contains(" bridge dockward")
+    {
         return true;
     }
     match watched {
-        Watched::Nft => line.contains(" inet dockward") || line.contains(" bridge dockward"),
+        Watched::Nft => false,
         Watched::Iptables => {
-            line.contains(" bridge dockward")
-                || (line.contains(" ip filter ") || line.contains(" ip6 filter "))
-                    && ["DOCKWARD-", "DOCKER-USER", "INPUT", "FORWARD"]
-                        .iter()
-                        .any(|c| line.contains(c))
+            (line.contains(" ip filter ") || line.contains(" ip6 filter "))
+                && ["DOCKWARD-", "DOCKER-USER", "INPUT", "FORWARD"]
+                    .iter()
+                    .any(|c| line.contains(c))
                 || line.contains("delete table ip filter")
                 || line.contains("delete table ip6 filter")
         }
@@ -279,5 +283,11 @@ mod tests {
             "add rule ip nat DOCKER tcp dport 8080 dnat to 172.17.0.2:80",
             Watched::Iptables
         ));
+        // dockward's own tables on both backends: the bridge binding, and
+        // on iptables the docker-proxy guard's inet table.
+        for w in [Watched::Nft, Watched::Iptables] {
+            assert!(relevant("flush chain inet dockward input", w));
+            assert!(relevant("delete element bridge dockward port4 { }", w));
+        }
     }
 }

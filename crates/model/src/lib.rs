@@ -32,6 +32,11 @@ impl Inventory {
             .find(|n| n.name == name_or_id || n.id == name_or_id)
     }
 
+    /// The network an attachment is to.
+    pub fn network_of(&self, a: &Attachment) -> Option<&Network> {
+        self.networks.iter().find(|n| a.is_on(n))
+    }
+
     /// The container with this name (without the leading `/`) or full id.
     pub fn container(&self, name_or_id: &str) -> Option<&Container> {
         self.containers
@@ -294,6 +299,14 @@ pub struct Attachment {
     /// what the firewall binds to the container's own bridge port.
     pub mac: Option<String>,
     pub aliases: Vec<String>,
+}
+
+impl Attachment {
+    /// Is this an attachment to `n`? By name, or by id once the container
+    /// has started (a created container's attachment has no id yet).
+    pub fn is_on(&self, n: &Network) -> bool {
+        self.network == n.name || (!self.network_id.is_empty() && self.network_id == n.id)
+    }
 }
 
 /// The host end of one of a container's veth pairs, as the host shows it.

@@ -110,7 +110,10 @@ pub fn host_bridges() -> Vec<(String, u32)> {
 /// veth only, not of every port again.
 #[derive(Debug, Default, Clone)]
 pub struct PortIndex {
+    /// Port name → (interface index, bridge).
     by_name: std::collections::HashMap<String, (u32, String)>,
+    /// Interface index → port name, the lookup a container's `iflink` needs.
+    by_index: std::collections::HashMap<u32, String>,
 }
 
 impl PortIndex {
@@ -125,8 +128,14 @@ impl PortIndex {
                         .collect(),
                     Err(_) => Default::default(),
                 };
-            self.by_name
-                .retain(|n, (_, b)| b != bridge || names.contains(n));
+            let by_index = &mut self.by_index;
+            self.by_name.retain(|n, (idx, b)| {
+                let keep = b != bridge || names.contains(n);
+                if !keep {
+                    by_index.remove(idx);
+                }
+                keep
+            });
             for name in names {
                 if self.by_name.contains_key(&name) {
                     continue;
@@ -135,6 +144,7 @@ impl PortIndex {
                     .ok()
                     .and_then(|s| s.trim().parse::<u32>().ok());
                 if let Some(idx) = idx {
+                    self.by_index.insert(idx, name.clone());
                     self.by_name.insert(name, (idx, bridge.to_string()));
                 }
             }
@@ -162,7 +172,8 @@ impl PortIndex {
                     return None;
                 }
                 let mac = read(&e.path().join("address"))?.trim().to_string();
-                let (name, (_, bridge)) = self.by_name.iter().find(|(_, (idx, _))| *idx == peer)?;
+                let name = self.by_index.get(&peer)?;
+                let (_, bridge) = self.by_name.get(name)?;
                 Some(dockward_model::Veth {
                     mac,
                     ifname: name.clone(),
@@ -200,14 +211,6 @@ pub fn bridges_of<'a>(
 ) -> Vec<&'a str> {
     c.networks
         .iter()
-        .filter_map(|a| {
-            inv.networks
-                .iter()
-                .find(|n| {
-                    n.name == a.network || (!a.network_id.is_empty() && n.id == a.network_id)
-                })?
-                .bridge
-                .as_deref()
-        })
+        .filter_map(|a| inv.network_of(a)?.bridge.as_deref())
         .collect()
 }

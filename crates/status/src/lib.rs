@@ -198,16 +198,15 @@ pub fn report(inv: &Inventory) -> StatusReport {
         .iter()
         .filter(|n| n.driver != "host" && n.driver != "null")
         .map(|n| {
-            let mut containers: Vec<String> =
-                inv.containers
-                    .iter()
-                    .filter(|c| {
-                        c.networks.iter().any(|a| {
-                            a.network == n.name || (!n.id.is_empty() && a.network_id == n.id)
-                        }) || (n.name == "bridge" && c.network_mode == "default")
-                    })
-                    .map(|c| c.name.clone())
-                    .collect();
+            let mut containers: Vec<String> = inv
+                .containers
+                .iter()
+                .filter(|c| {
+                    c.networks.iter().any(|a| a.is_on(n))
+                        || (n.name == "bridge" && c.network_mode == "default")
+                })
+                .map(|c| c.name.clone())
+                .collect();
             containers.sort();
             containers.dedup();
             NetworkRow {

@@ -197,10 +197,16 @@ impl Container {
 
     /// The container's address on a network.
     pub fn ip(&self, network: &str) -> String {
+        self.endpoint(network, "IPAddress")
+    }
+
+    /// A field of the container's endpoint on a network (`IPAddress`,
+    /// `GlobalIPv6Address`, `MacAddress`, …).
+    pub fn endpoint(&self, network: &str, field: &str) -> String {
         docker(&[
             "inspect",
             "-f",
-            &format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}"),
+            &format!("{{{{(index .NetworkSettings.Networks \"{network}\").{field}}}}}"),
             &self.name,
         ])
     }

@@ -18,8 +18,8 @@
 //! `iptables-restore` of those does not touch it.
 
 use super::{
-    apply_iptables, apply_once, compute, detect_guard, ipt_state, kernel_state, load_policy,
-    policy_path, read_host, revoke, FwError, Guard, StateFile,
+    apply_iptables, apply_once, compute, detect, ipt_state, kernel_state, load_policy, policy_path,
+    read_host, revoke, FwError, Guard, Listening, StateFile,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
@@ -66,7 +66,7 @@ struct State {
     /// dockerd's pid and the ports it listened on when the guard was last
     /// made: a new listener (a swarm joined) or a closed one (a port a
     /// container may now publish) makes the guard again.
-    dockerd: Option<(u32, Vec<(dockward_model::Protocol, u16)>)>,
+    dockerd: Listening,
     /// The fingerprint of dockward's rules as listed right after its own
     /// last change (see `dockward_firewall::tamper`), and when that listing
     /// began: a kernel notice received before then is already in it.
@@ -100,18 +100,21 @@ pub async fn run(
             _ => Kernel::Nft,
         },
     };
+    // Both backends take the guard from nftables (`apply_iptables` drops
+    // it where the nft program cannot run).
+    let (guard, dockerd) = detect(config);
     let mut st = State {
         kernel,
         inv: None,
         file,
-        guard: guard_for(kernel, config),
+        guard,
         applied: None,
         host: Host {
             bridges: host_bridges(),
             veths: Default::default(),
         },
         index: PortIndex::default(),
-        dockerd: dockerd_listening(config),
+        dockerd,
         baseline: None,
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
@@ -167,8 +170,7 @@ pub async fn run(
                     Update::Snapshot(inv) => {
                         engine = Engine::connect(config.endpoint.clone()).await.ok();
                         st.inv = Some(*inv);
-                        st.guard = guard_for(st.kernel, config);
-                        st.dockerd = dockerd_listening(config);
+                        (st.guard, st.dockerd) = detect(config);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
                         full(nf, &mut st, "snapshot");
@@ -207,8 +209,7 @@ pub async fn run(
                 if let Some((pid, before)) = &st.dockerd {
                     let now = dockward_netfilter::listeners::listening(*pid);
                     if now != *before {
-                        st.guard = guard_for(st.kernel, config);
-                        st.dockerd = dockerd_listening(config);
+                        (st.guard, st.dockerd) = detect(config);
                         full(nf, &mut st, "dockerd's own listeners changed");
                     }
                 }
@@ -460,18 +461,6 @@ fn refresh_veths(st: &mut State, e: &DockerEvent) {
             st.host.veths.remove(id);
         }
     }
-}
-
-/// The local dockerd's pid and the ports it listens on now.
-fn dockerd_listening(config: &Config) -> Option<(u32, Vec<(dockward_model::Protocol, u16)>)> {
-    let (pid, _) = crate::audit::host::dockerd_cmdline(&config.endpoint)?;
-    Some((pid, dockward_netfilter::listeners::listening(pid)))
-}
-
-/// Both backends take the guard from nftables (`apply_iptables` drops it
-/// where the nft program cannot run).
-fn guard_for(_kernel: Kernel, config: &Config) -> Guard {
-    detect_guard(config)
 }
 
 /// Replace the table or chains (start, reconnection, re-assertion, and

@@ -4,17 +4,6 @@
 
 use super::*;
 
-fn ip6(c: &Container, net: &str) -> String {
-    docker(&[
-        "inspect",
-        "-f",
-        &format!("{{{{(index .NetworkSettings.Networks \"{net}\").GlobalIPv6Address}}}}"),
-        &c.name,
-    ])
-    .trim()
-    .to_string()
-}
-
 /// IPv6 straight to a container address (routed by the host, no port
 /// published, or a published one reached past Docker's DNAT): Docker before
 /// 27 has no IPv6 rule at all unless `ip6tables` is on, so a neighbour
@@ -35,7 +24,7 @@ fn ipv6_direct_routing_is_closed_on_both_backends() {
         ],
     );
     let web = httpd("fwv6w", &["--network", &net.name, "-p", "80"]);
-    let addr = ip6(&web, &net.name);
+    let addr = web.endpoint(&net.name, "GlobalIPv6Address");
     assert!(!addr.is_empty(), "the container has an IPv6 address");
     // The bridge's IPv6 gateway address is usable once duplicate address
     // detection is over (a second or two after the network is created).
@@ -44,13 +33,8 @@ fn ipv6_direct_routing_is_closed_on_both_backends() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_open(a.http(&addr, 80), "IPv6 direct routing before apply");
-    for backend in [&[][..], &["--backend", "iptables"][..]] {
-        let apply: Vec<&str> = ["firewall", "apply"]
-            .iter()
-            .chain(backend)
-            .copied()
-            .collect();
-        dockward(&apply);
+    for backend in BACKENDS {
+        apply_on(backend);
         assert_closed(a.tcp(&addr, 80), &format!("{backend:?} apply: IPv6 direct"));
         dockward(&["firewall", "remove"]);
         assert_open(
@@ -61,7 +45,7 @@ fn ipv6_direct_routing_is_closed_on_both_backends() {
         assert_closed(a.tcp(&addr, 80), &format!("{backend:?} watch: IPv6 direct"));
         // A container started under watch is closed too.
         let late = httpd("fwv6l", &["--network", &net.name]);
-        let late_addr = ip6(&late, &net.name);
+        let late_addr = late.endpoint(&net.name, "GlobalIPv6Address");
         assert_closed(
             a.tcp(&late_addr, 80),
             &format!("{backend:?} watch: a new container over IPv6"),

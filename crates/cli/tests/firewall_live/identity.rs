@@ -17,17 +17,6 @@ fn reaches(from: &Container, ip: &str) -> bool {
     docker_exec_ok(from, &format!("{GET} | nc -w 2 {ip} 80 | head -c 12")).starts_with("HTTP/1.")
 }
 
-fn mac(c: &Container, net: &str) -> String {
-    docker(&[
-        "inspect",
-        "-f",
-        &format!("{{{{(index .NetworkSettings.Networks \"{net}\").MacAddress}}}}"),
-        &c.name,
-    ])
-    .trim()
-    .to_string()
-}
-
 /// `attacker` takes `ip` (and `mac`, when given) on its own interface,
 /// announces it with gratuitous ARP, and asks `target` for its page.
 fn impersonate(attacker: &Container, ip: &str, mac: Option<&str>, target: &str) -> bool {
@@ -91,7 +80,7 @@ impl Scene {
     /// Every impersonation fails while the real peer keeps its access.
     fn holds(&self, what: &str) {
         let (peer_ip, t) = (self.peer.ip(&self.net.name), self.target.ip(&self.net.name));
-        let peer_mac = mac(&self.peer, &self.net.name);
+        let peer_mac = self.peer.endpoint(&self.net.name, "MacAddress");
         assert!(reaches(&self.peer, &t), "{what}: the allowed peer reaches");
         assert!(
             !reaches(&self.attacker(), &t),
@@ -123,7 +112,7 @@ fn spoofed_peers_get_nothing_on_either_backend() {
     dockward(&["firewall", "apply"]);
     sh("nft", &["delete", "table", "bridge", "dockward"]);
     let (peer_ip, t) = (s.peer.ip(&s.net.name), s.target.ip(&s.net.name));
-    let peer_mac = mac(&s.peer, &s.net.name);
+    let peer_mac = s.peer.endpoint(&s.net.name, "MacAddress");
     assert!(
         impersonate(&s.attacker(), &peer_ip, Some(&peer_mac), &t),
         "control: without the binding an impersonator gets in"
@@ -165,13 +154,8 @@ fn spoofed_peers_get_nothing_on_either_backend() {
 #[test]
 fn address_reuse_after_a_one_shot_apply_inherits_nothing() {
     require_engine!();
-    for backend in [&[][..], &["--backend", "iptables"][..]] {
+    for backend in BACKENDS {
         let _s = Session::start();
-        let apply: Vec<&str> = ["firewall", "apply"]
-            .iter()
-            .chain(backend)
-            .copied()
-            .collect();
         let a = OutsideHost::new();
         let s = scene("172.29.6.0/24");
         let ip = "172.29.6.50";
@@ -192,7 +176,7 @@ fn address_reuse_after_a_one_shot_apply_inherits_nothing() {
             httpd(what, &args)
         };
         let public = on_the_address("fwrup", "public");
-        dockward(&apply);
+        apply_on(backend);
         assert_open(a.http(&a.host_addr, port), &format!("{backend:?}: public"));
         assert!(reaches(&s.peer, &s.target.ip(&s.net.name)));
         drop(public);
