@@ -83,6 +83,13 @@ pub fn network(n: &api::Network) -> m::Network {
     } else {
         None
     };
+    // Docker's default IPAM gives a network without a `--gateway` the first
+    // address of its subnet, and its API then reports no gateway at all.
+    let default_ipam = n
+        .ipam
+        .as_ref()
+        .and_then(|i| i.driver.as_deref())
+        .is_none_or(|d| d.is_empty() || d == "default");
     let subnets = n
         .ipam
         .as_ref()
@@ -90,10 +97,13 @@ pub fn network(n: &api::Network) -> m::Network {
         .map(|cs| {
             cs.iter()
                 .filter_map(|c| {
-                    Some(m::Subnet {
-                        cidr: c.subnet.clone().filter(|s| !s.is_empty())?,
-                        gateway: c.gateway.clone().filter(|s| !s.is_empty()),
-                    })
+                    let cidr = c.subnet.clone().filter(|s| !s.is_empty())?;
+                    let gateway = c
+                        .gateway
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .or_else(|| default_ipam.then(|| first_address(&cidr)).flatten());
+                    Some(m::Subnet { cidr, gateway })
                 })
                 .collect()
         })
@@ -111,6 +121,24 @@ pub fn network(n: &api::Network) -> m::Network {
         internal: n.internal.unwrap_or(false),
         labels: sorted(n.labels.as_ref()),
         options,
+    }
+}
+
+/// The first host address of a subnet (`172.18.0.0/16` → `172.18.0.1`,
+/// `fd00::/64` → `fd00::1`), as Docker's default IPAM picks a gateway.
+fn first_address(cidr: &str) -> Option<String> {
+    let (addr, len) = cidr.split_once('/')?;
+    let len: u32 = len.parse().ok()?;
+    match addr.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) if len < 31 => {
+            let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+            Some(std::net::Ipv4Addr::from((u32::from(a) & mask) + 1).to_string())
+        }
+        std::net::IpAddr::V6(a) if len < 127 => {
+            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+            Some(std::net::Ipv6Addr::from((u128::from(a) & mask) + 1).to_string())
+        }
+        _ => None,
     }
 }
 
@@ -344,6 +372,22 @@ pub fn inventory(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_ipam_gateway_is_the_first_address() {
+        assert_eq!(
+            first_address("172.29.10.0/24").as_deref(),
+            Some("172.29.10.1")
+        );
+        assert_eq!(
+            first_address("172.18.5.7/16").as_deref(),
+            Some("172.18.0.1")
+        );
+        assert_eq!(first_address("fd77:8::/64").as_deref(), Some("fd77:8::1"));
+        assert_eq!(first_address("10.0.0.0/0").as_deref(), Some("0.0.0.1"));
+        assert_eq!(first_address("10.0.0.4/31"), None);
+        assert_eq!(first_address("junk"), None);
+    }
 
     #[test]
     fn host_port_forms() {

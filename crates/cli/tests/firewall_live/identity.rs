@@ -309,3 +309,69 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
     let _w = Watcher::start(&[]);
     check("watch");
 }
+
+/// A neighbour that claims the gateway (gratuitous ARP for the host's
+/// address on the bridge) would draw every neighbour's outbound traffic to
+/// itself. Judged by the victim's own ARP cache: with the bridge table the
+/// gateway stays at the bridge's MAC; without it (the control) it moves to
+/// the attacker's.
+#[test]
+fn neighbours_cannot_claim_the_gateway() {
+    require_engine!();
+    let _s = Session::start();
+    let net = Network::create("fwgc", &["--subnet", "172.29.10.0/24"]);
+    let victim = || Container::run("fwgcv", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let gw = "172.29.10.1";
+    let gw_mac = |v: &Container| {
+        docker_exec_ok(
+            v,
+            &format!("ping -c 1 -W 1 {gw} >/dev/null; cat /proc/net/arp"),
+        )
+        .lines()
+        .find(|l| l.starts_with(&format!("{gw} ")))
+        .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
+        .unwrap_or_default()
+    };
+    let claim = || {
+        let attacker = Container::run(
+            "fwgca",
+            &[
+                "--network",
+                &net.name,
+                "--cap-add",
+                "NET_ADMIN",
+                IMAGE,
+                "sleep",
+                "600",
+            ],
+        );
+        let mac = attacker.endpoint(&net.name, "MacAddress");
+        docker_exec_ok(
+            &attacker,
+            &format!("ip addr add {gw}/24 dev eth0; arping -c 3 -U -I eth0 {gw} >/dev/null 2>&1"),
+        );
+        mac
+    };
+    // The gateway is bound whatever the policy: a network with nothing
+    // trusted on it still has its gateway claimed by no one.
+    dockward(&["firewall", "apply"]);
+    sh("nft", &["delete", "table", "bridge", "dockward"]);
+    let v = victim();
+    let real = gw_mac(&v);
+    assert!(!real.is_empty(), "the victim resolves its gateway");
+    let attacker_mac = claim();
+    assert_eq!(
+        gw_mac(&v),
+        attacker_mac,
+        "control: without the bridge table the claim poisons the cache"
+    );
+    drop(v);
+    for backend in BACKENDS {
+        apply_on(backend);
+        // A fresh victim: the control's cache stays poisoned until it ages.
+        let v = victim();
+        assert_eq!(gw_mac(&v), real, "{backend:?}: before the claim");
+        claim();
+        assert_eq!(gw_mac(&v), real, "{backend:?}: the claim is dropped");
+    }
+}
