@@ -204,8 +204,18 @@ pub fn compute(
 pub fn read_host(inv: &Inventory, index: &mut PortIndex) -> Host {
     Host {
         bridges: host_bridges(),
-        veths: dockward_netfilter::veths(inv, index),
+        veths: read_veths(inv, index),
     }
+}
+
+/// The veths of the containers whose addresses the rules may trust.
+pub fn read_veths(
+    inv: &Inventory,
+    index: &mut PortIndex,
+) -> std::collections::BTreeMap<String, Vec<dockward_model::Veth>> {
+    dockward_netfilter::veths(inv, index, |c| {
+        dockward_firewall::bind::may_be_trusted(inv, c)
+    })
 }
 
 /// What is in the kernel now (`None`: no dockward table).

@@ -37,7 +37,7 @@
 
 use crate::ruleset::{Ruleset, Verdict};
 use crate::TABLE;
-use dockward_model::{Inventory, Veth};
+use dockward_model::{Container, Inventory, Veth};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -88,6 +88,18 @@ fn trusted(rs: &Ruleset) -> BTreeSet<IpAddr> {
         t.extend([IpAddr::V6(*s), IpAddr::V6(*d)]);
     }
     t
+}
+
+/// Can the rules trust an address of `c`? A cheap superset of [`trusted`]
+/// for the edge, which reads the veths of these containers only: a
+/// published port (a `public` or allow-list verdict) or a network that
+/// `dockward.isolate` names (either side of an allow pair).
+pub fn may_be_trusted(inv: &Inventory, c: &Container) -> bool {
+    !c.ports.is_empty()
+        || c.networks.iter().any(|a| {
+            inv.network_of(a)
+                .is_some_and(|n| n.labels.contains_key(crate::policy::LABEL_ISOLATE))
+        })
 }
 
 /// Bind the trusted addresses of `inv` to the ports `veths` (container id →
@@ -452,6 +464,27 @@ mod tests {
         update(&mut s, &old, &new);
         assert!(s.contains("delete element bridge dockward at4 { \"vethB\" . 172.30.0.3 }"));
         assert!(!s.contains("add element"));
+    }
+
+    #[test]
+    fn the_edge_reads_veths_only_where_trust_is_possible() {
+        let mut i = inv();
+        let c = i.containers[0].clone();
+        assert!(!may_be_trusted(&i, &c), "no port, no isolated network");
+        i.networks[0]
+            .labels
+            .insert(crate::policy::LABEL_ISOLATE.into(), "true".into());
+        assert!(may_be_trusted(&i, &c), "a member of an isolated network");
+        i.networks[0].labels.clear();
+        let mut published = c.clone();
+        published.ports.push(dockward_model::PublishedPort {
+            host_ip: None,
+            host_port: Some(8080),
+            host_port_end: None,
+            container_port: 80,
+            protocol: dockward_model::Protocol::Tcp,
+        });
+        assert!(may_be_trusted(&i, &published), "a published port");
     }
 
     #[test]

@@ -186,21 +186,31 @@ impl PortIndex {
     }
 }
 
-/// The veths of every running container of `inv`, with `index` refreshed
-/// for all of Docker's bridges first.
+/// The veths of the running containers of `inv` that `wanted` picks (the
+/// ones whose addresses the rules may trust: reading every container's
+/// sysfs would be most of an apply's time on a large host), with `index`
+/// refreshed for their bridges first.
 pub fn veths(
     inv: &dockward_model::Inventory,
     index: &mut PortIndex,
+    wanted: impl Fn(&dockward_model::Container) -> bool,
 ) -> std::collections::BTreeMap<String, Vec<dockward_model::Veth>> {
-    let bridges: Vec<&str> = inv
-        .networks
+    let picked: Vec<(&dockward_model::Container, u32)> = inv
+        .containers
         .iter()
-        .filter_map(|n| n.bridge.as_deref())
+        .filter(|c| wanted(c))
+        .filter_map(|c| Some((c, c.pid?)))
         .collect();
-    index.refresh(&bridges);
-    inv.containers
+    let mut bridges: Vec<&str> = picked
         .iter()
-        .filter_map(|c| Some((c.id.clone(), index.veths(c.pid?))))
+        .flat_map(|(c, _)| bridges_of(inv, c))
+        .collect();
+    bridges.sort_unstable();
+    bridges.dedup();
+    index.refresh(&bridges);
+    picked
+        .into_iter()
+        .map(|(c, pid)| (c.id.clone(), index.veths(pid)))
         .collect()
 }
 

@@ -19,7 +19,7 @@
 
 use super::{
     apply_iptables, apply_once, compute, detect, ipt_state, kernel_state, load_policy, policy_path,
-    read_host, revoke, FwError, Guard, Listening, StateFile,
+    read_host, read_veths, revoke, FwError, Guard, Listening, StateFile,
 };
 use crate::cli::{Backend, FirewallWatchArgs};
 use crate::config::Config;
@@ -446,13 +446,13 @@ fn refresh_veths(st: &mut State, e: &DockerEvent) {
         _ => match e.attributes.get("container") {
             Some(id) => id.as_str(),
             None => {
-                st.host.veths = dockward_netfilter::veths(inv, &mut st.index);
+                st.host.veths = read_veths(inv, &mut st.index);
                 return;
             }
         },
     };
     match inv.containers.iter().find(|c| c.id == id) {
-        Some(c) if c.pid.is_some() => {
+        Some(c) if c.pid.is_some() && dockward_firewall::bind::may_be_trusted(inv, c) => {
             st.index.refresh(&dockward_netfilter::bridges_of(inv, c));
             let v = c.pid.map(|p| st.index.veths(p)).unwrap_or_default();
             st.host.veths.insert(c.id.clone(), v);
