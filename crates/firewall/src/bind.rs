@@ -158,6 +158,8 @@ pub fn bind(mut rs: Ruleset, inv: &Inventory, veths: &BTreeMap<String, Vec<Veth>
     // with itself) and the peers whose pairs stay.
     let sources: BTreeSet<Ipv4Addr> = rs.allow4.iter().map(|(s, _)| *s).collect();
     rs.iso_allow4.retain(|(s, _, _)| sources.contains(s));
+    let sources: BTreeSet<Ipv6Addr> = rs.allow6.iter().map(|(s, _)| *s).collect();
+    rs.iso_allow6.retain(|(s, _, _)| sources.contains(s));
     rs
 }
 

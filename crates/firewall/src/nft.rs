@@ -31,7 +31,9 @@
 
 use crate::ruleset::{Ruleset, Verdict};
 use crate::TABLE;
+use dockward_model::Protocol;
 use ipnet::IpNet;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 fn verdict(v: &Verdict) -> String {
@@ -150,18 +152,26 @@ fn allow6_elems(rs: &Ruleset) -> Vec<String> {
         .collect()
 }
 
-fn iso_proxy4_elems(rs: &Ruleset) -> Vec<String> {
-    rs.iso_proxy4
-        .iter()
+fn iso_proxy_elems(set: &BTreeSet<(String, Protocol, u16)>) -> Vec<String> {
+    set.iter()
         .filter_map(|(b, proto, port)| Some(format!("{} . {proto} . {port}", quoted(b)?)))
         .collect()
 }
 
-fn iso_allow4_elems(rs: &Ruleset) -> Vec<String> {
-    rs.iso_allow4
-        .iter()
+fn iso_allow_elems<A: std::fmt::Display>(set: &BTreeSet<(A, Protocol, u16)>) -> Vec<String> {
+    set.iter()
         .map(|(ip, proto, port)| format!("{ip} . {proto} . {port}"))
         .collect()
+}
+
+/// The isolation sets of both families: (name, element type, elements).
+fn iso_sets(rs: &Ruleset) -> [(&'static str, &'static str, Vec<String>); 4] {
+    [
+        ("iso_proxy4", "ifname", iso_proxy_elems(&rs.iso_proxy4)),
+        ("iso_allow4", "ipv4_addr", iso_allow_elems(&rs.iso_allow4)),
+        ("iso_proxy6", "ifname", iso_proxy_elems(&rs.iso_proxy6)),
+        ("iso_allow6", "ipv6_addr", iso_allow_elems(&rs.iso_allow6)),
+    ]
 }
 
 fn list_elems(list: &[IpNet], v6: bool) -> Vec<String> {
@@ -248,16 +258,13 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
         "\tset allow6 {{\n\t\ttype ipv6_addr . ipv6_addr{}\n\t}}",
         elements(&allow6_elems(rs))
     );
-    let _ = writeln!(
-        s,
-        "\tset iso_proxy4 {{\n\t\ttype ifname . inet_proto . inet_service{}\n\t}}",
-        elements(&iso_proxy4_elems(rs))
-    );
-    let _ = writeln!(
-        s,
-        "\tset iso_allow4 {{\n\t\ttype ipv4_addr . inet_proto . inet_service{}\n\t}}",
-        elements(&iso_allow4_elems(rs))
-    );
+    for (name, ty, items) in iso_sets(rs) {
+        let _ = writeln!(
+            s,
+            "\tset {name} {{\n\t\ttype {ty} . inet_proto . inet_service{}\n\t}}",
+            elements(&items)
+        );
+    }
     for (i, list) in rs.allow_lists.iter().enumerate() {
         let _ = writeln!(
             s,
@@ -321,11 +328,21 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
         // Replies to what this host started (dockerd pulling an image,
         // joining a swarm) are never docker-proxy's business.
         "\t\tct direction reply accept\n",
-        "\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n",
     ));
+    // `ProxyCgroup` paths hold no `"` (checked where they are made).
+    let cg = rs.proxy_cgroup.as_ref().map_or(String::new(), |g| {
+        format!(" socket cgroupv2 level {} \"{}\"", g.level, g.path)
+    });
+    // A neighbour on an isolated bridge reaching a member's port through
+    // the gateway's IPv6 address (docker-proxy relays it from the host).
+    // Before `proxy6`, which would accept a public port for anyone.
+    let _ = writeln!(
+        s,
+        "\t\tmeta nfproto ipv6{cg} iifname . meta l4proto . th dport @iso_proxy6 ip6 saddr . meta l4proto . th dport != @iso_allow6 counter drop"
+    );
+    s.push_str("\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n");
     if let Some(g) = &rs.proxy_cgroup {
-        // `ProxyCgroup` paths hold no `"` (checked where they are made).
-        let cg = format!("socket cgroupv2 level {} \"{}\"", g.level, g.path);
+        let cg = cg.trim_start();
         if !g.daemon_ports.is_empty() {
             // dockerd's own listeners (API, Swarm, metrics), found by the
             // sockets dockerd itself holds: not docker-proxy's.
@@ -459,20 +476,9 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
         &proxy4_elems(old),
         &proxy4_elems(new),
     );
-    diff(
-        &mut s,
-        "inet",
-        "iso_proxy4",
-        &iso_proxy4_elems(old),
-        &iso_proxy4_elems(new),
-    );
-    diff(
-        &mut s,
-        "inet",
-        "iso_allow4",
-        &iso_allow4_elems(old),
-        &iso_allow4_elems(new),
-    );
+    for ((name, _, old), (_, _, new)) in iso_sets(old).into_iter().zip(iso_sets(new)) {
+        diff(&mut s, "inet", name, &old, &new);
+    }
     crate::bind::update(&mut s, old, new);
     Some(s)
 }

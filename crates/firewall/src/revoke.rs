@@ -90,7 +90,7 @@ pub struct Flow {
 /// fallback); a flow to a container address that was not DNATed is direct
 /// routing, refused from outside; what is delivered to a docker-proxy port
 /// gets that port's verdict (`proxy6`, `proxy4`), and a container reaching
-/// an isolated member's port through the host (`iso_proxy4`) is refused
+/// an isolated member's port through the host (`iso_proxy4`, `iso_proxy6`) is refused
 /// unless allowed. Everything else is not dockward's.
 ///
 /// Cutting a flow only deletes its conntrack entry: the next packet is
@@ -102,13 +102,19 @@ pub fn refused(rs: &Ruleset, host: &[IpAddr], f: &Flow) -> bool {
     let to_host = f.dst == f.reply_src && host.contains(&f.dst);
     // docker-proxy's IPv4 side is filtered only under the guard.
     let guarded = rs.proxy_cgroup.is_some();
-    if let (true, true, IpAddr::V4(s), true) = (guarded, to_host, f.src, container(&f.src)) {
-        let isolated_port = rs
-            .iso_proxy4
-            .iter()
-            .any(|(_, p, port)| *p == f.proto && *port == f.dport);
-        if isolated_port {
-            return !rs.iso_allow4.contains(&(s, f.proto, f.dport));
+    let on = |set: &std::collections::BTreeSet<(String, Protocol, u16)>| {
+        set.iter()
+            .any(|(_, p, port)| *p == f.proto && *port == f.dport)
+    };
+    if to_host && container(&f.src) {
+        match f.src {
+            IpAddr::V4(s) if guarded && on(&rs.iso_proxy4) => {
+                return !rs.iso_allow4.contains(&(s, f.proto, f.dport));
+            }
+            IpAddr::V6(s) if on(&rs.iso_proxy6) => {
+                return !rs.iso_allow6.contains(&(s, f.proto, f.dport));
+            }
+            _ => {}
         }
     }
     if f.src.is_loopback() || host.contains(&f.src) || container(&f.src) {
@@ -272,6 +278,17 @@ mod tests {
         let via_gw = |src: &str| flow(src, "10.0.0.1", 8088, "10.0.0.1", 8088);
         assert!(refused(&rs, &host, &via_gw("172.17.0.3")));
         assert!(!refused(&rs, &host, &via_gw("172.17.0.5")));
+        // Over IPv6, with or without the guard.
+        rs.proxy_cgroup = None;
+        rs.local_sources.push("fd00:9::/64".parse().unwrap());
+        rs.iso_proxy6.insert(("br-x".into(), Protocol::Tcp, 8088));
+        rs.iso_allow6
+            .insert(("fd00:9::5".parse().unwrap(), Protocol::Tcp, 8088));
+        let gw6 = "fd00:9::1";
+        let host6: Vec<IpAddr> = vec![gw6.parse().unwrap()];
+        let via_gw6 = |src: &str| flow(src, gw6, 8088, gw6, 8088);
+        assert!(refused(&rs, &host6, &via_gw6("fd00:9::3")));
+        assert!(!refused(&rs, &host6, &via_gw6("fd00:9::5")));
     }
 
     #[test]

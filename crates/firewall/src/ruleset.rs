@@ -13,7 +13,7 @@
 use crate::bind::Port;
 use crate::cgroup::ProxyCgroup;
 use crate::policy::{Expose, Resolved, Stance};
-use dockward_model::{Inventory, Protocol, Veth};
+use dockward_model::{Attachment, Inventory, Protocol, Veth};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,6 +82,10 @@ pub struct Ruleset {
     /// (allowed source, protocol, host port): the container itself and its
     /// `allow-from` peers.
     pub iso_allow4: BTreeSet<(Ipv4Addr, Protocol, u16)>,
+    /// The same over IPv6: docker-proxy's `[::]` ports of members of
+    /// isolated bridges, reached through the gateway's IPv6 address.
+    pub iso_proxy6: BTreeSet<(String, Protocol, u16)>,
+    pub iso_allow6: BTreeSet<(Ipv6Addr, Protocol, u16)>,
     /// Trusted addresses bound, with their MACs, to their containers' own
     /// bridge ports (see [`crate::bind`]). Filled by [`with_host`].
     pub ports: BTreeSet<Port>,
@@ -166,6 +170,16 @@ fn on_v4(b: &dockward_model::PublishedPort) -> bool {
     }
 }
 
+/// Bound on every IPv6 address: docker-proxy's `[::]` listener. No host
+/// address (a created or stopped container): Docker will bind both
+/// `0.0.0.0` and `[::]`.
+fn on_all_v6(b: &dockward_model::PublishedPort) -> bool {
+    match b.host_ip.as_deref().map(|a| a.trim_matches(['[', ']'])) {
+        None | Some("") => true,
+        Some(a) => a.parse::<Ipv6Addr>().is_ok_and(|a| a.is_unspecified()),
+    }
+}
+
 /// Build the ruleset for a resolved policy over an inventory.
 pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     let mut rs = Ruleset {
@@ -244,13 +258,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             }
         }
         for b in bindings {
-            // No host address (a created or stopped container): Docker will
-            // bind both 0.0.0.0 and `[::]`.
-            let on_all_v6 = match b.host_ip.as_deref().map(|a| a.trim_matches(['[', ']'])) {
-                None | Some("") => true,
-                Some(a) => a.parse::<Ipv6Addr>().is_ok_and(|a| a.is_unspecified()),
-            };
-            if let (true, Some(port)) = (on_all_v6, b.host_port) {
+            if let (true, Some(port)) = (on_all_v6(b), b.host_port) {
                 rs.proxy6.insert((b.protocol, port), v.clone());
             }
             if let (true, Some(port)) = (on_v4(b), b.host_port) {
@@ -290,15 +298,28 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             rs.allow4.extend(v4.map(|ip| (ip, ip)));
             rs.allow6.extend(v6.map(|ip| (ip, ip)));
             let Some(bridge) = &net.bridge else { continue };
+            let peers: Vec<&Attachment> = iso
+                .allow
+                .iter()
+                .filter(|(_, d)| *d == c.name)
+                .filter_map(|(src, _)| addr(src))
+                .collect();
             for p in &c.ports {
-                let (true, Some(port)) = (on_v4(p), p.host_port) else {
-                    continue;
-                };
-                rs.iso_proxy4.insert((bridge.clone(), p.protocol, port));
-                rs.iso_allow4.extend(v4.map(|ip| (ip, p.protocol, port)));
-                for (src, _) in iso.allow.iter().filter(|(_, d)| *d == c.name) {
-                    let s4 = addr(src).and_then(|s| s.ipv4.as_deref()?.parse().ok());
-                    rs.iso_allow4.extend(s4.map(|ip| (ip, p.protocol, port)));
+                let Some(port) = p.host_port else { continue };
+                let key = (bridge.clone(), p.protocol, port);
+                if on_v4(p) {
+                    rs.iso_proxy4.insert(key.clone());
+                    let s4 = peers.iter().filter_map(|s| s.ipv4.as_deref()?.parse().ok());
+                    for ip in v4.into_iter().chain(s4) {
+                        rs.iso_allow4.insert((ip, p.protocol, port));
+                    }
+                }
+                if on_all_v6(p) {
+                    rs.iso_proxy6.insert(key);
+                    let s6 = peers.iter().filter_map(|s| s.ipv6.as_deref()?.parse().ok());
+                    for ip in v6.into_iter().chain(s6) {
+                        rs.iso_allow6.insert((ip, p.protocol, port));
+                    }
                 }
             }
         }

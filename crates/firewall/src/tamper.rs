@@ -96,6 +96,8 @@ pub fn same_fingerprint(old: &Ruleset, new: &Ruleset) -> bool {
         && old.ports == new.ports
         && old.iso_proxy4 == new.iso_proxy4
         && old.iso_allow4 == new.iso_allow4
+        && old.iso_proxy6 == new.iso_proxy6
+        && old.iso_allow6 == new.iso_allow6
         && old.gateways == new.gateways
 }
 

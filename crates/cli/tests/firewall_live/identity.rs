@@ -224,6 +224,9 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
         &[
             "--subnet",
             "172.29.9.0/24",
+            "--ipv6",
+            "--subnet",
+            "fd00:29:9::/64",
             "--label",
             "dockward.isolate=true",
         ],
@@ -242,17 +245,22 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
         ],
     );
     let port = host_port(&target, "80/tcp");
-    let via_gateway = |from: &Container| {
-        docker_exec_ok(
-            from,
-            &format!("{GET} | nc -w 2 172.29.9.1 {port} | head -c 12"),
-        )
-        .starts_with("HTTP/1.")
+    // The gateway's IPv4 and IPv6 addresses, and its link-local one
+    // (docker-proxy's `[::]` socket takes that too, IPv6 network or not).
+    let gateways = ["172.29.9.1", "fd00:29:9::1", "fe80::1%eth0"];
+    let via = |from: &Container, gw: &str| {
+        docker_exec_ok(from, &format!("{GET} | nc -w 2 {gw} {port} | head -c 12"))
+            .starts_with("HTTP/1.")
     };
-    assert!(
-        via_gateway(&web),
-        "control: before apply the gateway relays"
-    );
+    // Link-local addresses go through duplicate address detection first.
+    let t = Instant::now();
+    while !via(&web, gateways[2]) {
+        assert!(t.elapsed() < Duration::from_secs(10), "control: link-local");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for gw in gateways {
+        assert!(via(&web, gw), "control: before apply {gw} relays");
+    }
     // Connections held open through the gateway before the apply: the
     // neighbour's is cut (its conntrack entry goes, and its next packet
     // meets the drop), the allowed peer's stays.
@@ -291,23 +299,25 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let check = |what: &str| {
-        assert!(
-            !via_gateway(&web),
-            "{what}: a neighbour through the gateway"
-        );
-        assert!(
-            via_gateway(&peer),
-            "{what}: the allowed peer through the gateway"
-        );
-        assert!(via_gateway(&target), "{what}: the member itself (hairpin)");
+        for gw in gateways {
+            assert!(!via(&web, gw), "{what}: a neighbour through {gw}");
+        }
+        for gw in &gateways[..2] {
+            assert!(via(&peer, gw), "{what}: the allowed peer through {gw}");
+            assert!(via(&target, gw), "{what}: the member itself through {gw}");
+        }
     };
     dockward(&["firewall", "apply"]);
     assert!(!tracked(&web), "the neighbour's held connection is cut");
     assert!(tracked(&peer), "the allowed peer's stays");
     check("apply");
-    dockward(&["firewall", "remove"]);
-    let _w = Watcher::start(&[]);
-    check("watch");
+    apply_on(BACKENDS[1]);
+    check("apply, iptables");
+    for backend in BACKENDS {
+        dockward(&["firewall", "remove"]);
+        let _w = Watcher::start(backend);
+        check(&format!("watch {backend:?}"));
+    }
 }
 
 /// A neighbour that claims the gateway (gratuitous ARP for the host's
