@@ -22,6 +22,16 @@
 //!   through its own port, so a container that reuses the address on a new
 //!   port gets nothing meant for the old one until dockward binds it anew.
 //!
+//! The same `prerouting` drops router advertisements and redirects from
+//! container ports: a container with `CAP_NET_RAW` that sends one gives
+//! every neighbour on its bridge (they accept router advertisements: no
+//! forwarding inside a container) a default route through itself and an
+//! address of its choosing. Without `meta ibrname` a port's bridge cannot
+//! be matched, so the rule takes every `veth*` bridge port except those of
+//! non-Docker bridges at apply time (an LXC or podman container that is a
+//! router on its own bridge keeps working; one added after the apply does
+//! not until the next apply).
+//!
 //! Which addresses are bound: those the rules trust or open beyond the
 //! fallback (a port verdict of `accept` or `allow-from`, either side of an
 //! isolation allow pair), plus the gateways. Binding every container would
@@ -206,6 +216,15 @@ fn sets(rs: &Ruleset) -> Vec<(&'static str, &'static str, Vec<String>)> {
     };
     vec![
         (
+            "foreign_ports",
+            "type ifname",
+            // A name nft's syntax cannot hold loses its exemption.
+            rs.foreign_ports
+                .iter()
+                .filter_map(|p| crate::nft::quoted(p))
+                .collect(),
+        ),
+        (
             "bound_mac",
             "type ether_addr",
             sorted(rs.ports.iter().map(|p| p.mac.clone()).collect()),
@@ -287,6 +306,7 @@ fn sets(rs: &Ruleset) -> Vec<(&'static str, &'static str, Vec<String>)> {
 }
 
 const PREROUTING: &str = concat!(
+    "\t\tiifname \"veth*\" iifname != @foreign_ports icmpv6 type { nd-router-advert, nd-redirect } counter drop\n",
     "\t\tether saddr @bound_mac iifname . ether saddr != @port_mac counter drop\n",
     "\t\tip saddr @gw4 counter drop\n",
     "\t\tarp saddr ip @gw4 counter drop\n",

@@ -95,7 +95,7 @@ fn proxy4_elems(rs: &Ruleset) -> Vec<String> {
 /// scanner: `\"[^"]*\"`), so a backslash, `+`, `'` or `;` is literal and
 /// only a `"` cannot be written; such names are matched by interface index
 /// ([`Ruleset::bridge_index`]). Linux forbids `/`, `:`, whitespace and NUL.
-fn quoted(s: &str) -> Option<String> {
+pub(crate) fn quoted(s: &str) -> Option<String> {
     (!s.contains('"')).then(|| format!("\"{s}\""))
 }
 

@@ -13,7 +13,7 @@
 use crate::bind::Port;
 use crate::cgroup::ProxyCgroup;
 use crate::policy::{Expose, Resolved, Stance};
-use dockward_model::{Attachment, Inventory, Protocol, Veth};
+use dockward_model::{Attachment, HostBridge, Inventory, Protocol, Veth};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +73,10 @@ pub struct Ruleset {
     /// the uplink), at apply time: exempt from the drop that closes direct
     /// routing to every `br-*` bridge, Docker's future ones included.
     pub foreign_bridges: BTreeSet<String>,
+    /// The ports of those bridges at apply time: exempt from the drop of
+    /// router advertisements and redirects from `veth*` ports (see
+    /// [`crate::bind`]).
+    pub foreign_ports: BTreeSet<String>,
     /// docker-proxy's IPv4 ports of containers on isolated bridges:
     /// (bridge, protocol, host port). A neighbour on that bridge that
     /// connects to one through its gateway reaches the container from the
@@ -97,8 +101,8 @@ pub struct Ruleset {
     pub gateways: BTreeSet<IpAddr>,
 }
 
-/// The host's bridges (name, interface index), as the edge read them.
-pub type HostBridges = Vec<(String, u32)>;
+/// The host's bridges, as the edge read them.
+pub type HostBridges = Vec<HostBridge>;
 
 /// What only the host knows, as the edge read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,13 +116,14 @@ pub struct Host {
 /// bridge whose name needs one, the bridges that are not Docker's, and the
 /// bridge port each trusted address is bound to.
 pub fn with_host(mut rs: Ruleset, inv: &Inventory, host: &Host) -> Ruleset {
-    for (name, idx) in &host.bridges {
-        if rs.bridges.contains(name) {
-            if name.contains('"') {
-                rs.bridge_index.insert(name.clone(), *idx);
+    for b in &host.bridges {
+        if rs.bridges.contains(&b.name) {
+            if b.name.contains('"') {
+                rs.bridge_index.insert(b.name.clone(), b.index);
             }
         } else {
-            rs.foreign_bridges.insert(name.clone());
+            rs.foreign_bridges.insert(b.name.clone());
+            rs.foreign_ports.extend(b.ports.iter().cloned());
         }
     }
     crate::bind::bind(rs, inv, &host.veths)

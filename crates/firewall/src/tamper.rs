@@ -89,6 +89,7 @@ pub fn same_fingerprint(old: &Ruleset, new: &Ruleset) -> bool {
         && old.bridges == new.bridges
         && old.bridge_index == new.bridge_index
         && old.foreign_bridges == new.foreign_bridges
+        && old.foreign_ports == new.foreign_ports
         && old.isolated == new.isolated
         && old.allow4 == new.allow4
         && old.allow6 == new.allow6

@@ -281,11 +281,18 @@ fn hostile() -> Inventory {
 fn hostile_script() -> String {
     let inv = hostile();
     let rs = build(&resolve(&inv, &PolicyFile::default()), &inv);
+    let bridge = |name: &str, index, ports: &[&str]| dockward_model::HostBridge {
+        name: name.into(),
+        index,
+        ports: ports.iter().map(|p| p.to_string()).collect(),
+    };
+    // Foreign bridges' ports are exempt from the router-advertisement
+    // drop, by name; one that nft's syntax cannot hold is not.
     let host = vec![
-        ("a\"b".to_string(), 42),
-        ("x\\y;z+'".to_string(), 43),
-        ("br-lan".to_string(), 3),
-        ("v\"m".to_string(), 4),
+        bridge("a\"b", 42, &[]),
+        bridge("x\\y;z+'", 43, &[]),
+        bridge("br-lan", 3, &["eth1", "vethlxc0"]),
+        bridge("v\"m", 4, &["veth\"q"]),
     ];
     let host = dockward_firewall::Host {
         bridges: host,

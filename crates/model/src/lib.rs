@@ -309,6 +309,15 @@ impl Attachment {
     }
 }
 
+/// A bridge on the host, as `/sys/class/net` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HostBridge {
+    pub name: String,
+    pub index: u32,
+    /// Its ports (`brif`), by interface name.
+    pub ports: Vec<String>,
+}
+
 /// The host end of one of a container's veth pairs, as the host shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Veth {

@@ -84,21 +84,29 @@ pub trait Netfilter {
 /// The host's bridge interfaces and their indexes, from sysfs (a bridge
 /// has a `bridge/` directory). Names that are not UTF-8 are left out: no
 /// Docker network can have one.
-pub fn host_bridges() -> Vec<(String, u32)> {
+pub fn host_bridges() -> Vec<dockward_model::HostBridge> {
     let Ok(dir) = std::fs::read_dir("/sys/class/net") else {
         return Vec::new();
     };
-    let mut v: Vec<(String, u32)> = dir
+    let mut v: Vec<dockward_model::HostBridge> = dir
         .flatten()
         .filter(|e| e.path().join("bridge").is_dir())
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            let idx = std::fs::read_to_string(e.path().join("ifindex"))
+            let index = std::fs::read_to_string(e.path().join("ifindex"))
                 .ok()?
                 .trim()
                 .parse()
                 .ok()?;
-            Some((name, idx))
+            let mut ports: Vec<String> = std::fs::read_dir(e.path().join("brif"))
+                .map(|d| {
+                    d.flatten()
+                        .filter_map(|p| p.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            ports.sort();
+            Some(dockward_model::HostBridge { name, index, ports })
         })
         .collect();
     v.sort();

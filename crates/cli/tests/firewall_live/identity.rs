@@ -385,3 +385,67 @@ fn neighbours_cannot_claim_the_gateway() {
         assert_eq!(gw_mac(&v), real, "{backend:?}: the claim is dropped");
     }
 }
+
+/// A router advertisement for `fd66:6:6:6::/64` with a default route,
+/// sent to all nodes on `eth0` by whoever runs it: what a container with
+/// Docker's default `CAP_NET_RAW` can send.
+const ROGUE_RA: &str = r#"
+import socket, struct
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+prefix = socket.inet_pton(socket.AF_INET6, "fd66:6:6:6::")
+opt = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0) + prefix
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+for _ in range(3):
+    s.sendto(ra + opt, ("ff02::1", 0, 0, socket.if_nametoindex("eth0")))
+"#;
+
+/// A neighbour's router advertisement would give every container on the
+/// bridge a default route through it and an address of its choosing.
+/// Judged by the victim's own routing table; the control (no bridge table)
+/// shows the advertisement taking hold.
+#[test]
+fn router_advertisements_from_containers_are_dropped() {
+    require_engine!();
+    let _s = Session::start();
+    let net = Network::create(
+        "fwra",
+        &[
+            "--ipv6",
+            "--subnet",
+            "172.29.11.0/24",
+            "--subnet",
+            "fd00:29:11::/64",
+        ],
+    );
+    let attacker = Container::run("fwraa", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &attacker.name]);
+    // Sent again for a few seconds: a fresh interface ignores them until
+    // its link-local address has passed duplicate address detection.
+    let taken = |v: &Container| {
+        (0..8).any(|_| {
+            sh(
+                "nsenter",
+                &["-t", pid.trim(), "-n", "python3", "-c", ROGUE_RA],
+            );
+            std::thread::sleep(Duration::from_millis(500));
+            docker_exec_ok(v, "ip -6 route").contains("fd66:6:6:6::/64")
+        })
+    };
+    let victim = || Container::run("fwrav", &["--network", &net.name, IMAGE, "sleep", "600"]);
+    let v = victim();
+    assert!(
+        taken(&v),
+        "control: without dockward the advertisement takes hold"
+    );
+    drop(v);
+    for backend in BACKENDS {
+        apply_on(backend);
+        let v = victim();
+        assert!(!taken(&v), "{backend:?}: the advertisement is dropped");
+    }
+    dockward(&["firewall", "remove"]);
+    let _w = Watcher::start(&[]);
+    let v = victim();
+    assert!(!taken(&v), "watch: the advertisement is dropped");
+}
