@@ -412,7 +412,8 @@ ENVIRONMENT (besides the sections)
                               host-network, device, unconfined, bind, socket,
                               volume, sysctl, runtime, network, build-network,
                               build-remote, start-body, exec-privileged,
-                              plugin, log-driver, swarm-join, unknown-field
+                              plugin, log-driver, swarm-join, firewall-label,
+                              unknown-field
     ALLOW_ARCHIVE, ALLOW_EXPORT  1 lets clients copy files out of and into
                               containers (docker cp), export and commit them
     DOCKWARD_MAX_BUFFERED     bytes of request bodies held at once across all

@@ -367,6 +367,23 @@ fn members<'v>(v: &'v Value, cx: &mut Cx, at: &str) -> &'v [(String, Value)] {
     }
 }
 
+/// Labels: free, except dockward's own. `dockward.expose=public` on a
+/// container opens its published ports to the world past the operator's
+/// firewall policy, and `dockward.allow-from` or `dockward.isolate` change
+/// who reaches whom: a client that may create containers or networks does
+/// not thereby get to write the host firewall. Matched on the key with
+/// ASCII case folded (the firewall reads the exact key; refusing more is
+/// the closed side); a repeated key was refused when the body was parsed.
+fn labels(v: &Value, cx: &mut Cx, at: &str) {
+    for (k, _) in members(v, cx, at) {
+        if k.get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case("dockward."))
+        {
+            cx.refuse(Check::FirewallLabel, format!("{at}.{k}"));
+        }
+    }
+}
+
 fn unknown(cx: &mut Cx, at: &str, k: &str) {
     cx.refuse(
         Check::UnknownField,
@@ -537,6 +554,7 @@ fn create(b: &Value, cx: &mut Cx) {
         match key.as_str() {
             "hostconfig" => host_config(v, cx, "HostConfig."),
             "networkingconfig" => networking(v, cx, "NetworkingConfig."),
+            "labels" => labels(v, cx, "Labels"),
             "cpuset" => {}
             key if CONFIG_FREE.contains(&key) => {}
             key => {
@@ -639,7 +657,8 @@ fn network_create(b: &Value, cx: &mut Cx) {
     for (k, v) in members(b, cx, "") {
         match fold(k).as_str() {
             "name" | "checkduplicate" | "scope" | "enableipv4" | "enableipv6" | "internal"
-            | "attachable" | "configonly" | "configfrom" | "labels" => {}
+            | "attachable" | "configonly" | "configfrom" => {}
+            "labels" => labels(v, cx, "Labels"),
             "driver" => {
                 if !one_of(v, &["", "bridge", "overlay"]) {
                     cx.refuse(
@@ -740,10 +759,11 @@ fn container_spec(spec: &Value, cx: &mut Cx) {
             "capabilityadd" => capabilities(v, cx, "ContainerSpec.CapabilityAdd"),
             "sysctls" => sysctls(v, cx, "ContainerSpec.Sysctls"),
             "privileges" => privileges(v, cx),
-            "image" | "labels" | "command" | "args" | "hostname" | "env" | "dir" | "user"
-            | "groups" | "init" | "stopsignal" | "stopgraceperiod" | "tty" | "openstdin"
-            | "readonly" | "healthcheck" | "hosts" | "dnsconfig" | "secrets" | "configs"
-            | "isolation" | "capabilitydrop" | "ulimits" | "oomscoreadj" => {}
+            "labels" => labels(v, cx, "ContainerSpec.Labels"),
+            "image" | "command" | "args" | "hostname" | "env" | "dir" | "user" | "groups"
+            | "init" | "stopsignal" | "stopgraceperiod" | "tty" | "openstdin" | "readonly"
+            | "healthcheck" | "hosts" | "dnsconfig" | "secrets" | "configs" | "isolation"
+            | "capabilitydrop" | "ulimits" | "oomscoreadj" => {}
             _ => unknown(cx, at, k),
         }
     }

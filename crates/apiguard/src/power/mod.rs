@@ -50,11 +50,12 @@ pub enum Check {
     Plugin,
     LogDriver,
     SwarmJoin,
+    FirewallLabel,
     UnknownField,
 }
 
 impl Check {
-    pub const ALL: [Check; 20] = [
+    pub const ALL: [Check; 21] = [
         Check::Privileged,
         Check::Capability,
         Check::HostNamespace,
@@ -74,6 +75,7 @@ impl Check {
         Check::Plugin,
         Check::LogDriver,
         Check::SwarmJoin,
+        Check::FirewallLabel,
         Check::UnknownField,
     ];
 
@@ -99,6 +101,7 @@ impl Check {
             Check::Plugin => "plugin",
             Check::LogDriver => "log-driver",
             Check::SwarmJoin => "swarm-join",
+            Check::FirewallLabel => "firewall-label",
             Check::UnknownField => "unknown-field",
         }
     }

@@ -413,3 +413,50 @@ fn swarm_join_tokens_are_blanked() {
     assert!(swarm_secret_path(&["swarm".into(), "unlockkey".into()]));
     assert!(!swarm_secret_path(&["swarm".into()]));
 }
+
+#[test]
+fn firewall_labels() {
+    for labels in [
+        r#"{"dockward.expose":"public"}"#,
+        r#"{"dockward.expose.80/tcp":"0.0.0.0/0"}"#,
+        r#"{"DOCKWARD.allow-from":"web"}"#,
+        r#"{"dockward\u002eexpose":"public"}"#,
+        r#"{"app":"x","Dockward.Expose":"public"}"#,
+    ] {
+        assert_eq!(
+            ids(
+                "containers.create",
+                &format!(r#"{{"Image":"x","Labels":{labels}}}"#)
+            ),
+            [Check::FirewallLabel],
+            "{labels}"
+        );
+    }
+    assert_eq!(
+        ids(
+            "networks.create",
+            r#"{"Name":"n","Labels":{"dockward.isolate":"false"}}"#
+        ),
+        [Check::FirewallLabel]
+    );
+    assert_eq!(
+        ids(
+            "services.create",
+            r#"{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x","Labels":{"dockward.expose":"public"}}}}"#
+        ),
+        [Check::FirewallLabel]
+    );
+    // Everyone else's labels, compose's included, pass.
+    assert!(ids(
+        "containers.create",
+        r#"{"Image":"x","Labels":{"com.docker.compose.project":"p","dockwardish":"1","traefik.enable":"true"}}"#
+    )
+    .is_empty());
+    assert_eq!(
+        ids(
+            "containers.create",
+            r#"{"Image":"x","Labels":["dockward.expose"]}"#
+        ),
+        [Check::UnknownField]
+    );
+}

@@ -136,6 +136,10 @@ fn host_power_by_allow_list() {
         "host network through NetworkingConfig".into(),
         format!(r#"{{"Image":"{img}","NetworkingConfig":{{"EndpointsConfig":{{"host":{{}}}}}}}}"#),
     ));
+    cases.push((
+        "dockward's own label: the client writing the host firewall".into(),
+        format!(r#"{{"Image":"{img}","Labels":{{"dockward.expose":"public"}}}}"#),
+    ));
     for (what, body) in &cases {
         let (r, made) = create(body);
         assert!(forbidden(&r), "{what}: {r}");
@@ -151,7 +155,7 @@ fn host_power_by_allow_list() {
         post(
             &format!("/v1.41/containers/create?name={name}"),
             &format!(
-                r#"{{"Image":"{img}","Cmd":["sleep","600"],"HostConfig":{{"Binds":["{d}:/data:ro","{vol}:/v"],"CapAdd":["CHOWN","net_raw"],"SecurityOpt":["no-new-privileges"]}}}}"#
+                r#"{{"Image":"{img}","Cmd":["sleep","600"],"Labels":{{"com.docker.compose.project":"p"}},"HostConfig":{{"Binds":["{d}:/data:ro","{vol}:/v"],"CapAdd":["CHOWN","net_raw"],"SecurityOpt":["no-new-privileges"]}}}}"#
             ),
         )
         .as_bytes(),
