@@ -1369,7 +1369,8 @@ fn tampering_on_the_iptables_backend_is_seen_at_once() {
 }
 
 /// Bridge names Docker accepts but the old rules mangled (`a"b`, `x\y+`):
-/// isolation holds on both, and direct routing is closed; a network
+/// isolation holds on both, and direct routing is closed, with `apply` and
+/// under `watch`; a network
 /// created after a one-shot apply is closed to direct routing too, while
 /// its published ports follow the fallback.
 #[test]
@@ -1426,6 +1427,14 @@ fn hostile_names_on(backend: &[&str]) {
         apply_on(backend);
         assert!(!reach(), "{bridge:?}: isolation must hold");
         assert_closed(a.tcp(&db_ip, 80), &format!("{bridge:?}: direct routing"));
+        dockward(&["firewall", "remove"]);
+        let w = Watcher::start(backend);
+        assert!(!reach(), "{bridge:?}: isolation must hold under watch");
+        assert_closed(
+            a.tcp(&db_ip, 80),
+            &format!("{bridge:?}: direct routing under watch"),
+        );
+        drop(w);
         dockward(&["firewall", "remove"]);
     }
     // A network Docker creates after the apply (and its container).
@@ -1486,7 +1495,9 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
     // The /30 of the outside host: its broadcast is one above its address.
     let (net, last) = a.addr.rsplit_once('.').unwrap();
     let broadcast = format!("{net}.{}", last.parse::<u8>().unwrap() + 1);
-    let relayed = || {
+    // A broadcast, and a multicast to all hosts (224.0.0.1, a group every
+    // host has joined, so a socket bound to 0.0.0.0 receives it).
+    let relayed_to = |dst: &str| {
         let _ = std::process::Command::new("conntrack")
             .args(["-D", "-p", "udp", "--orig-dst", &target])
             .output();
@@ -1499,7 +1510,7 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
                 "python3",
                 "-c",
                 "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\ns.sendto(b'x',(sys.argv[1],int(sys.argv[2])))",
-                &broadcast,
+                dst,
                 &uport.to_string(),
             ],
         );
@@ -1510,24 +1521,34 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).contains("dport=5353")
     };
+    let relayed = || relayed_to(&broadcast) || relayed_to("224.0.0.1");
     assert!(
         reach(dport),
         "before apply, a container reaches a deny port through its gateway"
     );
     assert!(
-        relayed(),
+        relayed_to(&broadcast),
         "before apply, docker-proxy relays a broadcast to a deny port"
     );
+    assert!(
+        relayed_to("224.0.0.1"),
+        "before apply, docker-proxy relays a multicast to a deny port"
+    );
+    let holds = |what: &str| {
+        assert!(!reach(dport), "{what}: a deny port through the gateway");
+        assert!(reach(pport), "{what}: a public port through the gateway");
+        assert!(
+            !relayed(),
+            "{what}: a broadcast or multicast to a deny UDP port"
+        );
+    };
     for backend in BACKENDS {
         apply_on(backend);
-        assert!(
-            !reach(dport),
-            "{backend:?}: a deny port through the gateway"
-        );
-        assert!(
-            reach(pport),
-            "{backend:?}: a public port through the gateway"
-        );
-        assert!(!relayed(), "{backend:?}: a broadcast to a deny UDP port");
+        holds(&format!("apply {backend:?}"));
+    }
+    for backend in BACKENDS {
+        dockward(&["firewall", "remove"]);
+        let _w = Watcher::start(backend);
+        holds(&format!("watch {backend:?}"));
     }
 }
