@@ -247,8 +247,15 @@ fn isolation_holds_through_the_gateways_docker_proxy() {
     let port = host_port(&target, "80/tcp");
     // The gateway's IPv4 and IPv6 addresses, and its link-local one
     // (docker-proxy's `[::]` socket takes that too, IPv6 network or not).
+    // Docker 20.10 may give the `[::]` binding another host port.
+    let port6: u16 = docker(&["port", &target.name, "80/tcp"])
+        .lines()
+        .find(|l| l.contains("[::]"))
+        .and_then(|l| l.rsplit(':').next()?.trim().parse().ok())
+        .expect("an IPv6 binding");
     let gateways = ["172.29.9.1", "fd00:29:9::1", "fe80::1%eth0"];
     let via = |from: &Container, gw: &str| {
+        let port = if gw.contains(':') { port6 } else { port };
         docker_exec_ok(from, &format!("{GET} | nc -w 2 {gw} {port} | head -c 12"))
             .starts_with("HTTP/1.")
     };
