@@ -5,7 +5,6 @@
 //! the old file or the new one, never half of one. dockerd is never
 //! restarted by us.
 
-use crate::audit::host::{dockerd_cmdline, value_of};
 use crate::cli::{Format, HardenArgs, HardenDaemonArgs, HardenTarget};
 use crate::config::Config;
 use crate::{error_line, exit};
@@ -21,15 +20,16 @@ pub fn run(config: &Config, args: &HardenArgs) -> u8 {
 }
 
 fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
-    let cmdline = dockerd_cmdline(&config.endpoint);
-    let flags = cmdline
+    let dockerd =
+        dockward_hostprobe::dockerd::find(&dockward_hostprobe::Real, &config.endpoint.url);
+    let flags = dockerd
         .as_ref()
-        .map(|(_, a)| parse_dockerd_args(a))
+        .map(|d| parse_dockerd_args(&d.args))
         .unwrap_or_default();
     let path = args.config_file.clone().unwrap_or_else(|| {
-        cmdline
+        dockerd
             .as_ref()
-            .and_then(|(_, a)| value_of(a, "--config-file"))
+            .and_then(|d| d.value_of("--config-file"))
             .map_or_else(|| PathBuf::from("/etc/docker/daemon.json"), PathBuf::from)
     });
     let shown = path.display().to_string();

@@ -31,8 +31,8 @@ pub fn run(config: &Config, args: &StatusArgs) -> u8 {
     };
     let report = dockward_status::report(&inventory);
     let mut report = with_firewall(report, &inventory);
-    if let Some(t) = crate::firewall::StateFile::system().last_tamper() {
-        report = dockward_status::with_tamper(report, t, crate::firewall::unix_now());
+    if let Some(t) = dockward_fwctl::StateFile::system().last_tamper() {
+        report = dockward_status::with_tamper(report, t, dockward_fwctl::unix_now());
     }
     let renderer: Box<dyn Render> = match args.format {
         Format::Text => Box::new(Text {
@@ -66,7 +66,7 @@ fn with_firewall(
     mut report: dockward_status::StatusReport,
     inv: &dockward_model::Inventory,
 ) -> dockward_status::StatusReport {
-    match crate::firewall::installed_state(&mut dockward_netfilter::NftCli) {
+    match dockward_fwctl::installed_state(&mut dockward_netfilter::NftCli) {
         Ok(Some(k)) => dockward_status::with_firewall(report, inv, &k),
         Ok(None) => {
             if !report.ports.is_empty() {

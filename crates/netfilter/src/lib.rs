@@ -16,7 +16,6 @@
 #![forbid(unsafe_code)]
 
 pub mod conntrack;
-pub mod listeners;
 mod nft;
 mod recording;
 

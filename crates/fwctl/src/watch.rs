@@ -17,18 +17,23 @@
 //! `status`. dockward's table is independent of Docker's chains, so an
 //! `iptables-restore` of those does not touch it.
 
-use super::{
-    apply_iptables, apply_once, compute, detect, ipt_state, kernel_state, load_policy, policy_path,
-    read_host, read_veths, revoke, FwError, Guard, Listening, StateFile,
+use crate::apply::{
+    apply_iptables, apply_once, compute, ipt_state, kernel_state, read_host, read_veths,
 };
-use crate::cli::{Backend, FirewallWatchArgs};
-use crate::config::Config;
-use dockward_docker::{follow, DockerEvent, Engine, FollowOptions, InventorySource, Update};
+use crate::detect::{detect, Guard, Listening};
+use crate::input::load_policy;
+use crate::state::StateFile;
+use crate::sweep::revoke;
+use crate::{Backend, FwError};
+use dockward_docker::{
+    follow, DockerEvent, Endpoint, Engine, FollowOptions, InventorySource, Update,
+};
 use dockward_firewall::tamper::{self, Watched};
 use dockward_firewall::Host;
 use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
 use dockward_model::Inventory;
 use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, PortIndex};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -73,25 +78,28 @@ struct State {
     baseline: Option<(String, Instant)>,
 }
 
-pub async fn run(
-    config: &Config,
-    args: &FirewallWatchArgs,
-    nf: &mut impl Netfilter,
-) -> Result<(), FwError> {
-    let path = policy_path(&args.policy).map(|(p, _)| p);
+/// What `watch` runs with, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub endpoint: Endpoint,
+    /// The policy file, read again on `SIGHUP`; `None`: labels only.
+    pub policy: Option<PathBuf>,
+    pub backend: Backend,
+    /// How often the kernel's rules are checked without a notice from it.
+    pub check_interval: Duration,
+}
+
+pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError> {
+    let path = opts.policy.clone();
     // At start there is no previous good policy to keep: a bad one is fatal.
     let file = load_policy(path.as_deref())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| FwError::Internal(e.to_string()))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| FwError::Internal(e.to_string()))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| FwError::Internal(e.to_string()))?;
     let (tx, mut rx) = mpsc::channel(1024);
-    tokio::spawn(follow(
-        config.endpoint.clone(),
-        tx,
-        FollowOptions::default(),
-    ));
+    tokio::spawn(follow(opts.endpoint.clone(), tx, FollowOptions::default()));
     let mut engine: Option<Engine> = None;
-    let kernel = match args.policy.backend {
+    let kernel = match opts.backend {
         Backend::Nft => Kernel::Nft,
         Backend::Iptables => Kernel::Ipt,
         // As `apply`: nftables when the nft program runs here.
@@ -102,7 +110,7 @@ pub async fn run(
     };
     // Both backends take the guard from nftables (`apply_iptables` drops
     // it where the nft program cannot run).
-    let (guard, dockerd) = detect(config);
+    let (guard, dockerd) = detect(&opts.endpoint.url);
     let mut st = State {
         kernel,
         inv: None,
@@ -154,11 +162,11 @@ pub async fn run(
         }
         _ => {}
     }
-    let mut tick = tokio::time::interval(Duration::from_millis(args.check_interval.max(50)));
+    let mut tick = tokio::time::interval(opts.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     log(format!(
         "following {} (policy: {})",
-        config.endpoint.url,
+        opts.endpoint.url,
         path.as_ref()
             .map_or("labels only".to_string(), |p| p.display().to_string())
     ));
@@ -168,9 +176,9 @@ pub async fn run(
                 let Some(u) = u else { return Err(FwError::Internal("the event follower stopped".into())) };
                 match u {
                     Update::Snapshot(inv) => {
-                        engine = Engine::connect(config.endpoint.clone()).await.ok();
+                        engine = Engine::connect(opts.endpoint.clone()).await.ok();
                         st.inv = Some(*inv);
-                        (st.guard, st.dockerd) = detect(config);
+                        (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
                         full(nf, &mut st, "snapshot");
@@ -207,9 +215,9 @@ pub async fn run(
             }
             _ = tick.tick() => {
                 if let Some((pid, before)) = &st.dockerd {
-                    let now = dockward_netfilter::listeners::listening(*pid);
+                    let now = dockward_hostprobe::listeners::listening(&dockward_hostprobe::Real, *pid);
                     if now != *before {
-                        (st.guard, st.dockerd) = detect(config);
+                        (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         full(nf, &mut st, "dockerd's own listeners changed");
                     }
                 }

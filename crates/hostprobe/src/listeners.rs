@@ -9,8 +9,10 @@
 //! namespace with its inode (the format of `net/ipv4/tcp_ipv4.c`,
 //! `get_tcp4_sock`, and its udp and IPv6 siblings).
 
+use crate::System;
 use dockward_model::Protocol;
 use std::collections::HashSet;
+use std::path::Path;
 
 /// The local ports of the sockets in `text` (a `/proc/net/{tcp,udp}[6]`
 /// table) whose inode is in `inodes`; TCP sockets only when listening
@@ -34,14 +36,15 @@ pub fn socket_ports(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<u16> {
 
 /// The ports process `pid` listens on (TCP) or has bound (UDP). Empty when
 /// anything cannot be read.
-pub fn listening(pid: u32) -> Vec<(Protocol, u16)> {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+pub fn listening(sys: &dyn System, pid: u32) -> Vec<(Protocol, u16)> {
+    let dir = Path::new("/proc").join(pid.to_string());
+    let Ok(fds) = sys.read_dir(&dir.join("fd")) else {
         return Vec::new();
     };
     let inodes: HashSet<u64> = fds
-        .flatten()
-        .filter_map(|e| {
-            let link = std::fs::read_link(e.path()).ok()?;
+        .iter()
+        .filter_map(|fd| {
+            let link = sys.read_link(&dir.join("fd").join(fd)).ok()?;
             link.to_str()?
                 .strip_prefix("socket:[")?
                 .strip_suffix(']')?
@@ -56,7 +59,9 @@ pub fn listening(pid: u32) -> Vec<(Protocol, u16)> {
         ("udp", Protocol::Udp),
         ("udp6", Protocol::Udp),
     ] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")).unwrap_or_default();
+        let text = sys
+            .read_text(&dir.join("net").join(file))
+            .unwrap_or_default();
         out.extend(
             socket_ports(&text, proto == Protocol::Tcp, &inodes)
                 .into_iter()
@@ -71,6 +76,7 @@ pub fn listening(pid: u32) -> Vec<(Protocol, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fake::Fake;
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:0949 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1060 1 000000002ec15a52 100 0 0 10 0
@@ -90,9 +96,20 @@ mod tests {
     }
 
     #[test]
+    fn by_the_process_fds() {
+        let f = Fake::default()
+            .link("/proc/5/fd/3", "socket:[1060]")
+            .link("/proc/5/fd/4", "/dev/null")
+            .file("/proc/5/net/tcp", TCP)
+            .file("/proc/5/net/udp", TCP.replace("1060", "3000"));
+        assert_eq!(listening(&f, 5), vec![(Protocol::Tcp, 2377)]);
+        assert!(listening(&f, 6).is_empty());
+    }
+
+    #[test]
     fn reads_this_process() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        assert!(listening(std::process::id()).contains(&(Protocol::Tcp, port)));
+        assert!(listening(&crate::Real, std::process::id()).contains(&(Protocol::Tcp, port)));
     }
 }

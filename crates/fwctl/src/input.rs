@@ -1,0 +1,58 @@
+//! What `firewall` starts from: the policy file and the inventory.
+
+use crate::FwError;
+use dockward_docker::{Endpoint, Engine, InventorySource};
+use dockward_firewall::{parse_file, PolicyFile};
+use dockward_model::Inventory;
+use std::path::{Path, PathBuf};
+
+/// Where `--policy` defaults to, when that file exists.
+pub const DEFAULT_POLICY: &str = "/etc/dockward/firewall.toml";
+
+/// The policy file to use: the flag's, else the default path when it
+/// exists; with whether it was asked for.
+pub fn policy_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+    match flag {
+        Some(p) => Some((p.to_path_buf(), true)),
+        None => {
+            let p = PathBuf::from(DEFAULT_POLICY);
+            p.exists().then_some((p, false))
+        }
+    }
+}
+
+pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, FwError> {
+    let Some(path) = path else {
+        return Ok(PolicyFile::default());
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        FwError::Policy(format!(
+            "policy file {shown}: cannot read it ({e}); give an existing file with --policy, or none to use labels only"
+        ))
+    })?;
+    parse_file(&shown, &text).map_err(|e| FwError::Policy(e.to_string()))
+}
+
+/// The inventory: from dockerd, or from a recorded file (`--inventory`,
+/// for tests and benchmarks).
+pub async fn snapshot(endpoint: &Endpoint, recorded: Option<&Path>) -> Result<Inventory, FwError> {
+    if let Some(path) = recorded {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            FwError::Policy(format!(
+                "inventory {}: cannot read it ({e})",
+                path.display()
+            ))
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            FwError::Policy(format!(
+                "inventory {}: not a dockward inventory ({e})",
+                path.display()
+            ))
+        });
+    }
+    let engine = Engine::connect(endpoint.clone())
+        .await
+        .map_err(FwError::Engine)?;
+    engine.snapshot().await.map_err(FwError::Engine)
+}

@@ -1,0 +1,61 @@
+//! `dockward firewall`'s control: between the pure core
+//! (`dockward-firewall`: policy → ruleset → script) and the edges (dockerd
+//! through `dockward-docker`, the kernel through `dockward-netfilter`, the
+//! host through `dockward-hostprobe`). The binary only turns arguments
+//! into calls here and results into text and exit codes.
+//!
+//! Ordering that keeps the promises of issue 4:
+//! - the policy is resolved completely before anything is applied, so a bad
+//!   label or file changes nothing (fail closed, previous rules stay);
+//! - a change is one `nft -f` transaction: all or nothing;
+//! - connections are cut only *after* the narrower rules are in force, so a
+//!   cut flow cannot re-establish through the old verdict.
+
+#![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod detect;
+pub mod input;
+pub mod state;
+pub mod sweep;
+pub mod watch;
+
+pub use apply::{
+    apply, apply_iptables, apply_once, compute, installed_state, kernel_state, read_host, remove,
+    Applied, ONE_SHOT,
+};
+pub use detect::{detect, detect_guard, guard_note, Guard, Listening};
+pub use input::{load_policy, policy_path, snapshot, DEFAULT_POLICY};
+pub use state::{unix_now, StateFile};
+
+use dockward_docker::EngineError;
+use dockward_netfilter::NetfilterError;
+
+/// Which rules to write: nftables, iptables, or nftables when the `nft`
+/// program is there and iptables otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    #[default]
+    Auto,
+    Nft,
+    Iptables,
+}
+
+#[derive(Debug)]
+pub enum FwError {
+    /// A bad policy file, label or inventory file: the operator's to fix.
+    Policy(String),
+    Engine(EngineError),
+    Kernel(NetfilterError),
+    Internal(String),
+}
+
+impl std::fmt::Display for FwError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Policy(m) | Self::Internal(m) => write!(f, "{m}; nothing was applied"),
+            Self::Engine(e) => write!(f, "{e}"),
+            Self::Kernel(e) => write!(f, "{e}"),
+        }
+    }
+}
