@@ -24,14 +24,14 @@ use crate::rules_host::{
 };
 use crate::{Finding, Location, Severity};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
-use dockward_model::{Container, Protocol, PublishedPort};
+use dockward_model::{Container, Protocol, PublishedPort, Reach};
 use std::collections::BTreeMap;
 
 /// dockward firewall's verdict for a container port, in its own words
 /// (`public`, `local only`, `local + from <CIDRs>`, `blocked`), keyed by
 /// container id, container port and protocol. Empty when the firewall is
 /// not in force.
-pub type Exposure = BTreeMap<(String, u16, Protocol), String>;
+pub type Exposure = BTreeMap<(String, u16, Protocol), Reach>;
 
 struct Ctx<'a> {
     c: &'a Container,
@@ -230,9 +230,9 @@ fn port(cx: &mut Ctx<'_>, p: &PublishedPort, exposure: &Exposure) {
         .map_or_else(|| "<random>".to_string(), |h| h.to_string());
     let bound = format!("{host}:{hp} -> {}/{}", p.container_port, p.protocol);
     let verdict = exposure.get(&(c.id.clone(), p.container_port, p.protocol));
-    let (severity, reach) = match verdict.map(String::as_str) {
+    let (severity, reach) = match verdict {
         None => (Severity::High, "reachable from outside: no dockward firewall in force".to_string()),
-        Some("public") => (
+        Some(Reach::Public) => (
             Severity::Medium,
             "reachable from outside: dockward firewall opens it (label dockward.expose=public or the policy file)".to_string(),
         ),
@@ -387,8 +387,8 @@ mod tests {
         assert_eq!(f.len(), 3);
         assert!(f.iter().all(|f| f.severity == Severity::High));
         let mut e = Exposure::new();
-        e.insert((c.id.clone(), 80, Protocol::Tcp), "local only".into());
-        e.insert((c.id.clone(), 82, Protocol::Tcp), "public".into());
+        e.insert((c.id.clone(), 80, Protocol::Tcp), Reach::LocalOnly);
+        e.insert((c.id.clone(), 82, Protocol::Tcp), Reach::Public);
         let f = audit_container(&c, None, &e);
         let sev: Vec<_> = f.iter().map(|f| f.severity).collect();
         assert_eq!(sev, [Severity::Low, Severity::Medium, Severity::High]);

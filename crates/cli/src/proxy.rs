@@ -220,7 +220,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
     };
     rt.block_on(async move {
         if let Err(e) = upstream.ping().await {
-            let fix = if e.contains("Permission denied") {
+            let fix = if matches!(e, dockward_proxy::upstream::PingError::Denied(_)) {
                 "Run with the socket's group (docker run --group-add \"$(stat -c %g /var/run/docker.sock)\"), or as a member of it"
             } else {
                 "Start dockerd, or point --upstream (or DOCKER_HOST, SOCKET_PATH) at its socket"

@@ -7,7 +7,7 @@
 use crate::kernel::KernelState;
 use crate::policy::{Isolation, Resolved, Source, Stance};
 use crate::ruleset::{Ruleset, Verdict};
-use dockward_model::{Inventory, Protocol};
+use dockward_model::{Inventory, Protocol, Reach};
 use ipnet::IpNet;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -38,30 +38,25 @@ pub struct PlanPort {
     pub bindings: Vec<String>,
     /// The verdict after apply, in words: `public`, `local only`,
     /// `local + from 192.0.2.0/24`, `blocked`.
-    pub verdict: String,
+    pub verdict: Reach,
     pub source: Source,
     /// The verdict in force now, in the same words; `None` when the port has
     /// no entry (no table, or the container is not running).
-    pub now: Option<String>,
+    pub now: Option<Reach>,
     pub change: bool,
 }
 
-/// A verdict in words, with its allow list.
-pub fn describe(v: &Verdict, lists: &[Vec<IpNet>]) -> String {
+/// What a verdict lets reach the port, with its allow list.
+pub fn describe(v: &Verdict, lists: &[Vec<IpNet>]) -> Reach {
     match v {
-        Verdict::Accept => "public".into(),
-        Verdict::LocalOnly => "local only".into(),
-        Verdict::Drop => "blocked".into(),
-        Verdict::Allow(i) => format!(
-            "local + from {}",
+        Verdict::Accept => Reach::Public,
+        Verdict::LocalOnly => Reach::LocalOnly,
+        Verdict::Drop => Reach::Blocked,
+        Verdict::Allow(i) => Reach::From(
             lists
                 .get(*i)
-                .map(|l| l
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","))
-                .unwrap_or_else(|| "?".into())
+                .map(|l| l.iter().map(|n| n.to_string()).collect())
+                .unwrap_or_else(|| vec!["?".into()]),
         ),
     }
 }
@@ -111,7 +106,7 @@ pub fn plan(
         let now = applied
             .as_ref()
             .and_then(|a| lookup(a).map(|v| describe(&v, &a.allow_lists)));
-        let change = c.is_running() && now.as_deref() != Some(verdict.as_str());
+        let change = c.is_running() && now.as_ref() != Some(&verdict);
         ports.push(PlanPort {
             container: c.name.clone(),
             running: c.is_running(),

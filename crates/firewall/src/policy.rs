@@ -50,18 +50,13 @@ pub enum Expose {
 }
 
 impl Expose {
-    pub fn describe(&self) -> String {
+    pub fn describe(&self) -> dockward_model::Reach {
+        use dockward_model::Reach;
         match self {
-            Self::Public => "public".into(),
-            Self::Local => "local only".into(),
-            Self::Deny => "blocked".into(),
-            Self::From(n) => format!(
-                "local + from {}",
-                n.iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            Self::Public => Reach::Public,
+            Self::Local => Reach::LocalOnly,
+            Self::Deny => Reach::Blocked,
+            Self::From(n) => Reach::From(n.iter().map(|n| n.to_string()).collect()),
         }
     }
 

@@ -328,3 +328,92 @@ pub struct Veth {
     /// The bridge it is a port of.
     pub bridge: String,
 }
+
+/// What a firewall verdict lets reach a published port: the one
+/// vocabulary that `status`, `firewall plan` and `audit` share, compared
+/// as a value, never as text. Serialised as its words (`public`,
+/// `local only`, `local + from <CIDRs>`, `blocked`), the JSON contract of
+/// docs/status-json.md.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Reach {
+    /// Anyone.
+    Public,
+    /// The host and its containers.
+    LocalOnly,
+    /// The host, its containers, and these sources (CIDRs as written).
+    From(Vec<String>),
+    /// No one.
+    Blocked,
+}
+
+impl Reach {
+    /// How open, for "the most open of a port's bindings": blocked 0,
+    /// local only 1, local plus a list 2, public 3.
+    pub fn openness(&self) -> u8 {
+        match self {
+            Reach::Blocked => 0,
+            Reach::LocalOnly => 1,
+            Reach::From(_) => 2,
+            Reach::Public => 3,
+        }
+    }
+}
+
+impl std::fmt::Display for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reach::Public => f.write_str("public"),
+            Reach::LocalOnly => f.write_str("local only"),
+            Reach::From(l) => write!(f, "local + from {}", l.join(",")),
+            Reach::Blocked => f.write_str("blocked"),
+        }
+    }
+}
+
+impl From<Reach> for String {
+    fn from(r: Reach) -> String {
+        r.to_string()
+    }
+}
+
+impl TryFrom<String> for Reach {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Reach, String> {
+        match s.as_str() {
+            "public" => Ok(Reach::Public),
+            "local only" => Ok(Reach::LocalOnly),
+            "blocked" => Ok(Reach::Blocked),
+            _ => match s.strip_prefix("local + from ") {
+                Some(l) => Ok(Reach::From(l.split(',').map(str::to_string).collect())),
+                None => Err(format!("not a verdict: {s:?}")),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::Reach;
+
+    #[test]
+    fn words_round_trip_and_order() {
+        for r in [
+            Reach::Public,
+            Reach::LocalOnly,
+            Reach::From(vec!["10.0.0.0/8".into(), "2001:db8::/32".into()]),
+            Reach::Blocked,
+        ] {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Reach>(&json).unwrap(), r, "{json}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Reach::LocalOnly).unwrap(),
+            "\"local only\""
+        );
+        assert!(Reach::Public.openness() > Reach::From(vec![]).openness());
+        assert!(Reach::LocalOnly.openness() > Reach::Blocked.openness());
+        assert!(serde_json::from_str::<Reach>("\"open\"").is_err());
+    }
+}

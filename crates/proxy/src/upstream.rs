@@ -90,29 +90,55 @@ impl Upstream {
     /// (`/events` subscriptions do without one: see `crate::stream`.)
     pub async fn connect(&self) -> Result<SendRequest<Body>, String> {
         let io = self.stream().await.map_err(|e| e.to_string())?;
-        let (tx, conn) = hyper::client::conn::http1::Builder::new()
-            .handshake::<_, Body>(TokioIo::new(io))
-            .await
-            .map_err(|e| causes(&e))?;
-        tokio::spawn(async move {
-            let _ = conn.with_upgrades().await;
-        });
-        Ok(tx)
+        handshake(io).await
     }
 
     /// `GET /_ping` within 5 s on a new connection; the error says why not.
-    pub async fn ping(&self) -> Result<(), String> {
+    pub async fn ping(&self) -> Result<(), PingError> {
         let fut = async {
-            let mut tx = self.connect().await?;
-            match get(&mut tx, "/_ping").await? {
+            let io = self.stream().await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied => PingError::Denied(e.to_string()),
+                _ => PingError::Other(e.to_string()),
+            })?;
+            let mut tx = handshake(io).await.map_err(PingError::Other)?;
+            match get(&mut tx, "/_ping").await.map_err(PingError::Other)? {
                 (s, _) if (200..300).contains(&s) => Ok(()),
-                (s, _) => Err(format!("GET /_ping answered {s}")),
+                (s, _) => Err(PingError::Other(format!("GET /_ping answered {s}"))),
             }
         };
         tokio::time::timeout(std::time::Duration::from_secs(5), fut)
             .await
-            .map_err(|_| "no answer in 5 s".to_string())?
+            .map_err(|_| PingError::Other("no answer in 5 s".to_string()))?
     }
+}
+
+/// Why dockerd did not answer a ping: the socket's permissions (the fix
+/// is a group), or anything else (the fix is dockerd or the address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingError {
+    Denied(String),
+    Other(String),
+}
+
+impl std::fmt::Display for PingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Denied(m) | Self::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// HTTP/1.1 over `io`; the connection's driver task runs until it ends
+/// (after an upgrade, until the tunnel ends).
+async fn handshake(io: Box<dyn Io>) -> Result<SendRequest<Body>, String> {
+    let (tx, conn) = hyper::client::conn::http1::Builder::new()
+        .handshake::<_, Body>(TokioIo::new(io))
+        .await
+        .map_err(|e| causes(&e))?;
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    Ok(tx)
 }
 
 /// `GET path` on an upstream connection: the status and the whole body.

@@ -72,7 +72,7 @@ pub enum FirewallStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortFirewall {
     /// `public`, `local only`, `local + from <CIDRs>`, `blocked`.
-    pub verdict: String,
+    pub verdict: dockward_model::Reach,
     /// `entry`: the port's own entry; `fallback`: no entry yet (a stopped
     /// container, or one the watcher has not seen), the table's default.
     pub by: &'static str,

@@ -245,8 +245,8 @@ fn firewall_verdicts_from_the_kernel_state() {
         .expect("a running IPv4 row");
     let f = running_v4.firewall.as_ref().unwrap();
     assert_eq!(
-        (f.verdict.as_str(), f.by, f.packets),
-        ("local only", "entry", 7)
+        (&f.verdict, f.by, f.packets),
+        (&dockward_model::Reach::LocalOnly, "entry", 7)
     );
     let stopped = r
         .ports

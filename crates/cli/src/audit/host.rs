@@ -64,15 +64,9 @@ fn exposure(inv: &Inventory) -> Exposure {
     for row in report.ports {
         let Some(fw) = row.firewall else { continue };
         let key = (row.container_id.clone(), row.container_port, row.protocol);
-        let open = |v: &str| match v {
-            "public" => 3,
-            "blocked" => 0,
-            "local only" => 1,
-            _ => 2,
-        };
         let keep = e
             .get(&key)
-            .is_some_and(|old| open(old) >= open(&fw.verdict));
+            .is_some_and(|old| old.openness() >= fw.verdict.openness());
         if !keep {
             e.insert(key, fw.verdict);
         }

@@ -5,6 +5,7 @@
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use dockward_firewall::plan::Plan;
 use dockward_firewall::policy::Source;
+use dockward_model::Reach;
 use std::fmt::Write;
 
 fn source(s: &Source) -> String {
@@ -16,12 +17,11 @@ fn source(s: &Source) -> String {
     }
 }
 
-fn colour_of(verdict: &str) -> Color {
+fn colour_of(verdict: &Reach) -> Color {
     match verdict {
-        "public" => Color::Red,
-        "blocked" => Color::Green,
-        v if v.starts_with("local + from") => Color::Yellow,
-        _ => Color::Green,
+        Reach::Public => Color::Red,
+        Reach::From(_) => Color::Yellow,
+        Reach::LocalOnly | Reach::Blocked => Color::Green,
     }
 }
 
@@ -46,7 +46,7 @@ pub fn plan_text(p: &Plan, colour: bool) -> String {
         t.force_no_tty();
     }
     for r in &p.ports {
-        let verdict = Cell::new(&r.verdict);
+        let verdict = Cell::new(r.verdict.to_string());
         let verdict = if colour {
             verdict.fg(colour_of(&r.verdict))
         } else {
@@ -55,7 +55,7 @@ pub fn plan_text(p: &Plan, colour: bool) -> String {
         let now = match (&r.now, r.running) {
             (_, false) => "(stopped: applies on start)".to_string(),
             (Some(n), _) if r.change => format!("{n} (changes)"),
-            (Some(n), _) => n.clone(),
+            (Some(n), _) => n.to_string(),
             (None, true) => "(no entry: changes)".into(),
         };
         t.add_row(vec![

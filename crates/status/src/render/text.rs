@@ -6,6 +6,7 @@
 use super::Render;
 use crate::{Exposure, FirewallStatus, IpVersion, PortState, StatusReport};
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
+use dockward_model::Reach;
 use std::io;
 
 pub struct Text {
@@ -124,15 +125,15 @@ impl Render for Text {
                     Cell::new(reach),
                 ];
                 if let Some(f) = p.firewall.as_ref().filter(|_| fw) {
-                    let colour = match f.verdict.as_str() {
-                        "public" => Color::Red,
-                        v if v.starts_with("local + from") => Color::Yellow,
-                        _ => Color::Green,
+                    let colour = match f.verdict {
+                        Reach::Public => Color::Red,
+                        Reach::From(_) => Color::Yellow,
+                        Reach::LocalOnly | Reach::Blocked => Color::Green,
                     };
                     let words = if f.by == "fallback" {
                         format!("{} (until its entry is in)", f.verdict)
                     } else {
-                        f.verdict.clone()
+                        f.verdict.to_string()
                     };
                     row.push(self.coloured(words, colour));
                     row.push(Cell::new(f.packets.to_string()).set_alignment(CellAlignment::Right));
