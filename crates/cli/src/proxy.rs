@@ -6,77 +6,15 @@
 
 use crate::cli::ProxyArgs;
 use crate::{error_line, exit};
-use dockward_apiguard::{Active, Policy, PolicyFile};
 use dockward_proxy::listen::{Listen, ListenSpec};
 use dockward_proxy::log::Sink;
 use dockward_proxy::metrics::Metrics;
-use dockward_proxy::serve::{Learner, Options};
+use dockward_proxy::serve::Options;
+use dockward_proxy::setup;
 use dockward_proxy::upstream::{resolve, Upstream};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-/// `KEY=VALUE` lines (comments and blanks skipped) over the process
-/// environment, for SIGHUP reloads.
-fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String> {
-    let mut env: BTreeMap<String, String> = std::env::vars().collect();
-    if let Some(p) = path {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| format!("DOCKWARD_ENV_FILE {p}: cannot read it ({e})"))?;
-        for (n, line) in text.lines().enumerate() {
-            let l = line.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            let (k, v) = l
-                .split_once('=')
-                .ok_or_else(|| format!("{p}:{}: write KEY=VALUE", n + 1))?;
-            env.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
-        }
-    }
-    Ok(env)
-}
-
-/// The policy in force: the file, learning mode, or the environment.
-fn load(
-    config: Option<&std::path::Path>,
-    learn: bool,
-    env: &BTreeMap<String, String>,
-) -> Result<Active, String> {
-    if learn {
-        return Ok(Active::learning());
-    }
-    match config {
-        Some(p) => {
-            let shown = p.display().to_string();
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("--config {shown}: cannot read it ({e})"))?;
-            PolicyFile::parse(&shown, &text).map(Active::File)
-        }
-        None => Policy::from_env(env).map(Active::One),
-    }
-}
-
-/// The learned clients as a policy file, one [[policy]] per client.
-fn learned_toml(learned: &BTreeMap<Learner, std::collections::BTreeSet<&'static str>>) -> String {
-    let mut out = String::from("# Written by `dockward proxy --learn`: what each client used.\n");
-    for (i, (client, used)) in learned.iter().enumerate() {
-        let who = match (&client.uid, &client.addr) {
-            (Some(uid), _) => format!("uid {uid}"),
-            (None, Some(a)) => a.clone(),
-            (None, None) => "a client".to_string(),
-        };
-        out.push_str(&format!("\n# {who} on {}\n", client.listener));
-        let uids: Vec<u32> = client.uid.into_iter().collect();
-        out.push_str(&dockward_apiguard::file::minimal(
-            &format!("client-{}", i + 1),
-            std::slice::from_ref(&client.listener),
-            &uids,
-            used,
-        ));
-    }
-    out
-}
 
 pub fn run(args: &ProxyArgs) -> u8 {
     if args.list_actions {
@@ -86,14 +24,14 @@ pub fn run(args: &ProxyArgs) -> u8 {
         return exit::OK;
     }
     let env_file = std::env::var("DOCKWARD_ENV_FILE").ok();
-    let env = match env_with_file(env_file.as_deref()) {
+    let env = match setup::env_with_file(env_file.as_deref()) {
         Ok(e) => e,
         Err(e) => {
             error_line("proxy", &e);
             return exit::USAGE;
         }
     };
-    let policy = match load(args.config.as_deref(), args.learn.is_some(), &env) {
+    let policy = match setup::load(args.config.as_deref(), args.learn.is_some(), &env) {
         Ok(p) => p,
         Err(e) => {
             error_line("proxy", &e);
@@ -281,7 +219,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
                     return;
                 };
                 while usr1.recv().await.is_some() {
-                    write_learned(&learn_opts, &path);
+                    setup::write_learned(&learn_opts, &path);
                 }
             });
         }
@@ -290,7 +228,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
                 return;
             };
             while hup.recv().await.is_some() {
-                match env_with_file(env_file.as_deref()).and_then(|env| load(config.as_deref(), learn, &env)) {
+                match setup::env_with_file(env_file.as_deref()).and_then(|env| setup::load(config.as_deref(), learn, &env)) {
                     Ok(p) => {
                         if let Ok(mut g) = reload_opts.policy.write() {
                             *g = Arc::new(p);
@@ -318,7 +256,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
         };
         dockward_proxy::serve(listeners, names, opts.clone(), shutdown, Duration::from_secs(10)).await;
         if let Some(path) = &args.learn {
-            write_learned(&opts, path);
+            setup::write_learned(&opts, path);
         }
         eprintln!("dockward proxy: stopped");
         exit::OK
@@ -342,20 +280,5 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
             .worker_threads(n)
             .enable_all()
             .build()
-    }
-}
-
-fn write_learned(opts: &Options, path: &std::path::Path) {
-    let Some(l) = &opts.learned else { return };
-    let text = match l.lock() {
-        Ok(g) => learned_toml(&g),
-        Err(e) => learned_toml(&e.into_inner()),
-    };
-    match std::fs::write(path, text) {
-        Ok(()) => eprintln!(
-            "dockward proxy: learned policy written to {}",
-            path.display()
-        ),
-        Err(e) => eprintln!("dockward proxy: cannot write {}: {e}", path.display()),
     }
 }

@@ -25,6 +25,7 @@ pub mod log;
 pub mod lookup;
 pub mod metrics;
 pub mod serve;
+pub mod setup;
 pub mod stream;
 pub mod tls;
 pub mod upstream;
