@@ -97,19 +97,24 @@ pub fn host_bridges() -> Vec<dockward_model::HostBridge> {
                 .trim()
                 .parse()
                 .ok()?;
-            let mut ports: Vec<String> = std::fs::read_dir(e.path().join("brif"))
-                .map(|d| {
-                    d.flatten()
-                        .filter_map(|p| p.file_name().into_string().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut ports: Vec<String> = ports_of(&name).into_iter().collect();
             ports.sort();
             Some(dockward_model::HostBridge { name, index, ports })
         })
         .collect();
     v.sort();
     v
+}
+
+/// The ports of `bridge` (`brif` lists them); none when unreadable.
+fn ports_of(bridge: &str) -> std::collections::HashSet<String> {
+    std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The ports of Docker's bridges by name: (interface index, bridge). Kept
@@ -127,14 +132,7 @@ impl PortIndex {
     /// Bring the ports of `bridges` up to date (`brif` lists them).
     pub fn refresh(&mut self, bridges: &[&str]) {
         for bridge in bridges {
-            let names: std::collections::HashSet<String> =
-                match std::fs::read_dir(format!("/sys/class/net/{bridge}/brif")) {
-                    Ok(d) => d
-                        .flatten()
-                        .filter_map(|e| e.file_name().into_string().ok())
-                        .collect(),
-                    Err(_) => Default::default(),
-                };
+            let names = ports_of(bridge);
             let by_index = &mut self.by_index;
             self.by_name.retain(|n, (idx, b)| {
                 let keep = b != bridge || names.contains(n);
