@@ -329,20 +329,25 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
         // joining a swarm) are never docker-proxy's business.
         "\t\tct direction reply accept\n",
     ));
-    // `ProxyCgroup` paths hold no `"` (checked where they are made).
+    // docker-proxy's sockets when the guard can tell them (see
+    // `crate::cgroup`), else any socket. `ProxyCgroup` paths hold no `"`
+    // (checked where they are made).
     let cg = rs.proxy_cgroup.as_ref().map_or(String::new(), |g| {
-        format!(" socket cgroupv2 level {} \"{}\"", g.level, g.path)
+        format!("socket cgroupv2 level {} \"{}\" ", g.level, g.path)
     });
     // A neighbour on an isolated bridge reaching a member's port through
-    // the gateway's IPv6 address (docker-proxy relays it from the host).
-    // Before `proxy6`, which would accept a public port for anyone.
-    let _ = writeln!(
-        s,
-        "\t\tmeta nfproto ipv6{cg} iifname . meta l4proto . th dport @iso_proxy6 ip6 saddr . meta l4proto . th dport != @iso_allow6 counter drop"
-    );
+    // the gateway (docker-proxy relays it from the host, past the forward
+    // path), on either family. Before `proxy6`, which would accept a public
+    // port for anyone. Without a guard the port's owner cannot be told, but
+    // docker-proxy holds the port on the address the neighbour reaches.
+    for (v, ip) in [("4", "ip"), ("6", "ip6")] {
+        let _ = writeln!(
+            s,
+            "\t\tmeta nfproto ipv{v} {cg}iifname . meta l4proto . th dport @iso_proxy{v} {ip} saddr . meta l4proto . th dport != @iso_allow{v} counter drop"
+        );
+    }
     s.push_str("\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n");
     if let Some(g) = &rs.proxy_cgroup {
-        let cg = cg.trim_start();
         if !g.daemon_ports.is_empty() {
             // dockerd's own listeners (API, Swarm, metrics), found by the
             // sockets dockerd itself holds: not docker-proxy's.
@@ -353,24 +358,18 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "\t\t{cg} meta l4proto . th dport {{ {} }} accept",
+                "\t\t{cg}meta l4proto . th dport {{ {} }} accept",
                 ports.join(", ")
             );
         }
-        // A neighbour on an isolated bridge reaching a member's port
-        // through the gateway (docker-proxy relays it from the host).
-        let _ = writeln!(
-            s,
-            "\t\tmeta nfproto ipv4 {cg} iifname . meta l4proto . th dport @iso_proxy4 ip saddr . meta l4proto . th dport != @iso_allow4 counter drop"
-        );
         // What reaches docker-proxy without Docker's DNAT gets its port's
         // verdict (IPv4), and a socket of docker-proxy without an entry
         // (a container that just started) gets the fallback (both).
         let _ = writeln!(
             s,
-            "\t\tmeta nfproto ipv4 {cg} meta l4proto . th dport vmap @proxy4"
+            "\t\tmeta nfproto ipv4 {cg}meta l4proto . th dport vmap @proxy4"
         );
-        let _ = writeln!(s, "\t\t{cg} {}", fallback(&rs.fallback));
+        let _ = writeln!(s, "\t\t{cg}{}", fallback(&rs.fallback));
     }
     s.push_str("\t}\n}\n");
     s.push_str(&crate::bind::render(rs));

@@ -108,7 +108,7 @@ pub fn refused(rs: &Ruleset, host: &[IpAddr], f: &Flow) -> bool {
     };
     if to_host && container(&f.src) {
         match f.src {
-            IpAddr::V4(s) if guarded && on(&rs.iso_proxy4) => {
+            IpAddr::V4(s) if on(&rs.iso_proxy4) => {
                 return !rs.iso_allow4.contains(&(s, f.proto, f.dport));
             }
             IpAddr::V6(s) if on(&rs.iso_proxy6) => {
@@ -278,8 +278,10 @@ mod tests {
         let via_gw = |src: &str| flow(src, "10.0.0.1", 8088, "10.0.0.1", 8088);
         assert!(refused(&rs, &host, &via_gw("172.17.0.3")));
         assert!(!refused(&rs, &host, &via_gw("172.17.0.5")));
-        // Over IPv6, with or without the guard.
+        // With or without the guard, on both families.
         rs.proxy_cgroup = None;
+        assert!(refused(&rs, &host, &via_gw("172.17.0.3")));
+        assert!(!refused(&rs, &host, &via_gw("172.17.0.5")));
         rs.local_sources.push("fd00:9::/64".parse().unwrap());
         rs.iso_proxy6.insert(("br-x".into(), Protocol::Tcp, 8088));
         rs.iso_allow6

@@ -489,7 +489,7 @@ fn docker_proxy_guard_follows_the_map_with_the_fallback() {
         let s = nft::render(&rs);
         let cg = "socket cgroupv2 level 2 \"system.slice/docker.service\"";
         let want = format!(
-            "\t\tct direction reply accept\n\t\tmeta nfproto ipv6 {cg} iifname . meta l4proto . th dport @iso_proxy6 ip6 saddr . meta l4proto . th dport != @iso_allow6 counter drop\n\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\t{cg} meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv4 {cg} iifname . meta l4proto . th dport @iso_proxy4 ip saddr . meta l4proto . th dport != @iso_allow4 counter drop\n\t\tmeta nfproto ipv4 {cg} meta l4proto . th dport vmap @proxy4\n\t\t{cg} {verdict}\n\t}}\n}}\n"
+            "\t\tct direction reply accept\n\t\tmeta nfproto ipv4 {cg} iifname . meta l4proto . th dport @iso_proxy4 ip saddr . meta l4proto . th dport != @iso_allow4 counter drop\n\t\tmeta nfproto ipv6 {cg} iifname . meta l4proto . th dport @iso_proxy6 ip6 saddr . meta l4proto . th dport != @iso_allow6 counter drop\n\t\tmeta nfproto ipv6 meta l4proto . th dport vmap @proxy6\n\t\t{cg} meta l4proto . th dport {{ tcp . 2375, udp . 7946 }} accept\n\t\tmeta nfproto ipv4 {cg} meta l4proto . th dport vmap @proxy4\n\t\t{cg} {verdict}\n\t}}\n}}\n"
         );
         assert!(s.contains(&want), "{s}");
     }
