@@ -5,7 +5,10 @@
 //! sixteen in flight: the list endpoints do not carry what a security tool
 //! needs (the configured user, privileges, the ports a stopped container
 //! will publish). docker-bench-security makes about 40 `docker` calls per
-//! container for the same picture.
+//! container for the same picture. Add one inspect per distinct image, made
+//! once per `Engine` (an image id names immutable content): Docker merges
+//! an image's labels into its containers' labels, and only the image's own
+//! labels tell whose a label is.
 
 use crate::convert;
 use crate::endpoint::Endpoint;
@@ -14,6 +17,8 @@ use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBu
 use bollard::Docker;
 use dockward_model::Inventory;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 /// How many container inspects are in flight at once.
 const INSPECT_CONCURRENCY: usize = 16;
@@ -30,6 +35,16 @@ pub trait InventorySource {
 pub struct Engine {
     docker: Docker,
     endpoint: Endpoint,
+    images: Arc<Mutex<BTreeMap<String, ImageConfig>>>,
+}
+
+/// What dockward reads from an image's config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageConfig {
+    /// `Config.User`, empty for root.
+    pub user: String,
+    /// `Config.Labels`.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Engine {
@@ -41,7 +56,11 @@ impl Engine {
             .negotiate_version()
             .await
             .map_err(|e| EngineError::from_bollard(&endpoint, "GET /version", e))?;
-        Ok(Self { docker, endpoint })
+        Ok(Self {
+            docker,
+            endpoint,
+            images: Arc::default(),
+        })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -65,7 +84,12 @@ impl Engine {
             .inspect_container(id, None::<InspectContainerOptions>)
             .await
         {
-            Ok(c) => Ok(Some(convert::container(&c))),
+            Ok(c) => {
+                let mut c = [convert::container(&c)];
+                self.with_image_labels(&mut c).await?;
+                let [c] = c;
+                Ok(Some(c))
+            }
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
@@ -77,21 +101,41 @@ impl Engine {
         }
     }
 
-    /// The USER of each image (`Config.User`, empty for root), by image id.
-    /// Images that are gone are left out; the audit then judges by the
-    /// container's own user alone. Sixteen inspects in flight.
-    pub async fn image_users(
+    /// The user and labels of each image, by image id. Images that are
+    /// gone are left out (the audit then judges by the container's own
+    /// user alone; the firewall treats every label as possibly the
+    /// image's). Sixteen inspects in flight; an image id names immutable
+    /// content, so each is inspected once per `Engine` and then cached.
+    pub async fn images(
         &self,
         ids: &[String],
-    ) -> Result<std::collections::BTreeMap<String, String>, EngineError> {
+    ) -> Result<BTreeMap<String, ImageConfig>, EngineError> {
+        let mut out = BTreeMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self.images.lock().unwrap_or_else(|p| p.into_inner());
+            for id in ids {
+                match cache.get(id) {
+                    Some(c) => {
+                        out.insert(id.clone(), c.clone());
+                    }
+                    None if !id.is_empty() => missing.push(id.clone()),
+                    None => {}
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
         let d = &self.docker;
-        let found: Vec<Option<(String, String)>> = stream::iter(ids.iter().cloned())
+        let found: Vec<Option<(String, ImageConfig)>> = stream::iter(missing)
             .map(|id| async move {
                 match d.inspect_image(&id).await {
-                    Ok(img) => Ok(Some((
-                        id,
-                        img.config.and_then(|c| c.user).unwrap_or_default(),
-                    ))),
+                    Ok(img) => {
+                        let config = img.config.unwrap_or_default();
+                        let labels = config.labels.unwrap_or_default().into_iter().collect();
+                        let user = config.user.unwrap_or_default();
+                        Ok(Some((id, ImageConfig { user, labels })))
+                    }
                     Err(bollard::errors::Error::DockerResponseServerError {
                         status_code: 404,
                         ..
@@ -106,7 +150,26 @@ impl Engine {
             .buffer_unordered(INSPECT_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(found.into_iter().flatten().collect())
+        let mut cache = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, c) in found.into_iter().flatten() {
+            cache.insert(id.clone(), c.clone());
+            out.insert(id, c);
+        }
+        Ok(out)
+    }
+
+    /// Fill each container's `image_labels` from its image (see
+    /// [`dockward_model::Container::label_origin`]).
+    async fn with_image_labels(
+        &self,
+        containers: &mut [dockward_model::Container],
+    ) -> Result<(), EngineError> {
+        let ids: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
+        let images = self.images(&ids).await?;
+        for c in containers {
+            c.image_labels = images.get(&c.image_id).map(|i| i.labels.clone());
+        }
+        Ok(())
     }
 
     fn err(&self, call: &str) -> impl Fn(bollard::errors::Error) -> EngineError + '_ {
@@ -158,6 +221,8 @@ impl InventorySource for Engine {
             .try_filter_map(|c| async move { Ok(c) })
             .try_collect()
             .await?;
-        Ok(convert::inventory(&version, &info, &networks, &inspects))
+        let mut inv = convert::inventory(&version, &info, &networks, &inspects);
+        self.with_image_labels(&mut inv.containers).await?;
+        Ok(inv)
     }
 }

@@ -20,8 +20,7 @@ const ICC: &str = "com.docker.network.bridge.enable_icc";
 const HOST_BINDING_IPV4: &str = "com.docker.network.bridge.host_binding_ipv4";
 const BRIDGE_NAME: &str = "com.docker.network.bridge.name";
 const DEFAULT_BRIDGE: &str = "com.docker.network.bridge.default_bridge";
-const COMPOSE_PROJECT: &str = "com.docker.compose.project";
-const COMPOSE_SERVICE: &str = "com.docker.compose.service";
+use dockward_model::{COMPOSE_PROJECT, COMPOSE_SERVICE};
 
 /// The daemon from `/version` and `/info`, with the default bridge found in
 /// the network list.
@@ -214,6 +213,8 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
         image: config.image.clone().unwrap_or_default(),
         image_id: c.image.clone().unwrap_or_default(),
         labels,
+        // Filled by the client with one image inspect (see `client`).
+        image_labels: None,
         compose,
         state,
         user: config.user.clone().unwrap_or_default(),

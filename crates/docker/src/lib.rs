@@ -14,7 +14,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 
-pub use client::{Engine, InventorySource};
+pub use client::{Engine, ImageConfig, InventorySource};
 pub use endpoint::{Endpoint, Origin};
 pub use error::{EngineError, Unreachable};
 pub use events::{follow, DockerEvent, FollowOptions, Update};

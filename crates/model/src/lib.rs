@@ -135,7 +135,16 @@ pub struct Container {
     /// The image reference the container was created from.
     pub image: String,
     pub image_id: String,
+    /// `Config.Labels`: Docker merges the image's labels in, so a key here
+    /// may have been set by the image's author rather than by whoever
+    /// created the container.
     pub labels: BTreeMap<String, String>,
+    /// The image's own labels (`Config.Labels` of the image), to tell the
+    /// two apart; `None` when they could not be read (the image is gone,
+    /// or a recorded inventory did not carry them). Consumers that give
+    /// labels power must treat `None` as "every label may be the image's".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_labels: Option<BTreeMap<String, String>>,
     /// From the `com.docker.compose.project` / `.service` labels.
     pub compose: Option<Compose>,
     pub state: ContainerState,
@@ -167,6 +176,21 @@ pub struct Container {
 }
 
 impl Container {
+    /// Where the container's value for `key` comes from.
+    pub fn label_origin(&self, key: &str) -> LabelOrigin {
+        let Some(v) = self.labels.get(key) else {
+            return LabelOrigin::Absent;
+        };
+        match &self.image_labels {
+            // Docker merges the image's labels under the container's: a
+            // value different from the image's can only be the container's
+            // own. An equal one may be either.
+            Some(img) if img.get(key) != Some(v) => LabelOrigin::Own,
+            Some(_) => LabelOrigin::MaybeImage,
+            None => LabelOrigin::MaybeImage,
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         matches!(self.state, ContainerState::Running | ContainerState::Paused)
     }
@@ -182,6 +206,23 @@ impl Container {
 pub struct Compose {
     pub project: String,
     pub service: String,
+}
+
+/// The labels docker-compose puts on each container it creates.
+pub const COMPOSE_PROJECT: &str = "com.docker.compose.project";
+pub const COMPOSE_SERVICE: &str = "com.docker.compose.service";
+
+/// Who set a container's label, as far as the inventory can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelOrigin {
+    /// Not set.
+    Absent,
+    /// Set when the container was created (its value differs from the
+    /// image's, or the image has no such label).
+    Own,
+    /// Equal to the image's value, or the image's labels are unknown: the
+    /// image's author may have set it.
+    MaybeImage,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -415,5 +456,30 @@ mod reach_tests {
         assert!(Reach::Public.openness() > Reach::From(vec![]).openness());
         assert!(Reach::LocalOnly.openness() > Reach::Blocked.openness());
         assert!(serde_json::from_str::<Reach>("\"open\"").is_err());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_is_the_containers_own_only_when_it_differs_from_the_images() {
+        let pairs = |l: &[(&str, &str)]| -> BTreeMap<String, String> {
+            l.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let mut c = Container {
+            labels: pairs(&[("a", "1"), ("b", "2"), ("c", "3")]),
+            image_labels: Some(pairs(&[("a", "1"), ("b", "9")])),
+            ..Default::default()
+        };
+        assert_eq!(c.label_origin("a"), LabelOrigin::MaybeImage);
+        assert_eq!(c.label_origin("b"), LabelOrigin::Own);
+        assert_eq!(c.label_origin("c"), LabelOrigin::Own);
+        assert_eq!(c.label_origin("d"), LabelOrigin::Absent);
+        c.image_labels = None;
+        assert_eq!(c.label_origin("c"), LabelOrigin::MaybeImage);
     }
 }

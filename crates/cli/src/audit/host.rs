@@ -34,7 +34,8 @@ pub async fn gather(endpoint: &Endpoint, recorded: Option<Inventory>) -> Result<
                 .collect();
             ids.sort();
             ids.dedup();
-            let users = engine.image_users(&ids).await?;
+            let users = engine.images(&ids).await?;
+            let users = users.into_iter().map(|(id, i)| (id, i.user)).collect();
             (inventory, users)
         }
     };
