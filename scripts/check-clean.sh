@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fails when a live test left something behind (containers, networks,
+# Fails when a live test left something behind (containers, images, networks,
 # namespaces or links with the test prefix). Removes nothing itself.
 set -euo pipefail
 left=""
 c=$(docker ps -aq --filter label=dockward.test=1 | wc -l)
 [ "$c" -eq 0 ] || left+="$c test container(s); "
+i=$(docker image ls -q --filter label=dockward.test=1 --filter reference='dockward-test/dwt-*' | wc -l)
+[ "$i" -eq 0 ] || left+="$i test image(s); "
 n=$(docker network ls -q --filter label=dockward.test=1 | wc -l)
 [ "$n" -eq 0 ] || left+="$n test network(s); "
 ns=$(ip netns list | grep -c '^dwt-' || true)

@@ -133,7 +133,7 @@ pub enum Command {
     /// flushes or reorders Docker's chains or anyone else's.
     ///
     /// Policy comes from labels, and optionally a TOML file
-    /// (docs/firewall-policy.md). A label wins for its container:
+    /// (docs/firewall.md). A label wins for its container:
     ///
     ///   dockward.expose=public|local|deny|<addr or CIDR>,...   (container)
     ///   dockward.expose.<port>[/<proto>]=<same values>         (one port)
@@ -141,7 +141,9 @@ pub enum Command {
     ///   dockward.allow-from=<container or service names>       (container)
     ///
     /// Ports without a verdict are `local`: reachable from this host and from
-    /// Docker networks, closed to everything outside.
+    /// Docker networks, closed to everything outside. Only labels the
+    /// container set itself open anything: an image's `LABEL` (Docker
+    /// merges it into the container's labels) may close, never open.
     #[command(after_long_help = FIREWALL_AFTER_HELP)]
     Firewall(FirewallArgs),
 

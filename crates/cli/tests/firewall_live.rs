@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 mod backends;
 #[path = "firewall_live/identity.rs"]
 mod identity;
+#[path = "firewall_live/image_labels.rs"]
+mod image_labels;
 
 static HOST_FIREWALL: Mutex<()> = Mutex::new(());
 

@@ -26,6 +26,10 @@ pub struct Plan {
     pub unfilterable: Vec<String>,
     /// How many ports would change verdict.
     pub changes: usize,
+    /// Labels that closed more than they asked for (bad values, or an
+    /// image's labels that may not open anything); also printed as
+    /// warnings on stderr.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,5 +147,6 @@ pub fn plan(
         ports,
         isolated: resolved.isolated.clone(),
         unfilterable,
+        problems: resolved.problems.clone(),
     }
 }

@@ -7,6 +7,16 @@
 //! and finally `local`. Ports are *container* ports, the stable name of a
 //! service: host ports may be random and change on every start.
 //!
+//! Docker merges an image's labels into its containers' labels
+//! (`Config.Labels`), so `dockward.expose=public` in an image someone pulled
+//! would open its ports past the operator's default. Only a label the
+//! container set itself may open anything: a value equal to the image's
+//! may be either, and is honoured only as far as it closes more than what
+//! would decide without it (the narrowest reading of the merged labels;
+//! [`Expose::meet`]). The same holds for `dockward.allow-from`. Each such
+//! label that lost something is reported. See
+//! [`dockward_model::Container::label_origin`].
+//!
 //! A bad policy file is an error and the caller applies nothing, so the
 //! previous good ruleset stays in force. A bad label is one container's
 //! problem: that container's ports are closed (`deny`) and the problem is
@@ -15,7 +25,9 @@
 //! everyone else's updates, and must never open anything. A network with
 //! a bad `dockward.isolate` label is isolated.
 
-use dockward_model::{Container, Inventory, Protocol};
+use dockward_model::{
+    Container, Inventory, LabelOrigin, Protocol, COMPOSE_PROJECT, COMPOSE_SERVICE,
+};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,6 +82,34 @@ impl Expose {
         }
     }
 
+    /// The narrowest verdict that allows nothing either of the two
+    /// refuses: what holds when it is unknown which of them applies.
+    pub fn meet(&self, other: &Expose) -> Expose {
+        match (self, other) {
+            (Expose::Deny, _) | (_, Expose::Deny) => Expose::Deny,
+            (Expose::Public, x) | (x, Expose::Public) => x.clone(),
+            (Expose::Local, _) | (_, Expose::Local) => Expose::Local,
+            (Expose::From(a), Expose::From(b)) => {
+                // Two CIDRs either nest or are disjoint: the intersection
+                // of two lists is each net of one inside a net of the other.
+                let inside = |n: &IpNet, of: &[IpNet]| of.iter().any(|m| m.contains(n));
+                let mut both: Vec<IpNet> = a
+                    .iter()
+                    .filter(|n| inside(n, b))
+                    .chain(b.iter().filter(|n| inside(n, a)))
+                    .copied()
+                    .collect();
+                both.sort();
+                both.dedup();
+                if both.is_empty() {
+                    Expose::Local
+                } else {
+                    Expose::From(both)
+                }
+            }
+        }
+    }
+
     /// Does the new verdict allow less than the old one? (Then established
     /// connections must be cut.)
     pub fn narrows(old: &Expose, new: &Expose) -> bool {
@@ -95,7 +135,7 @@ impl From<Stance> for Expose {
     }
 }
 
-/// The policy file (TOML). Documented in docs/firewall-policy.md.
+/// The policy file (TOML). Documented in docs/firewall.md.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
@@ -144,22 +184,50 @@ impl Selector {
             && self.label.is_none()
     }
 
-    pub fn matches(&self, c: &Container) -> bool {
-        let compose = c.compose.as_ref();
-        self.name.as_ref().is_none_or(|n| *n == c.name)
+    /// Does the entry select `c`, and is that sure? A field matched
+    /// through a label that may be the image's (compose's labels included)
+    /// makes the match one the image could have made: such an entry may
+    /// only narrow the verdict (see the module doc).
+    pub fn matches(&self, c: &Container) -> Match {
+        let mut sure = true;
+        let mut label = |k: &str, want: Option<&str>| {
+            let hit = match want {
+                Some(v) => c.labels.get(k).is_some_and(|x| x == v),
+                None => c.labels.contains_key(k),
+            };
+            if hit && c.label_origin(k) != LabelOrigin::Own {
+                sure = false;
+            }
+            hit
+        };
+        let hit = self.name.as_ref().is_none_or(|n| *n == c.name)
             && self
                 .compose_project
                 .as_ref()
-                .is_none_or(|p| compose.is_some_and(|c| c.project == *p))
+                .is_none_or(|p| label(COMPOSE_PROJECT, Some(p)))
             && self
                 .compose_service
                 .as_ref()
-                .is_none_or(|s| compose.is_some_and(|c| c.service == *s))
+                .is_none_or(|s| label(COMPOSE_SERVICE, Some(s)))
             && self.label.as_ref().is_none_or(|l| match l.split_once('=') {
-                Some((k, v)) => c.labels.get(k).is_some_and(|x| x == v),
-                None => c.labels.contains_key(l.as_str()),
-            })
+                Some((k, v)) => label(k, Some(v)),
+                None => label(l, None),
+            });
+        match (hit, sure) {
+            (false, _) => Match::No,
+            (true, true) => Match::Sure,
+            (true, false) => Match::MaybeImage,
+        }
     }
+}
+
+/// Whether a policy file entry selects a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    No,
+    Sure,
+    /// Only through a label that may be the image's.
+    MaybeImage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -179,7 +247,7 @@ pub enum PolicyError {
         value: String,
         problem: String,
     },
-    #[error("policy file {path}: {message}. See docs/firewall-policy.md for the format")]
+    #[error("policy file {path}: {message}. See docs/firewall.md for the format")]
     File { path: String, message: String },
 }
 
@@ -354,11 +422,15 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
                 Err(msg)
             }
         };
-        let rules: Vec<(usize, &ContainerRule)> = file
+        let rules: Vec<(usize, &ContainerRule, bool)> = file
             .containers
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.selector.matches(c))
+            .filter_map(|(i, r)| match r.selector.matches(c) {
+                Match::No => None,
+                Match::Sure => Some((i, r, false)),
+                Match::MaybeImage => Some((i, r, true)),
+            })
             .collect();
         let mut seen = std::collections::BTreeSet::new();
         for p in &c.ports {
@@ -366,7 +438,17 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
                 continue;
             }
             let (expose, source) = match &labels {
-                Ok(labels) => verdict_for(c, p.container_port, p.protocol, labels, &rules, stance),
+                Ok(labels) => {
+                    let (v, widening) =
+                        verdict_for(p.container_port, p.protocol, labels, &rules, stance);
+                    for source in widening {
+                        let msg = image_label_problem(c, &source, "open ports");
+                        if !problems.contains(&msg) {
+                            problems.push(msg);
+                        }
+                    }
+                    v
+                }
                 Err(msg) => (Expose::Deny, Source::Invalid(msg.clone())),
             };
             ports.push(PortVerdict {
@@ -388,10 +470,19 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
     }
 }
 
+/// One `dockward.expose*` label of a container, parsed.
+struct Claim {
+    expose: Expose,
+    key: String,
+    /// Its value may be the image's (see [`LabelOrigin`]): it may narrow
+    /// the verdict, never widen it.
+    maybe_image: bool,
+}
+
 struct ContainerLabels {
-    all: Option<Expose>,
-    /// (port, protocol or any) → verdict and the label key.
-    ports: Vec<(u16, Option<Protocol>, Expose, String)>,
+    all: Option<Claim>,
+    /// (port, protocol or any) → the claim.
+    ports: Vec<(u16, Option<Protocol>, Claim)>,
 }
 
 fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyError> {
@@ -402,19 +493,25 @@ fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyError> {
         problem,
         fix,
     };
+    let claim = |k: &String, expose| Claim {
+        expose,
+        key: k.clone(),
+        maybe_image: c.label_origin(k) != LabelOrigin::Own,
+    };
     let mut out = ContainerLabels {
         all: None,
         ports: Vec::new(),
     };
     for (k, v) in &c.labels {
         if k == LABEL_EXPOSE {
-            out.all = Some(parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?);
+            let e = parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?;
+            out.all = Some(claim(k, e));
         } else if let Some(port) = k.strip_prefix("dockward.expose.") {
             let (port, proto) = parse_port_key(port).map_err(|p| {
                 err(k, v, p, "Name the container port as dockward.expose.<port> or dockward.expose.<port>/<tcp|udp|sctp>")
             })?;
             let e = parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?;
-            out.ports.push((port, proto, e, k.clone()));
+            out.ports.push((port, proto, claim(k, e)));
         } else if k == LABEL_ALLOW_FROM && allow_from_names(v).is_empty() {
             return Err(err(
                 k,
@@ -424,55 +521,118 @@ fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyError> {
             ));
         }
     }
+    // Exact protocol beats "any protocol"; the order is the precedence.
+    out.ports.sort_by_key(|(_, pr, _)| pr.is_none());
     Ok(out)
 }
 
+/// The verdict of one port, and where each verdict that may be the
+/// image's and would have opened more came from (to report).
 fn verdict_for(
-    c: &Container,
     port: u16,
     proto: Protocol,
     labels: &ContainerLabels,
-    rules: &[(usize, &ContainerRule)],
+    rules: &[(usize, &ContainerRule, bool)],
     stance: Stance,
-) -> (Expose, Source) {
-    // Exact protocol beats "any protocol".
-    let by_label = labels
+) -> ((Expose, Source), Vec<Source>) {
+    // Everything that may decide, in precedence order: labels, then file
+    // entries (the last matching one first, as later entries refine
+    // earlier ones), then the default. Each says whether the image may
+    // have made it.
+    let claims = labels
         .ports
         .iter()
-        .filter(|(p, pr, _, _)| *p == port && (pr.is_none() || *pr == Some(proto)))
-        .max_by_key(|(_, pr, _, _)| pr.is_some());
-    if let Some((_, _, e, key)) = by_label {
-        return (e.clone(), Source::Label(key.clone()));
-    }
-    if let Some(e) = &labels.all {
-        return (e.clone(), Source::Label(LABEL_EXPOSE.into()));
-    }
-    // The last matching file entry wins, as later entries refine earlier ones.
-    for (i, r) in rules.iter().rev() {
-        let by_port = r
-            .ports
-            .iter()
-            .filter_map(|(k, v)| {
-                let (p, pr) = parse_port_key(k).ok()?;
-                (p == port && (pr.is_none() || pr == Some(proto))).then_some((pr.is_some(), k, v))
-            })
-            .max_by_key(|(exact, _, _)| *exact);
-        if let Some((_, k, v)) = by_port {
-            if let Ok(e) = parse_value(v) {
-                return (
-                    e,
-                    Source::File(format!("[[container]] #{} ports.\"{k}\"", i + 1)),
-                );
-            }
-        }
-        if let Some(v) = &r.expose {
-            if let Ok(e) = parse_value(v) {
-                return (e, Source::File(format!("[[container]] #{} expose", i + 1)));
-            }
+        .filter(|(p, pr, _)| *p == port && (pr.is_none() || *pr == Some(proto)))
+        .map(|(_, _, c)| c)
+        .chain(labels.all.as_ref())
+        .map(|c| {
+            (
+                c.expose.clone(),
+                Source::Label(c.key.clone()),
+                c.maybe_image,
+            )
+        });
+    let entries = rules
+        .iter()
+        .rev()
+        .filter_map(|(i, r, maybe)| from_entry(port, proto, *i, r).map(|(e, s)| (e, s, *maybe)));
+    let default = std::iter::once((stance.into(), Source::Default, false));
+    // Every way of reading the merged labels is possible (each label the
+    // container's own, or the image's), so the verdict is the narrowest of
+    // them: the meet of everything the image may have made, down to the
+    // first thing it surely did not.
+    let mut unsure = Vec::new();
+    let mut verdict = None;
+    for (e, src, maybe) in claims.chain(entries).chain(default) {
+        if maybe {
+            unsure.push((e, src));
+        } else {
+            verdict = Some((e, src));
+            break;
         }
     }
-    let _ = c;
-    (stance.into(), Source::Default)
+    let mut verdict = verdict.unwrap_or((Expose::Deny, Source::Default));
+    let mut widening = Vec::new();
+    for (e, src) in unsure {
+        let met = verdict.0.meet(&e);
+        if met != e {
+            widening.push(src.clone());
+        }
+        if met != verdict.0 {
+            verdict = (met, src);
+        }
+    }
+    (verdict, widening)
+}
+
+/// What one matching policy file entry says about a port, if anything.
+fn from_entry(port: u16, proto: Protocol, i: usize, r: &ContainerRule) -> Option<(Expose, Source)> {
+    let by_port = r
+        .ports
+        .iter()
+        .filter_map(|(k, v)| {
+            let (p, pr) = parse_port_key(k).ok()?;
+            (p == port && (pr.is_none() || pr == Some(proto))).then_some((pr.is_some(), k, v))
+        })
+        .max_by_key(|(exact, _, _)| *exact);
+    if let Some((_, k, v)) = by_port {
+        if let Ok(e) = parse_value(v) {
+            return Some((
+                e,
+                Source::File(format!("[[container]] #{} ports.\"{k}\"", i + 1)),
+            ));
+        }
+    }
+    let e = parse_value(r.expose.as_ref()?).ok()?;
+    Some((e, Source::File(format!("[[container]] #{} expose", i + 1))))
+}
+
+/// The problem line for a label, or a file entry matched through a label,
+/// that may be the image's and was not allowed to open what it asks for.
+fn image_label_problem(c: &Container, source: &Source, what: &str) -> String {
+    let why = match &c.image_labels {
+        Some(_) => format!("its image {} sets the same value", c.image),
+        None => format!("the labels of its image {} could not be read", c.image),
+    };
+    let claim = match source {
+        Source::Label(key) => {
+            let value = c.labels.get(key).map(String::as_str).unwrap_or_default();
+            format!("label {key}={value} may be the image's ({why})")
+        }
+        other => format!(
+            "policy file entry {} matched it through a label that may be the image's ({why})",
+            match other {
+                Source::File(at) => at.as_str(),
+                _ => "?",
+            }
+        ),
+    };
+    format!(
+        "container {}: {claim}; an image's labels cannot {what}, so it counts only where it \
+         closes more. Set the verdict in the policy file by container name, or with a label \
+         value other than the image's (docs/firewall.md)",
+        c.name
+    )
 }
 
 fn allow_from_names(v: &str) -> Vec<String> {
@@ -516,6 +676,17 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
             let Some(names) = dst.labels.get(LABEL_ALLOW_FROM) else {
                 continue;
             };
+            if dst.label_origin(LABEL_ALLOW_FROM) != LabelOrigin::Own {
+                let msg = image_label_problem(
+                    dst,
+                    &Source::Label(LABEL_ALLOW_FROM.into()),
+                    "let peers in",
+                );
+                if !problems.contains(&msg) {
+                    problems.push(msg);
+                }
+                continue;
+            }
             for name in allow_from_names(names) {
                 for src in &members {
                     if src.id == dst.id {
@@ -529,6 +700,27 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
                         (&src.compose, &dst.compose),
                         (Some(a), Some(b)) if a.project == b.project && a.service == name
                     );
+                    // An image can claim a compose project and service
+                    // too: only compose's own labels let a peer in.
+                    let compose_own = |c: &Container| {
+                        [COMPOSE_PROJECT, COMPOSE_SERVICE]
+                            .iter()
+                            .all(|k| c.label_origin(k) == LabelOrigin::Own)
+                    };
+                    let by_service = by_service && {
+                        let own = compose_own(src) && compose_own(dst);
+                        if !own && src.name != name {
+                            let msg = image_label_problem(
+                                src,
+                                &Source::Label(COMPOSE_SERVICE.into()),
+                                &format!("let it into {}", dst.name),
+                            );
+                            if !problems.contains(&msg) {
+                                problems.push(msg);
+                            }
+                        }
+                        own
+                    };
                     if src.name == name || by_service {
                         allow.push((src.name.clone(), dst.name.clone()));
                     }
@@ -574,8 +766,35 @@ mod tests {
                 ipv4: Some("172.20.0.2".into()),
                 ..Default::default()
             }],
+            // The image has no labels: every label is the container's own.
+            image_labels: Some(BTreeMap::new()),
             ..Default::default()
         }
+    }
+
+    /// As docker-compose creates it: its labels, and the model's reading.
+    fn compose(mut x: Container, project: &str, service: &str) -> Container {
+        x.labels.insert(COMPOSE_PROJECT.into(), project.into());
+        x.labels.insert(COMPOSE_SERVICE.into(), service.into());
+        x.compose = Some(Compose {
+            project: project.into(),
+            service: service.into(),
+        });
+        x
+    }
+
+    fn from_image(mut x: Container, image: Option<&[(&str, &str)]>) -> Container {
+        x.image = "vendor/app:1".into();
+        x.image_labels = image.map(|l| {
+            l.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        });
+        // Docker merges the image's labels under the container's.
+        for (k, v) in x.image_labels.clone().unwrap_or_default() {
+            x.labels.entry(k).or_insert(v);
+        }
+        x
     }
 
     fn inv(cs: Vec<Container>) -> Inventory {
@@ -709,18 +928,76 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
 
     #[test]
     fn selectors() {
-        let mut x = c("proj-web-1", &[("tier", "front")], &[]);
-        x.compose = Some(Compose {
-            project: "proj".into(),
-            service: "web".into(),
-        });
+        let x = compose(c("proj-web-1", &[("tier", "front")], &[]), "proj", "web");
         let s = |t: &str| -> Selector { toml::from_str(t).unwrap() };
-        assert!(s("compose_project = \"proj\"\ncompose_service = \"web\"").matches(&x));
-        assert!(!s("compose_project = \"other\"").matches(&x));
-        assert!(s("label = \"tier=front\"").matches(&x));
-        assert!(s("label = \"tier\"").matches(&x));
-        assert!(!s("label = \"tier=back\"").matches(&x));
-        assert!(s("name = \"proj-web-1\"").matches(&x));
+        let m = |t: &str| s(t).matches(&x);
+        assert_eq!(
+            m("compose_project = \"proj\"\ncompose_service = \"web\""),
+            Match::Sure
+        );
+        assert_eq!(m("compose_project = \"other\""), Match::No);
+        assert_eq!(m("label = \"tier=front\""), Match::Sure);
+        assert_eq!(m("label = \"tier\""), Match::Sure);
+        assert_eq!(m("label = \"tier=back\""), Match::No);
+        assert_eq!(m("name = \"proj-web-1\""), Match::Sure);
+        // Matched through the image's labels: the image could have made
+        // the match.
+        let y = from_image(
+            c("y", &[], &[]),
+            Some(&[
+                ("tier", "front"),
+                (COMPOSE_PROJECT, "proj"),
+                (COMPOSE_SERVICE, "web"),
+            ]),
+        );
+        assert_eq!(s("label = \"tier=front\"").matches(&y), Match::MaybeImage);
+        assert_eq!(
+            s("name = \"y\"\ncompose_project = \"proj\"").matches(&y),
+            Match::MaybeImage
+        );
+        assert_eq!(s("name = \"y\"").matches(&y), Match::Sure);
+    }
+
+    #[test]
+    fn file_entries_matched_through_an_image_only_narrow() {
+        let file = parse_file(
+            "p.toml",
+            r#"
+default = "deny"
+[[container]]
+match = { label = "tier=front" }
+expose = "public"
+[[container]]
+match = { name = "named" }
+expose = "public"
+[[container]]
+match = { label = "quarantine" }
+expose = "deny"
+"#,
+        )
+        .unwrap();
+        let tcp = [(80, Protocol::Tcp)];
+        let r = resolve(
+            &inv(vec![
+                // Only the image says tier=front: the entry may not open.
+                from_image(c("img", &[], &tcp), Some(&[("tier", "front")])),
+                // The container says it: it opens.
+                from_image(c("own", &[("tier", "front")], &tcp), Some(&[])),
+                // Selected by name, and the image asks for quarantine:
+                // closing is always allowed, and the later entry wins.
+                from_image(c("named", &[], &tcp), Some(&[("quarantine", "1")])),
+            ]),
+            &file,
+        );
+        assert_eq!(r.verdict("img", 80, Protocol::Tcp), Some(&Expose::Deny));
+        assert_eq!(r.verdict("own", 80, Protocol::Tcp), Some(&Expose::Public));
+        assert_eq!(r.verdict("named", 80, Protocol::Tcp), Some(&Expose::Deny));
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(
+            r.problems[0].starts_with("container img: policy file entry [[container]] #1 expose"),
+            "{}",
+            r.problems[0]
+        );
     }
 
     #[test]
@@ -742,12 +1019,7 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
         // A compose service name is trusted only within the target's own
         // project; a container outside compose is trusted by name only.
         let svc = |name: &str, project: &str, service: &str, labels: &[(&str, &str)]| {
-            let mut x = c(name, labels, &[]);
-            x.compose = Some(Compose {
-                project: project.into(),
-                service: service.into(),
-            });
-            x
+            compose(c(name, labels, &[]), project, service)
         };
         let mut j = inv(vec![
             svc("p-db-1", "p", "db", &[("dockward.allow-from", "api")]),
@@ -788,5 +1060,184 @@ ports = { "53/udp" = ["10.0.0.0/8"] }
             &n("10.0.0.0/8"),
             &n("10.0.0.0/8,192.0.2.1")
         ));
+    }
+
+    #[test]
+    fn an_images_labels_narrow_and_never_open() {
+        let tcp = |p| (p, Protocol::Tcp);
+        let file = parse_file(
+            "p.toml",
+            r#"
+[[container]]
+match = { name = "filed" }
+expose = ["10.0.0.0/8", "192.0.2.0/24"]
+"#,
+        )
+        .unwrap();
+        let cs = vec![
+            // The image opens its port: ignored, reported.
+            from_image(
+                c("img-public", &[], &[tcp(80)]),
+                Some(&[("dockward.expose", "public")]),
+            ),
+            // The container says the same as the image: it cannot be told
+            // apart, so it counts as the image's (fails closed).
+            from_image(
+                c("same", &[("dockward.expose", "public")], &[tcp(80)]),
+                Some(&[("dockward.expose", "public")]),
+            ),
+            // The container's own, different value counts.
+            from_image(
+                c("own", &[("dockward.expose", "public")], &[tcp(80)]),
+                Some(&[("dockward.expose", "deny")]),
+            ),
+            // The image closes its port: that holds.
+            from_image(
+                c("img-deny", &[], &[tcp(80)]),
+                Some(&[("dockward.expose", "deny")]),
+            ),
+            // The image's labels are unknown: every label may be the
+            // image's.
+            from_image(
+                c("unknown", &[("dockward.expose", "public")], &[tcp(80)]),
+                None,
+            ),
+            // The container's own port label is more specific than the
+            // image's general one, whatever the image meant.
+            from_image(
+                c(
+                    "specific",
+                    &[("dockward.expose.80", "public")],
+                    &[tcp(80), tcp(81)],
+                ),
+                Some(&[("dockward.expose", "deny")]),
+            ),
+            // The image's port label sits above the container's own
+            // general one: only its narrowing counts.
+            from_image(
+                c("under", &[("dockward.expose", "deny")], &[tcp(80)]),
+                Some(&[("dockward.expose.80", "public")]),
+            ),
+            // An image's address list meets the file's.
+            from_image(
+                c("filed", &[], &[tcp(80)]),
+                Some(&[("dockward.expose", "192.0.2.7,198.51.100.0/24")]),
+            ),
+        ];
+        let r = resolve(&inv(cs), &file);
+        let v = |n| r.verdict(n, 80, Protocol::Tcp).cloned();
+        assert_eq!(v("img-public"), Some(Expose::Local));
+        assert_eq!(r.ports[0].source, Source::Default);
+        assert_eq!(v("same"), Some(Expose::Local));
+        assert_eq!(v("own"), Some(Expose::Public));
+        assert_eq!(v("img-deny"), Some(Expose::Deny));
+        assert_eq!(v("unknown"), Some(Expose::Local));
+        assert_eq!(v("specific"), Some(Expose::Public));
+        assert_eq!(
+            r.verdict("specific", 81, Protocol::Tcp),
+            Some(&Expose::Deny)
+        );
+        assert_eq!(v("under"), Some(Expose::Deny));
+        assert_eq!(
+            v("filed"),
+            Some(Expose::From(vec!["192.0.2.7/32".parse().unwrap()]))
+        );
+        let said = |name: &str| {
+            r.problems
+                .iter()
+                .filter(|p| p.starts_with(&format!("container {name}: ")))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        for name in ["img-public", "same", "unknown", "under", "filed"] {
+            let p = said(name);
+            assert_eq!(p.len(), 1, "{name}: {:?}", r.problems);
+            assert!(
+                p[0].contains("label dockward.expose") && p[0].contains("policy file"),
+                "{}",
+                p[0]
+            );
+        }
+        assert!(said("unknown")[0].contains("could not be read"));
+        assert!(said("same")[0].contains("vendor/app:1 sets the same value"));
+        for name in ["own", "img-deny", "specific"] {
+            assert!(said(name).is_empty(), "{name}: {:?}", r.problems);
+        }
+    }
+
+    #[test]
+    fn an_images_allow_from_lets_nobody_in() {
+        let mut i = inv(vec![
+            from_image(c("db", &[], &[]), Some(&[("dockward.allow-from", "api")])),
+            from_image(
+                c("db2", &[("dockward.allow-from", "api")], &[]),
+                Some(&[("dockward.allow-from", "web")]),
+            ),
+            c("api", &[], &[]),
+        ]);
+        i.networks[0]
+            .labels
+            .insert(LABEL_ISOLATE.into(), "true".into());
+        let r = resolve(&i, &PolicyFile::default());
+        assert_eq!(
+            r.isolated[0].allow,
+            vec![("api".to_string(), "db2".to_string())]
+        );
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.problems[0].starts_with("container db: label dockward.allow-from=api"));
+    }
+
+    #[test]
+    fn an_image_claiming_a_compose_service_is_not_let_in() {
+        let mut fake = from_image(
+            c("fake", &[], &[]),
+            Some(&[(COMPOSE_PROJECT, "p"), (COMPOSE_SERVICE, "api")]),
+        );
+        fake.compose = Some(Compose {
+            project: "p".into(),
+            service: "api".into(),
+        });
+        let mut i = inv(vec![
+            compose(
+                c("p-db-1", &[("dockward.allow-from", "api")], &[]),
+                "p",
+                "db",
+            ),
+            compose(c("p-api-1", &[], &[]), "p", "api"),
+            fake,
+        ]);
+        i.networks[0]
+            .labels
+            .insert(LABEL_ISOLATE.into(), "true".into());
+        let r = resolve(&i, &PolicyFile::default());
+        assert_eq!(
+            r.isolated[0].allow,
+            vec![("p-api-1".to_string(), "p-db-1".to_string())]
+        );
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(
+            r.problems[0].starts_with("container fake: label com.docker.compose.service=api")
+                && r.problems[0].contains("let it into p-db-1"),
+            "{}",
+            r.problems[0]
+        );
+    }
+
+    #[test]
+    fn meet_is_the_narrower() {
+        let n = |s: &str| parse_expose(s).unwrap();
+        assert_eq!(n("public").meet(&n("local")), n("local"));
+        assert_eq!(n("deny").meet(&n("public")), n("deny"));
+        assert_eq!(n("10.0.0.0/8").meet(&n("public")), n("10.0.0.0/8"));
+        assert_eq!(n("10.0.0.0/8").meet(&n("local")), n("local"));
+        assert_eq!(n("10.0.0.0/8").meet(&n("192.0.2.0/24")), n("local"));
+        assert_eq!(
+            n("10.0.0.0/8,2001:db8::/32").meet(&n("10.1.0.0/16,2001:db8:1::/48,192.0.2.1")),
+            n("10.1.0.0/16,2001:db8:1::/48")
+        );
+        // Commutative.
+        let (a, b) = (n("10.0.0.0/8,192.0.2.1"), n("10.0.0.0/24,192.0.2.0/24"));
+        assert_eq!(a.meet(&b), b.meet(&a));
+        assert_eq!(a.meet(&b), n("10.0.0.0/24,192.0.2.1"));
     }
 }

@@ -41,8 +41,22 @@ fn container(
             mac: Some(mac_of(v4)),
             ..Default::default()
         }],
+        // An image without labels: the container's labels are its own.
+        image_labels: Some(Default::default()),
         ..Default::default()
     }
+}
+
+/// As docker-compose creates it: its labels, and the model's reading.
+fn in_compose(c: &mut Container, project: &str, service: &str) {
+    c.labels
+        .insert(dockward_model::COMPOSE_PROJECT.into(), project.into());
+    c.labels
+        .insert(dockward_model::COMPOSE_SERVICE.into(), service.into());
+    c.compose = Some(Compose {
+        project: project.into(),
+        service: service.into(),
+    });
 }
 
 /// Docker's own rule before 26: `02:42` and the IPv4 address.
@@ -119,10 +133,7 @@ fn host() -> Inventory {
     stopped.state = ContainerState::Exited;
     stopped.networks[0].ipv4 = None;
     let mut api = container("proj-api-1", "app", "172.20.0.3", &[], vec![]);
-    api.compose = Some(Compose {
-        project: "proj".into(),
-        service: "api".into(),
-    });
+    in_compose(&mut api, "proj", "api");
     let mut db = container(
         "proj-db-1",
         "app",
@@ -130,16 +141,10 @@ fn host() -> Inventory {
         &[("dockward.allow-from", "api")],
         vec![],
     );
-    db.compose = Some(Compose {
-        project: "proj".into(),
-        service: "db".into(),
-    });
+    in_compose(&mut db, "proj", "db");
     // Another project's `api` is not the `api` db trusts.
     let mut other = container("other-api-1", "app", "172.20.0.5", &[], vec![]);
-    other.compose = Some(Compose {
-        project: "other".into(),
-        service: "api".into(),
-    });
+    in_compose(&mut other, "other", "api");
     Inventory {
         networks: vec![
             network("bridge", "docker0", "172.17.0.0/16", &[]),

@@ -342,6 +342,7 @@ mod tests {
                 name: "web".into(),
                 state: ContainerState::Running,
                 labels: [("dockward.expose".to_string(), label.to_string())].into(),
+                image_labels: Some(Default::default()),
                 ports: vec![PublishedPort {
                     host_ip: Some("0.0.0.0".into()),
                     host_port: Some(8080),

@@ -218,6 +218,40 @@ impl Drop for Container {
     }
 }
 
+/// An image built `FROM` [`IMAGE`] with more instructions, labelled
+/// `dockward.test=1` and removed when dropped (after its containers).
+pub struct Image {
+    pub name: String,
+}
+
+impl Image {
+    /// `docker build` of `FROM dockward-test/busybox:1` plus `instructions`.
+    pub fn build(what: &str, instructions: &str) -> Self {
+        assert!(engine_available(), "no engine to build an image on");
+        let name = format!("dockward-test/{}:1", unique(what));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            format!("FROM {IMAGE}\nLABEL dockward.test=1\n{instructions}\n"),
+        )
+        .expect("write the Dockerfile");
+        let out = docker_cli()
+            .args(["build", "-q", "-t", &name])
+            .arg(dir.path())
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .expect("run docker build");
+        check(&format!("docker build -t {name}"), &out);
+        Self { name }
+    }
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        let _ = docker_cli().args(["rmi", &self.name]).output();
+    }
+}
+
 /// A user-defined network removed when dropped (after its containers).
 pub struct Network {
     pub name: String,
