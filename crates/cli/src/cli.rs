@@ -18,6 +18,8 @@ ENVIRONMENT
                   (default unix:///var/run/docker.sock)
     NO_COLOR      any non-empty value turns colour off
     RUST_LOG      log filter for diagnostics on stderr (e.g. dockward=debug)
+    DOCKWARD_STATE_DIR  where firewall keeps its records: the backend in
+                  force, the last repaired tampering (default /run/dockward)
 
 See docs/ in the source tree for the JSON schemas and the design.";
 
@@ -425,6 +427,11 @@ ENVIRONMENT (besides the sections)
     DOCKWARD_MAX_BODY         largest checked body in bytes (default 4194304)
     LOG_LEVEL                 info (default: a line per request) or
                               warning/err (only refusals)
+    DOCKWARD_ENV_FILE         a file of KEY=VALUE lines read over the
+                              environment at start and again on SIGHUP
+    DOCKWARD_PROXY_THREADS    worker threads (default 1: a request, its
+                              upstream connection and its response stay on
+                              one core)
 
 EXIT STATUS
     0  stopped by SIGTERM or SIGINT

@@ -2,7 +2,9 @@
 
 use crate::cli::{ColorChoice, GlobalArgs};
 use dockward_docker::Endpoint;
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -11,6 +13,12 @@ pub struct Config {
     /// `--host` was given (with or without a URL): `audit` includes the
     /// host even when PATHs are given, and fails when it is unreachable.
     pub host_requested: bool,
+    /// The whole environment, for compose interpolation (`audit`), as
+    /// `docker compose` sees it.
+    pub process_env: BTreeMap<String, String>,
+    /// Where `firewall` keeps its records (`DOCKWARD_STATE_DIR`, default
+    /// `/run/dockward`).
+    pub state_dir: PathBuf,
 }
 
 /// The part of the environment dockward reads, captured once.
@@ -20,6 +28,7 @@ pub struct Env {
     pub no_color: Option<String>,
     pub term: Option<String>,
     pub stdout_is_terminal: bool,
+    pub vars: BTreeMap<String, String>,
 }
 
 impl Env {
@@ -29,6 +38,7 @@ impl Env {
             no_color: std::env::var("NO_COLOR").ok(),
             term: std::env::var("TERM").ok(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
+            vars: std::env::vars().collect(),
         }
     }
 }
@@ -51,6 +61,12 @@ impl Config {
             ),
             colour,
             host_requested: g.host.is_some(),
+            process_env: env.vars.clone(),
+            state_dir: env
+                .vars
+                .get("DOCKWARD_STATE_DIR")
+                .filter(|d| !d.is_empty())
+                .map_or_else(|| PathBuf::from(dockward_fwctl::STATE_DIR), PathBuf::from),
         }
     }
 }

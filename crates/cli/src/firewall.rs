@@ -12,9 +12,9 @@ use crate::{error_line, exit};
 use dockward_firewall::plan;
 use dockward_fwctl::{
     compute, detect_guard, guard_note, installed_state, load_policy, policy_path, read_host,
-    snapshot, FwError, ONE_SHOT,
+    snapshot, FwError, Kernel, ONE_SHOT,
 };
-use dockward_netfilter::{Netfilter, NftCli, PortIndex};
+use dockward_netfilter::{Netfilter, PortIndex, Xtables};
 
 /// The exit code for a firewall error (see `exit`).
 fn exit_code(e: &FwError) -> u8 {
@@ -43,25 +43,19 @@ fn policy(args: &FirewallPolicyArgs) -> Result<dockward_firewall::PolicyFile, Fw
 }
 
 pub fn run(config: &Config, args: &FirewallArgs) -> u8 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::runtime("firewall") {
         Ok(rt) => rt,
-        Err(e) => {
-            error_line("firewall", &format!("cannot start the async runtime: {e}"));
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
-    let mut nf = NftCli;
+    let mut k = Kernel::system(config.state_dir.clone());
     let result = match &args.action {
-        FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut nf)),
-        FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut nf)),
+        FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut k)),
+        FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut k)),
         FirewallAction::Watch(a) => rt.block_on(dockward_fwctl::watch::run(
             &watch_options(config, a),
-            &mut nf,
+            &mut k,
         )),
-        FirewallAction::Remove => remove_cmd(&mut nf),
+        FirewallAction::Remove => remove_cmd(&mut k),
     };
     match result {
         Ok(()) => exit::OK,
@@ -88,7 +82,7 @@ fn watch_options(
 async fn plan_cmd(
     config: &Config,
     args: &FirewallPlanArgs,
-    nf: &mut impl Netfilter,
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(&args.policy)?;
     let inv = snapshot(&config.endpoint, args.policy.inventory.as_deref()).await?;
@@ -100,7 +94,7 @@ async fn plan_cmd(
         &read_host(&inv, &mut PortIndex::default()),
     );
     // Whichever backend is in force: `plan` shows what filters packets now.
-    let kernel = installed_state(nf).map_err(FwError::Kernel)?;
+    let kernel = installed_state(k).map_err(FwError::Kernel)?;
     let mut p = plan::plan(&inv, &resolved, &rs, kernel.as_ref());
     p.unfilterable.extend(guard_note(&guard));
     let text = match args.format {
@@ -115,18 +109,19 @@ async fn plan_cmd(
 async fn apply_cmd(
     config: &Config,
     args: &FirewallPolicyArgs,
-    nf: &mut impl Netfilter,
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(args)?;
     let inv = snapshot(&config.endpoint, args.inventory.as_deref()).await?;
     let guard = detect_guard(&config.endpoint.url);
-    let applied = dockward_fwctl::apply(nf, args.backend.into(), &inv, &file, &guard)?;
-    let summary = applied.sweep_and_summary(nf);
+    let host = read_host(&inv, &mut PortIndex::default());
+    let applied = dockward_fwctl::apply(k, args.backend.into(), &inv, &file, &guard, &host)?;
+    let summary = applied.sweep_and_summary(&mut k.nf);
     write_stdout(&format!("{summary}\n{ONE_SHOT}\n"))
 }
 
-fn remove_cmd(nf: &mut impl Netfilter) -> Result<(), FwError> {
-    dockward_fwctl::remove(nf)?;
+fn remove_cmd(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwError> {
+    dockward_fwctl::remove(k)?;
     write_stdout("removed: dockward's table is gone; Docker's own rules apply again\n")
 }
 

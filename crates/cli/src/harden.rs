@@ -1,17 +1,13 @@
-//! `dockward harden daemon`: read daemon.json and the running dockerd's
-//! flags, ask the pure planner (`dockward_audit::harden`), show the diff,
-//! and with `--apply` write it safely: a backup first, then a temp file in
-//! the same directory renamed over the original, so a crash leaves either
-//! the old file or the new one, never half of one. dockerd is never
-//! restarted by us.
+//! `dockward harden daemon`: the proposal and the safe write come from
+//! `dockward_auditctl::harden`; this shows the diff and what each change
+//! does, as text or JSON.
 
 use crate::cli::{Format, HardenArgs, HardenDaemonArgs, HardenTarget};
 use crate::config::Config;
 use crate::{error_line, exit};
-use dockward_audit::harden::{parse_object, plan, Plan};
-use dockward_audit::{parse_dockerd_args, DaemonSettings};
+use dockward_auditctl::harden::{self, Proposal};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn run(config: &Config, args: &HardenArgs) -> u8 {
     match &args.target {
@@ -20,54 +16,26 @@ pub fn run(config: &Config, args: &HardenArgs) -> u8 {
 }
 
 fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
-    let dockerd =
-        dockward_hostprobe::dockerd::find(&dockward_hostprobe::Real, &config.endpoint.url);
-    let flags = dockerd
-        .as_ref()
-        .map(|d| parse_dockerd_args(&d.args))
-        .unwrap_or_default();
-    let path = args.config_file.clone().unwrap_or_else(|| {
-        dockerd
-            .as_ref()
-            .and_then(|d| d.value_of("--config-file"))
-            .map_or_else(|| PathBuf::from("/etc/docker/daemon.json"), PathBuf::from)
-    });
-    let shown = path.display().to_string();
-    let (text, existed) = match std::fs::read_to_string(&path) {
-        Ok(t) => (t, true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
-        Err(e) => {
-            error_line("harden", &format!("{shown}: cannot read it ({e})"));
-            return exit::USAGE;
-        }
-    };
-    let before = match parse_object(&shown, &text) {
-        Ok(o) => o,
+    let p = match harden::propose(&config.endpoint.url, args.config_file.as_deref()) {
+        Ok(p) => p,
         Err(e) => {
             error_line("harden", &e);
             return exit::USAGE;
         }
     };
-    let p = plan(&before, &flags);
-    let old_text = if existed { text.clone() } else { String::new() };
-    let new_text = p.after.to_pretty();
-    let diff = similar::TextDiff::from_lines(&old_text, &new_text)
-        .unified_diff()
-        .header(&shown, &format!("{shown} (hardened)"))
-        .to_string();
     let mut written = None;
-    if args.apply && !p.is_empty() {
-        match write(&path, existed, &new_text) {
+    if args.apply && !p.plan.is_empty() {
+        match harden::write(&p) {
             Ok(backup) => written = Some(backup),
             Err(e) => {
-                error_line("harden", &format!("{shown}: {e}; nothing was changed"));
+                error_line("harden", &e);
                 return exit::INTERNAL;
             }
         }
     }
     let out = match args.format {
-        Format::Json => json(&shown, &p, &diff, args.apply, written.as_ref(), &flags),
-        Format::Text => text_report(&shown, &p, &diff, args.apply, written.as_ref()),
+        Format::Json => json(&p, args.apply, written.as_ref()),
+        Format::Text => text_report(&p, args.apply, written.as_ref()),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
@@ -75,51 +43,8 @@ fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
     exit::OK
 }
 
-/// Backup (when the file exists), then temp file + fsync + rename. Returns
-/// the backup's path.
-fn write(path: &Path, existed: bool, text: &str) -> std::io::Result<Option<PathBuf>> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%SZ")
-        .to_string();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "daemon.json".into());
-    let backup = if existed {
-        let b = dir.join(format!("{name}.dockward-{stamp}.bak"));
-        std::fs::copy(path, &b)?;
-        Some(b)
-    } else {
-        None
-    };
-    let tmp = dir.join(format!(".{name}.dockward-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if existed {
-            std::fs::set_permissions(&tmp, std::fs::metadata(path)?.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|_| backup)
-}
-
-fn text_report(
-    shown: &str,
-    p: &Plan,
-    diff: &str,
-    apply: bool,
-    backup: Option<&Option<PathBuf>>,
-) -> String {
+fn text_report(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> String {
+    let (shown, p, diff) = (&pr.shown, &pr.plan, &pr.diff);
     let mut s = String::new();
     if p.is_empty() {
         s.push_str(&format!("{shown}: nothing to change in the file\n"));
@@ -157,14 +82,8 @@ fn text_report(
     s
 }
 
-fn json(
-    shown: &str,
-    p: &Plan,
-    diff: &str,
-    apply: bool,
-    backup: Option<&Option<PathBuf>>,
-    flags: &DaemonSettings,
-) -> String {
+fn json(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> String {
+    let (shown, p, diff, flags) = (&pr.shown, &pr.plan, &pr.diff, &pr.flags);
     let doc = serde_json::json!({
         "schema": "dockward.harden-daemon/v1",
         "file": shown,

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let config = Config::resolve(&cli.global, &Env::capture());
     let code = match cli.command {
         Command::Status(args) => status::run(&config, &args),
-        Command::Proxy(args) => proxy::run(&args),
+        Command::Proxy(args) => proxy::run(&config, &args),
         Command::Firewall(args) => firewall::run(&config, &args),
         Command::Audit(args) => audit::run(&config, &args),
         Command::Harden(args) => harden::run(&config, &args),
@@ -55,4 +55,18 @@ fn init_logging() {
 /// Print a one-line error the way every command does.
 pub fn error_line(command: &str, msg: &dyn std::fmt::Display) {
     eprintln!("dockward {command}: error: {msg}");
+}
+
+/// The async runtime every command but `proxy` runs on: one thread (a
+/// command makes a handful of concurrent calls to dockerd; more threads
+/// would only cost start-up time). A failure is an internal error, said
+/// once, here.
+pub fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            error_line(command, &format!("cannot start the async runtime: {e}"));
+            exit::INTERNAL
+        })
 }

@@ -5,6 +5,7 @@
 //! one is invalid.
 
 use crate::cli::ProxyArgs;
+use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_proxy::listen::{Listen, ListenSpec};
 use dockward_proxy::log::Sink;
@@ -16,15 +17,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-pub fn run(args: &ProxyArgs) -> u8 {
+pub fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
     if args.list_actions {
         for a in dockward_apiguard::file::ACTIONS {
             println!("{a}");
         }
         return exit::OK;
     }
-    let env_file = std::env::var("DOCKWARD_ENV_FILE").ok();
-    let env = match setup::env_with_file(env_file.as_deref()) {
+    let env_file = cfg.process_env.get("DOCKWARD_ENV_FILE").cloned();
+    let base = cfg.process_env.clone();
+    let env = match setup::env_with_file(&base, env_file.as_deref()) {
         Ok(e) => e,
         Err(e) => {
             error_line("proxy", &e);
@@ -149,7 +151,12 @@ pub fn run(args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let rt = match runtime() {
+    let threads = cfg
+        .process_env
+        .get("DOCKWARD_PROXY_THREADS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let rt = match runtime(threads) {
         Ok(rt) => rt,
         Err(e) => {
             error_line("proxy", &format!("cannot start the async runtime: {e}"));
@@ -228,7 +235,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
                 return;
             };
             while hup.recv().await.is_some() {
-                match setup::env_with_file(env_file.as_deref()).and_then(|env| setup::load(config.as_deref(), learn, &env)) {
+                match setup::env_with_file(&base, env_file.as_deref()).and_then(|env| setup::load(config.as_deref(), learn, &env)) {
                     Ok(p) => {
                         if let Ok(mut g) = reload_opts.policy.write() {
                             *g = Arc::new(p);
@@ -266,11 +273,7 @@ pub fn run(args: &ProxyArgs) -> u8 {
 /// `DOCKWARD_PROXY_THREADS` worker threads (default 1: one thread keeps a
 /// request, its upstream connection and its response on one core, with no
 /// cross-thread wake-ups; dockerd needs the other cores more).
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let n: usize = std::env::var("DOCKWARD_PROXY_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+fn runtime(n: usize) -> std::io::Result<tokio::runtime::Runtime> {
     if n <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

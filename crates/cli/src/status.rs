@@ -8,15 +8,9 @@ use dockward_status::render::{Json, Render, Text};
 use std::io::Write;
 
 pub fn run(config: &Config, args: &StatusArgs) -> u8 {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::runtime("status") {
         Ok(rt) => rt,
-        Err(e) => {
-            error_line("status", &format!("cannot start the async runtime: {e}"));
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let inventory = rt.block_on(async {
         let engine = Engine::connect(config.endpoint.clone()).await?;
@@ -30,8 +24,9 @@ pub fn run(config: &Config, args: &StatusArgs) -> u8 {
         }
     };
     let report = dockward_status::report(&inventory);
-    let mut report = with_firewall(report, &inventory);
-    if let Some(t) = dockward_fwctl::StateFile::system().last_tamper() {
+    let mut kernel = dockward_fwctl::Kernel::system(config.state_dir.clone());
+    let mut report = with_firewall(report, &inventory, &mut kernel);
+    if let Some(t) = kernel.state.last_tamper() {
         report = dockward_status::with_tamper(report, t, dockward_fwctl::unix_now());
     }
     let renderer: Box<dyn Render> = match args.format {
@@ -65,8 +60,9 @@ pub fn engine_exit(e: &EngineError) -> u8 {
 fn with_firewall(
     mut report: dockward_status::StatusReport,
     inv: &dockward_model::Inventory,
+    kernel: &mut dockward_fwctl::Kernel<dockward_netfilter::NftCli, dockward_netfilter::IptCli>,
 ) -> dockward_status::StatusReport {
-    match dockward_fwctl::installed_state(&mut dockward_netfilter::NftCli) {
+    match dockward_fwctl::installed_state(kernel) {
         Ok(Some(k)) => dockward_status::with_firewall(report, inv, &k),
         Ok(None) => {
             if !report.ports.is_empty() {

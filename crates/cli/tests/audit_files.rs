@@ -39,7 +39,7 @@ const VALIDATOR: &str = "/opt/dockward-bench/sarif-multitool/node_modules/@micro
 fn sarif_passes_microsofts_validator_with_no_error() {
     if !Path::new(VALIDATOR).exists() {
         assert!(
-            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none(),
+            !dockward_testbench::live_required(),
             "the SARIF validator is missing: run scripts/bench-up.sh"
         );
         eprintln!("skipped: {VALIDATOR} missing (run scripts/bench-up.sh)");

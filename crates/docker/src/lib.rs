@@ -18,3 +18,14 @@ pub use client::{Engine, ImageConfig, InventorySource};
 pub use endpoint::{Endpoint, Origin};
 pub use error::{EngineError, Unreachable};
 pub use events::{follow, DockerEvent, FollowOptions, Update};
+
+/// A recorded inventory (`--inventory`: JSON as [`dockward_model`]
+/// serialises it), for tests, benchmarks and audits of another host's
+/// snapshot. The error is one line naming the file.
+pub fn recorded(path: &std::path::Path) -> Result<dockward_model::Inventory, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("inventory {shown}: cannot read it ({e})"))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("inventory {shown}: not a dockward inventory ({e})"))
+}

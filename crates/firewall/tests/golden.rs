@@ -361,8 +361,7 @@ fn nft_accepts_the_scripts() {
         .is_ok_and(|o| o.status.success());
     if !have_nft {
         assert!(
-            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none()
-                && std::env::var("CI").as_deref() != Ok("true"),
+            !dockward_testbench::live_required(),
             "nft is required on the test bench"
         );
         eprintln!("skipping: nft not available");
@@ -405,8 +404,7 @@ fn kernel_round_trip_has_no_drift() {
         .is_ok_and(|o| o.status.success());
     if !have_nft {
         assert!(
-            std::env::var_os("DOCKWARD_REQUIRE_LIVE").is_none()
-                && std::env::var("CI").as_deref() != Ok("true"),
+            !dockward_testbench::live_required(),
             "nft (as root) is required on the test bench"
         );
         return;

@@ -2,14 +2,16 @@
 //! into the kernel by one backend, all or nothing.
 
 use crate::detect::{Guard, IPT_NO_GUARD};
-use crate::state::StateFile;
 use crate::sweep::sweep;
+use crate::Kernel;
+#[cfg(test)]
+use crate::StateFile;
 use crate::{Backend, FwError};
 use dockward_firewall::{
     build, nft, resolve, Host, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
 };
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, PortIndex};
+use dockward_netfilter::{host_bridges, Netfilter, NetfilterError, PortIndex, Xtables};
 use std::net::IpAddr;
 
 /// Prints the bad labels of `problems` when they differ from the last ones
@@ -73,18 +75,20 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
 /// What dockward has in force, from whichever backend installed it (the
 /// iptables marker in the state directory says which): for `status`, `audit`
 /// and `watch`. `None`: nothing of dockward's is in the kernel.
-pub fn installed_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, NetfilterError> {
-    if StateFile::system().iptables_used() {
-        return ipt_state(&mut IptCli);
+pub fn installed_state(
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+) -> Result<Option<KernelState>, NetfilterError> {
+    if k.state.iptables_used() {
+        return ipt_state(&mut k.ipt);
     }
-    Ok(nf
+    Ok(k.nf
         .table_json("inet", TABLE)?
         .map(|j| KernelState::parse(&j)))
 }
 
 /// dockward's rules on the iptables backend, read back from
 /// `iptables-save -c`; `None`: its jump from DOCKER-USER is not there.
-pub fn ipt_state(ipt: &mut IptCli) -> Result<Option<KernelState>, NetfilterError> {
+pub fn ipt_state(ipt: &mut impl Xtables) -> Result<Option<KernelState>, NetfilterError> {
     let (v4, v6) = ipt.saves()?;
     Ok(dockward_firewall::ipt::kernel_state(&v4, &v6))
 }
@@ -96,14 +100,13 @@ pub const ONE_SHOT: &str = "one-shot: containers and networks created from now o
 /// applied, so a refusal leaves the previous rules in place. Returns the
 /// summary and the ruleset now in force.
 pub fn apply_iptables(
-    nf: &mut impl Netfilter,
-    ipt: &mut IptCli,
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
     host: &Host,
-    st: &StateFile,
 ) -> Result<Applied, FwError> {
+    let Kernel { nf, ipt, state } = k;
     if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
         return Err(FwError::Policy(why));
     }
@@ -142,7 +145,7 @@ pub fn apply_iptables(
     ipt.check(true, &v6).map_err(FwError::Kernel)?;
     ipt.restore(false, &v4).map_err(FwError::Kernel)?;
     ipt.restore(true, &v6).map_err(FwError::Kernel)?;
-    st.set_iptables(true);
+    state.set_iptables(true);
     if nft_here {
         // One transaction: the guard's input-only inet table (replacing
         // the nftables backend's whole one, if any) and the bridge table.
@@ -166,8 +169,8 @@ pub fn apply_iptables(
 
 /// Takes dockward's iptables chains out; `quiet` ignores hosts without
 /// iptables.
-pub fn remove_iptables(ipt: &mut IptCli, quiet: bool) -> Option<NetfilterError> {
-    let run = |ipt: &mut IptCli| -> Result<(), NetfilterError> {
+pub fn remove_iptables<X: Xtables>(ipt: &mut X, quiet: bool) -> Option<NetfilterError> {
+    let run = |ipt: &mut X| -> Result<(), NetfilterError> {
         let (s4, s6) = ipt.saves()?;
         let (l4, l6) = (
             dockward_firewall::ipt::from_save(&s4).0,
@@ -273,32 +276,31 @@ fn bound_note(rs: &Ruleset) -> String {
 }
 
 /// The one-shot apply on `backend` (`Auto`: nftables, or iptables when the
-/// nft program does not run here), with the host read now. Only one
+/// nft program does not run here), with `host` as read by [`read_host`]. Only one
 /// backend is in force at a time: after an nftables apply, the iptables
 /// chains of an earlier one go. The caller sweeps after
 /// ([`Applied::sweep_and_summary`]).
 pub fn apply(
-    nf: &mut impl Netfilter,
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
     backend: Backend,
     inv: &Inventory,
     file: &PolicyFile,
     guard: &Guard,
+    host: &Host,
 ) -> Result<Applied, FwError> {
-    let st = StateFile::system();
-    let host = read_host(inv, &mut PortIndex::default());
     if backend == Backend::Iptables {
-        return apply_iptables(nf, &mut IptCli, inv, file, guard, &host, &st);
+        return apply_iptables(k, inv, file, guard, host);
     }
-    match apply_once(nf, inv, file, guard, &host) {
+    match apply_once(&mut k.nf, inv, file, guard, host) {
         Ok(a) => {
-            if st.iptables_used() {
-                remove_iptables(&mut IptCli, true);
-                st.set_iptables(false);
+            if k.state.iptables_used() {
+                remove_iptables(&mut k.ipt, true);
+                k.state.set_iptables(false);
             }
             Ok(a)
         }
         Err(FwError::Kernel(NetfilterError::Spawn { .. })) if backend == Backend::Auto => {
-            apply_iptables(nf, &mut IptCli, inv, file, guard, &host, &st)
+            apply_iptables(k, inv, file, guard, host)
         }
         Err(e) => Err(e),
     }
@@ -307,15 +309,15 @@ pub fn apply(
 /// Take out everything of dockward's, on both backends: whichever was
 /// used, nothing stays. A host without nft only needs the iptables part,
 /// and the other way.
-pub fn remove(nf: &mut impl Netfilter) -> Result<(), FwError> {
-    let nft_result = nf.apply(&nft::remove_script());
-    let ipt_result = remove_iptables(&mut IptCli, nft_result.is_ok());
+pub fn remove(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwError> {
+    let nft_result = k.nf.apply(&nft::remove_script());
+    let ipt_result = remove_iptables(&mut k.ipt, nft_result.is_ok());
     match (nft_result, ipt_result) {
         (Err(e), Some(_)) => return Err(FwError::Kernel(e)),
         (Ok(()), Some(e)) => return Err(FwError::Kernel(e)),
         _ => {}
     }
-    StateFile::system().clear();
+    k.state.clear();
     Ok(())
 }
 
@@ -323,7 +325,60 @@ pub fn remove(nf: &mut impl Netfilter) -> Result<(), FwError> {
 mod tests {
     use super::*;
     use dockward_model::{Attachment, Container, ContainerState, Network, Protocol, PublishedPort};
-    use dockward_netfilter::{Call, Conn, Recording};
+    use dockward_netfilter::{Call, Conn, IptCall, Recording, RecordingIpt};
+
+    /// The recording fakes, and a state directory of the test's own
+    /// (removed when the first element is dropped).
+    fn fake() -> (tempfile::TempDir, Kernel<Recording, RecordingIpt>) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateFile(Some(dir.path().to_path_buf()));
+        (
+            dir,
+            Kernel {
+                nf: Recording::default(),
+                ipt: RecordingIpt::default(),
+                state,
+            },
+        )
+    }
+
+    fn no_guard() -> Guard {
+        Err(String::new())
+    }
+
+    /// `apply` on `backend` of the one-container host, public, no file.
+    fn apply_on(
+        k: &mut Kernel<Recording, RecordingIpt>,
+        backend: Backend,
+    ) -> Result<Applied, FwError> {
+        let file = PolicyFile::default();
+        apply(
+            k,
+            backend,
+            &inv("public"),
+            &file,
+            &no_guard(),
+            &Host::default(),
+        )
+    }
+
+    /// What `iptables-save -c` prints once `script` is in, with
+    /// `[3:180]` counted on the `counted` rule.
+    fn as_save(script: &str, counted: &str) -> String {
+        script
+            .lines()
+            .filter(|l| {
+                l.starts_with(':') || l.starts_with("-A") || l.starts_with('*') || *l == "COMMIT"
+            })
+            .map(|l| {
+                if l == counted {
+                    format!("[3:180] {l}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    }
 
     fn inv(label: &str) -> Inventory {
         Inventory {
@@ -372,22 +427,21 @@ mod tests {
 
     #[test]
     fn iptables_backend_refuses_docker_on_nftables_before_touching_anything() {
-        let mut nf = Recording::default();
+        let (_dir, mut k) = fake();
         let mut i = inv("public");
         i.daemon.firewall_backend = Some("nftables".into());
         let e = apply_iptables(
-            &mut nf,
-            &mut IptCli,
+            &mut k,
             &i,
             &PolicyFile::default(),
             &Err(String::new()),
             &Host::default(),
-            &StateFile(None),
         )
         .unwrap_err();
         assert!(matches!(e, FwError::Policy(_)), "{e:?}");
         assert!(e.to_string().contains("use --backend nft"), "{e}");
-        assert!(nf.calls.is_empty(), "{:?}", nf.calls);
+        assert!(k.nf.calls.is_empty(), "{:?}", k.nf.calls);
+        assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
     }
 
     #[test]
@@ -459,5 +513,132 @@ mod tests {
         let e = apply_once_test(&mut nf, &inv("public"), &PolicyFile::default()).unwrap_err();
         assert!(matches!(e, FwError::Kernel(_)), "{e:?}");
         assert!(e.to_string().contains("previous rules stay"), "{e}");
+    }
+
+    #[test]
+    fn iptables_checks_both_families_before_committing_either() {
+        let (_dir, mut k) = fake();
+        k.ipt.refuse = Some("iptables-restore: line 3 failed".into());
+        let e = apply_iptables(
+            &mut k,
+            &inv("public"),
+            &PolicyFile::default(),
+            &no_guard(),
+            &Host::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, FwError::Kernel(_)), "{e:?}");
+        assert!(k.ipt.restored().is_empty(), "{:?}", k.ipt.calls);
+        assert!(!k.state.iptables_used(), "a refused apply is not recorded");
+        assert!(
+            k.nf.calls.is_empty(),
+            "nothing in nft either: {:?}",
+            k.nf.calls
+        );
+    }
+
+    #[test]
+    fn iptables_apply_commits_both_families_keeps_counters_and_records_the_backend() {
+        let (_dir, mut k) = fake();
+        let file = PolicyFile::default();
+        apply_iptables(&mut k, &inv("public"), &file, &no_guard(), &Host::default()).unwrap();
+        let kinds: Vec<&str> = k
+            .ipt
+            .calls
+            .iter()
+            .map(|c| match c {
+                IptCall::Save { .. } => "save",
+                IptCall::Check { .. } => "check",
+                IptCall::Restore { .. } => "restore",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["save", "save", "check", "check", "restore", "restore"]
+        );
+        let restored = k.ipt.restored();
+        assert_eq!((restored[0].0, restored[1].0), (false, true), "IPv4 first");
+        let v4 = restored[0].1.to_string();
+        assert!(v4.contains("172.17.0.2"), "{v4}");
+        assert!(k.state.iptables_used());
+        // The bridge table goes in through nft, on this backend too.
+        assert!(
+            matches!(k.nf.calls.last(), Some(Call::Apply(_))),
+            "{:?}",
+            k.nf.calls
+        );
+
+        // The kernel now holds those rules, one of them with traffic
+        // counted: a re-render carries the counter over.
+        let rule = v4
+            .lines()
+            .find(|l| l.starts_with("-A DOCKWARD-PUB"))
+            .expect("a rule of the published chain")
+            .to_string();
+        let save = as_save(&v4, &rule);
+        k.ipt = RecordingIpt {
+            v4: save,
+            ..Default::default()
+        };
+        apply_iptables(&mut k, &inv("public"), &file, &no_guard(), &Host::default()).unwrap();
+        let again = k.ipt.restored()[0].1;
+        assert!(again.contains(&format!("[3:180] {rule}")), "{again}");
+    }
+
+    #[test]
+    fn auto_falls_back_to_iptables_only_when_nft_is_missing() {
+        let (_dir, mut k) = fake();
+        k.nf.missing = true;
+        let a = apply_on(&mut k, Backend::Auto).unwrap();
+        assert!(a.iptables);
+        assert_eq!(k.ipt.restored().len(), 2);
+        // nft refusing a script is not a missing nft: no fallback.
+        let (_dir, mut k) = fake();
+        k.nf.refuse = Some("Error: syntax error".into());
+        assert!(apply_on(&mut k, Backend::Auto).is_err());
+        assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
+        // Asked for nft, no fallback either.
+        let (_dir, mut k) = fake();
+        k.nf.missing = true;
+        assert!(apply_on(&mut k, Backend::Nft).is_err());
+        assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
+    }
+
+    #[test]
+    fn an_nft_apply_takes_out_an_earlier_iptables_apply() {
+        let (_dir, mut k) = fake();
+        apply_on(&mut k, Backend::Iptables).unwrap();
+        let v4 = k.ipt.restored()[0].1.to_string();
+        let save = as_save(&v4, "");
+        k.ipt = RecordingIpt {
+            v4: save,
+            ..Default::default()
+        };
+        let a = apply_on(&mut k, Backend::Nft).unwrap();
+        assert!(!a.iptables);
+        let removal = k.ipt.restored();
+        assert_eq!(removal.len(), 1, "IPv4 only had chains: {:?}", k.ipt.calls);
+        assert!(removal[0].1.contains("-X DOCKWARD-PUB"), "{}", removal[0].1);
+        assert!(!k.state.iptables_used());
+    }
+
+    #[test]
+    fn remove_cleans_both_backends_and_the_state() {
+        let (_dir, mut k) = fake();
+        k.state.set_iptables(true);
+        k.state.record_tamper("a foreign flush", 12.0);
+        remove(&mut k).unwrap();
+        assert!(
+            matches!(k.nf.calls.as_slice(), [Call::Apply(s)] if s.contains("delete table")),
+            "{:?}",
+            k.nf.calls
+        );
+        assert!(
+            k.ipt.calls.contains(&IptCall::Save { v6: true }),
+            "{:?}",
+            k.ipt.calls
+        );
+        assert!(!k.state.iptables_used());
+        assert!(k.state.last_tamper().is_none());
     }
 }

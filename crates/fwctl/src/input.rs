@@ -38,18 +38,7 @@ pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, FwError> {
 /// for tests and benchmarks).
 pub async fn snapshot(endpoint: &Endpoint, recorded: Option<&Path>) -> Result<Inventory, FwError> {
     if let Some(path) = recorded {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            FwError::Policy(format!(
-                "inventory {}: cannot read it ({e})",
-                path.display()
-            ))
-        })?;
-        return serde_json::from_str(&text).map_err(|e| {
-            FwError::Policy(format!(
-                "inventory {}: not a dockward inventory ({e})",
-                path.display()
-            ))
-        });
+        return dockward_docker::recorded(path).map_err(FwError::Policy);
     }
     let engine = Engine::connect(endpoint.clone())
         .await

@@ -26,10 +26,35 @@ pub use apply::{
 };
 pub use detect::{detect, detect_guard, guard_note, Guard, Listening};
 pub use input::{load_policy, policy_path, snapshot, DEFAULT_POLICY};
-pub use state::{unix_now, StateFile};
+pub use state::{unix_now, StateFile, STATE_DIR};
 
 use dockward_docker::EngineError;
-use dockward_netfilter::NetfilterError;
+use dockward_netfilter::{IptCli, NetfilterError, NftCli};
+
+/// Everything the firewall reads or changes on the host, each behind its
+/// trait: nftables and conntrack ([`dockward_netfilter::Netfilter`]),
+/// iptables ([`dockward_netfilter::Xtables`]), and the state directory.
+/// [`Kernel::system`] is the real host; unit tests put the recording fakes
+/// and a temporary directory in.
+#[derive(Debug)]
+pub struct Kernel<N, X> {
+    pub nf: N,
+    pub ipt: X,
+    pub state: StateFile,
+}
+
+impl Kernel<NftCli, IptCli> {
+    /// The real programs, with dockward's state in `state_dir`
+    /// (`/run/dockward` unless `DOCKWARD_STATE_DIR` says otherwise: the
+    /// binary resolves it).
+    pub fn system(state_dir: std::path::PathBuf) -> Self {
+        Self {
+            nf: NftCli,
+            ipt: IptCli,
+            state: StateFile(Some(state_dir)),
+        }
+    }
+}
 
 /// Which rules to write: nftables, iptables, or nftables when the `nft`
 /// program is there and iptables otherwise.

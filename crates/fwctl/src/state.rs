@@ -8,7 +8,10 @@
 use dockward_firewall::tamper::Tamper;
 use std::path::PathBuf;
 
-/// dockward's state directory; `None` keeps nothing (unit tests).
+/// The default state directory.
+pub const STATE_DIR: &str = "/run/dockward";
+
+/// dockward's state directory; `None` keeps nothing.
 #[derive(Debug, Clone)]
 pub struct StateFile(pub Option<PathBuf>);
 
@@ -20,13 +23,6 @@ pub fn unix_now() -> u64 {
 }
 
 impl StateFile {
-    pub fn system() -> Self {
-        let dir = std::env::var_os("DOCKWARD_STATE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/run/dockward"));
-        Self(Some(dir))
-    }
-
     fn path(&self, name: &str) -> Option<PathBuf> {
         self.0.as_ref().map(|d| d.join(name))
     }

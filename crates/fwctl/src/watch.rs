@@ -22,8 +22,8 @@ use crate::apply::{
 };
 use crate::detect::{detect, Guard, Listening};
 use crate::input::load_policy;
-use crate::state::StateFile;
 use crate::sweep::revoke;
+use crate::Kernel;
 use crate::{Backend, FwError};
 use dockward_docker::{
     follow, DockerEvent, Endpoint, Engine, FollowOptions, InventorySource, Update,
@@ -32,7 +32,7 @@ use dockward_firewall::tamper::{self, Watched};
 use dockward_firewall::Host;
 use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, IptCli, Netfilter, NetfilterError, PortIndex};
+use dockward_netfilter::{host_bridges, Netfilter, NetfilterError, PortIndex, Xtables};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
@@ -47,13 +47,13 @@ fn log(msg: impl std::fmt::Display) {
 /// (iptables has no sets to update element by element), and drift is read
 /// back from `iptables-save -c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kernel {
+enum Mode {
     Nft,
     Ipt,
 }
 
 struct State {
-    kernel: Kernel,
+    kernel: Mode,
     inv: Option<Inventory>,
     file: PolicyFile,
     /// dockerd's cgroup, found again after every reconnection: a restarted
@@ -89,7 +89,10 @@ pub struct Options {
     pub check_interval: Duration,
 }
 
-pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError> {
+pub async fn run(
+    opts: &Options,
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+) -> Result<(), FwError> {
     let path = opts.policy.clone();
     // At start there is no previous good policy to keep: a bad one is fatal.
     let file = load_policy(path.as_deref())?;
@@ -100,12 +103,12 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
     tokio::spawn(follow(opts.endpoint.clone(), tx, FollowOptions::default()));
     let mut engine: Option<Engine> = None;
     let kernel = match opts.backend {
-        Backend::Nft => Kernel::Nft,
-        Backend::Iptables => Kernel::Ipt,
+        Backend::Nft => Mode::Nft,
+        Backend::Iptables => Mode::Ipt,
         // As `apply`: nftables when the nft program runs here.
-        Backend::Auto => match nf.has_table(dockward_firewall::TABLE) {
-            Err(NetfilterError::Spawn { .. }) => Kernel::Ipt,
-            _ => Kernel::Nft,
+        Backend::Auto => match k.nf.has_table(dockward_firewall::TABLE) {
+            Err(NetfilterError::Spawn { .. }) => Mode::Ipt,
+            _ => Mode::Nft,
         },
     };
     // Both backends take the guard from nftables (`apply_iptables` drops
@@ -129,8 +132,8 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
     mon_rx.mark_unchanged();
     tokio::spawn(monitor(
         match kernel {
-            Kernel::Nft => Watched::Nft,
-            Kernel::Ipt => Watched::Iptables,
+            Mode::Nft => Watched::Nft,
+            Mode::Ipt => Watched::Iptables,
         },
         mon_tx,
     ));
@@ -143,21 +146,13 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
     // snapshot gives each its verdict (fail closed).
     let empty = Inventory::default();
     match st.kernel {
-        Kernel::Nft if kernel_state(nf)?.is_none() => {
+        Mode::Nft if kernel_state(&mut k.nf)?.is_none() => {
             let (_, rs) = compute(&empty, &st.file, &st.guard, &st.host);
-            nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+            k.nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
             log("installed the closed table; waiting for dockerd");
         }
-        Kernel::Ipt if ipt_state(&mut IptCli).map_err(FwError::Kernel)?.is_none() => {
-            apply_iptables(
-                nf,
-                &mut IptCli,
-                &empty,
-                &st.file,
-                &st.guard,
-                &st.host,
-                &StateFile::system(),
-            )?;
+        Mode::Ipt if ipt_state(&mut k.ipt).map_err(FwError::Kernel)?.is_none() => {
+            apply_iptables(k, &empty, &st.file, &st.guard, &st.host)?;
             log("installed the closed chains (iptables); waiting for dockerd");
         }
         _ => {}
@@ -181,7 +176,7 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
                         (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
-                        full(nf, &mut st, "snapshot");
+                        full(k, &mut st, "snapshot");
                     }
                     Update::Event(e) => {
                         let started = Instant::now();
@@ -192,7 +187,7 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
                             match on_event(engine, inv, &e).await {
                                 Ok(true) => {
                                     refresh_veths(&mut st, &e);
-                                    update(nf, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
+                                    update(k, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
                                 }
                                 Ok(false) => {}
                                 Err(err) => log(format!("cannot refresh after {} {}: {err}; the last rules stay", e.kind, e.action)),
@@ -210,7 +205,7 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
                 // Our own change's notices arrive after it; a check for
                 // them would only list the table a second time.
                 if st.baseline.as_ref().is_none_or(|(_, at)| seen >= *at) {
-                    check(nf, &mut st, seen);
+                    check(k, &mut st, seen);
                 }
             }
             _ = tick.tick() => {
@@ -218,17 +213,17 @@ pub async fn run(opts: &Options, nf: &mut impl Netfilter) -> Result<(), FwError>
                     let now = dockward_hostprobe::listeners::listening(&dockward_hostprobe::Real, *pid);
                     if now != *before {
                         (st.guard, st.dockerd) = detect(&opts.endpoint.url);
-                        full(nf, &mut st, "dockerd's own listeners changed");
+                        full(k, &mut st, "dockerd's own listeners changed");
                     }
                 }
-                check(nf, &mut st, Instant::now())
+                check(k, &mut st, Instant::now())
             }
             _ = hup.recv() => {
                 match load_policy(path.as_deref()) {
                     Ok(f) => {
                         st.file = f;
                         log("policy reloaded");
-                        update(nf, &mut st, "reload", Instant::now());
+                        update(k, &mut st, "reload", Instant::now());
                     }
                     Err(e) => log(format!("error: {e}; keeping the last good policy and rules")),
                 }
@@ -295,25 +290,29 @@ enum Listing {
 
 impl Listing {
     /// `None`: dockward's nft table is gone.
-    fn read(nf: &mut impl Netfilter, kernel: Kernel) -> Result<Option<Self>, String> {
-        let bridge = match nf.table_json("bridge", TABLE) {
+    fn read(
+        k: &mut Kernel<impl Netfilter, impl Xtables>,
+        kernel: Mode,
+    ) -> Result<Option<Self>, String> {
+        let bridge = match k.nf.table_json("bridge", TABLE) {
             Ok(b) => b,
             // No nft program (iptables backend): nothing to compare.
             Err(NetfilterError::Spawn { .. }) => Some(serde_json::Value::Null),
             Err(e) => return Err(e.to_string()),
         };
         match kernel {
-            Kernel::Ipt => {
-                let (v4, v6) = IptCli.saves().map_err(|e| e.to_string())?;
+            Mode::Ipt => {
+                let (v4, v6) = k.ipt.saves().map_err(|e| e.to_string())?;
                 // The guard's input-only inet table, when there is one.
-                let guard = match nf.table_json("inet", TABLE) {
+                let guard = match k.nf.table_json("inet", TABLE) {
                     Ok(g) => g,
                     Err(NetfilterError::Spawn { .. }) => None,
                     Err(e) => return Err(e.to_string()),
                 };
                 Ok(Some(Listing::Ipt(v4, v6, bridge, guard)))
             }
-            Kernel::Nft => Ok(nf
+            Mode::Nft => Ok(k
+                .nf
                 .table_json("inet", TABLE)
                 .map_err(|e| e.to_string())?
                 .map(|inet| Listing::Nft(inet, bridge))),
@@ -352,11 +351,14 @@ impl Listing {
 
 /// Why the kernel's rules are not the ones dockward last put there, if
 /// they are not.
-fn tampered(nf: &mut impl Netfilter, st: &State) -> Result<Option<String>, String> {
+fn tampered(
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+    st: &State,
+) -> Result<Option<String>, String> {
     let Some(want) = &st.applied else {
         return Ok(None);
     };
-    let Some(now) = Listing::read(nf, st.kernel)? else {
+    let Some(now) = Listing::read(k, st.kernel)? else {
         return Ok(Some("dockward's table is gone".into()));
     };
     if let Some(why) = now.drift(want) {
@@ -372,23 +374,26 @@ fn tampered(nf: &mut impl Netfilter, st: &State) -> Result<Option<String>, Strin
 
 /// The fingerprint of dockward's rules right after its own change, and
 /// when the listing began.
-fn baseline(nf: &mut impl Netfilter, kernel: Kernel) -> Option<(String, Instant)> {
+fn baseline(
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+    kernel: Mode,
+) -> Option<(String, Instant)> {
     let at = Instant::now();
-    let now = Listing::read(nf, kernel).ok().flatten()?;
+    let now = Listing::read(k, kernel).ok().flatten()?;
     Some((now.fingerprint(), at))
 }
 
 /// Compare the kernel's rules with dockward's; on a difference, replace
 /// them (which cuts every flow they refuse) and record it for `status`.
-fn check(nf: &mut impl Netfilter, st: &mut State, seen: Instant) {
-    match tampered(nf, st) {
+fn check(k: &mut Kernel<impl Netfilter, impl Xtables>, st: &mut State, seen: Instant) {
+    match tampered(k, st) {
         Ok(None) => {}
         Ok(Some(why)) => {
             log(format!("tampering: {why}; re-asserting"));
-            if let Some(back) = full(nf, st, "re-assert") {
+            if let Some(back) = full(k, st, "re-assert") {
                 let ms = back.duration_since(seen).as_secs_f64() * 1000.0;
                 log(format!("re-asserted {ms:.1} ms after the change was seen"));
-                StateFile::system().record_tamper(&why, ms);
+                k.state.record_tamper(&why, ms);
             }
         }
         Err(e) => log(format!("cannot read the kernel's rules: {e}")),
@@ -474,26 +479,22 @@ fn refresh_veths(st: &mut State, e: &DockerEvent) {
 /// Replace the table or chains (start, reconnection, re-assertion, and
 /// every change on the iptables backend), then cut every flow the rules
 /// refuse. Returns when the rules were back in force.
-fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
+fn full(
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+    st: &mut State,
+    why: &str,
+) -> Option<Instant> {
     let inv = st.inv.as_ref()?;
     st.host = read_host(inv, &mut st.index);
     let result = match st.kernel {
-        Kernel::Nft => apply_once(nf, inv, &st.file, &st.guard, &st.host),
-        Kernel::Ipt => apply_iptables(
-            nf,
-            &mut IptCli,
-            inv,
-            &st.file,
-            &st.guard,
-            &st.host,
-            &StateFile::system(),
-        ),
+        Mode::Nft => apply_once(&mut k.nf, inv, &st.file, &st.guard, &st.host),
+        Mode::Ipt => apply_iptables(k, inv, &st.file, &st.guard, &st.host),
     };
     match result {
         Ok(applied) => {
             let back = Instant::now();
-            st.baseline = baseline(nf, st.kernel);
-            let summary = applied.sweep_and_summary(nf);
+            st.baseline = baseline(k, st.kernel);
+            let summary = applied.sweep_and_summary(&mut k.nf);
             st.applied = Some(applied.rs);
             log(format!("{why}: {summary}"));
             Some(back)
@@ -507,11 +508,16 @@ fn full(nf: &mut impl Netfilter, st: &mut State, why: &str) -> Option<Instant> {
 
 /// Apply the element changes since the last ruleset (or a full replace when
 /// the shape changed).
-fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) {
-    if st.kernel == Kernel::Ipt {
+fn update(
+    k: &mut Kernel<impl Netfilter, impl Xtables>,
+    st: &mut State,
+    why: &str,
+    started: Instant,
+) {
+    if st.kernel == Mode::Ipt {
         // No element updates on iptables: every change re-renders the
         // chains (the last good rules stay when that fails).
-        let _ = full(nf, st, why);
+        let _ = full(k, st, why);
         log(format!(
             "{why}: chains replaced in {:.1} ms",
             started.elapsed().as_secs_f64() * 1000.0
@@ -521,7 +527,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
     let Some(inv) = &st.inv else { return };
     let (_, rs) = compute(inv, &st.file, &st.guard, &st.host);
     let Some(old) = st.applied.take() else {
-        full(nf, st, why);
+        full(k, st, why);
         return;
     };
     let script = nft::update(&old, &rs);
@@ -530,12 +536,12 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
             st.applied = Some(old);
             return;
         }
-        Some(s) => nf.apply(s),
-        None => nf.apply(&nft::render(&rs)),
+        Some(s) => k.nf.apply(s),
+        None => k.nf.apply(&nft::render(&rs)),
     };
     match result {
         Ok(()) => {
-            let cut = revoke(nf, &old, &rs);
+            let cut = revoke(&mut k.nf, &old, &rs);
             log(format!(
                 "{why}: {} in {:.1} ms{}",
                 if script.is_some() {
@@ -553,7 +559,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
             // Only the port maps changed (a container came or went): the
             // fingerprint leaves their elements to drift, so it still holds.
             if !tamper::same_fingerprint(&old, &rs) {
-                st.baseline = baseline(nf, st.kernel);
+                st.baseline = baseline(k, st.kernel);
             }
             st.applied = Some(rs);
         }
@@ -563,7 +569,7 @@ fn update(nf: &mut impl Netfilter, st: &mut State, why: &str, started: Instant) 
                 "{why}: element update refused ({e}); replacing the table"
             ));
             st.applied = Some(old);
-            full(nf, st, why);
+            full(k, st, why);
         }
     }
 }

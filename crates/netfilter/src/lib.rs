@@ -1,10 +1,11 @@
 //! The kernel edge of `dockward firewall`.
 //!
-//! Everything the firewall does to the kernel goes through [`Netfilter`]:
-//! one atomic nftables transaction, reading back dockward's own table, and
-//! listing/deleting conntrack entries. The core never touches the kernel, so
-//! it is tested with [`Recording`], and this crate stays a thin shell over the
-//! `nft` and `conntrack` programs.
+//! Everything the firewall does to the kernel goes through [`Netfilter`]
+//! (one atomic nftables transaction, reading back dockward's own table,
+//! listing/deleting conntrack entries) or, on hosts without nftables,
+//! [`Xtables`] (`iptables-save`/`-restore`). The core never touches the
+//! kernel, so it is tested with [`Recording`] and [`RecordingIpt`], and
+//! this crate stays a thin shell over the programs.
 //!
 //! Why the `nft` and `conntrack` programs and not netlink from Rust: `nft -f`
 //! is the documented interface whose one file is one kernel transaction
@@ -16,12 +17,14 @@
 #![forbid(unsafe_code)]
 
 pub mod conntrack;
+mod ipt;
 mod nft;
 mod recording;
 
 pub use conntrack::{parse_entries, Conn};
-pub use nft::{IptCli, NftCli};
-pub use recording::{Call, Recording};
+pub use ipt::{IptCli, Xtables};
+pub use nft::NftCli;
+pub use recording::{Call, IptCall, Recording, RecordingIpt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetfilterError {
@@ -33,13 +36,6 @@ pub enum NetfilterError {
     Refused { program: String, stderr: String },
     #[error("`{program}` printed output dockward cannot read: {cause}")]
     Output { program: String, cause: String },
-}
-
-/// One packet counter of an nftables map element or rule.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
-pub struct Counter {
-    pub packets: u64,
-    pub bytes: u64,
 }
 
 /// What dockward needs from the kernel, and nothing more.

@@ -39,7 +39,7 @@ fn start(
     Ok(child)
 }
 
-fn run(
+pub(crate) fn run(
     program: &str,
     args: &[&str],
     stdin: Option<&str>,
@@ -51,7 +51,7 @@ fn run(
 
 /// The output of a run that succeeded; a failure names `what` and carries
 /// stderr on one line.
-fn succeeded(
+pub(crate) fn succeeded(
     what: &str,
     out: std::process::Output,
 ) -> Result<std::process::Output, NetfilterError> {
@@ -242,52 +242,5 @@ impl Netfilter for NftCli {
                 stderr: err,
             })
         }
-    }
-}
-
-/// The iptables backend's kernel edge: `iptables-save -c` to see what is
-/// there (rules with their counters), `iptables-restore --noflush
-/// --counters` to change dockward's chains in one transaction per table,
-/// keeping the counters a script carries (`-w`: wait for the xtables lock
-/// Docker holds while it edits its own rules).
-#[derive(Debug, Default, Clone)]
-pub struct IptCli;
-
-impl IptCli {
-    fn restore_prog(v6: bool) -> &'static str {
-        if v6 {
-            "ip6tables-restore"
-        } else {
-            "iptables-restore"
-        }
-    }
-
-    /// The filter table as `iptables-save -c` prints it.
-    pub fn save(&mut self, v6: bool) -> Result<String, NetfilterError> {
-        let p = if v6 {
-            "ip6tables-save"
-        } else {
-            "iptables-save"
-        };
-        let out = succeeded(p, run(p, &["-c", "-t", "filter"], None)?)?;
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// Both families' saves, IPv4 first.
-    pub fn saves(&mut self) -> Result<(String, String), NetfilterError> {
-        Ok((self.save(false)?, self.save(true)?))
-    }
-
-    /// `iptables-restore --test`: parsed and checked, not committed.
-    pub fn check(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::restore_prog(v6);
-        let args = ["-w", "--noflush", "--counters", "--test"];
-        succeeded(p, run(p, &args, Some(script))?).map(|_| ())
-    }
-
-    /// One `iptables-restore --noflush` transaction.
-    pub fn restore(&mut self, v6: bool, script: &str) -> Result<(), NetfilterError> {
-        let p = Self::restore_prog(v6);
-        succeeded(p, run(p, &["-w", "--noflush", "--counters"], Some(script))?).map(|_| ())
     }
 }

@@ -7,10 +7,14 @@ use crate::serve::{Learner, Options};
 use dockward_apiguard::{Active, Policy, PolicyFile};
 use std::collections::BTreeMap;
 
-/// `KEY=VALUE` lines (comments and blanks skipped) over the process
-/// environment, for SIGHUP reloads.
-pub fn env_with_file(path: Option<&str>) -> Result<BTreeMap<String, String>, String> {
-    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+/// `KEY=VALUE` lines (comments and blanks skipped) over `base` (the
+/// process environment, captured once by the binary), read again on
+/// SIGHUP reloads.
+pub fn env_with_file(
+    base: &BTreeMap<String, String>,
+    path: Option<&str>,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut env = base.clone();
     if let Some(p) = path {
         let text = std::fs::read_to_string(p)
             .map_err(|e| format!("DOCKWARD_ENV_FILE {p}: cannot read it ({e})"))?;
@@ -104,15 +108,15 @@ mod tests {
     #[test]
     fn the_env_file_over_the_environment_and_its_errors_named() {
         let p = file("# comment\n\nCONTAINERS=1\nPOST = \"0\"\n");
-        let env = env_with_file(p.to_str()).unwrap();
+        let env = env_with_file(&BTreeMap::new(), p.to_str()).unwrap();
         assert_eq!(env.get("CONTAINERS").map(String::as_str), Some("1"));
         assert_eq!(env.get("POST").map(String::as_str), Some("0"));
         let _ = std::fs::remove_file(&p);
         let p = file("CONTAINERS=1\nnot a setting\n");
-        let e = env_with_file(p.to_str()).unwrap_err();
+        let e = env_with_file(&BTreeMap::new(), p.to_str()).unwrap_err();
         assert!(e.ends_with(":2: write KEY=VALUE"), "{e}");
         let _ = std::fs::remove_file(&p);
-        let e = env_with_file(Some("/nonexistent/dockward.env")).unwrap_err();
+        let e = env_with_file(&BTreeMap::new(), Some("/nonexistent/dockward.env")).unwrap_err();
         assert!(
             e.starts_with("DOCKWARD_ENV_FILE /nonexistent/dockward.env"),
             "{e}"

@@ -1,15 +1,17 @@
-//! The host edge of `audit`: the inventory from dockerd, the daemon's
-//! settings from `dockward-hostprobe` (see its `daemon` module for where
-//! they come from and in which order), and the firewall's verdicts,
-//! turned into the plain inputs of the pure front ends in `dockward-audit`.
+//! The host edge of `audit`: the inventory from dockerd (or a recorded
+//! one), the daemon's settings from `dockward-hostprobe` (see its `daemon`
+//! module for where they come from and in which order), and the
+//! firewall's verdicts now in force, turned into the plain inputs of the
+//! pure front ends in `dockward-audit`.
 
-use dockward_audit::{DaemonSettings, Diagnostic, Exposure};
+use dockward_audit::{audit_container, audit_daemon, DaemonSettings, Diagnostic, Exposure, Report};
 use dockward_docker::{Endpoint, Engine, EngineError, InventorySource};
 use dockward_model::Inventory;
 use std::collections::BTreeMap;
 
 pub struct Host {
     pub inventory: Inventory,
+    /// The image's `USER` by image id, for containers that set none.
     pub image_users: BTreeMap<String, String>,
     pub exposure: Exposure,
     pub daemon: DaemonSettings,
@@ -19,46 +21,67 @@ pub struct Host {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub async fn gather(endpoint: &Endpoint, recorded: Option<Inventory>) -> Result<Host, EngineError> {
+/// Everything the host audit needs; `state_dir` is the firewall's (to read
+/// which backend is in force).
+pub async fn gather(
+    endpoint: &Endpoint,
+    recorded: Option<Inventory>,
+    state_dir: &std::path::Path,
+) -> Result<Host, EngineError> {
     let (inventory, image_users) = match recorded {
         Some(inv) => (inv, BTreeMap::new()),
         None => {
             let engine = Engine::connect(endpoint.clone()).await?;
             let inventory = engine.snapshot().await?;
-            let mut ids: Vec<String> = inventory
+            let ids: Vec<String> = inventory
                 .containers
                 .iter()
                 .filter(|c| c.user.trim().is_empty())
                 .map(|c| c.image_id.clone())
-                .filter(|i| !i.is_empty())
                 .collect();
-            ids.sort();
-            ids.dedup();
             let users = engine.images(&ids).await?;
             let users = users.into_iter().map(|(id, i)| (id, i.user)).collect();
             (inventory, users)
         }
     };
-    let exposure = exposure(&inventory);
+    let exposure = exposure(&inventory, state_dir);
     let sys = dockward_hostprobe::Real;
     let dockerd = dockward_hostprobe::dockerd::find(&sys, &endpoint.url);
     let d = dockward_hostprobe::daemon::settings(&sys, &endpoint.url, dockerd.as_ref(), &inventory);
-    let (daemon, daemon_source, diagnostics) = (d.settings, d.source, d.diagnostics);
     Ok(Host {
         inventory,
         image_users,
         exposure,
-        daemon,
-        daemon_source,
-        diagnostics,
+        daemon: d.settings,
+        daemon_source: d.source,
+        diagnostics: d.diagnostics,
     })
+}
+
+/// The host's targets into the report: the daemon, then each container.
+pub fn audit(host: Host, report: &mut Report) {
+    report.diagnostics.extend(host.diagnostics);
+    report.add(
+        "daemon",
+        &host.daemon_source,
+        Ok(audit_daemon(&host.daemon, &host.daemon_source)),
+    );
+    for c in &host.inventory.containers {
+        let image_user = host.image_users.get(&c.image_id).map(String::as_str);
+        report.add(
+            "container",
+            &c.name,
+            Ok(audit_container(c, image_user, &host.exposure)),
+        );
+    }
 }
 
 /// dockward firewall's verdict per container port, when its table is in
 /// the kernel. The most open verdict of a port's bindings counts.
-fn exposure(inv: &Inventory) -> Exposure {
+fn exposure(inv: &Inventory, state_dir: &std::path::Path) -> Exposure {
     let mut e = Exposure::new();
-    let Ok(Some(k)) = dockward_fwctl::installed_state(&mut dockward_netfilter::NftCli) else {
+    let mut kernel = dockward_fwctl::Kernel::system(state_dir.to_path_buf());
+    let Ok(Some(k)) = dockward_fwctl::installed_state(&mut kernel) else {
         return e;
     };
     let report = dockward_status::with_firewall(dockward_status::report(inv), inv, &k);
