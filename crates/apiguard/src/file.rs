@@ -452,7 +452,7 @@ host_power = ["bind"]
         let ci = f.select(client("tcp://[::]:2375", 5)).unwrap();
         assert_eq!(ci.name, "ci");
         assert!(ci.decide_head("DELETE", "/images/x").is_ok());
-        assert!(ci.allow_power.contains(&crate::power::Check::Bind));
+        assert!(ci.allow_power.contains(&Check::Bind));
     }
 
     #[test]

@@ -33,9 +33,9 @@ pub enum Value {
     /// The number's source text, validated against RFC 8259's grammar.
     Number(String),
     String(String),
-    Array(Vec<Value>),
+    Array(Vec<Self>),
     /// Keys unescaped, in source order; no two fold to the same name.
-    Object(Vec<(String, Value)>),
+    Object(Vec<(String, Self)>),
 }
 
 /// Why a body was refused, with the byte offset where it went wrong.
@@ -67,30 +67,30 @@ pub fn fold(key: &str) -> String {
 impl Value {
     /// The member of an object whose key folds to `name`, as Go would
     /// match a struct field.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&Self> {
         let want = fold(name);
         match self {
-            Value::Object(m) => m.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v),
+            Self::Object(m) => m.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v),
             _ => None,
         }
     }
 
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::String(s) => Some(s),
+            Self::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn items(&self) -> &[Value] {
+    pub fn items(&self) -> &[Self] {
         match self {
-            Value::Array(a) => a,
+            Self::Array(a) => a,
             _ => &[],
         }
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self, Self::Null)
     }
 
     /// Compact JSON of this value: the canonical bytes forwarded upstream.
@@ -102,12 +102,12 @@ impl Value {
 
     fn write(&self, out: &mut Vec<u8>) {
         match self {
-            Value::Null => out.extend_from_slice(b"null"),
-            Value::Bool(true) => out.extend_from_slice(b"true"),
-            Value::Bool(false) => out.extend_from_slice(b"false"),
-            Value::Number(n) => out.extend_from_slice(n.as_bytes()),
-            Value::String(s) => write_str(s, out),
-            Value::Array(a) => {
+            Self::Null => out.extend_from_slice(b"null"),
+            Self::Bool(true) => out.extend_from_slice(b"true"),
+            Self::Bool(false) => out.extend_from_slice(b"false"),
+            Self::Number(n) => out.extend_from_slice(n.as_bytes()),
+            Self::String(s) => write_str(s, out),
+            Self::Array(a) => {
                 out.push(b'[');
                 for (i, v) in a.iter().enumerate() {
                     if i > 0 {
@@ -117,7 +117,7 @@ impl Value {
                 }
                 out.push(b']');
             }
-            Value::Object(m) => {
+            Self::Object(m) => {
                 out.push(b'{');
                 for (i, (k, v)) in m.iter().enumerate() {
                     if i > 0 {
@@ -143,7 +143,7 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
             c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
             }
             c => {
                 let mut b = [0u8; 4];

@@ -7,8 +7,6 @@
 //! the decisions pure is what lets the bypass cases of ANCHORS §1 be unit
 //! tests and fuzz targets, beside the live suite against dockerd.
 
-#![forbid(unsafe_code)]
-
 pub mod file;
 pub mod gojson;
 pub mod path;

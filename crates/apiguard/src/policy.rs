@@ -125,7 +125,7 @@ pub enum Subject {
 impl Subject {
     /// Whether the container's power counts, not only its visibility.
     pub fn enters(&self) -> bool {
-        !matches!(self, Subject::Visible(_))
+        !matches!(self, Self::Visible(_))
     }
 }
 

@@ -36,7 +36,7 @@ pub struct DaemonSettings {
 impl DaemonSettings {
     /// `self` overlaid with the settings `over` sets; lists are joined.
     #[must_use]
-    pub fn merge(mut self, over: DaemonSettings) -> Self {
+    pub fn merge(mut self, over: Self) -> Self {
         fn pick<T>(a: &mut Option<T>, b: Option<T>) {
             if b.is_some() {
                 *a = b;

@@ -6,7 +6,7 @@
 use crate::rules::Rule;
 use crate::Severity::{Critical, High, Low, Medium};
 
-pub const DOCKERFILE_ADD_LOCAL: Rule = Rule {
+pub(crate) const DOCKERFILE_ADD_LOCAL: Rule = Rule {
     id: "dockerfile-add-local",
     severity: Low,
     title: "ADD used for a local file that is not an archive",
@@ -14,7 +14,7 @@ pub const DOCKERFILE_ADD_LOCAL: Rule = Rule {
     cis: Some("4.9"),
 };
 
-pub const DOCKERFILE_ADD_REMOTE: Rule = Rule {
+pub(crate) const DOCKERFILE_ADD_REMOTE: Rule = Rule {
     id: "dockerfile-add-remote",
     severity: Medium,
     title: "ADD fetches a remote URL without a checksum",
@@ -22,7 +22,7 @@ pub const DOCKERFILE_ADD_REMOTE: Rule = Rule {
     cis: Some("4.9"),
 };
 
-pub const DOCKERFILE_ROOT_USER: Rule = Rule {
+pub(crate) const DOCKERFILE_ROOT_USER: Rule = Rule {
     id: "dockerfile-root-user",
     severity: Medium,
     title: "Image runs as root",
@@ -30,7 +30,7 @@ pub const DOCKERFILE_ROOT_USER: Rule = Rule {
     cis: Some("4.1"),
 };
 
-pub const DOCKERFILE_SECRET: Rule = Rule {
+pub(crate) const DOCKERFILE_SECRET: Rule = Rule {
     id: "dockerfile-secret",
     severity: High,
     title: "Secret stored in an ENV or ARG value",
@@ -38,7 +38,7 @@ pub const DOCKERFILE_SECRET: Rule = Rule {
     cis: Some("4.10"),
 };
 
-pub const DOCKERFILE_SSH_PORT: Rule = Rule {
+pub(crate) const DOCKERFILE_SSH_PORT: Rule = Rule {
     id: "dockerfile-ssh-port",
     severity: Medium,
     title: "SSH port 22 exposed",
@@ -46,7 +46,7 @@ pub const DOCKERFILE_SSH_PORT: Rule = Rule {
     cis: None,
 };
 
-pub const DOCKERFILE_SUDO: Rule = Rule {
+pub(crate) const DOCKERFILE_SUDO: Rule = Rule {
     id: "dockerfile-sudo",
     severity: Medium,
     title: "sudo used in RUN",
@@ -54,7 +54,7 @@ pub const DOCKERFILE_SUDO: Rule = Rule {
     cis: None,
 };
 
-pub const DOCKERFILE_UNPINNED_IMAGE: Rule = Rule {
+pub(crate) const DOCKERFILE_UNPINNED_IMAGE: Rule = Rule {
     id: "dockerfile-unpinned-image",
     severity: Low,
     title: "Base image not pinned",
@@ -62,7 +62,7 @@ pub const DOCKERFILE_UNPINNED_IMAGE: Rule = Rule {
     cis: None,
 };
 
-pub const COMPOSE_DANGEROUS_CAPABILITY: Rule = Rule {
+pub(crate) const COMPOSE_DANGEROUS_CAPABILITY: Rule = Rule {
     id: "compose-dangerous-capability",
     severity: High,
     title: "Dangerous capability added",
@@ -70,7 +70,7 @@ pub const COMPOSE_DANGEROUS_CAPABILITY: Rule = Rule {
     cis: Some("5.4"),
 };
 
-pub const COMPOSE_DEVICE: Rule = Rule {
+pub(crate) const COMPOSE_DEVICE: Rule = Rule {
     id: "compose-device",
     severity: Medium,
     title: "Host device passed into the container",
@@ -78,7 +78,7 @@ pub const COMPOSE_DEVICE: Rule = Rule {
     cis: Some("5.18"),
 };
 
-pub const COMPOSE_DOCKER_SOCKET: Rule = Rule {
+pub(crate) const COMPOSE_DOCKER_SOCKET: Rule = Rule {
     id: "compose-docker-socket",
     severity: Critical,
     title: "Docker socket mounted into the container",
@@ -86,7 +86,7 @@ pub const COMPOSE_DOCKER_SOCKET: Rule = Rule {
     cis: Some("5.32"),
 };
 
-pub const COMPOSE_HOST_NAMESPACE: Rule = Rule {
+pub(crate) const COMPOSE_HOST_NAMESPACE: Rule = Rule {
     id: "compose-host-namespace",
     severity: High,
     title: "Host namespace shared",
@@ -94,7 +94,7 @@ pub const COMPOSE_HOST_NAMESPACE: Rule = Rule {
     cis: Some("5.16, 5.17, 5.21, 5.31"),
 };
 
-pub const COMPOSE_HOST_NETWORK: Rule = Rule {
+pub(crate) const COMPOSE_HOST_NETWORK: Rule = Rule {
     id: "compose-host-network",
     severity: High,
     title: "Host network namespace shared",
@@ -102,7 +102,7 @@ pub const COMPOSE_HOST_NETWORK: Rule = Rule {
     cis: Some("5.10"),
 };
 
-pub const COMPOSE_PORT_ALL_INTERFACES: Rule = Rule {
+pub(crate) const COMPOSE_PORT_ALL_INTERFACES: Rule = Rule {
     id: "compose-port-all-interfaces",
     severity: Medium,
     title: "Port published on all interfaces",
@@ -110,7 +110,7 @@ pub const COMPOSE_PORT_ALL_INTERFACES: Rule = Rule {
     cis: Some("5.14"),
 };
 
-pub const COMPOSE_PRIVILEGED: Rule = Rule {
+pub(crate) const COMPOSE_PRIVILEGED: Rule = Rule {
     id: "compose-privileged",
     severity: Critical,
     title: "Privileged container",
@@ -118,7 +118,7 @@ pub const COMPOSE_PRIVILEGED: Rule = Rule {
     cis: Some("5.5"),
 };
 
-pub const COMPOSE_ROOT_USER: Rule = Rule {
+pub(crate) const COMPOSE_ROOT_USER: Rule = Rule {
     id: "compose-root-user",
     severity: Medium,
     title: "Service runs as root",
@@ -126,7 +126,7 @@ pub const COMPOSE_ROOT_USER: Rule = Rule {
     cis: Some("4.1"),
 };
 
-pub const COMPOSE_SECRET: Rule = Rule {
+pub(crate) const COMPOSE_SECRET: Rule = Rule {
     id: "compose-secret",
     severity: High,
     title: "Secret written literally in the environment",
@@ -134,7 +134,7 @@ pub const COMPOSE_SECRET: Rule = Rule {
     cis: None,
 };
 
-pub const COMPOSE_SENSITIVE_MOUNT: Rule = Rule {
+pub(crate) const COMPOSE_SENSITIVE_MOUNT: Rule = Rule {
     id: "compose-sensitive-mount",
     severity: High,
     title: "Sensitive host path mounted",
@@ -142,7 +142,7 @@ pub const COMPOSE_SENSITIVE_MOUNT: Rule = Rule {
     cis: Some("5.6"),
 };
 
-pub const COMPOSE_UNCONFINED: Rule = Rule {
+pub(crate) const COMPOSE_UNCONFINED: Rule = Rule {
     id: "compose-unconfined",
     severity: High,
     title: "Security profile disabled",
@@ -150,7 +150,7 @@ pub const COMPOSE_UNCONFINED: Rule = Rule {
     cis: Some("5.2, 5.3, 5.22"),
 };
 
-pub const COMPOSE_UNPINNED_IMAGE: Rule = Rule {
+pub(crate) const COMPOSE_UNPINNED_IMAGE: Rule = Rule {
     id: "compose-unpinned-image",
     severity: Low,
     title: "Image not pinned",
@@ -158,7 +158,7 @@ pub const COMPOSE_UNPINNED_IMAGE: Rule = Rule {
     cis: None,
 };
 
-pub static RULES: &[Rule] = &[
+pub(crate) static RULES: &[Rule] = &[
     DOCKERFILE_ADD_LOCAL,
     DOCKERFILE_ADD_REMOTE,
     DOCKERFILE_ROOT_USER,

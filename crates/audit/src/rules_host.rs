@@ -7,7 +7,7 @@
 use crate::rules::Rule;
 use crate::Severity::{Critical, High, Low, Medium};
 
-pub const DAEMON_DEFAULT_BIND_ALL: Rule = Rule {
+pub(crate) const DAEMON_DEFAULT_BIND_ALL: Rule = Rule {
     id: "daemon-default-bind-all",
     severity: Medium,
     title: "Published ports default to all interfaces",
@@ -15,7 +15,7 @@ pub const DAEMON_DEFAULT_BIND_ALL: Rule = Rule {
     cis: None,
 };
 
-pub const DAEMON_ICC: Rule = Rule {
+pub(crate) const DAEMON_ICC: Rule = Rule {
     id: "daemon-icc",
     severity: Medium,
     title: "Inter-container traffic allowed on the default bridge",
@@ -23,7 +23,7 @@ pub const DAEMON_ICC: Rule = Rule {
     cis: Some("2.2"),
 };
 
-pub const DAEMON_INSECURE_REGISTRY: Rule = Rule {
+pub(crate) const DAEMON_INSECURE_REGISTRY: Rule = Rule {
     id: "daemon-insecure-registry",
     severity: Medium,
     title: "Insecure registry configured",
@@ -31,7 +31,7 @@ pub const DAEMON_INSECURE_REGISTRY: Rule = Rule {
     cis: Some("2.5"),
 };
 
-pub const DAEMON_IPTABLES_DISABLED: Rule = Rule {
+pub(crate) const DAEMON_IPTABLES_DISABLED: Rule = Rule {
     id: "daemon-iptables-disabled",
     severity: High,
     title: "Docker may not manage the firewall",
@@ -39,7 +39,7 @@ pub const DAEMON_IPTABLES_DISABLED: Rule = Rule {
     cis: Some("2.4"),
 };
 
-pub const DAEMON_LIVE_RESTORE: Rule = Rule {
+pub(crate) const DAEMON_LIVE_RESTORE: Rule = Rule {
     id: "daemon-live-restore",
     severity: Low,
     title: "Live restore disabled",
@@ -47,7 +47,7 @@ pub const DAEMON_LIVE_RESTORE: Rule = Rule {
     cis: Some("2.14"),
 };
 
-pub const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
+pub(crate) const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
     id: "daemon-no-new-privileges",
     severity: Medium,
     title: "Containers may gain new privileges",
@@ -55,7 +55,7 @@ pub const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
     cis: Some("2.18"),
 };
 
-pub const DAEMON_TCP_WITHOUT_TLS: Rule = Rule {
+pub(crate) const DAEMON_TCP_WITHOUT_TLS: Rule = Rule {
     id: "daemon-tcp-without-tls",
     severity: Critical,
     title: "Docker API on TCP without TLS verification",
@@ -63,7 +63,7 @@ pub const DAEMON_TCP_WITHOUT_TLS: Rule = Rule {
     cis: Some("2.7"),
 };
 
-pub const DAEMON_USERNS_REMAP: Rule = Rule {
+pub(crate) const DAEMON_USERNS_REMAP: Rule = Rule {
     id: "daemon-userns-remap",
     severity: Medium,
     title: "User-namespace remapping off",
@@ -71,7 +71,7 @@ pub const DAEMON_USERNS_REMAP: Rule = Rule {
     cis: Some("2.9"),
 };
 
-pub const CONTAINER_DANGEROUS_CAPABILITY: Rule = Rule {
+pub(crate) const CONTAINER_DANGEROUS_CAPABILITY: Rule = Rule {
     id: "container-dangerous-capability",
     severity: High,
     title: "Container has a dangerous capability",
@@ -79,7 +79,7 @@ pub const CONTAINER_DANGEROUS_CAPABILITY: Rule = Rule {
     cis: Some("5.4"),
 };
 
-pub const CONTAINER_DEVICE: Rule = Rule {
+pub(crate) const CONTAINER_DEVICE: Rule = Rule {
     id: "container-device",
     severity: Medium,
     title: "Container has a host device",
@@ -87,7 +87,7 @@ pub const CONTAINER_DEVICE: Rule = Rule {
     cis: Some("5.18"),
 };
 
-pub const CONTAINER_DOCKER_SOCKET: Rule = Rule {
+pub(crate) const CONTAINER_DOCKER_SOCKET: Rule = Rule {
     id: "container-docker-socket",
     severity: Critical,
     title: "Container has the Docker socket",
@@ -95,7 +95,7 @@ pub const CONTAINER_DOCKER_SOCKET: Rule = Rule {
     cis: Some("5.32"),
 };
 
-pub const CONTAINER_HOST_NAMESPACE: Rule = Rule {
+pub(crate) const CONTAINER_HOST_NAMESPACE: Rule = Rule {
     id: "container-host-namespace",
     severity: High,
     title: "Container shares a host namespace",
@@ -103,7 +103,7 @@ pub const CONTAINER_HOST_NAMESPACE: Rule = Rule {
     cis: Some("5.16, 5.17, 5.21, 5.31"),
 };
 
-pub const CONTAINER_HOST_NETWORK: Rule = Rule {
+pub(crate) const CONTAINER_HOST_NETWORK: Rule = Rule {
     id: "container-host-network",
     severity: High,
     title: "Container uses the host network",
@@ -111,7 +111,7 @@ pub const CONTAINER_HOST_NETWORK: Rule = Rule {
     cis: Some("5.10"),
 };
 
-pub const CONTAINER_PORT_ALL_INTERFACES: Rule = Rule {
+pub(crate) const CONTAINER_PORT_ALL_INTERFACES: Rule = Rule {
     id: "container-port-all-interfaces",
     severity: Medium,
     title: "Container port published on all interfaces",
@@ -119,7 +119,7 @@ pub const CONTAINER_PORT_ALL_INTERFACES: Rule = Rule {
     cis: Some("5.14"),
 };
 
-pub const CONTAINER_PRIVILEGED: Rule = Rule {
+pub(crate) const CONTAINER_PRIVILEGED: Rule = Rule {
     id: "container-privileged",
     severity: Critical,
     title: "Privileged container",
@@ -127,7 +127,7 @@ pub const CONTAINER_PRIVILEGED: Rule = Rule {
     cis: Some("5.5"),
 };
 
-pub const CONTAINER_ROOT_USER: Rule = Rule {
+pub(crate) const CONTAINER_ROOT_USER: Rule = Rule {
     id: "container-root-user",
     severity: Medium,
     title: "Container runs as root",
@@ -135,7 +135,7 @@ pub const CONTAINER_ROOT_USER: Rule = Rule {
     cis: Some("4.1"),
 };
 
-pub const CONTAINER_SENSITIVE_MOUNT: Rule = Rule {
+pub(crate) const CONTAINER_SENSITIVE_MOUNT: Rule = Rule {
     id: "container-sensitive-mount",
     severity: High,
     title: "Container mounts a sensitive host path",
@@ -143,7 +143,7 @@ pub const CONTAINER_SENSITIVE_MOUNT: Rule = Rule {
     cis: Some("5.6"),
 };
 
-pub const CONTAINER_UNCONFINED: Rule = Rule {
+pub(crate) const CONTAINER_UNCONFINED: Rule = Rule {
     id: "container-unconfined",
     severity: High,
     title: "Container runs without a security profile",
@@ -151,7 +151,7 @@ pub const CONTAINER_UNCONFINED: Rule = Rule {
     cis: Some("5.2, 5.3, 5.22"),
 };
 
-pub static RULES: &[Rule] = &[
+pub(crate) static RULES: &[Rule] = &[
     DAEMON_DEFAULT_BIND_ALL,
     DAEMON_ICC,
     DAEMON_INSECURE_REGISTRY,

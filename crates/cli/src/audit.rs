@@ -16,7 +16,7 @@ fn usage(msg: impl std::fmt::Display) -> u8 {
     exit::USAGE
 }
 
-pub fn run(config: &Config, args: &AuditArgs) -> u8 {
+pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
     if args.list_rules {
         return list_rules(args.format);
     }

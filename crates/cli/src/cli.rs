@@ -31,7 +31,7 @@ See docs/ in the source tree for the JSON schemas and the design.";
 /// Dockerfiles and compose files (audit).
 #[derive(Debug, Parser)]
 #[command(name = "dockward", version, about, long_about, after_long_help = AFTER_HELP)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -39,7 +39,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Docker daemon to use, e.g. unix:///var/run/docker.sock or
     /// tcp://127.0.0.1:2375 [default: $DOCKER_HOST, else the default socket].
     /// For `audit`, `--host` without a URL includes the local host when
@@ -69,14 +69,14 @@ fn endpoint_url(s: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// An aligned table for people.
     Text,
     /// A stable JSON document (schema in docs/status-json.md).
@@ -84,7 +84,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show every published port: on which address, to which container,
     /// and who can reach it; and whether containers on each network can
     /// reach each other.
@@ -178,7 +178,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -205,13 +205,13 @@ EXIT STATUS
 Needs root (CAP_NET_ADMIN) and the nft and conntrack programs.";
 
 #[derive(Debug, Args)]
-pub struct FirewallArgs {
+pub(crate) struct FirewallArgs {
     #[command(subcommand)]
     pub action: FirewallAction,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum FirewallAction {
+pub(crate) enum FirewallAction {
     /// Show every published port with the verdict apply would give it, where
     /// the verdict comes from, and what is in force now. Changes nothing.
     Plan(FirewallPlanArgs),
@@ -230,7 +230,7 @@ pub enum FirewallAction {
 }
 
 #[derive(Debug, Args)]
-pub struct FirewallPolicyArgs {
+pub(crate) struct FirewallPolicyArgs {
     /// Policy file (TOML) [default: /etc/dockward/firewall.toml when it exists].
     #[arg(long, short = 'p', value_name = "FILE")]
     pub policy: Option<std::path::PathBuf>,
@@ -257,7 +257,7 @@ pub enum Backend {
 }
 
 #[derive(Debug, Args)]
-pub struct FirewallPlanArgs {
+pub(crate) struct FirewallPlanArgs {
     #[command(flatten)]
     pub policy: FirewallPolicyArgs,
     /// Output format.
@@ -266,7 +266,7 @@ pub struct FirewallPlanArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct FirewallWatchArgs {
+pub(crate) struct FirewallWatchArgs {
     #[command(flatten)]
     pub policy: FirewallPolicyArgs,
     /// How often to check that the rules in the kernel are still dockward's,
@@ -304,7 +304,7 @@ EXIT STATUS
     makes the exit status at least 1.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuditFormat {
+pub(crate) enum AuditFormat {
     /// Findings grouped by target, with the fix, and a summary line.
     Text,
     /// The dockward.audit/v1 document (docs/audit-json.md).
@@ -314,7 +314,7 @@ pub enum AuditFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Threshold {
+pub(crate) enum Threshold {
     Low,
     Medium,
     High,
@@ -322,7 +322,7 @@ pub enum Threshold {
 }
 
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// Files and directories to audit [default: the current directory and
     /// the host].
     #[arg(value_name = "PATH")]
@@ -357,7 +357,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct HardenArgs {
+pub(crate) struct HardenArgs {
     #[command(subcommand)]
     pub target: HardenTarget,
 }
@@ -380,14 +380,14 @@ EXIT STATUS
     5  the file or its backup could not be written (the old file stays)";
 
 #[derive(Debug, Subcommand)]
-pub enum HardenTarget {
+pub(crate) enum HardenTarget {
     /// The daemon.json changes that fix the daemon findings of `audit`.
     #[command(after_long_help = HARDEN_AFTER_HELP)]
     Daemon(HardenDaemonArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct HardenDaemonArgs {
+pub(crate) struct HardenDaemonArgs {
     /// Write the changes (with a backup). Without it, only show them.
     #[arg(long)]
     pub apply: bool,
@@ -440,7 +440,7 @@ EXIT STATUS
     5  a listener could not be opened";
 
 #[derive(Debug, Args)]
-pub struct ProxyArgs {
+pub(crate) struct ProxyArgs {
     /// Where to listen: unix:///path or tcp://address:port (repeatable)
     /// [default: tcp://[::]:2375, or tcp://0.0.0.0:2375 with DISABLE_IPV6=1].
     #[arg(long, value_name = "URL")]

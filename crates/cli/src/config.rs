@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub endpoint: Endpoint,
     pub colour: bool,
     /// `--host` was given (with or without a URL): `audit` includes the
@@ -23,7 +23,7 @@ pub struct Config {
 
 /// The part of the environment dockward reads, captured once.
 #[derive(Debug, Clone, Default)]
-pub struct Env {
+pub(crate) struct Env {
     pub docker_host: Option<String>,
     pub no_color: Option<String>,
     pub term: Option<String>,
@@ -32,7 +32,7 @@ pub struct Env {
 }
 
 impl Env {
-    pub fn capture() -> Self {
+    pub(crate) fn capture() -> Self {
         Self {
             docker_host: std::env::var("DOCKER_HOST").ok(),
             no_color: std::env::var("NO_COLOR").ok(),
@@ -44,7 +44,7 @@ impl Env {
 }
 
 impl Config {
-    pub fn resolve(g: &GlobalArgs, env: &Env) -> Self {
+    pub(crate) fn resolve(g: &GlobalArgs, env: &Env) -> Self {
         let colour = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

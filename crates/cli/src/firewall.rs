@@ -42,7 +42,7 @@ fn policy(args: &FirewallPolicyArgs) -> Result<dockward_firewall::PolicyFile, Fw
     load_policy(path.as_ref().map(|(p, _)| p.as_path()))
 }
 
-pub fn run(config: &Config, args: &FirewallArgs) -> u8 {
+pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
     let rt = match crate::runtime("firewall") {
         Ok(rt) => rt,
         Err(code) => return code,

@@ -9,7 +9,7 @@ use dockward_auditctl::harden::{self, Proposal};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(config: &Config, args: &HardenArgs) -> u8 {
+pub(crate) fn run(config: &Config, args: &HardenArgs) -> u8 {
     match &args.target {
         HardenTarget::Daemon(a) => daemon(config, a),
     }
@@ -75,7 +75,9 @@ fn text_report(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> 
             );
         }
         (false, _) if !p.is_empty() => {
-            s.push_str("\nnothing written; run again with --apply to write it (a backup is kept)\n")
+            s.push_str(
+                "\nnothing written; run again with --apply to write it (a backup is kept)\n",
+            );
         }
         _ => {}
     }

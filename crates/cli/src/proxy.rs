@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-pub fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
+pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
     if args.list_actions {
         for a in dockward_apiguard::file::ACTIONS {
             println!("{a}");

@@ -7,7 +7,7 @@ use dockward_docker::{Engine, EngineError, InventorySource};
 use dockward_status::render::{Json, Render, Text};
 use std::io::Write;
 
-pub fn run(config: &Config, args: &StatusArgs) -> u8 {
+pub(crate) fn run(config: &Config, args: &StatusArgs) -> u8 {
     let rt = match crate::runtime("status") {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -48,7 +48,7 @@ pub fn run(config: &Config, args: &StatusArgs) -> u8 {
     }
 }
 
-pub fn engine_exit(e: &EngineError) -> u8 {
+pub(crate) fn engine_exit(e: &EngineError) -> u8 {
     if e.is_unreachable() {
         exit::UNREACHABLE
     } else {

@@ -28,7 +28,7 @@ struct Session(#[allow(dead_code)] MutexGuard<'static, ()>);
 impl Session {
     fn start() -> Self {
         let g = HOST_FIREWALL.lock().unwrap_or_else(|e| e.into_inner());
-        let s = Session(g);
+        let s = Self(g);
         dockward(&["firewall", "remove"]);
         s
     }
@@ -408,7 +408,7 @@ fn revoking_access_cuts_established_connections() {
                 echo.name
             ),
         )
-        .unwrap()
+        .unwrap();
     };
     write("public");
     let p = policy.to_str().unwrap();
@@ -658,10 +658,7 @@ fn watch_follows_containers_and_reasserts() {
     let w = Watcher::start(&[]);
     // A container with a bad label (created, never started, no ports)
     // closes only itself: everyone else's updates go on.
-    let bad = dockward_testbench::Container::create(
-        "fwbadw",
-        &["-l", "dockward.expose=pubic", IMAGE, "true"],
-    );
+    let bad = Container::create("fwbadw", &["-l", "dockward.expose=pubic", IMAGE, "true"]);
     w.wait_for(&format!("container {}", bad.name));
 
     // A new allowed container opens fast; a new unlabeled one never opens.

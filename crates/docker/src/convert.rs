@@ -192,7 +192,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
         .unwrap_or_default()
         .into_iter()
         .map(|mp| m::Mount {
-            kind: mp.typ.map(|t| t.to_string()).unwrap_or_default(),
+            kind: mp.typ.unwrap_or_default(),
             source: match (&mp.source, &mp.name) {
                 (Some(s), _) if !s.is_empty() => s.clone(),
                 (_, Some(n)) => n.clone(),
@@ -217,7 +217,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
         image_labels: None,
         compose,
         state,
-        user: config.user.clone().unwrap_or_default(),
+        user: config.user.unwrap_or_default(),
         privileged: host.privileged.unwrap_or(false),
         network_mode: host.network_mode.clone().unwrap_or_default(),
         pid_mode: host.pid_mode.clone().unwrap_or_default(),

@@ -6,8 +6,6 @@
 //! The conversion from Engine API answers to the model is itself pure
 //! ([`convert`]) and tested on answers recorded from a real dockerd.
 
-#![forbid(unsafe_code)]
-
 pub mod client;
 pub mod convert;
 pub mod endpoint;

@@ -498,7 +498,7 @@ mod tests {
             .insert(crate::policy::LABEL_ISOLATE.into(), "true".into());
         assert!(may_be_trusted(&i, &c), "a member of an isolated network");
         i.networks[0].labels.clear();
-        let mut published = c.clone();
+        let mut published = c;
         published.ports.push(dockward_model::PublishedPort {
             host_ip: None,
             host_port: Some(8080),

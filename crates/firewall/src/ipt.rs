@@ -65,22 +65,22 @@ impl IfName {
     fn of(s: &str) -> Self {
         let q = format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
         if s.ends_with('+') {
-            IfName::Wild(q)
+            Self::Wild(q)
         } else {
-            IfName::Exact(q)
+            Self::Exact(q)
         }
     }
 
     fn exact(&self) -> Option<&str> {
         match self {
-            IfName::Exact(q) => Some(q),
-            IfName::Wild(_) => None,
+            Self::Exact(q) => Some(q),
+            Self::Wild(_) => None,
         }
     }
 
     fn any(&self) -> &str {
         match self {
-            IfName::Exact(q) | IfName::Wild(q) => q,
+            Self::Exact(q) | Self::Wild(q) => q,
         }
     }
 }

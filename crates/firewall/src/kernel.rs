@@ -48,7 +48,7 @@ impl KernelState {
     /// Parse `nft -j list table inet <table>`; malformed parts are skipped
     /// (the caller treats a missing entry as "not as applied").
     pub fn parse(json: &Value) -> Self {
-        let mut st = KernelState::default();
+        let mut st = Self::default();
         let Some(items) = json.get("nftables").and_then(Value::as_array) else {
             return st;
         };

@@ -22,8 +22,6 @@
 //! access Docker gave, never open what Docker closed, and never needs to
 //! edit, flush or reorder Docker's (or anyone's) chains.
 
-#![forbid(unsafe_code)]
-
 pub mod bind;
 pub mod cgroup;
 pub mod ipt;

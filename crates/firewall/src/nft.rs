@@ -74,9 +74,7 @@ fn pub6_elems(rs: &Ruleset) -> Vec<String> {
         .collect()
 }
 
-fn proxy_elems(
-    map: &std::collections::BTreeMap<(dockward_model::Protocol, u16), Verdict>,
-) -> Vec<String> {
+fn proxy_elems(map: &std::collections::BTreeMap<(Protocol, u16), Verdict>) -> Vec<String> {
     map.iter()
         .map(|((proto, port), v)| format!("{proto} . {port} : {}", verdict(v)))
         .collect()

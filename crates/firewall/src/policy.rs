@@ -84,12 +84,12 @@ impl Expose {
 
     /// The narrowest verdict that allows nothing either of the two
     /// refuses: what holds when it is unknown which of them applies.
-    pub fn meet(&self, other: &Expose) -> Expose {
+    pub fn meet(&self, other: &Self) -> Self {
         match (self, other) {
-            (Expose::Deny, _) | (_, Expose::Deny) => Expose::Deny,
-            (Expose::Public, x) | (x, Expose::Public) => x.clone(),
-            (Expose::Local, _) | (_, Expose::Local) => Expose::Local,
-            (Expose::From(a), Expose::From(b)) => {
+            (Self::Deny, _) | (_, Self::Deny) => Self::Deny,
+            (Self::Public, x) | (x, Self::Public) => x.clone(),
+            (Self::Local, _) | (_, Self::Local) => Self::Local,
+            (Self::From(a), Self::From(b)) => {
                 // Two CIDRs either nest or are disjoint: the intersection
                 // of two lists is each net of one inside a net of the other.
                 let inside = |n: &IpNet, of: &[IpNet]| of.iter().any(|m| m.contains(n));
@@ -102,9 +102,9 @@ impl Expose {
                 both.sort();
                 both.dedup();
                 if both.is_empty() {
-                    Expose::Local
+                    Self::Local
                 } else {
-                    Expose::From(both)
+                    Self::From(both)
                 }
             }
         }
@@ -112,15 +112,15 @@ impl Expose {
 
     /// Does the new verdict allow less than the old one? (Then established
     /// connections must be cut.)
-    pub fn narrows(old: &Expose, new: &Expose) -> bool {
+    pub fn narrows(old: &Self, new: &Self) -> bool {
         match (old, new) {
-            (_, Expose::Public) => false,
-            (Expose::Public, _) => true,
-            (_, Expose::Deny) => !matches!(old, Expose::Deny),
-            (Expose::Deny, _) => false,
-            (Expose::Local, _) => false,
-            (Expose::From(a), Expose::From(b)) => a.iter().any(|n| !b.contains(n)),
-            (Expose::From(_), Expose::Local) => true,
+            (_, Self::Public) => false,
+            (Self::Public, _) => true,
+            (_, Self::Deny) => !matches!(old, Self::Deny),
+            (Self::Deny, _) => false,
+            (Self::Local, _) => false,
+            (Self::From(a), Self::From(b)) => a.iter().any(|n| !b.contains(n)),
+            (Self::From(_), Self::Local) => true,
         }
     }
 }
@@ -128,9 +128,9 @@ impl Expose {
 impl From<Stance> for Expose {
     fn from(s: Stance) -> Self {
         match s {
-            Stance::Local => Expose::Local,
-            Stance::Deny => Expose::Deny,
-            Stance::Public => Expose::Public,
+            Stance::Local => Self::Local,
+            Stance::Deny => Self::Deny,
+            Stance::Public => Self::Public,
         }
     }
 }

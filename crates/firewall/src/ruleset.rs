@@ -131,7 +131,7 @@ pub fn with_host(mut rs: Ruleset, inv: &Inventory, host: &Host) -> Ruleset {
 
 impl Ruleset {
     /// Same chains and sets: the difference is only elements.
-    pub fn same_shape(&self, other: &Ruleset) -> bool {
+    pub fn same_shape(&self, other: &Self) -> bool {
         self.allow_lists.len() == other.allow_lists.len()
             && self.fallback == other.fallback
             && self.proxy_cgroup == other.proxy_cgroup

@@ -464,7 +464,7 @@ fn kernel_round_trip_has_no_drift() {
     assert_eq!(st.pub4.len(), 8);
     assert_eq!(st.allow_lists.get(&1).map(Vec::len), Some(2));
     // A missing element is drift.
-    let mut less = st.clone();
+    let mut less = st;
     less.pub4.pop_first();
     assert!(less.drift(&rs).is_some());
     assert!(dockward_firewall::KernelState::default()

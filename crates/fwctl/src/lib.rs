@@ -11,8 +11,6 @@
 //! - connections are cut only *after* the narrower rules are in force, so a
 //!   cut flow cannot re-establish through the old verdict.
 
-#![forbid(unsafe_code)]
-
 pub mod apply;
 pub mod detect;
 pub mod input;

@@ -106,7 +106,7 @@ pub async fn run(
         Backend::Nft => Mode::Nft,
         Backend::Iptables => Mode::Ipt,
         // As `apply`: nftables when the nft program runs here.
-        Backend::Auto => match k.nf.has_table(dockward_firewall::TABLE) {
+        Backend::Auto => match k.nf.has_table(TABLE) {
             Err(NetfilterError::Spawn { .. }) => Mode::Ipt,
             _ => Mode::Nft,
         },
@@ -216,7 +216,7 @@ pub async fn run(
                         full(k, &mut st, "dockerd's own listeners changed");
                     }
                 }
-                check(k, &mut st, Instant::now())
+                check(k, &mut st, Instant::now());
             }
             _ = hup.recv() => {
                 match load_policy(path.as_deref()) {
@@ -309,13 +309,13 @@ impl Listing {
                     Err(NetfilterError::Spawn { .. }) => None,
                     Err(e) => return Err(e.to_string()),
                 };
-                Ok(Some(Listing::Ipt(v4, v6, bridge, guard)))
+                Ok(Some(Self::Ipt(v4, v6, bridge, guard)))
             }
             Mode::Nft => Ok(k
                 .nf
                 .table_json("inet", TABLE)
                 .map_err(|e| e.to_string())?
-                .map(|inet| Listing::Nft(inet, bridge))),
+                .map(|inet| Self::Nft(inet, bridge))),
         }
     }
 
@@ -325,8 +325,8 @@ impl Listing {
                 .map_or("no bridge table".to_string(), tamper::nft_fingerprint)
         };
         match self {
-            Listing::Nft(json, b) => tamper::nft_fingerprint(json) + &bridge(b),
-            Listing::Ipt(v4, v6, b, g) => {
+            Self::Nft(json, b) => tamper::nft_fingerprint(json) + &bridge(b),
+            Self::Ipt(v4, v6, b, g) => {
                 tamper::ipt_fingerprint(v4, v6)
                     + &bridge(b)
                     + &g.as_ref().map_or(String::new(), tamper::nft_fingerprint)
@@ -337,14 +337,14 @@ impl Listing {
     /// What the verdicts in force differ in from `want`.
     fn drift(&self, want: &Ruleset) -> Option<String> {
         match self {
-            Listing::Nft(_, None) | Listing::Ipt(_, _, None, _) => {
+            Self::Nft(_, None) | Self::Ipt(_, _, None, _) => {
                 Some("dockward's bridge table is gone".into())
             }
-            Listing::Ipt(_, _, _, None) if want.proxy_cgroup.is_some() => {
+            Self::Ipt(_, _, _, None) if want.proxy_cgroup.is_some() => {
                 Some("dockward's docker-proxy guard table is gone".into())
             }
-            Listing::Nft(json, _) => KernelState::parse(json).drift(want),
-            Listing::Ipt(v4, v6, _, _) => dockward_firewall::ipt::drift(want, v4, v6),
+            Self::Nft(json, _) => KernelState::parse(json).drift(want),
+            Self::Ipt(v4, v6, _, _) => dockward_firewall::ipt::drift(want, v4, v6),
         }
     }
 }

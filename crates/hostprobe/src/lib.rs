@@ -13,8 +13,6 @@
 //! path, `/etc/default/docker` only for the system daemon) are unit-tested
 //! without a dockerd.
 
-#![forbid(unsafe_code)]
-
 pub mod daemon;
 pub mod dockerd;
 pub mod fake;

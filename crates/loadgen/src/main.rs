@@ -17,8 +17,6 @@
 //! it costs against the direct socket is the cost of the extra socket hops
 //! alone, which no proxy can go under.
 
-#![forbid(unsafe_code)]
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;

@@ -10,8 +10,6 @@
 //! model keeps it empty (`None`) instead of guessing a default, and the
 //! consumers resolve defaults explicitly (see [`PublishedPort::host_ip`]).
 
-#![forbid(unsafe_code)]
-
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -393,10 +391,10 @@ impl Reach {
     /// local only 1, local plus a list 2, public 3.
     pub fn openness(&self) -> u8 {
         match self {
-            Reach::Blocked => 0,
-            Reach::LocalOnly => 1,
-            Reach::From(_) => 2,
-            Reach::Public => 3,
+            Self::Blocked => 0,
+            Self::LocalOnly => 1,
+            Self::From(_) => 2,
+            Self::Public => 3,
         }
     }
 }
@@ -404,16 +402,16 @@ impl Reach {
 impl std::fmt::Display for Reach {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reach::Public => f.write_str("public"),
-            Reach::LocalOnly => f.write_str("local only"),
-            Reach::From(l) => write!(f, "local + from {}", l.join(",")),
-            Reach::Blocked => f.write_str("blocked"),
+            Self::Public => f.write_str("public"),
+            Self::LocalOnly => f.write_str("local only"),
+            Self::From(l) => write!(f, "local + from {}", l.join(",")),
+            Self::Blocked => f.write_str("blocked"),
         }
     }
 }
 
 impl From<Reach> for String {
-    fn from(r: Reach) -> String {
+    fn from(r: Reach) -> Self {
         r.to_string()
     }
 }
@@ -421,13 +419,13 @@ impl From<Reach> for String {
 impl TryFrom<String> for Reach {
     type Error = String;
 
-    fn try_from(s: String) -> Result<Reach, String> {
+    fn try_from(s: String) -> Result<Self, String> {
         match s.as_str() {
-            "public" => Ok(Reach::Public),
-            "local only" => Ok(Reach::LocalOnly),
-            "blocked" => Ok(Reach::Blocked),
+            "public" => Ok(Self::Public),
+            "local only" => Ok(Self::LocalOnly),
+            "blocked" => Ok(Self::Blocked),
             _ => match s.strip_prefix("local + from ") {
-                Some(l) => Ok(Reach::From(l.split(',').map(str::to_string).collect())),
+                Some(l) => Ok(Self::From(l.split(',').map(str::to_string).collect())),
                 None => Err(format!("not a verdict: {s:?}")),
             },
         }

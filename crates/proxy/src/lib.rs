@@ -16,8 +16,6 @@
 //! request through. Streams (`/events`, `logs?follow`, `stats`, `wait`,
 //! tunnels) have no idle timeout; only reading a request head does.
 
-#![forbid(unsafe_code)]
-
 pub mod body;
 pub mod framing;
 pub mod listen;

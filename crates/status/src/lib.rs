@@ -22,8 +22,6 @@
 //!   this host can filter it per container; host-network containers share the
 //!   host's ports and are not published at all.
 
-#![forbid(unsafe_code)]
-
 pub mod render;
 
 use dockward_firewall::{KernelState, Verdict};

@@ -212,7 +212,7 @@ fn firewall_verdicts_from_the_kernel_state() {
     // would list it back: every running port with its verdict.
     let resolved = dockward_firewall::resolve(&inv, &Default::default());
     let rs = dockward_firewall::build(&resolved, &inv);
-    let mut k = dockward_firewall::KernelState {
+    let mut k = KernelState {
         fallback: Some(rs.fallback.clone()),
         ..Default::default()
     };
@@ -246,7 +246,7 @@ fn firewall_verdicts_from_the_kernel_state() {
     let f = running_v4.firewall.as_ref().unwrap();
     assert_eq!(
         (&f.verdict, f.by, f.packets),
-        (&dockward_model::Reach::LocalOnly, "entry", 7)
+        (&Reach::LocalOnly, "entry", 7)
     );
     let stopped = r
         .ports
@@ -268,7 +268,7 @@ fn a_repaired_tampering_is_the_first_note_and_in_json() {
         what: "the forward chain was flushed".into(),
         repaired_in_ms: 31.4,
     };
-    let r = with_tamper(r, t.clone(), 1_000 + 300);
+    let r = with_tamper(r, t, 1_000 + 300);
     assert!(
         r.notes[0].starts_with("someone else changed dockward's firewall rules 5 min ago"),
         "{:?}",

@@ -10,8 +10,6 @@
 //! - with `CI=true` (or `DOCKWARD_REQUIRE_LIVE=1`) a missing engine fails the
 //!   test instead of skipping it.
 
-#![forbid(unsafe_code)]
-
 mod daemon;
 mod netns;
 

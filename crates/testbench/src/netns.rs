@@ -27,7 +27,7 @@ pub enum Probe {
 
 impl Probe {
     pub fn is_open(&self) -> bool {
-        matches!(self, Probe::Open(_))
+        matches!(self, Self::Open(_))
     }
 }
 

@@ -226,12 +226,12 @@ fn host_config_field(key: &str, k: &str, v: &Value, cx: &mut Cx, at: &str) -> bo
         "networkmode" => match mode(v).as_deref() {
             None | Some("" | "default" | "bridge" | "none") => {}
             Some(m) if m.eq_ignore_ascii_case("host") => {
-                cx.refuse(Check::HostNetwork, format!("{here} host"))
+                cx.refuse(Check::HostNetwork, format!("{here} host"));
             }
             Some(m) => match joined(m) {
                 Some(c) => cx.reference(c, RefKind::Join, &here),
                 None if m.starts_with('\u{0}') => {
-                    cx.refuse(Check::UnknownField, format!("{here} is not a string"))
+                    cx.refuse(Check::UnknownField, format!("{here} is not a string"));
                 }
                 // A user-defined network by name or id.
                 None => {}
@@ -248,7 +248,7 @@ fn host_config_field(key: &str, k: &str, v: &Value, cx: &mut Cx, at: &str) -> bo
                 Some(m) if ok.contains(&m) => {}
                 Some(m) => match joined(m) {
                     Some(c) if matches!(key, "pidmode" | "ipcmode") => {
-                        cx.reference(c, RefKind::Join, &here)
+                        cx.reference(c, RefKind::Join, &here);
                     }
                     _ => cx.refuse(
                         Check::HostNamespace,

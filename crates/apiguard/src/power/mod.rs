@@ -55,64 +55,64 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 21] = [
-        Check::Privileged,
-        Check::Capability,
-        Check::HostNamespace,
-        Check::HostNetwork,
-        Check::Device,
-        Check::Unconfined,
-        Check::Bind,
-        Check::Socket,
-        Check::Volume,
-        Check::Sysctl,
-        Check::Runtime,
-        Check::Network,
-        Check::BuildNetwork,
-        Check::BuildRemote,
-        Check::StartBody,
-        Check::ExecPrivileged,
-        Check::Plugin,
-        Check::LogDriver,
-        Check::SwarmJoin,
-        Check::FirewallLabel,
-        Check::UnknownField,
+    pub const ALL: [Self; 21] = [
+        Self::Privileged,
+        Self::Capability,
+        Self::HostNamespace,
+        Self::HostNetwork,
+        Self::Device,
+        Self::Unconfined,
+        Self::Bind,
+        Self::Socket,
+        Self::Volume,
+        Self::Sysctl,
+        Self::Runtime,
+        Self::Network,
+        Self::BuildNetwork,
+        Self::BuildRemote,
+        Self::StartBody,
+        Self::ExecPrivileged,
+        Self::Plugin,
+        Self::LogDriver,
+        Self::SwarmJoin,
+        Self::FirewallLabel,
+        Self::UnknownField,
     ];
 
     /// The id used in `ALLOW_HOST_POWER` and `host_power`.
     pub fn id(self) -> &'static str {
         match self {
-            Check::Privileged => "privileged",
-            Check::Capability => "capability",
-            Check::HostNamespace => "host-namespace",
-            Check::HostNetwork => "host-network",
-            Check::Device => "device",
-            Check::Unconfined => "unconfined",
-            Check::Bind => "bind",
-            Check::Socket => "socket",
-            Check::Volume => "volume",
-            Check::Sysctl => "sysctl",
-            Check::Runtime => "runtime",
-            Check::Network => "network",
-            Check::BuildNetwork => "build-network",
-            Check::BuildRemote => "build-remote",
-            Check::StartBody => "start-body",
-            Check::ExecPrivileged => "exec-privileged",
-            Check::Plugin => "plugin",
-            Check::LogDriver => "log-driver",
-            Check::SwarmJoin => "swarm-join",
-            Check::FirewallLabel => "firewall-label",
-            Check::UnknownField => "unknown-field",
+            Self::Privileged => "privileged",
+            Self::Capability => "capability",
+            Self::HostNamespace => "host-namespace",
+            Self::HostNetwork => "host-network",
+            Self::Device => "device",
+            Self::Unconfined => "unconfined",
+            Self::Bind => "bind",
+            Self::Socket => "socket",
+            Self::Volume => "volume",
+            Self::Sysctl => "sysctl",
+            Self::Runtime => "runtime",
+            Self::Network => "network",
+            Self::BuildNetwork => "build-network",
+            Self::BuildRemote => "build-remote",
+            Self::StartBody => "start-body",
+            Self::ExecPrivileged => "exec-privileged",
+            Self::Plugin => "plugin",
+            Self::LogDriver => "log-driver",
+            Self::SwarmJoin => "swarm-join",
+            Self::FirewallLabel => "firewall-label",
+            Self::UnknownField => "unknown-field",
         }
     }
 
-    pub fn from_id(s: &str) -> Option<Check> {
-        Check::ALL.into_iter().find(|c| c.id() == s)
+    pub fn from_id(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.id() == s)
     }
 
     /// Every id, comma-separated, for error messages.
     pub fn ids() -> String {
-        Check::ALL.map(Check::id).join(", ")
+        Self::ALL.map(Self::id).join(", ")
     }
 }
 

@@ -370,7 +370,7 @@ fn services() {
             Check::Sysctl
         ]
         .into_iter()
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect::<Vec<_>>()
     );

@@ -35,7 +35,7 @@ fn clamp(n: u64) -> u32 {
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<Value>::deserialize(d)?;
-        Ok(Node {
+        Ok(Self {
             value: s.value,
             line: clamp(s.referenced.line()),
             column: clamp(s.referenced.column()),
@@ -134,7 +134,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, (u32, u32, String)> {
 
 impl Node {
     /// The value at `key` of a mapping, with its key node.
-    pub fn get(&self, key: &str) -> Option<(&Node, &Node)> {
+    pub(super) fn get(&self, key: &str) -> Option<(&Self, &Self)> {
         match &self.value {
             Value::Map(entries) => entries
                 .iter()
@@ -146,7 +146,7 @@ impl Node {
     }
 
     /// A scalar as text (numbers and booleans as YAML writes them).
-    pub fn scalar(&self) -> Option<String> {
+    pub(super) fn scalar(&self) -> Option<String> {
         match &self.value {
             Value::Bool(b) => Some(b.to_string()),
             Value::Int(i) => Some(i.to_string()),
@@ -156,14 +156,14 @@ impl Node {
         }
     }
 
-    pub fn items(&self) -> &[Node] {
+    pub(super) fn items(&self) -> &[Self] {
         match &self.value {
             Value::Seq(v) => v,
             _ => &[],
         }
     }
 
-    pub fn entries(&self) -> &[(Node, Node)] {
+    pub(super) fn entries(&self) -> &[(Self, Self)] {
         match &self.value {
             Value::Map(v) => v,
             _ => &[],

@@ -5,7 +5,7 @@ use crate::Report;
 use std::io;
 
 /// Schema id; fields are only ever added within v1.
-pub const SCHEMA: &str = "dockward.audit/v1";
+pub(super) const SCHEMA: &str = "dockward.audit/v1";
 
 pub struct Json;
 

@@ -25,7 +25,7 @@ fn colour_of(verdict: &Reach) -> Color {
     }
 }
 
-pub fn plan_text(p: &Plan, colour: bool) -> String {
+pub(super) fn plan_text(p: &Plan, colour: bool) -> String {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
