@@ -1,21 +1,16 @@
-//! `dockward proxy`: environment and flags → one configuration, a check
-//! that dockerd answers, listeners, then `dockward_proxy::serve` until
-//! SIGTERM/SIGINT. SIGHUP re-reads the environment file given with
-//! `DOCKWARD_ENV_FILE` (when set) and keeps the running policy when the new
-//! one is invalid.
+//! `dockward proxy`: environment and flags resolved into one
+//! `dockward_proxy::run::Settings`, then `dockward_proxy::run::run` (which
+//! serves until SIGTERM/SIGINT and reloads on SIGHUP), its error mapped to
+//! an exit code.
 
 use crate::cli::ProxyArgs;
 use crate::config::Config;
 use crate::{error_line, exit};
-use dockward_proxy::listen::{Listen, ListenSpec};
+use dockward_proxy::listen::ListenSpec;
 use dockward_proxy::log::Sink;
-use dockward_proxy::metrics::Metrics;
-use dockward_proxy::serve::Options;
+use dockward_proxy::run::{self, RunError, Settings};
 use dockward_proxy::setup;
 use dockward_proxy::upstream::{resolve, Upstream};
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
     if args.list_actions {
@@ -25,8 +20,7 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
         return exit::OK;
     }
     let env_file = cfg.process_env.get("DOCKWARD_ENV_FILE").cloned();
-    let base = cfg.process_env.clone();
-    let env = match setup::env_with_file(&base, env_file.as_deref()) {
+    let env = match setup::env_with_file(&cfg.process_env, env_file.as_deref()) {
         Ok(e) => e,
         Err(e) => {
             error_line("proxy", &e);
@@ -123,29 +117,8 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
             }
         },
     };
-    let only_denials = matches!(
-        env.get("LOG_LEVEL")
-            .map(|s| s.to_ascii_lowercase())
-            .as_deref(),
-        Some("warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg")
-    );
-    let number = |var: &str, default: u64| -> Result<u64, String> {
-        match env.get(var) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("{var}={v:?}: write a whole number")),
-        }
-    };
-    let limits = number("DOCKWARD_MAX_BUFFERED", 64 << 20)
-        .and_then(|b| Ok((b, number("DOCKWARD_BODY_TIMEOUT", 30)?)));
-    let (max_buffered, body_timeout) = match limits {
-        Ok((b, t)) if t > 0 => (b as usize, Duration::from_secs(t)),
-        Ok(_) => {
-            error_line("proxy", &"DOCKWARD_BODY_TIMEOUT=0: give the seconds a client may pause while sending a body, e.g. 30");
-            return exit::USAGE;
-        }
+    let (max_buffered, body_timeout, only_denials) = match run::limits(&env) {
+        Ok(l) => l,
         Err(e) => {
             error_line("proxy", &e);
             return exit::USAGE;
@@ -163,111 +136,36 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
             return exit::INTERNAL;
         }
     };
-    rt.block_on(async move {
-        if let Err(e) = upstream.ping().await {
-            let fix = if matches!(e, dockward_proxy::upstream::PingError::Denied(_)) {
-                "Run with the socket's group (docker run --group-add \"$(stat -c %g /var/run/docker.sock)\"), or as a member of it"
-            } else {
-                "Start dockerd, or point --upstream (or DOCKER_HOST, SOCKET_PATH) at its socket"
-            };
-            error_line("proxy", &format!("dockerd is not reachable at {upstream_url}: {e}. {fix}"));
-            return exit::UNREACHABLE;
-        }
-        let mut listeners = Vec::new();
-        let mut names = Vec::new();
-        for s in &specs {
-            let mut bound = Listen::bind(s, mode, args.socket_group.as_deref(), &allow, tls.as_ref()).map(|l| (l, s.clone()));
-            if bound.is_err() && args.listen.is_empty() {
-                // The default [::] listener in a container without IPv6:
-                // fall back to IPv4, as DISABLE_IPV6=1 would.
-                let v4 = ListenSpec::default_for(true);
-                if let Ok(l) = Listen::bind(&v4, mode, args.socket_group.as_deref(), &allow, tls.as_ref()) {
-                    eprintln!("dockward proxy: IPv6 unavailable, listening on IPv4 only");
-                    bound = Ok((l, v4));
-                }
-            }
-            match bound {
-                Ok((l, spec)) => {
-                    listeners.push(l);
-                    names.push(spec.describe());
-                }
-                Err(e) => {
-                    error_line("proxy", &e);
-                    return exit::INTERNAL;
-                }
+    let settings = Settings {
+        default_listen: args.listen.is_empty(),
+        listen: specs,
+        socket_mode: mode,
+        socket_group: args.socket_group.clone(),
+        allow_from: allow,
+        tls,
+        upstream,
+        policy,
+        config: args.config.clone(),
+        learn: args.learn.clone(),
+        env_base: cfg.process_env.clone(),
+        env_file,
+        sink,
+        only_denials,
+        max_buffered,
+        body_timeout,
+        metrics: args.metrics.clone(),
+    };
+    match rt.block_on(run::run(settings)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            error_line("proxy", &e);
+            match e {
+                RunError::Unreachable(_) => exit::UNREACHABLE,
+                RunError::Bind(_) => exit::INTERNAL,
+                RunError::Usage(_) => exit::USAGE,
             }
         }
-        let metrics = Arc::new(Metrics::default());
-        let opts = Arc::new(Options {
-            policy: RwLock::new(Arc::new(policy)),
-            learned: args.learn.as_ref().map(|_| std::sync::Mutex::new(BTreeMap::new())),
-            upstream: upstream.clone(),
-            sink: sink.with_filter(only_denials),
-            metrics: metrics.clone(),
-            header_timeout: Duration::from_secs(30),
-            max_header: 64 * 1024,
-            body_timeout,
-            budget: dockward_proxy::body::Budget::new(max_buffered),
-            lookups: Arc::new(dockward_proxy::lookup::Cache::default()),
-        });
-        tokio::spawn(opts.lookups.clone().follow(upstream.clone()));
-        if let Some(m) = &args.metrics {
-            if let Err(e) = dockward_proxy::metrics::serve_metrics(m, metrics, upstream.clone()).await {
-                error_line("proxy", &e);
-                return exit::USAGE;
-            }
-        }
-        let reload_opts = opts.clone();
-        let (config, learn) = (args.config.clone(), args.learn.is_some());
-        if let Some(path) = args.learn.clone() {
-            let learn_opts = opts.clone();
-            tokio::spawn(async move {
-                let Ok(mut usr1) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) else {
-                    return;
-                };
-                while usr1.recv().await.is_some() {
-                    setup::write_learned(&learn_opts, &path);
-                }
-            });
-        }
-        tokio::spawn(async move {
-            let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-                return;
-            };
-            while hup.recv().await.is_some() {
-                match setup::env_with_file(&base, env_file.as_deref()).and_then(|env| setup::load(config.as_deref(), learn, &env)) {
-                    Ok(p) => {
-                        if let Ok(mut g) = reload_opts.policy.write() {
-                            *g = Arc::new(p);
-                        }
-                        eprintln!("dockward proxy: policy reloaded");
-                    }
-                    Err(e) => eprintln!("dockward proxy: reload refused, the running policy stays: {e}"),
-                }
-            }
-        });
-        eprintln!("dockward proxy: listening on {} → {}", names.join(", "), upstream.describe());
-        let shutdown = async {
-            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
-            match term {
-                Ok(mut t) => {
-                    tokio::select! {
-                        _ = t.recv() => {}
-                        _ = tokio::signal::ctrl_c() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        };
-        dockward_proxy::serve(listeners, names, opts.clone(), shutdown, Duration::from_secs(10)).await;
-        if let Some(path) = &args.learn {
-            setup::write_learned(&opts, path);
-        }
-        eprintln!("dockward proxy: stopped");
-        exit::OK
-    })
+    }
 }
 
 /// `DOCKWARD_PROXY_THREADS` worker threads (default 1: one thread keeps a

@@ -22,6 +22,7 @@ pub mod listen;
 pub mod log;
 pub mod lookup;
 pub mod metrics;
+pub mod run;
 pub mod serve;
 pub mod setup;
 pub mod stream;
