@@ -16,12 +16,12 @@
 //! high one.
 
 use crate::dockerfile::is_root;
-use crate::rules::Rule;
-use crate::rules_host::{
+use crate::rules::host::{
     CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET,
     CONTAINER_HOST_NAMESPACE, CONTAINER_HOST_NETWORK, CONTAINER_PORT_ALL_INTERFACES,
     CONTAINER_PRIVILEGED, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_UNCONFINED,
 };
+use crate::rules::Rule;
 use crate::{Finding, Location, Severity};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
 use dockward_model::{Container, Protocol, PublishedPort, Reach};

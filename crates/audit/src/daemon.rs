@@ -8,11 +8,11 @@
 //! Every field is `Option`: "not set" is distinct from "set to the default",
 //! and evidence says which.
 
-use crate::rules::Rule;
-use crate::rules_host::{
+use crate::rules::host::{
     DAEMON_DEFAULT_BIND_ALL, DAEMON_ICC, DAEMON_INSECURE_REGISTRY, DAEMON_IPTABLES_DISABLED,
     DAEMON_LIVE_RESTORE, DAEMON_NO_NEW_PRIVILEGES, DAEMON_TCP_WITHOUT_TLS, DAEMON_USERNS_REMAP,
 };
+use crate::rules::Rule;
 use crate::{Diagnostic, Finding, Location};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -21,8 +21,6 @@ pub mod interpolate;
 pub mod render;
 pub mod report;
 pub mod rules;
-mod rules_files;
-mod rules_host;
 mod shell;
 mod suppress;
 

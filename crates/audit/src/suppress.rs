@@ -84,7 +84,7 @@ pub(crate) fn apply(text: &str, finding: &mut Finding, lines: &[u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules_files::DOCKERFILE_SUDO;
+    use crate::rules::files::DOCKERFILE_SUDO;
     use crate::Location;
 
     fn f() -> Finding {

@@ -24,6 +24,7 @@
 
 pub mod bind;
 pub mod cgroup;
+pub mod host;
 pub mod ipt;
 pub mod kernel;
 pub mod nft;
@@ -34,11 +35,12 @@ pub mod ruleset;
 pub mod tamper;
 
 pub use cgroup::ProxyCgroup;
+pub use host::{with_host, Host, HostBridges};
 pub use kernel::KernelState;
 pub use policy::{
     parse_expose, parse_file, resolve, Expose, PolicyError, PolicyFile, Resolved, Stance,
 };
-pub use ruleset::{build, with_host, Host, HostBridges, Ruleset, Verdict};
+pub use ruleset::{build, Ruleset, Verdict};
 
 /// The name of dockward's nftables table (family `inet`).
 pub const TABLE: &str = "dockward";

@@ -10,10 +10,9 @@
 //! `published` chain's fallback (local only) applies until the watcher adds
 //! their entry, so a new container is never more open than its policy.
 
-use crate::bind::Port;
 use crate::cgroup::ProxyCgroup;
 use crate::policy::{Expose, Resolved, Stance};
-use dockward_model::{Attachment, HostBridge, Inventory, Protocol, Veth};
+use dockward_model::{Attachment, Inventory, Protocol};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,32 +100,25 @@ pub struct Ruleset {
     pub gateways: BTreeSet<IpAddr>,
 }
 
-/// The host's bridges, as the edge read them.
-pub type HostBridges = Vec<HostBridge>;
-
-/// What only the host knows, as the edge read it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Host {
-    pub bridges: HostBridges,
-    /// Container id → the host ends of its veths.
-    pub veths: BTreeMap<String, Vec<Veth>>,
+/// A container's bridge port: the host end of its veth, with the MAC and
+/// addresses bound to it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Port {
+    pub ifname: String,
+    /// Lower case, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
 }
 
-/// Complete `rs` with what only the host knows: the index of each Docker
-/// bridge whose name needs one, the bridges that are not Docker's, and the
-/// bridge port each trusted address is bound to.
-pub fn with_host(mut rs: Ruleset, inv: &Inventory, host: &Host) -> Ruleset {
-    for b in &host.bridges {
-        if rs.bridges.contains(&b.name) {
-            if b.name.contains('"') {
-                rs.bridge_index.insert(b.name.clone(), b.index);
-            }
-        } else {
-            rs.foreign_bridges.insert(b.name.clone());
-            rs.foreign_ports.extend(b.ports.iter().cloned());
-        }
-    }
-    crate::bind::bind(rs, inv, &host.veths)
+/// The Docker gateways (the host's own addresses on its bridges).
+pub fn gateways(inv: &Inventory) -> BTreeSet<IpAddr> {
+    inv.networks
+        .iter()
+        .filter(|n| n.bridge.is_some())
+        .flat_map(|n| &n.subnets)
+        .filter_map(|s| s.gateway.as_deref()?.parse().ok())
+        .collect()
 }
 
 impl Ruleset {
@@ -206,7 +198,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     }
     rs.local_sources.sort();
     rs.local_sources.dedup();
-    rs.gateways = crate::bind::gateways(inv);
+    rs.gateways = gateways(inv);
     let mut lists: Vec<Vec<IpNet>> = Vec::new();
     let mut verdict = |e: &Expose| match e {
         Expose::Public => Verdict::Accept,

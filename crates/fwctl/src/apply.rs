@@ -156,7 +156,7 @@ pub fn apply_iptables(
             if matches!(had_table, Ok(true)) {
                 script.push_str(&nft::remove_inet_script());
             }
-            script + &dockward_firewall::bind::render(&rs)
+            script + &nft::bridge::render(&rs)
         };
         nf.apply(&script).map_err(FwError::Kernel)?;
     }

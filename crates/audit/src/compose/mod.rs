@@ -17,12 +17,12 @@ mod yaml;
 
 use crate::dockerfile::{secret_name, unpinned};
 use crate::interpolate::{has_reference, interpolate, Dialect};
-use crate::rules::Rule;
-use crate::rules_files::{
+use crate::rules::files::{
     COMPOSE_DANGEROUS_CAPABILITY, COMPOSE_DEVICE, COMPOSE_DOCKER_SOCKET, COMPOSE_HOST_NAMESPACE,
     COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED, COMPOSE_ROOT_USER,
     COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
 };
+use crate::rules::Rule;
 use crate::{dockerfile, suppress, Diagnostic, Finding, Location};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
 use std::collections::BTreeMap;

@@ -11,11 +11,11 @@ mod parse;
 
 use crate::finding::{line_col, Diagnostic};
 use crate::interpolate::{has_reference, interpolate, Dialect};
-use crate::rules::Rule;
-use crate::rules_files::{
+use crate::rules::files::{
     DOCKERFILE_ADD_LOCAL, DOCKERFILE_ADD_REMOTE, DOCKERFILE_ROOT_USER, DOCKERFILE_SECRET,
     DOCKERFILE_SSH_PORT, DOCKERFILE_SUDO, DOCKERFILE_UNPINNED_IMAGE,
 };
+use crate::rules::Rule;
 use crate::shell::{invocations, invocations_in, simple_commands, Word};
 use crate::{suppress, Finding, Location};
 use parse::{heredoc_markers, words, Instruction};

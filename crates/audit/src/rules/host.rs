@@ -4,7 +4,7 @@
 //! docker-bench-security. The `container-*` rules carry metadata only so far:
 //! the inventory checks that emit them are not written yet.
 
-use crate::rules::Rule;
+use super::rule::Rule;
 use crate::Severity::{Critical, High, Low, Medium};
 
 pub(crate) const DAEMON_DEFAULT_BIND_ALL: Rule = Rule {

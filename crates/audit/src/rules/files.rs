@@ -3,7 +3,7 @@
 //! CIS ids follow the CIS Docker Benchmark v1.6.0 as numbered by
 //! docker-bench-security; a rule without a matching recommendation has none.
 
-use crate::rules::Rule;
+use super::rule::Rule;
 use crate::Severity::{Critical, High, Low, Medium};
 
 pub(crate) const DOCKERFILE_ADD_LOCAL: Rule = Rule {

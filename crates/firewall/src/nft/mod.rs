@@ -29,12 +29,16 @@
 //! Every `accept` here only ends dockward's own chain: Docker's rules still
 //! run after it. Every `drop` is final. So dockward only takes away access.
 
+pub mod bridge;
+mod syntax;
+
 use crate::ruleset::{Ruleset, Verdict};
 use crate::TABLE;
 use dockward_model::Protocol;
 use ipnet::IpNet;
 use std::collections::BTreeSet;
 use std::fmt::Write;
+use syntax::{diff, elements, quoted};
 
 fn verdict(v: &Verdict) -> String {
     match v {
@@ -49,14 +53,6 @@ fn fallback(v: &Verdict) -> String {
     match v {
         Verdict::Drop => "counter drop".into(),
         other => verdict(other),
-    }
-}
-
-pub(crate) fn elements(items: &[String]) -> String {
-    if items.is_empty() {
-        String::new()
-    } else {
-        format!("\n\t\telements = {{ {} }}", items.join(",\n\t\t\t     "))
     }
 }
 
@@ -86,15 +82,6 @@ fn proxy6_elems(rs: &Ruleset) -> Vec<String> {
 
 fn proxy4_elems(rs: &Ruleset) -> Vec<String> {
     proxy_elems(&rs.proxy4)
-}
-
-/// An interface name as nft's text syntax holds it, exactly, or `None`.
-/// A quoted string there runs to the next `"` and has no escapes (nft's
-/// scanner: `\"[^"]*\"`), so a backslash, `+`, `'` or `;` is literal and
-/// only a `"` cannot be written; such names are matched by interface index
-/// ([`Ruleset::bridge_index`]). Linux forbids `/`, `:`, whitespace and NUL.
-pub(crate) fn quoted(s: &str) -> Option<String> {
-    (!s.contains('"')).then(|| format!("\"{s}\""))
 }
 
 fn bridge_elems(rs: &Ruleset) -> Vec<String> {
@@ -370,13 +357,13 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
         let _ = writeln!(s, "\t\t{cg}{}", fallback(&rs.fallback));
     }
     s.push_str("\t}\n}\n");
-    s.push_str(&crate::bind::render(rs));
+    s.push_str(&bridge::render(rs));
     s
 }
 
 /// Take dockward's tables out (create-then-delete: valid when absent too).
 pub fn remove_script() -> String {
-    format!("{}{}", remove_inet_script(), crate::bind::remove_script())
+    format!("{}{}", remove_inet_script(), bridge::remove_script())
 }
 
 /// Take dockward's `inet` table out, leaving the bridge table (which the
@@ -476,33 +463,6 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
     for ((name, _, old), (_, _, new)) in iso_sets(old).into_iter().zip(iso_sets(new)) {
         diff(&mut s, "inet", name, &old, &new);
     }
-    crate::bind::update(&mut s, old, new);
+    bridge::update(&mut s, old, new);
     Some(s)
-}
-
-/// Delete elements that went away or changed (by key), add new or changed.
-pub(crate) fn diff(s: &mut String, family: &str, name: &str, old: &[String], new: &[String]) {
-    use std::collections::HashSet;
-    let (o, n): (HashSet<&String>, HashSet<&String>) = (old.iter().collect(), new.iter().collect());
-    let key = |e: &String| e.split(" : ").next().unwrap_or(e).to_string();
-    let gone: Vec<String> = old.iter().filter(|e| !n.contains(e)).map(key).collect();
-    let added: Vec<&str> = new
-        .iter()
-        .filter(|e| !o.contains(e))
-        .map(String::as_str)
-        .collect();
-    if !gone.is_empty() {
-        let _ = writeln!(
-            s,
-            "delete element {family} {TABLE} {name} {{ {} }}",
-            gone.join(", ")
-        );
-    }
-    if !added.is_empty() {
-        let _ = writeln!(
-            s,
-            "add element {family} {TABLE} {name} {{ {} }}",
-            added.join(", ")
-        );
-    }
 }
