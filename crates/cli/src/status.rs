@@ -66,10 +66,9 @@ fn with_firewall(
         Ok(Some(k)) => dockward_status::with_firewall(report, inv, &k),
         Ok(None) => {
             if !report.ports.is_empty() {
-                report.notes.push(
-                    "dockward firewall is not installed: `dockward firewall plan` shows what it would close"
-                        .into(),
-                );
+                report
+                    .notes
+                    .push(dockward_status::Note::FirewallNotInstalled);
             }
             report
         }

@@ -22,7 +22,10 @@
 //!   this host can filter it per container; host-network containers share the
 //!   host's ports and are not published at all.
 
+mod note;
 pub mod render;
+
+pub use note::Note;
 
 use dockward_firewall::{KernelState, Verdict};
 use dockward_model::{Container, Inventory, Protocol, PublishedPort};
@@ -52,7 +55,7 @@ pub struct StatusReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_tamper: Option<dockward_firewall::tamper::Tamper>,
     /// Plain-language warnings about what Docker leaves open.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Whether `dockward firewall` is in force.
@@ -224,25 +227,25 @@ pub fn report(inv: &Inventory) -> StatusReport {
         .iter()
         .any(|p| p.exposure == Exposure::AllInterfaces || p.exposure == Exposure::AllInterfacesIpv6)
     {
-        notes.push("ports on all interfaces are DNATed before the host firewall: ufw and firewalld rules do not apply to them".to_string());
+        notes.push(Note::AllInterfaces);
     }
     if ports
         .iter()
         .any(|p| p.exposure == Exposure::AllInterfacesIpv6)
     {
-        notes.push("[::] bindings are relayed by docker-proxy to the container's IPv4 address: reachable over IPv6 past every IPv4 rule".to_string());
+        notes.push(Note::Ipv6Relay);
     }
     if direct_routing_open && !inv.containers.is_empty() {
-        notes.push(format!(
-            "Docker {} does not drop packets routed straight to container addresses: a neighbour that routes a bridge subnet via this host reaches every container port, loopback-only ones included (fixed in Docker {})",
-            inv.daemon.version, DIRECT_ROUTING_FIXED_IN
-        ));
+        notes.push(Note::DirectRouting {
+            version: inv.daemon.version.clone(),
+            fixed_in: DIRECT_ROUTING_FIXED_IN,
+        });
     }
     if !host_network_containers.is_empty() {
-        notes.push("host-network containers use the host's own ports: they are not published, and cannot be filtered per container".to_string());
+        notes.push(Note::HostNetwork);
     }
     if !ports.is_empty() {
-        notes.push("traffic from this host itself (loopback or its own addresses) never crosses FORWARD: no per-container rule can filter it".to_string());
+        notes.push(Note::LocalTraffic);
     }
     StatusReport {
         schema: SCHEMA,
@@ -278,18 +281,13 @@ pub fn with_tamper(
     t: dockward_firewall::tamper::Tamper,
     now: u64,
 ) -> StatusReport {
-    let ago = now.saturating_sub(t.at);
-    let ago = match ago {
-        0..=119 => format!("{ago} s"),
-        120..=7199 => format!("{} min", ago / 60),
-        _ => format!("{} h", ago / 3600),
-    };
     r.notes.insert(
         0,
-        format!(
-            "someone else changed dockward's firewall rules {ago} ago ({}); `dockward firewall watch` put them back in {:.0} ms and cut what they let in",
-            t.what, t.repaired_in_ms
-        ),
+        Note::Tampered {
+            ago: now.saturating_sub(t.at),
+            what: t.what.clone(),
+            repaired_in_ms: t.repaired_in_ms,
+        },
     );
     r.last_tamper = Some(t);
     r
@@ -337,12 +335,14 @@ pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> S
         row.direct_routing_open = false;
     }
     r.firewall = FirewallStatus::Installed;
+    // What the firewall now covers is no longer a warning.
     r.notes.retain(|n| {
-        !n.contains("DNATed before the host firewall")
-            && !n.starts_with("Docker ")
-            && !n.starts_with("[::] bindings")
+        !matches!(
+            n,
+            Note::AllInterfaces | Note::DirectRouting { .. } | Note::Ipv6Relay
+        )
     });
-    r.notes.insert(0, "dockward firewall is in force: published ports are filtered by the verdicts shown (FIREWALL); routing straight to container addresses from outside is dropped".into());
+    r.notes.insert(0, Note::FirewallInForce);
     r
 }
 
