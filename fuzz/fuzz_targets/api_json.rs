@@ -53,6 +53,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     let _ = policy.judge_container("x", "x", data, &Fs, true);
     if let Ok(q) = std::str::from_utf8(data) {
-        let _ = dockward_apiguard::power::query::check("build.start", q);
+        let _ = dockward_apiguard::power::query::check(dockward_apiguard::Action::BuildStart, q);
     }
 });

@@ -7,6 +7,7 @@
 //! the decisions pure is what lets the bypass cases of ANCHORS §1 be unit
 //! tests and fuzz targets, beside the live suite against dockerd.
 
+pub mod action;
 pub mod file;
 pub mod gojson;
 pub mod path;
@@ -15,6 +16,7 @@ pub mod power;
 pub mod route;
 pub mod visibility;
 
+pub use action::Action;
 pub use file::{Active, Client, PolicyFile};
 pub use policy::{Allowed, Checked, Deny, Policy, Subject};
 pub use route::{Route, Section};

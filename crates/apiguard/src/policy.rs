@@ -27,6 +27,7 @@
 //! - API versions below 1.24 are refused (`DOCKWARD_MIN_API_VERSION`);
 //! - paths are matched exactly, once decoded, case-sensitively.
 
+use crate::action::Action;
 use crate::gojson;
 use crate::path::{normalize, Target, Version};
 use crate::power::container::Judged;
@@ -40,13 +41,13 @@ pub struct Policy {
     pub name: String,
     /// From a policy file: exactly the actions allowed (sections, POST and
     /// the toggles are then unused).
-    pub actions: Option<BTreeSet<&'static str>>,
+    pub actions: Option<BTreeSet<Action>>,
     pub sections: BTreeSet<Section>,
     pub post: bool,
     /// Actions allowed whatever POST says (ALLOW_START, …).
-    pub toggled: BTreeMap<&'static str, &'static str>,
+    pub toggled: BTreeMap<Action, &'static str>,
     /// Actions refused even when their section is on (ALLOW_LOGS=0, …).
-    pub denied: BTreeMap<&'static str, &'static str>,
+    pub denied: BTreeMap<Action, &'static str>,
     /// Host-power checks the operator allowed.
     pub allow_power: BTreeSet<Check>,
     /// Directories whose contents may be bind-mounted (`ALLOW_BIND_MOUNTS`).
@@ -161,14 +162,18 @@ impl Policy {
         // action → the variable that allowed it (named in audit lines).
         let mut toggled = BTreeMap::new();
         for (var, actions) in [
-            ("ALLOW_START", &["containers.start"][..]),
-            ("ALLOW_STOP", &["containers.stop"][..]),
+            ("ALLOW_START", &[Action::ContainersStart][..]),
+            ("ALLOW_STOP", &[Action::ContainersStop][..]),
             (
                 "ALLOW_RESTARTS",
-                &["containers.stop", "containers.restart", "containers.kill"][..],
+                &[
+                    Action::ContainersStop,
+                    Action::ContainersRestart,
+                    Action::ContainersKill,
+                ][..],
             ),
-            ("ALLOW_PAUSE", &["containers.pause"][..]),
-            ("ALLOW_UNPAUSE", &["containers.unpause"][..]),
+            ("ALLOW_PAUSE", &[Action::ContainersPause][..]),
+            ("ALLOW_UNPAUSE", &[Action::ContainersUnpause][..]),
         ] {
             if flag(env, var)?.unwrap_or(false) {
                 toggled.extend(actions.iter().map(|a| (*a, var)));
@@ -181,17 +186,17 @@ impl Policy {
         for (var, actions, default) in [
             (
                 "ALLOW_ARCHIVE",
-                &["containers.archive_get", "containers.archive_put"][..],
+                &[Action::ContainersArchiveGet, Action::ContainersArchivePut][..],
                 false,
             ),
-            ("ALLOW_CHANGES", &["containers.changes"][..], true),
+            ("ALLOW_CHANGES", &[Action::ContainersChanges][..], true),
             (
                 "ALLOW_EXPORT",
-                &["containers.export", "commit.create"][..],
+                &[Action::ContainersExport, Action::CommitCreate][..],
                 false,
             ),
-            ("ALLOW_LOGS", &["containers.logs"][..], true),
-            ("ALLOW_TOP", &["containers.top"][..], true),
+            ("ALLOW_LOGS", &[Action::ContainersLogs][..], true),
+            ("ALLOW_TOP", &[Action::ContainersTop][..], true),
         ] {
             if !flag(env, var)?.unwrap_or(default) {
                 denied.extend(actions.iter().map(|a| (*a, var)));
@@ -297,7 +302,7 @@ impl Policy {
             Ok(Allowed {
                 check_body: checks_body(route.action),
                 subject: self.subject(&t, &route)?,
-                blank_join_tokens: route.action == "swarm.read"
+                blank_join_tokens: route.action == Action::SwarmRead
                     && t.segments == ["swarm"]
                     && !self.allow_power.contains(&Check::SwarmJoin),
                 target: t.clone(),
@@ -307,26 +312,26 @@ impl Policy {
         };
         if let Some(actions) = &self.actions {
             let (n, a) = (&self.name, route.action);
-            if self.denied.contains_key(a) {
+            if self.denied.contains_key(&a) {
                 return Err(Deny::new(
                     403,
                     format!("policy {n}: deny {a}"),
-                    format!("remove {a:?} from deny in policy {n:?}"),
+                    format!("remove \"{a}\" from deny in policy {n:?}"),
                 ));
             }
-            if !actions.contains(a) {
+            if !actions.contains(&a) {
                 return Err(Deny::new(
                     403,
                     format!("policy {n}"),
                     format!(
-                        "{a} ({method} {}) is not allowed; add {a:?} to allow in policy {n:?}",
+                        "{a} ({method} {}) is not allowed; add \"{a}\" to allow in policy {n:?}",
                         t.path
                     ),
                 ));
             }
             return allowed(format!("policy {n}: allow {a}"));
         }
-        if let Some(var) = self.toggled.get(route.action) {
+        if let Some(var) = self.toggled.get(&route.action) {
             return allowed(format!("{var}=1"));
         }
         if !self.sections.contains(&route.section) {
@@ -337,7 +342,7 @@ impl Policy {
                 format!("{var} is off; set {var}=1 to allow {method} {}", t.path),
             ));
         }
-        if let Some(var) = self.denied.get(route.action) {
+        if let Some(var) = self.denied.get(&route.action) {
             return Err(Deny::new(
                 403,
                 format!("{var}=0"),
@@ -354,7 +359,7 @@ impl Policy {
                 ),
             ));
         }
-        if route.action == "containers.attach_ws" && !self.post {
+        if route.action == Action::ContainersAttachWs && !self.post {
             return Err(Deny::new(
                 403,
                 "POST=0 (attach websocket)",
@@ -375,7 +380,7 @@ impl Policy {
     fn subject(&self, t: &Target, route: &Route) -> Result<Option<Subject>, Deny> {
         let a = route.action;
         let id = route.id.clone();
-        if a == "commit.create" {
+        if a == Action::CommitCreate {
             return crate::power::query::commit_container(&t.query)
                 .map(|c| c.map(Subject::Enters))
                 .map_err(|e| {
@@ -388,12 +393,12 @@ impl Policy {
         }
         let hides = self.visibility.as_ref().is_some_and(|v| v.filters());
         Ok(if judges_target(a) {
-            if a.starts_with("exec.") && a != "exec.create" {
+            if a.section() == "exec" && a != Action::ExecCreate {
                 id.map(Subject::Exec)
             } else {
                 id.map(Subject::Enters)
             }
-        } else if hides && a.starts_with("containers.") && a != "containers.inspect" {
+        } else if hides && a.section() == "containers" && a != Action::ContainersInspect {
             id.map(Subject::Visible)
         } else {
             None
@@ -544,7 +549,7 @@ impl Policy {
         };
         let env = self.env(fs);
         let outcome = check(a.route.action, value.as_ref(), &env);
-        if let Some(d) = self.power_deny(a.route.action, "gives", &outcome.refusals) {
+        if let Some(d) = self.power_deny(a.route.action.name(), "gives", &outcome.refusals) {
             return Err(d);
         }
         Ok(Checked {

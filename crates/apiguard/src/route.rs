@@ -8,6 +8,7 @@
 //! that exec creation (`POST /containers/{id}/exec`) belongs to EXEC here:
 //! under tecnativa it was reachable with CONTAINERS alone.
 
+use crate::action::Action;
 use serde::Serialize;
 
 /// tecnativa/docker-socket-proxy's sections, one environment variable each.
@@ -102,17 +103,17 @@ impl Section {
     }
 }
 
-/// A route: section, action (e.g. `containers.logs`), and the object id.
+/// A route: section, action (e.g. [`Action::ContainersLogs`]), and the
+/// object id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Route {
     pub section: Section,
-    /// `<section>.<verb>`, lower case, e.g. `containers.attach_ws`.
-    pub action: &'static str,
+    pub action: Action,
     /// The container, exec, image, network… id or name, when the path has one.
     pub id: Option<String>,
 }
 
-fn r(section: Section, action: &'static str, id: Option<&String>) -> Option<Route> {
+fn r(section: Section, action: Action, id: Option<&String>) -> Option<Route> {
     Some(Route {
         section,
         action,
@@ -126,99 +127,99 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
     let s: Vec<&str> = seg.iter().map(String::as_str).collect();
     let get = method == "GET" || method == "HEAD";
     match (method, s.as_slice()) {
-        (_, ["_ping"]) if get => r(Ping, "ping.get", None),
-        ("GET", ["version"]) => r(Version, "version.get", None),
-        ("GET", ["info"]) => r(Info, "info.get", None),
-        ("GET", ["events"]) => r(Events, "events.get", None),
-        ("POST", ["auth"]) => r(Auth, "auth.login", None),
-        ("GET", ["system", "df"]) => r(System, "system.df", None),
-        ("POST", ["commit"]) => r(Commit, "commit.create", None),
-        ("POST", ["session"]) => r(Session, "session.start", None),
-        ("POST", ["grpc"]) => r(Grpc, "grpc.start", None),
-        ("POST", ["build"]) => r(Build, "build.start", None),
-        ("POST", ["build", "prune"]) => r(Build, "build.prune", None),
-        ("POST", ["build", "cancel"]) => r(Build, "build.cancel", None),
+        (_, ["_ping"]) if get => r(Ping, Action::PingGet, None),
+        ("GET", ["version"]) => r(Version, Action::VersionGet, None),
+        ("GET", ["info"]) => r(Info, Action::InfoGet, None),
+        ("GET", ["events"]) => r(Events, Action::EventsGet, None),
+        ("POST", ["auth"]) => r(Auth, Action::AuthLogin, None),
+        ("GET", ["system", "df"]) => r(System, Action::SystemDf, None),
+        ("POST", ["commit"]) => r(Commit, Action::CommitCreate, None),
+        ("POST", ["session"]) => r(Session, Action::SessionStart, None),
+        ("POST", ["grpc"]) => r(Grpc, Action::GrpcStart, None),
+        ("POST", ["build"]) => r(Build, Action::BuildStart, None),
+        ("POST", ["build", "prune"]) => r(Build, Action::BuildPrune, None),
+        ("POST", ["build", "cancel"]) => r(Build, Action::BuildCancel, None),
         // Containers.
-        ("GET", ["containers", "json"]) => r(Containers, "containers.list", None),
-        ("POST", ["containers", "create"]) => r(Containers, "containers.create", None),
-        ("POST", ["containers", "prune"]) => r(Containers, "containers.prune", None),
-        ("DELETE", ["containers", _]) => r(Containers, "containers.delete", Some(&seg[1])),
+        ("GET", ["containers", "json"]) => r(Containers, Action::ContainersList, None),
+        ("POST", ["containers", "create"]) => r(Containers, Action::ContainersCreate, None),
+        ("POST", ["containers", "prune"]) => r(Containers, Action::ContainersPrune, None),
+        ("DELETE", ["containers", _]) => r(Containers, Action::ContainersDelete, Some(&seg[1])),
         (m, ["containers", _, sub]) => {
             let id = Some(&seg[1]);
             let action = match (m, *sub) {
-                ("GET", "json") => "containers.inspect",
-                ("GET", "logs") => "containers.logs",
-                ("GET", "stats") => "containers.stats",
-                ("GET", "top") => "containers.top",
-                ("GET", "changes") => "containers.changes",
-                ("GET", "export") => "containers.export",
-                ("GET" | "HEAD", "archive") => "containers.archive_get",
-                ("PUT", "archive") => "containers.archive_put",
-                ("POST", "attach") => "containers.attach",
-                ("POST", "exec") => return r(Exec, "exec.create", id),
-                ("POST", "start") => "containers.start",
-                ("POST", "stop") => "containers.stop",
-                ("POST", "kill") => "containers.kill",
-                ("POST", "restart") => "containers.restart",
-                ("POST", "pause") => "containers.pause",
-                ("POST", "unpause") => "containers.unpause",
-                ("POST", "update") => "containers.update",
-                ("POST", "rename") => "containers.rename",
-                ("POST", "wait") => "containers.wait",
-                ("POST", "resize") => "containers.resize",
+                ("GET", "json") => Action::ContainersInspect,
+                ("GET", "logs") => Action::ContainersLogs,
+                ("GET", "stats") => Action::ContainersStats,
+                ("GET", "top") => Action::ContainersTop,
+                ("GET", "changes") => Action::ContainersChanges,
+                ("GET", "export") => Action::ContainersExport,
+                ("GET" | "HEAD", "archive") => Action::ContainersArchiveGet,
+                ("PUT", "archive") => Action::ContainersArchivePut,
+                ("POST", "attach") => Action::ContainersAttach,
+                ("POST", "exec") => return r(Exec, Action::ExecCreate, id),
+                ("POST", "start") => Action::ContainersStart,
+                ("POST", "stop") => Action::ContainersStop,
+                ("POST", "kill") => Action::ContainersKill,
+                ("POST", "restart") => Action::ContainersRestart,
+                ("POST", "pause") => Action::ContainersPause,
+                ("POST", "unpause") => Action::ContainersUnpause,
+                ("POST", "update") => Action::ContainersUpdate,
+                ("POST", "rename") => Action::ContainersRename,
+                ("POST", "wait") => Action::ContainersWait,
+                ("POST", "resize") => Action::ContainersResize,
                 _ => return None,
             };
             r(Containers, action, id)
         }
         ("GET", ["containers", _, "attach", "ws"]) => {
-            r(Containers, "containers.attach_ws", Some(&seg[1]))
+            r(Containers, Action::ContainersAttachWs, Some(&seg[1]))
         }
         // Exec instances.
-        ("POST", ["exec", _, "start"]) => r(Exec, "exec.start", Some(&seg[1])),
-        ("POST", ["exec", _, "resize"]) => r(Exec, "exec.resize", Some(&seg[1])),
-        ("GET", ["exec", _, "json"]) => r(Exec, "exec.inspect", Some(&seg[1])),
+        ("POST", ["exec", _, "start"]) => r(Exec, Action::ExecStart, Some(&seg[1])),
+        ("POST", ["exec", _, "resize"]) => r(Exec, Action::ExecResize, Some(&seg[1])),
+        ("GET", ["exec", _, "json"]) => r(Exec, Action::ExecInspect, Some(&seg[1])),
         // Images: names contain slashes, so the verb is the last segment.
-        ("GET", ["images", "json"]) => r(Images, "images.list", None),
-        ("GET", ["images", "search"]) => r(Images, "images.search", None),
-        ("GET", ["images", "get"]) => r(Images, "images.export", None),
-        ("POST", ["images", "create"]) => r(Images, "images.pull", None),
-        ("POST", ["images", "load"]) => r(Images, "images.load", None),
-        ("POST", ["images", "prune"]) => r(Images, "images.prune", None),
+        ("GET", ["images", "json"]) => r(Images, Action::ImagesList, None),
+        ("GET", ["images", "search"]) => r(Images, Action::ImagesSearch, None),
+        ("GET", ["images", "get"]) => r(Images, Action::ImagesExport, None),
+        ("POST", ["images", "create"]) => r(Images, Action::ImagesPull, None),
+        ("POST", ["images", "load"]) => r(Images, Action::ImagesLoad, None),
+        ("POST", ["images", "prune"]) => r(Images, Action::ImagesPrune, None),
         ("DELETE", ["images", ..]) if s.len() >= 2 => {
-            r(Images, "images.delete", Some(&seg[1..].join("/")))
+            r(Images, Action::ImagesDelete, Some(&seg[1..].join("/")))
         }
         (m, ["images", .., last]) if s.len() >= 3 => {
             let name = seg[1..seg.len() - 1].join("/");
             let action = match (m, *last) {
-                ("GET", "json") => "images.inspect",
-                ("GET", "history") => "images.history",
-                ("GET", "get") => "images.export",
-                ("POST", "push") => "images.push",
-                ("POST", "tag") => "images.tag",
+                ("GET", "json") => Action::ImagesInspect,
+                ("GET", "history") => Action::ImagesHistory,
+                ("GET", "get") => Action::ImagesExport,
+                ("POST", "push") => Action::ImagesPush,
+                ("POST", "tag") => Action::ImagesTag,
                 _ => return None,
             };
             r(Images, action, Some(&name))
         }
         ("GET", ["distribution", .., "json"]) if s.len() >= 3 => {
-            r(Distribution, "distribution.inspect", None)
+            r(Distribution, Action::DistributionInspect, None)
         }
         // Networks.
-        ("GET", ["networks"]) => r(Networks, "networks.list", None),
-        ("POST", ["networks", "create"]) => r(Networks, "networks.create", None),
-        ("POST", ["networks", "prune"]) => r(Networks, "networks.prune", None),
-        ("GET", ["networks", _]) => r(Networks, "networks.inspect", Some(&seg[1])),
-        ("DELETE", ["networks", _]) => r(Networks, "networks.delete", Some(&seg[1])),
-        ("POST", ["networks", _, "connect"]) => r(Networks, "networks.connect", Some(&seg[1])),
+        ("GET", ["networks"]) => r(Networks, Action::NetworksList, None),
+        ("POST", ["networks", "create"]) => r(Networks, Action::NetworksCreate, None),
+        ("POST", ["networks", "prune"]) => r(Networks, Action::NetworksPrune, None),
+        ("GET", ["networks", _]) => r(Networks, Action::NetworksInspect, Some(&seg[1])),
+        ("DELETE", ["networks", _]) => r(Networks, Action::NetworksDelete, Some(&seg[1])),
+        ("POST", ["networks", _, "connect"]) => r(Networks, Action::NetworksConnect, Some(&seg[1])),
         ("POST", ["networks", _, "disconnect"]) => {
-            r(Networks, "networks.disconnect", Some(&seg[1]))
+            r(Networks, Action::NetworksDisconnect, Some(&seg[1]))
         }
         // Volumes.
-        ("GET", ["volumes"]) => r(Volumes, "volumes.list", None),
-        ("POST", ["volumes", "create"]) => r(Volumes, "volumes.create", None),
-        ("POST", ["volumes", "prune"]) => r(Volumes, "volumes.prune", None),
-        ("GET", ["volumes", _]) => r(Volumes, "volumes.inspect", Some(&seg[1])),
-        ("PUT", ["volumes", _]) => r(Volumes, "volumes.update", Some(&seg[1])),
-        ("DELETE", ["volumes", _]) => r(Volumes, "volumes.delete", Some(&seg[1])),
+        ("GET", ["volumes"]) => r(Volumes, Action::VolumesList, None),
+        ("POST", ["volumes", "create"]) => r(Volumes, Action::VolumesCreate, None),
+        ("POST", ["volumes", "prune"]) => r(Volumes, Action::VolumesPrune, None),
+        ("GET", ["volumes", _]) => r(Volumes, Action::VolumesInspect, Some(&seg[1])),
+        ("PUT", ["volumes", _]) => r(Volumes, Action::VolumesUpdate, Some(&seg[1])),
+        ("DELETE", ["volumes", _]) => r(Volumes, Action::VolumesDelete, Some(&seg[1])),
         // Swarm objects: list/inspect reads, the rest writes.
         (
             m,
@@ -226,27 +227,27 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
         ) => {
             // One table: the section, and its generic read and write actions.
             let (section, read, write) = match *obj {
-                "services" => (Services, "services.read", "services.write"),
-                "nodes" => (Nodes, "nodes.read", "nodes.write"),
-                "tasks" => (Tasks, "tasks.read", "tasks.write"),
-                "secrets" => (Secrets, "secrets.read", "secrets.write"),
-                "configs" => (Configs, "configs.read", "configs.write"),
-                "plugins" => (Plugins, "plugins.read", "plugins.write"),
-                _ => (Swarm, "swarm.read", "swarm.write"),
+                "services" => (Services, Action::ServicesRead, Action::ServicesWrite),
+                "nodes" => (Nodes, Action::NodesRead, Action::NodesWrite),
+                "tasks" => (Tasks, Action::TasksRead, Action::TasksWrite),
+                "secrets" => (Secrets, Action::SecretsRead, Action::SecretsWrite),
+                "configs" => (Configs, Action::ConfigsRead, Action::ConfigsWrite),
+                "plugins" => (Plugins, Action::PluginsRead, Action::PluginsWrite),
+                _ => (Swarm, Action::SwarmRead, Action::SwarmWrite),
             };
             let action = match (section, m, rest) {
-                (Services, "POST", ["create"]) => "services.create",
-                (Services, "POST", [_, "update"]) => "services.update",
-                (Services, "GET", [_, "logs"]) => "services.logs",
-                (Tasks, "GET", [_, "logs"]) => "tasks.logs",
-                (Swarm, "POST", ["join"]) => "swarm.join",
-                (Plugins, "POST", ["pull"]) => "plugins.pull",
-                (Plugins, "POST", ["create"]) => "plugins.create",
+                (Services, "POST", ["create"]) => Action::ServicesCreate,
+                (Services, "POST", [_, "update"]) => Action::ServicesUpdate,
+                (Services, "GET", [_, "logs"]) => Action::ServicesLogs,
+                (Tasks, "GET", [_, "logs"]) => Action::TasksLogs,
+                (Swarm, "POST", ["join"]) => Action::SwarmJoin,
+                (Plugins, "POST", ["pull"]) => Action::PluginsPull,
+                (Plugins, "POST", ["create"]) => Action::PluginsCreate,
                 // Plugin names hold slashes (moby routes `{name:.*}`).
-                (Plugins, "POST", [_, .., "enable"]) => "plugins.enable",
-                (Plugins, "POST", [_, .., "set"]) => "plugins.set",
-                (Plugins, "POST", [.., "upgrade"]) => "plugins.upgrade",
-                (Plugins, "GET", ["privileges"]) => "plugins.privileges",
+                (Plugins, "POST", [_, .., "enable"]) => Action::PluginsEnable,
+                (Plugins, "POST", [_, .., "set"]) => Action::PluginsSet,
+                (Plugins, "POST", [.., "upgrade"]) => Action::PluginsUpgrade,
+                (Plugins, "GET", ["privileges"]) => Action::PluginsPrivileges,
                 (_, "GET" | "HEAD", _) => read,
                 _ => write,
             };
@@ -277,7 +278,7 @@ pub fn classify(method: &str, seg: &[String]) -> Option<Route> {
 mod tests {
     use super::*;
 
-    fn c(m: &str, p: &str) -> Option<(Section, &'static str, Option<String>)> {
+    fn c(m: &str, p: &str) -> Option<(Section, Action, Option<String>)> {
         let seg: Vec<String> = p
             .trim_start_matches('/')
             .split('/')
@@ -290,31 +291,31 @@ mod tests {
     fn containers_sub_resources() {
         assert_eq!(
             c("GET", "/containers/json"),
-            Some((Section::Containers, "containers.list", None))
+            Some((Section::Containers, Action::ContainersList, None))
         );
         assert_eq!(
             c("GET", "/containers/abc/logs").map(|x| x.1),
-            Some("containers.logs")
+            Some(Action::ContainersLogs)
         );
         assert_eq!(
             c("GET", "/containers/abc/attach/ws").map(|x| x.1),
-            Some("containers.attach_ws")
+            Some(Action::ContainersAttachWs)
         );
         assert_eq!(
             c("POST", "/containers/abc/exec"),
-            Some((Section::Exec, "exec.create", Some("abc".into())))
+            Some((Section::Exec, Action::ExecCreate, Some("abc".into())))
         );
         assert_eq!(
             c("PUT", "/containers/abc/archive").map(|x| x.1),
-            Some("containers.archive_put")
+            Some(Action::ContainersArchivePut)
         );
         assert_eq!(
             c("HEAD", "/containers/abc/archive").map(|x| x.1),
-            Some("containers.archive_get")
+            Some(Action::ContainersArchiveGet)
         );
         assert_eq!(
             c("DELETE", "/containers/abc").map(|x| x.1),
-            Some("containers.delete")
+            Some(Action::ContainersDelete)
         );
         assert_eq!(c("GET", "/containers/abc/nope"), None);
         assert_eq!(c("GET", "/CONTAINERS/json"), None);
@@ -326,7 +327,7 @@ mod tests {
             c("GET", "/images/library/nginx/json"),
             Some((
                 Section::Images,
-                "images.inspect",
+                Action::ImagesInspect,
                 Some("library/nginx".into())
             ))
         );
@@ -336,7 +337,7 @@ mod tests {
         );
         assert_eq!(
             c("POST", "/images/create").map(|x| x.1),
-            Some("images.pull")
+            Some(Action::ImagesPull)
         );
     }
 
@@ -344,16 +345,25 @@ mod tests {
     fn everything_else() {
         assert_eq!(c("HEAD", "/_ping").map(|x| x.0), Some(Section::Ping));
         assert_eq!(c("GET", "/events").map(|x| x.0), Some(Section::Events));
-        assert_eq!(c("POST", "/exec/e1/start").map(|x| x.1), Some("exec.start"));
+        assert_eq!(
+            c("POST", "/exec/e1/start").map(|x| x.1),
+            Some(Action::ExecStart)
+        );
         assert_eq!(
             c("POST", "/services/create").map(|x| x.1),
-            Some("services.create")
+            Some(Action::ServicesCreate)
         );
-        assert_eq!(c("GET", "/services/s1").map(|x| x.1), Some("services.read"));
-        assert_eq!(c("POST", "/swarm/init").map(|x| x.1), Some("swarm.write"));
+        assert_eq!(
+            c("GET", "/services/s1").map(|x| x.1),
+            Some(Action::ServicesRead)
+        );
+        assert_eq!(
+            c("POST", "/swarm/init").map(|x| x.1),
+            Some(Action::SwarmWrite)
+        );
         assert_eq!(
             c("POST", "/volumes/create").map(|x| x.1),
-            Some("volumes.create")
+            Some(Action::VolumesCreate)
         );
         assert_eq!(c("GET", "/nothing"), None);
         assert_eq!(Section::from_var("containers"), Some(Section::Containers));

@@ -14,7 +14,7 @@ use dockward_proxy::upstream::{resolve, Upstream};
 
 pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
     if args.list_actions {
-        for a in dockward_apiguard::file::ACTIONS {
+        for a in dockward_apiguard::Action::ALL {
             println!("{a}");
         }
         return exit::OK;

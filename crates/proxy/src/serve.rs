@@ -11,7 +11,7 @@ use bytes::Bytes;
 use dockward_apiguard::policy::Subject;
 use dockward_apiguard::power::container::{exec_container, Judged};
 use dockward_apiguard::power::RefKind;
-use dockward_apiguard::{Active, Allowed, Client, Deny, Policy};
+use dockward_apiguard::{Action, Active, Allowed, Client, Deny, Policy};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
@@ -33,7 +33,7 @@ pub struct Options {
     /// Swapped whole on SIGHUP; requests take a snapshot.
     pub policy: RwLock<Arc<Active>>,
     /// Learning mode: the actions each client used, by client.
-    pub learned: Option<std::sync::Mutex<BTreeMap<Learner, BTreeSet<&'static str>>>>,
+    pub learned: Option<std::sync::Mutex<BTreeMap<Learner, BTreeSet<Action>>>>,
     pub upstream: Upstream,
     pub sink: Arc<Sink>,
     pub metrics: Arc<Metrics>,
@@ -304,7 +304,7 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             return Ok(ctx.deny(rec, &d));
         }
     };
-    rec.fields.action = Some(allowed.route.action);
+    rec.fields.action = Some(allowed.route.action.name());
     if let Some(l) = &ctx.opts.learned {
         let key = Learner {
             listener: ctx.listener.clone(),
@@ -356,7 +356,7 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             policy.max_body,
             ctx.opts.body_timeout,
             &mut held,
-            allowed.route.action,
+            allowed.route.action.name(),
         )
         .await;
         let bytes = match read {
@@ -434,7 +434,7 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
     // An /events subscription holds its connection for as long as the
     // client listens: it gets one of its own, read without hyper's client
     // (a thousand idle subscribers must stay small; see `stream`).
-    if allowed.route.action == "events.get" && upgrade.is_none() {
+    if allowed.route.action == Action::EventsGet && upgrade.is_none() {
         let known = match vis.filter(|v| v.filters()) {
             Some(v) => match upstream_get(&ctx, "/containers/json?all=1").await {
                 Ok((200, body)) => v.visible_ids(&body),
@@ -530,12 +530,15 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
     if let Some(v) = vis {
         let action = allowed.route.action;
         let ok = p.status == StatusCode::OK;
-        if ok && (action == "containers.list" && v.filters() || action == "containers.inspect") {
+        if ok
+            && (action == Action::ContainersList && v.filters()
+                || action == Action::ContainersInspect)
+        {
             let bytes = match inner.collect().await {
                 Ok(c) => c.to_bytes(),
                 Err(e) => return Ok(unreachable(&ctx, rec, &e.to_string())),
             };
-            let filtered = if action == "containers.list" {
+            let filtered = if action == Action::ContainersList {
                 v.filter_list(&bytes)
             } else {
                 v.filter_inspect(&bytes)
@@ -548,7 +551,7 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             p.headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
             inner = full(out);
-        } else if ok && action == "events.get" && v.filters() {
+        } else if ok && action == Action::EventsGet && v.filters() {
             // (Only an /events request with an Upgrade header gets here;
             // without the starting list, container ids are learned from
             // container events alone.)
@@ -574,10 +577,10 @@ async fn judge_subject(
 ) -> Result<Option<String>, Deny> {
     let action = allowed.route.action;
     let what = match action {
-        "exec.create" => "exec into",
-        "exec.start" => "starting an exec in",
-        "containers.attach" | "containers.attach_ws" => "attaching to",
-        "containers.archive_put" => "writing files into",
+        Action::ExecCreate => "exec into",
+        Action::ExecStart => "starting an exec in",
+        Action::ContainersAttach | Action::ContainersAttachWs => "attaching to",
+        Action::ContainersArchivePut => "writing files into",
         _ => "reading the files of",
     };
     let container = match subject {
@@ -612,7 +615,7 @@ async fn judge_subject(
     };
     let j = inspect_judge(ctx, policy, &container, what, subject.enters()).await?;
     let container_route = !matches!(subject, Subject::Exec(_))
-        && action.starts_with("containers.")
+        && action.section() == "containers"
         && allowed.route.id.is_some();
     Ok(container_route.then(|| allowed.target.pinned(&j.id)))
 }

@@ -54,7 +54,7 @@ pub fn load(
 
 /// The learned clients as a policy file, one [[policy]] per client.
 pub fn learned_toml(
-    learned: &BTreeMap<Learner, std::collections::BTreeSet<&'static str>>,
+    learned: &BTreeMap<Learner, std::collections::BTreeSet<dockward_apiguard::Action>>,
 ) -> String {
     let mut out = String::from("# Written by `dockward proxy --learn`: what each client used.\n");
     for (i, (client, used)) in learned.iter().enumerate() {

@@ -17,6 +17,7 @@
 //! is seen.
 
 use super::{Check, Cx, Env, RefKind, Refusal};
+use crate::action::Action;
 use crate::gojson::Value;
 
 /// dockerd's JSON (serde_json) as the checker's tree.
@@ -90,7 +91,7 @@ pub fn judge(inspect: &[u8], env: &Env<'_>) -> Result<Judged, String> {
         refs: Vec::new(),
     };
     super::fields::body(
-        "containers.create",
+        Action::ContainersCreate,
         &Value::Object(vec![("HostConfig".into(), hc)]),
         &mut cx,
     );

@@ -16,6 +16,7 @@
 //! top level, which dockerd still applies when `HostConfig` is absent.
 
 use super::{Check, Cx, RefKind};
+use crate::action::Action;
 use crate::gojson::{fold, Value};
 use dockward_hostpower::default_capability;
 
@@ -793,19 +794,19 @@ fn privileges(p: &Value, cx: &mut Cx) {
 }
 
 /// Dispatches on the action.
-pub fn body(action: &str, b: &Value, cx: &mut Cx) {
+pub fn body(action: Action, b: &Value, cx: &mut Cx) {
     match action {
-        "containers.create" => create(b, cx),
-        "containers.update" => update(b, cx),
-        "containers.start" if !empty(b) => cx.refuse(
+        Action::ContainersCreate => create(b, cx),
+        Action::ContainersUpdate => update(b, cx),
+        Action::ContainersStart if !empty(b) => cx.refuse(
             Check::StartBody,
             "a body on container start (HostConfig at start)",
         ),
-        "exec.create" => exec(b, cx),
-        "volumes.create" => volume_create(b, cx),
-        "networks.create" => network_create(b, cx),
-        "networks.connect" => network_connect(b, cx),
-        "services.create" | "services.update" => service(b, cx),
+        Action::ExecCreate => exec(b, cx),
+        Action::VolumesCreate => volume_create(b, cx),
+        Action::NetworksCreate => network_create(b, cx),
+        Action::NetworksConnect => network_connect(b, cx),
+        Action::ServicesCreate | Action::ServicesUpdate => service(b, cx),
         _ => {}
     }
 }
@@ -814,7 +815,7 @@ pub fn body(action: &str, b: &Value, cx: &mut Cx) {
 /// client wrote, in the joins and `VolumesFrom` of a create and the
 /// `Container` of a network connect, so that a container renamed between
 /// the check and dockerd's reading is not the one joined.
-pub fn pin(action: &str, b: &mut Value, ids: &std::collections::HashMap<String, String>) {
+pub fn pin(action: Action, b: &mut Value, ids: &std::collections::HashMap<String, String>) {
     fn walk(m: &mut [(String, Value)], ids: &std::collections::HashMap<String, String>) {
         for (k, v) in m.iter_mut() {
             match fold(k).as_str() {
@@ -851,8 +852,8 @@ pub fn pin(action: &str, b: &mut Value, ids: &std::collections::HashMap<String, 
     }
     let Value::Object(m) = b else { return };
     match action {
-        "containers.create" => walk(m, ids),
-        "networks.connect" => {
+        Action::ContainersCreate => walk(m, ids),
+        Action::NetworksConnect => {
             for (k, v) in m.iter_mut() {
                 if fold(k) == "container" {
                     if let Value::String(s) = v {

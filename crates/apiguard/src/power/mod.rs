@@ -25,6 +25,7 @@ pub mod container;
 pub mod fields;
 pub mod query;
 
+use crate::action::Action;
 use crate::gojson::Value;
 use std::collections::BTreeSet;
 
@@ -208,7 +209,7 @@ pub struct Outcome {
 }
 
 /// What the body of `action` asks for. `body` is `None` for an empty body.
-pub fn check(action: &str, body: Option<&Value>, env: &Env<'_>) -> Outcome {
+pub fn check(action: Action, body: Option<&Value>, env: &Env<'_>) -> Outcome {
     let mut cx = Cx {
         env,
         out: Vec::new(),
@@ -224,18 +225,18 @@ pub fn check(action: &str, body: Option<&Value>, env: &Env<'_>) -> Outcome {
 }
 
 /// Actions whose body is parsed and checked (and forwarded canonical).
-pub fn checks_body(action: &str) -> bool {
+pub fn checks_body(action: Action) -> bool {
     matches!(
         action,
-        "containers.create"
-            | "containers.update"
-            | "containers.start"
-            | "exec.create"
-            | "volumes.create"
-            | "networks.create"
-            | "networks.connect"
-            | "services.create"
-            | "services.update"
+        Action::ContainersCreate
+            | Action::ContainersUpdate
+            | Action::ContainersStart
+            | Action::ExecCreate
+            | Action::VolumesCreate
+            | Action::NetworksCreate
+            | Action::NetworksConnect
+            | Action::ServicesCreate
+            | Action::ServicesUpdate
     )
 }
 
@@ -244,18 +245,18 @@ pub fn checks_body(action: &str) -> bool {
 /// gRPC control API can ask for the `network.host` entitlement, which
 /// dockerd grants by default, and dockward does not read gRPC; joining a
 /// swarm lets its managers run any service on this host.
-pub fn head_check(action: &str) -> Option<(Check, &'static str)> {
+pub fn head_check(action: Action) -> Option<(Check, &'static str)> {
     match action {
-        "grpc.start" => Some((
+        Action::GrpcStart => Some((
             Check::BuildNetwork,
             "BuildKit's gRPC API (/grpc) can run build steps in the host's network (the network.host entitlement dockerd grants), and dockward cannot read gRPC",
         )),
-        "swarm.join" => Some((
+        Action::SwarmJoin => Some((
             Check::SwarmJoin,
             "joining a swarm lets its managers run any service, with any mount or privilege, on this host",
         )),
-        "plugins.pull" | "plugins.upgrade" | "plugins.create" | "plugins.enable"
-        | "plugins.set" => Some((
+        Action::PluginsPull | Action::PluginsUpgrade | Action::PluginsCreate | Action::PluginsEnable
+        | Action::PluginsSet => Some((
             Check::Plugin,
             "a plugin runs with the privileges its configuration asks for (mounts, devices, capabilities, host network)",
         )),
@@ -287,17 +288,17 @@ pub fn blank_join_tokens(body: &[u8]) -> Option<Vec<u8>> {
 /// before they are forwarded: entering it, writing into it, reading its
 /// files. A container with host power the client is not allowed gives
 /// that power to whoever enters it.
-pub fn judges_target(action: &str) -> bool {
+pub fn judges_target(action: Action) -> bool {
     matches!(
         action,
-        "exec.create"
-            | "exec.start"
-            | "containers.attach"
-            | "containers.attach_ws"
-            | "containers.archive_get"
-            | "containers.archive_put"
-            | "containers.export"
-            | "commit.create"
+        Action::ExecCreate
+            | Action::ExecStart
+            | Action::ContainersAttach
+            | Action::ContainersAttachWs
+            | Action::ContainersArchiveGet
+            | Action::ContainersArchivePut
+            | Action::ContainersExport
+            | Action::CommitCreate
     )
 }
 

@@ -14,6 +14,7 @@
 //! passes.
 
 use super::{Check, Refusal};
+use crate::action::Action;
 use std::collections::BTreeMap;
 
 fn unhex(b: u8) -> Option<u8> {
@@ -126,9 +127,9 @@ fn only(
 
 /// The query of `action`: `Err` for a query that could be read two ways,
 /// else the refusals (allowed or not).
-pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
+pub fn check(action: Action, query: &str) -> Result<Vec<Refusal>, String> {
     let mut out = Vec::new();
-    if action == "images.pull" {
+    if action == Action::ImagesPull {
         // `docker import URL`: dockerd fetches the URL itself.
         let q = parse(query)?;
         out.extend(only(
@@ -140,7 +141,7 @@ pub fn check(action: &str, query: &str) -> Result<Vec<Refusal>, String> {
         )?);
         return Ok(out);
     }
-    if action != "build.start" {
+    if action != Action::BuildStart {
         return Ok(out);
     }
     let q = parse(query)?;
@@ -187,7 +188,7 @@ mod tests {
     use super::*;
 
     fn ids(q: &str) -> Result<Vec<Check>, String> {
-        check("build.start", q).map(|v| v.into_iter().map(|r| r.check).collect())
+        check(Action::BuildStart, q).map(|v| v.into_iter().map(|r| r.check).collect())
     }
 
     #[test]
@@ -210,7 +211,7 @@ mod tests {
         assert_eq!(ids("t=a&t=b&dockerfile=D&buildargs=%7B%7D"), Ok(vec![]));
         assert_eq!(ids("newthing=1"), Ok(vec![Check::UnknownField]));
         let pull = |q: &str| {
-            check("images.pull", q).map(|v| v.into_iter().map(|r| r.check).collect::<Vec<_>>())
+            check(Action::ImagesPull, q).map(|v| v.into_iter().map(|r| r.check).collect::<Vec<_>>())
         };
         assert_eq!(pull("fromImage=busybox&tag=1"), Ok(vec![]));
         assert_eq!(pull("fromSrc=-&repo=x"), Ok(vec![]));

@@ -24,7 +24,7 @@ fn fs() -> FakeFs {
     }
 }
 
-fn run(action: &str, body: &str) -> (Vec<Check>, Vec<String>) {
+fn run(action: Action, body: &str) -> (Vec<Check>, Vec<String>) {
     let fx = Fixture::new(fs());
     let env = fx.env();
     let v = parse(body.as_bytes()).unwrap();
@@ -35,13 +35,13 @@ fn run(action: &str, body: &str) -> (Vec<Check>, Vec<String>) {
     (c, o.refs.iter().map(|r| r.container.clone()).collect())
 }
 
-fn ids(action: &str, body: &str) -> Vec<Check> {
+fn ids(action: Action, body: &str) -> Vec<Check> {
     run(action, body).0
 }
 
 fn create(hc: &str) -> Vec<Check> {
     ids(
-        "containers.create",
+        Action::ContainersCreate,
         &format!(r#"{{"Image":"x","HostConfig":{hc}}}"#),
     )
 }
@@ -51,49 +51,49 @@ fn ordinary_work_passes() {
     // What the docker CLI 28 sends for `docker run -d --name web -p 80 -v data:/d img`.
     assert_eq!(
         ids(
-            "containers.create",
+            Action::ContainersCreate,
             r#"{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"ExposedPorts":{"80/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":["sh"],"Image":"img","Volumes":{},"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":{},"HostConfig":{"Binds":["data:/d","/srv/data/app:/app:ro"],"ContainerIDFile":"","LogConfig":{"Type":"","Config":{}},"NetworkMode":"bridge","PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]},"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":false,"VolumeDriver":"","VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":["NET_BIND_SERVICE","chown"],"CapDrop":["ALL"],"CgroupnsMode":"","Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":false,"PublishAllPorts":false,"ReadonlyRootfs":false,"SecurityOpt":["no-new-privileges"],"UTSMode":"","UsernsMode":"","ShmSize":0,"Isolation":"","CpuShares":0,"Memory":0,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"BlkioWeightDevice":[],"BlkioDeviceReadBps":[],"BlkioDeviceWriteBps":[],"BlkioDeviceReadIOps":[],"BlkioDeviceWriteIOps":[],"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,"CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":[],"DeviceCgroupRules":null,"DeviceRequests":null,"MemoryReservation":0,"MemorySwap":0,"MemorySwappiness":null,"OomKillDisable":null,"PidsLimit":null,"Ulimits":[],"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":0,"IOMaximumBandwidth":0,"Mounts":[{"Type":"volume","Source":"v2","Target":"/v2"},{"Type":"tmpfs","Target":"/t"}],"Sysctls":{"net.ipv4.ip_unprivileged_port_start":"0"}},"NetworkingConfig":{"EndpointsConfig":{"bridge":{"Aliases":["web"]}}}}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "exec.create",
+            Action::ExecCreate,
             r#"{"Cmd":["ls"],"AttachStdout":true,"User":"0"}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "volumes.create",
+            Action::VolumesCreate,
             r#"{"Name":"v","Driver":"local","DriverOpts":{},"Labels":{}}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "volumes.create",
+            Action::VolumesCreate,
             r#"{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=10m,uid=1000"}}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "volumes.create",
+            Action::VolumesCreate,
             r#"{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/srv/data/v"}}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "networks.create",
+            Action::NetworksCreate,
             r#"{"Name":"n","Driver":"bridge","Internal":false,"Attachable":false,"Ingress":false,"IPAM":{"Driver":"default","Config":[{"Subnet":"10.9.0.0/24"}]},"Options":{"com.docker.network.bridge.enable_icc":"false"},"Labels":{}}"#
         ),
         []
     );
     assert_eq!(
         ids(
-            "containers.update",
+            Action::ContainersUpdate,
             r#"{"Memory":1048576,"RestartPolicy":{"Name":"always"}}"#
         ),
         []
@@ -136,7 +136,10 @@ fn bind_sources() {
     );
     // Legacy top level (dockerd ≤ 26 applies it).
     assert_eq!(
-        ids("containers.create", r#"{"Image":"x","Binds":["/etc:/e"]}"#),
+        ids(
+            Action::ContainersCreate,
+            r#"{"Image":"x","Binds":["/etc:/e"]}"#
+        ),
         [Check::Bind]
     );
 }
@@ -161,7 +164,7 @@ fn volumes_that_mount_anything() {
         );
         assert_eq!(
             ids(
-                "volumes.create",
+                Action::VolumesCreate,
                 &format!(r#"{{"Name":"v","DriverOpts":{opts}}}"#)
             ),
             [Check::Volume],
@@ -170,13 +173,16 @@ fn volumes_that_mount_anything() {
     }
     assert_eq!(
         ids(
-            "volumes.create",
+            Action::VolumesCreate,
             r#"{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc"}}"#
         ),
         [Check::Bind]
     );
     assert_eq!(
-        ids("volumes.create", r#"{"Name":"v","Driver":"someplugin"}"#),
+        ids(
+            Action::VolumesCreate,
+            r#"{"Name":"v","Driver":"someplugin"}"#
+        ),
         [Check::Volume]
     );
     assert_eq!(create(r#"{"VolumeDriver":"someplugin"}"#), [Check::Volume]);
@@ -290,28 +296,28 @@ fn namespaces_devices_and_others() {
     assert_eq!(create(r#"{"SomeFutureField":true}"#), [Check::UnknownField]);
     assert_eq!(
         ids(
-            "containers.create",
+            Action::ContainersCreate,
             r#"{"Image":"x","NetworkingConfig":{"EndpointsConfig":{"host":{}}}}"#
         ),
         [Check::HostNetwork]
     );
     assert_eq!(
         ids(
-            "containers.update",
+            Action::ContainersUpdate,
             r#"{"Devices":[{"PathOnHost":"/dev/mem"}]}"#
         ),
         [Check::Device]
     );
     assert_eq!(
-        ids("containers.start", r#"{"Binds":["/:/h"]}"#),
+        ids(Action::ContainersStart, r#"{"Binds":["/:/h"]}"#),
         [Check::StartBody]
     );
     assert_eq!(
-        ids("exec.create", r#"{"Cmd":["sh"],"privileged":true}"#),
+        ids(Action::ExecCreate, r#"{"Cmd":["sh"],"privileged":true}"#),
         [Check::ExecPrivileged]
     );
     assert_eq!(
-        ids("exec.create", r#"{"Cmd":["sh"],"Future":1}"#),
+        ids(Action::ExecCreate, r#"{"Cmd":["sh"],"Future":1}"#),
         [Check::UnknownField]
     );
 }
@@ -319,12 +325,12 @@ fn namespaces_devices_and_others() {
 #[test]
 fn other_containers_are_references() {
     let (c, refs) = run(
-        "containers.create",
+        Action::ContainersCreate,
         r#"{"Image":"x","HostConfig":{"NetworkMode":"container:a","PidMode":"container:b","IpcMode":"container:c","VolumesFrom":["d:ro"],"Links":["/e:alias"]},"NetworkingConfig":{"EndpointsConfig":{"n":{"Links":["f:g"]}}}}"#,
     );
     assert_eq!(c, []);
     assert_eq!(refs, ["a", "b", "c", "d", "e", "f"]);
-    let (_, refs) = run("networks.connect", r#"{"Container":"h"}"#);
+    let (_, refs) = run(Action::NetworksConnect, r#"{"Container":"h"}"#);
     assert_eq!(refs, ["h"]);
     // The full ids put in place of the names.
     let mut v =
@@ -335,7 +341,7 @@ fn other_containers_are_references() {
         ("d".to_string(), "2222".to_string()),
     ]
     .into();
-    fields::pin("containers.create", &mut v, &ids);
+    fields::pin(Action::ContainersCreate, &mut v, &ids);
     assert_eq!(
         String::from_utf8(v.to_bytes()).unwrap(),
         r#"{"HostConfig":{"NetworkMode":"container:1111","VolumesFrom":["2222:ro","2222"]}}"#
@@ -352,7 +358,7 @@ fn networks() {
         r#"{"Name":"n","Ingress":true}"#,
         r#"{"Name":"n","IPAM":{"Driver":"plugin"}}"#,
     ] {
-        assert_eq!(ids("networks.create", b), [Check::Network], "{b}");
+        assert_eq!(ids(Action::NetworksCreate, b), [Check::Network], "{b}");
     }
 }
 
@@ -360,7 +366,7 @@ fn networks() {
 fn services() {
     assert_eq!(
         ids(
-            "services.create",
+            Action::ServicesCreate,
             r#"{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x","Mounts":[{"Type":"bind","Source":"/etc","Target":"/e"}],"CapabilityAdd":["SYS_TIME"],"Sysctls":{"kernel.core_pattern":"x"},"Privileges":{"Seccomp":{"Mode":"unconfined"}}}}}"#
         ),
         [
@@ -376,21 +382,21 @@ fn services() {
     );
     assert_eq!(
         ids(
-            "services.create",
+            Action::ServicesCreate,
             r#"{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x"},"Networks":[{"Target":"host"}]}}"#
         ),
         [Check::HostNetwork]
     );
     assert_eq!(
         ids(
-            "services.create",
+            Action::ServicesCreate,
             r#"{"Name":"s","TaskTemplate":{"PluginSpec":{"Name":"p"},"Runtime":"plugin"}}"#
         ),
         [Check::Plugin]
     );
     assert_eq!(
         ids(
-            "services.update",
+            Action::ServicesUpdate,
             r#"{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x","Privileges":{"Seccomp":{"Mode":"default"},"AppArmor":{"Mode":"default"}},"Mounts":[{"Type":"volume","Source":"v","Target":"/v"}]}}}"#
         ),
         []
@@ -425,7 +431,7 @@ fn firewall_labels() {
     ] {
         assert_eq!(
             ids(
-                "containers.create",
+                Action::ContainersCreate,
                 &format!(r#"{{"Image":"x","Labels":{labels}}}"#)
             ),
             [Check::FirewallLabel],
@@ -434,27 +440,27 @@ fn firewall_labels() {
     }
     assert_eq!(
         ids(
-            "networks.create",
+            Action::NetworksCreate,
             r#"{"Name":"n","Labels":{"dockward.isolate":"false"}}"#
         ),
         [Check::FirewallLabel]
     );
     assert_eq!(
         ids(
-            "services.create",
+            Action::ServicesCreate,
             r#"{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x","Labels":{"dockward.expose":"public"}}}}"#
         ),
         [Check::FirewallLabel]
     );
     // Everyone else's labels, compose's included, pass.
     assert!(ids(
-        "containers.create",
+        Action::ContainersCreate,
         r#"{"Image":"x","Labels":{"com.docker.compose.project":"p","dockwardish":"1","traefik.enable":"true"}}"#
     )
     .is_empty());
     assert_eq!(
         ids(
-            "containers.create",
+            Action::ContainersCreate,
             r#"{"Image":"x","Labels":["dockward.expose"]}"#
         ),
         [Check::UnknownField]
