@@ -144,19 +144,7 @@ pub async fn run(
     // its API answers. Without a table yet, install an empty one now: its
     // fallback closes every published port to the outside until the first
     // snapshot gives each its verdict (fail closed).
-    let empty = Inventory::default();
-    match st.kernel {
-        Mode::Nft if kernel_state(&mut k.nf)?.is_none() => {
-            let (_, rs) = compute(&empty, &st.file, &st.guard, &st.host);
-            k.nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
-            log("installed the closed table; waiting for dockerd");
-        }
-        Mode::Ipt if ipt_state(&mut k.ipt).map_err(FwError::Kernel)?.is_none() => {
-            apply_iptables(k, &empty, &st.file, &st.guard, &st.host)?;
-            log("installed the closed chains (iptables); waiting for dockerd");
-        }
-        _ => {}
-    }
+    install_closed(k, &st)?;
     let mut tick = tokio::time::interval(opts.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     log(format!(
@@ -232,6 +220,25 @@ pub async fn run(
             _ = int.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
         }
     }
+}
+
+/// Boot order: without a table of dockward's yet, install one for an
+/// empty inventory, whose fallback closes every published port (see `run`).
+fn install_closed(k: &mut Kernel<impl Netfilter, impl Xtables>, st: &State) -> Result<(), FwError> {
+    let empty = Inventory::default();
+    match st.kernel {
+        Mode::Nft if kernel_state(&mut k.nf)?.is_none() => {
+            let (_, rs) = compute(&empty, &st.file, &st.guard, &st.host);
+            k.nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
+            log("installed the closed table; waiting for dockerd");
+        }
+        Mode::Ipt if ipt_state(&mut k.ipt).map_err(FwError::Kernel)?.is_none() => {
+            apply_iptables(k, &empty, &st.file, &st.guard, &st.host)?;
+            log("installed the closed chains (iptables); waiting for dockerd");
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Follow the kernel's change notifications (`nft monitor`) and wake the
@@ -400,6 +407,37 @@ fn check(k: &mut Kernel<impl Netfilter, impl Xtables>, st: &mut State, seen: Ins
     }
 }
 
+/// What one event asks of the inventory: the decision half of
+/// [`on_event`], without I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Need {
+    Nothing,
+    /// The container is gone.
+    Remove(String),
+    /// Inspect this container again.
+    Inspect(String),
+    /// A new snapshot: labels and bridges of networks come only with a
+    /// list (rare: a network was created, removed or changed).
+    Snapshot,
+}
+
+fn need(e: &DockerEvent) -> Need {
+    match (e.kind.as_str(), e.action.as_str()) {
+        ("container", "destroy") => Need::Remove(e.id.clone()),
+        (
+            "container",
+            "create" | "start" | "restart" | "die" | "stop" | "kill" | "rename" | "update"
+            | "pause" | "unpause",
+        ) => Need::Inspect(e.id.clone()),
+        ("network", "connect" | "disconnect") => match e.attributes.get("container") {
+            Some(id) => Need::Inspect(id.clone()),
+            None => Need::Nothing,
+        },
+        ("network", "create" | "destroy" | "update") => Need::Snapshot,
+        _ => Need::Nothing,
+    }
+}
+
 /// Bring the inventory up to date after one event; `true` when the ruleset
 /// may have changed.
 async fn on_event(
@@ -407,33 +445,13 @@ async fn on_event(
     inv: &mut Inventory,
     e: &DockerEvent,
 ) -> Result<bool, dockward_docker::EngineError> {
-    match (e.kind.as_str(), e.action.as_str()) {
-        ("container", "destroy") => {
-            inv.containers.retain(|c| c.id != e.id);
-            Ok(true)
-        }
-        (
-            "container",
-            "create" | "start" | "restart" | "die" | "stop" | "kill" | "rename" | "update"
-            | "pause" | "unpause",
-        ) => {
-            refresh(engine, inv, &e.id).await?;
-            Ok(true)
-        }
-        ("network", "connect" | "disconnect") => match e.attributes.get("container") {
-            Some(id) => {
-                refresh(engine, inv, id).await?;
-                Ok(true)
-            }
-            None => Ok(false),
-        },
-        ("network", "create" | "destroy" | "update") => {
-            // Rare; labels and bridges of networks come only with a list.
-            *inv = engine.snapshot().await?;
-            Ok(true)
-        }
-        _ => Ok(false),
+    match need(e) {
+        Need::Nothing => return Ok(false),
+        Need::Remove(id) => inv.containers.retain(|c| c.id != id),
+        Need::Inspect(id) => refresh(engine, inv, &id).await?,
+        Need::Snapshot => *inv = engine.snapshot().await?,
     }
+    Ok(true)
 }
 
 async fn refresh(
@@ -571,5 +589,270 @@ fn update(
             st.applied = Some(old);
             full(k, st, why);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StateFile;
+    use dockward_model::{
+        Attachment, Container, ContainerState, Network, Protocol, PublishedPort, Subnet,
+    };
+    use dockward_netfilter::{Call, Recording, RecordingIpt};
+    use std::collections::BTreeMap;
+
+    fn kernel() -> (tempfile::TempDir, Kernel<Recording, RecordingIpt>) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateFile(Some(dir.path().to_path_buf()));
+        (
+            dir,
+            Kernel {
+                nf: Recording::default(),
+                ipt: RecordingIpt::default(),
+                state,
+            },
+        )
+    }
+
+    fn state(kernel: Mode, inv: Option<Inventory>) -> State {
+        State {
+            kernel,
+            inv,
+            file: PolicyFile::default(),
+            guard: Err("none in unit tests".into()),
+            applied: None,
+            host: Host::default(),
+            index: PortIndex::default(),
+            dockerd: None,
+            baseline: None,
+        }
+    }
+
+    fn web(id: &str, ip: &str, expose: &str) -> Container {
+        Container {
+            id: id.into(),
+            name: id.into(),
+            state: ContainerState::Running,
+            labels: [("dockward.expose".to_string(), expose.to_string())].into(),
+            image_labels: Some(BTreeMap::new()),
+            ports: vec![PublishedPort {
+                host_ip: Some("0.0.0.0".into()),
+                host_port: Some(8080),
+                host_port_end: None,
+                container_port: 80,
+                protocol: Protocol::Tcp,
+            }],
+            networks: vec![Attachment {
+                network: "bridge".into(),
+                network_id: "n".into(),
+                ipv4: Some(ip.into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn inv(cs: Vec<Container>) -> Inventory {
+        Inventory {
+            networks: vec![Network {
+                id: "n".into(),
+                name: "bridge".into(),
+                driver: "bridge".into(),
+                bridge: Some("docker0".into()),
+                subnets: vec![Subnet {
+                    cidr: "172.17.0.0/16".into(),
+                    gateway: Some("172.17.0.1".into()),
+                }],
+                ..Default::default()
+            }],
+            containers: cs,
+            ..Default::default()
+        }
+    }
+
+    fn applied(k: &Kernel<Recording, RecordingIpt>) -> Vec<&str> {
+        k.nf.calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::Apply(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn event(kind: &str, action: &str, id: &str, attrs: &[(&str, &str)]) -> DockerEvent {
+        DockerEvent {
+            kind: kind.into(),
+            action: action.into(),
+            id: id.into(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            time_nano: 0,
+        }
+    }
+
+    #[test]
+    fn each_event_kind_needs_what_it_changes() {
+        for a in [
+            "create", "start", "restart", "die", "stop", "kill", "rename", "update", "pause",
+            "unpause",
+        ] {
+            assert_eq!(
+                need(&event("container", a, "c1", &[])),
+                Need::Inspect("c1".into()),
+                "{a}"
+            );
+        }
+        assert_eq!(
+            need(&event("container", "destroy", "c1", &[])),
+            Need::Remove("c1".into())
+        );
+        assert_eq!(
+            need(&event("container", "exec_start", "c1", &[])),
+            Need::Nothing
+        );
+        assert_eq!(
+            need(&event("network", "connect", "n1", &[("container", "c2")])),
+            Need::Inspect("c2".into())
+        );
+        assert_eq!(
+            need(&event("network", "disconnect", "n1", &[])),
+            Need::Nothing
+        );
+        for a in ["create", "destroy", "update"] {
+            assert_eq!(need(&event("network", a, "n1", &[])), Need::Snapshot, "{a}");
+        }
+        assert_eq!(need(&event("image", "pull", "x", &[])), Need::Nothing);
+    }
+
+    #[test]
+    fn at_start_a_closed_table_goes_in_only_when_none_is_there() {
+        let (_d, mut k) = kernel();
+        install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
+        let first = applied(&k);
+        assert_eq!(first.len(), 1);
+        assert!(first[0].contains("table inet dockward"), "{}", first[0]);
+        let (_d, mut k) = kernel();
+        k.nf.table = Some(serde_json::json!({"nftables": []}));
+        install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
+        assert!(
+            applied(&k).is_empty(),
+            "an existing table stays until the snapshot"
+        );
+        let (_d, mut k) = kernel();
+        install_closed(&mut k, &state(Mode::Ipt, None)).unwrap();
+        assert_eq!(k.ipt.restored().len(), 2, "both families closed");
+    }
+
+    #[test]
+    fn snapshot_then_container_events_are_element_updates() {
+        let (_d, mut k) = kernel();
+        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        full(&mut k, &mut st, "snapshot").expect("applied");
+        let script = applied(&k)[0].to_string();
+        assert!(
+            script.contains("table inet dockward")
+                && script.contains("172.17.0.2 . tcp . 80 : accept"),
+            "{script}"
+        );
+        assert!(
+            k.nf.calls.contains(&Call::Connections),
+            "swept after the apply"
+        );
+
+        // A container starts: one element in, nothing rebuilt.
+        st.inv
+            .as_mut()
+            .unwrap()
+            .containers
+            .push(web("b", "172.17.0.3", "public"));
+        update(&mut k, &mut st, "container start b", Instant::now());
+        let last = applied(&k).last().unwrap().to_string();
+        assert!(last.contains("add element inet dockward pub4"), "{last}");
+        assert!(last.contains("172.17.0.3 . tcp . 80 : accept"), "{last}");
+        assert!(
+            !last.contains("table inet dockward {"),
+            "not a rebuild: {last}"
+        );
+
+        // It goes: its element goes.
+        st.inv.as_mut().unwrap().containers.retain(|c| c.id != "b");
+        update(&mut k, &mut st, "container destroy b", Instant::now());
+        let last = applied(&k).last().unwrap().to_string();
+        assert!(last.contains("delete element inet dockward pub4"), "{last}");
+        assert!(last.contains("172.17.0.3 . tcp . 80"), "{last}");
+
+        // Nothing changed: nothing applied.
+        let n = applied(&k).len();
+        update(&mut k, &mut st, "container rename a", Instant::now());
+        assert_eq!(applied(&k).len(), n);
+    }
+
+    #[test]
+    fn a_reload_that_narrows_updates_the_element() {
+        let (_d, mut k) = kernel();
+        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        full(&mut k, &mut st, "snapshot").unwrap();
+        st.inv.as_mut().unwrap().containers[0].labels.clear();
+        st.file = dockward_firewall::parse_file("p.toml", "default = \"deny\"\n").unwrap();
+        update(&mut k, &mut st, "reload", Instant::now());
+        let last = applied(&k).last().unwrap().to_string();
+        assert!(last.contains("172.17.0.2 . tcp . 80 : drop"), "{last}");
+    }
+
+    #[test]
+    fn a_foreign_flush_is_repaired_and_recorded() {
+        let (_d, mut k) = kernel();
+        k.nf.table = Some(serde_json::json!({"nftables": []}));
+        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        full(&mut k, &mut st, "snapshot").unwrap();
+        let before = applied(&k).len();
+        // Someone runs `nft flush ruleset`.
+        k.nf.table = None;
+        check(&mut k, &mut st, Instant::now());
+        let after = applied(&k);
+        assert_eq!(after.len(), before + 1, "re-asserted once");
+        assert!(after
+            .last()
+            .unwrap()
+            .contains("172.17.0.2 . tcp . 80 : accept"));
+        let t = k.state.last_tamper().expect("recorded for status");
+        assert_eq!(t.what, "dockward's table is gone");
+    }
+
+    #[test]
+    fn a_dockerd_restart_replaces_the_table_with_the_new_snapshot() {
+        let (_d, mut k) = kernel();
+        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        full(&mut k, &mut st, "snapshot").unwrap();
+        // After the restart the container came back on another address.
+        st.inv = Some(inv(vec![web("a", "172.17.0.9", "public")]));
+        full(&mut k, &mut st, "snapshot").unwrap();
+        let last = applied(&k).last().unwrap().to_string();
+        assert!(last.contains("172.17.0.9 . tcp . 80 : accept"), "{last}");
+        assert!(
+            !last.contains("172.17.0.2 "),
+            "the old address is gone: {last}"
+        );
+    }
+
+    #[test]
+    fn on_iptables_every_change_replaces_the_chains() {
+        let (_d, mut k) = kernel();
+        let mut st = state(Mode::Ipt, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        full(&mut k, &mut st, "snapshot").unwrap();
+        assert_eq!(k.ipt.restored().len(), 2);
+        st.inv
+            .as_mut()
+            .unwrap()
+            .containers
+            .push(web("b", "172.17.0.3", "local"));
+        update(&mut k, &mut st, "container start b", Instant::now());
+        let restored = k.ipt.restored();
+        assert_eq!(restored.len(), 4, "{:?}", k.ipt.calls);
+        assert!(restored[2].1.contains("172.17.0.3"), "{}", restored[2].1);
     }
 }
