@@ -4,8 +4,6 @@
 use crate::detect::{Guard, IPT_NO_GUARD};
 use crate::sweep::sweep;
 use crate::Kernel;
-#[cfg(test)]
-use crate::StateFile;
 use crate::{Backend, FwError};
 use dockward_firewall::{
     build, nft, resolve, Host, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
@@ -327,21 +325,6 @@ mod tests {
     use dockward_model::{Attachment, Container, ContainerState, Network, Protocol, PublishedPort};
     use dockward_netfilter::{Call, Conn, IptCall, Recording, RecordingIpt};
 
-    /// The recording fakes, and a state directory of the test's own
-    /// (removed when the first element is dropped).
-    fn fake() -> (tempfile::TempDir, Kernel<Recording, RecordingIpt>) {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateFile(Some(dir.path().to_path_buf()));
-        (
-            dir,
-            Kernel {
-                nf: Recording::default(),
-                ipt: RecordingIpt::default(),
-                state,
-            },
-        )
-    }
-
     fn no_guard() -> Guard {
         Err(String::new())
     }
@@ -427,7 +410,7 @@ mod tests {
 
     #[test]
     fn iptables_backend_refuses_docker_on_nftables_before_touching_anything() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         let mut i = inv("public");
         i.daemon.firewall_backend = Some("nftables".into());
         let e = apply_iptables(
@@ -517,7 +500,7 @@ mod tests {
 
     #[test]
     fn iptables_checks_both_families_before_committing_either() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         k.ipt.refuse = Some("iptables-restore: line 3 failed".into());
         let e = apply_iptables(
             &mut k,
@@ -539,7 +522,7 @@ mod tests {
 
     #[test]
     fn iptables_apply_commits_both_families_keeps_counters_and_records_the_backend() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         let file = PolicyFile::default();
         apply_iptables(&mut k, &inv("public"), &file, &no_guard(), &Host::default()).unwrap();
         let kinds: Vec<&str> = k
@@ -587,18 +570,18 @@ mod tests {
 
     #[test]
     fn auto_falls_back_to_iptables_only_when_nft_is_missing() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         k.nf.missing = true;
         let a = apply_on(&mut k, Backend::Auto).unwrap();
         assert!(a.iptables);
         assert_eq!(k.ipt.restored().len(), 2);
         // nft refusing a script is not a missing nft: no fallback.
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         k.nf.refuse = Some("Error: syntax error".into());
         assert!(apply_on(&mut k, Backend::Auto).is_err());
         assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
         // Asked for nft, no fallback either.
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         k.nf.missing = true;
         assert!(apply_on(&mut k, Backend::Nft).is_err());
         assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
@@ -606,7 +589,7 @@ mod tests {
 
     #[test]
     fn an_nft_apply_takes_out_an_earlier_iptables_apply() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         apply_on(&mut k, Backend::Iptables).unwrap();
         let v4 = k.ipt.restored()[0].1.to_string();
         let save = as_save(&v4, "");
@@ -624,7 +607,7 @@ mod tests {
 
     #[test]
     fn remove_cleans_both_backends_and_the_state() {
-        let (_dir, mut k) = fake();
+        let (_dir, mut k) = crate::fake_kernel();
         k.state.set_iptables(true);
         k.state.record_tamper("a foreign flush", 12.0);
         remove(&mut k).unwrap();

@@ -595,25 +595,11 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StateFile;
     use dockward_model::{
         Attachment, Container, ContainerState, Network, Protocol, PublishedPort, Subnet,
     };
     use dockward_netfilter::{Call, Recording, RecordingIpt};
     use std::collections::BTreeMap;
-
-    fn kernel() -> (tempfile::TempDir, Kernel<Recording, RecordingIpt>) {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateFile(Some(dir.path().to_path_buf()));
-        (
-            dir,
-            Kernel {
-                nf: Recording::default(),
-                ipt: RecordingIpt::default(),
-                state,
-            },
-        )
-    }
 
     fn state(kernel: Mode, inv: Option<Inventory>) -> State {
         State {
@@ -730,26 +716,26 @@ mod tests {
 
     #[test]
     fn at_start_a_closed_table_goes_in_only_when_none_is_there() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
         let first = applied(&k);
         assert_eq!(first.len(), 1);
         assert!(first[0].contains("table inet dockward"), "{}", first[0]);
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
         install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
         assert!(
             applied(&k).is_empty(),
             "an existing table stays until the snapshot"
         );
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         install_closed(&mut k, &state(Mode::Ipt, None)).unwrap();
         assert_eq!(k.ipt.restored().len(), 2, "both families closed");
     }
 
     #[test]
     fn snapshot_then_container_events_are_element_updates() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").expect("applied");
         let script = applied(&k)[0].to_string();
@@ -793,7 +779,7 @@ mod tests {
 
     #[test]
     fn a_reload_that_narrows_updates_the_element() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         st.inv.as_mut().unwrap().containers[0].labels.clear();
@@ -805,7 +791,7 @@ mod tests {
 
     #[test]
     fn a_foreign_flush_is_repaired_and_recorded() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
@@ -825,7 +811,7 @@ mod tests {
 
     #[test]
     fn a_dockerd_restart_replaces_the_table_with_the_new_snapshot() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         // After the restart the container came back on another address.
@@ -841,7 +827,7 @@ mod tests {
 
     #[test]
     fn on_iptables_every_change_replaces_the_chains() {
-        let (_d, mut k) = kernel();
+        let (_d, mut k) = crate::fake_kernel();
         let mut st = state(Mode::Ipt, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         assert_eq!(k.ipt.restored().len(), 2);
