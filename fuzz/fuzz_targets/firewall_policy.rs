@@ -22,8 +22,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             c.labels.insert(k.to_string(), v.to_string());
         }
     }
+    // Once with every label the container's own, once with every label
+    // possibly its image's (the image's labels unknown).
+    let mut own = c.clone();
+    own.image_labels = Some(Default::default());
     let inv = Inventory {
-        containers: vec![c],
+        containers: vec![own, c],
         ..Inventory::default()
     };
     let _ = dockward_firewall::policy::resolve(&inv, &policy);

@@ -4,7 +4,7 @@
 //! host through `dockward-hostprobe`). The binary only turns arguments
 //! into calls here and results into text and exit codes.
 //!
-//! Ordering that keeps the promises of issue 4:
+//! Ordering that keeps the firewall's promises (docs/firewall.md):
 //! - the policy is resolved completely before anything is applied, so a bad
 //!   label or file changes nothing (fail closed, previous rules stay);
 //! - a change is one `nft -f` transaction: all or nothing;

@@ -11,7 +11,7 @@
 //! equal Content-Lengths (also `5, 5` in one line). Each outcome is safe in
 //! hyper, but these are the shapes request smuggling is made of (RFC 9112
 //! §6.1 and §6.3 let a server refuse them), and whoever sends them is broken
-//! or probing: issue 3 asks for a 400. Only the raw bytes still show them.
+//! or probing: dockward answers them with a 400 (docs/proxy.md). Only the raw bytes still show them.
 //!
 //! The guard reads exactly the bytes hyper reads, with hyper's own parser
 //! (`httparse`, default strictness), follows each body to find where the

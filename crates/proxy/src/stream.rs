@@ -1,7 +1,7 @@
 //! `/events` subscriptions to dockerd without hyper's client connection.
 //!
 //! Why: an `/events` subscription is idle almost all of its life, and a
-//! thousand of them must fit in 30 MB (issue 3). hyper's HTTP/1 client
+//! thousand of them must fit in 30 MB (docs/BENCHMARKS.md §6). hyper's HTTP/1 client
 //! connection costs about 20 KB of heap per connection whatever it carries:
 //! an 8 KiB write buffer, the read buffer, a request channel whose first
 //! block holds 32 requests, a dispatcher and a driver task (measured with

@@ -1,5 +1,5 @@
-//! The body checks against the classes of issue 19, each a body dockerd
-//! would act on, and the ordinary bodies that must keep passing.
+//! The body checks against the classes of host power (docs/proxy.md, the
+//! threat model), each a body dockerd would act on, and the ordinary bodies that must keep passing.
 
 use super::binds::fake::{FakeFs, Fixture};
 use super::*;

@@ -1,4 +1,4 @@
-//! Both backends close the same doors (issue 17, item 8): each case here
+//! Both backends close the same doors (docs/firewall.md, "Backends"): each case here
 //! runs on nftables and on iptables, with a one-shot `apply` and under
 //! `watch`, judged by packets from an outside host.
 

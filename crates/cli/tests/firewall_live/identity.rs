@@ -1,5 +1,5 @@
-//! Identity that cannot be faked from inside the network (issue 17, items 2
-//! and 5): a neighbour that takes an allowed peer's address and MAC, or
+//! Identity that cannot be faked from inside the network (docs/firewall.md,
+//! "Identity bound to the bridge port"): a neighbour that takes an allowed peer's address and MAC, or
 //! poisons ARP, gets nothing; a container that takes over a removed
 //! container's address after a one-shot apply inherits none of its
 //! openings. Judged by packets, on both backends, with `apply` and `watch`.

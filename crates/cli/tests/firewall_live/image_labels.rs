@@ -1,4 +1,4 @@
-//! An image cannot open anything (issue 17): Docker merges an image's
+//! An image cannot open anything (docs/firewall.md, "Policy"): Docker merges an image's
 //! labels into its containers' labels, so `LABEL dockward.expose=public` in
 //! a pulled image would open its ports past the operator's default, and
 //! `LABEL dockward.allow-from=…` would let a peer through isolation. Only a

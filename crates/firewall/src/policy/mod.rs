@@ -25,338 +25,21 @@
 //! everyone else's updates, and must never open anything. A network with
 //! a bad `dockward.isolate` label is isolated.
 
+mod error;
+mod expose;
+mod file;
+mod labels;
+
+pub use error::PolicyError;
+pub use expose::{parse_expose, Expose, Stance};
+pub use file::{parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Selector};
+pub use labels::{LABEL_ALLOW_FROM, LABEL_EXPOSE, LABEL_ISOLATE};
+
 use dockward_model::{
     Container, Inventory, LabelOrigin, Protocol, COMPOSE_PROJECT, COMPOSE_SERVICE,
 };
-use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::net::IpAddr;
-
-pub const LABEL_EXPOSE: &str = "dockward.expose";
-pub const LABEL_ALLOW_FROM: &str = "dockward.allow-from";
-pub const LABEL_ISOLATE: &str = "dockward.isolate";
-
-/// The default stance for published ports without an explicit verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stance {
-    /// Reachable from this host and from Docker networks only.
-    #[default]
-    Local,
-    /// Closed to everything that crosses the firewall.
-    Deny,
-    /// Open, as Docker leaves it.
-    Public,
-}
-
-/// The verdict for one published container port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "from")]
-pub enum Expose {
-    Public,
-    Local,
-    Deny,
-    /// Local, plus these sources.
-    From(Vec<IpNet>),
-}
-
-impl Expose {
-    pub fn describe(&self) -> dockward_model::Reach {
-        use dockward_model::Reach;
-        match self {
-            Self::Public => Reach::Public,
-            Self::Local => Reach::LocalOnly,
-            Self::Deny => Reach::Blocked,
-            Self::From(n) => Reach::From(n.iter().map(|n| n.to_string()).collect()),
-        }
-    }
-
-    /// One word for summaries: `public`, `local`, `from-list`, `blocked`.
-    pub fn describe_kind(&self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Local => "local",
-            Self::Deny => "blocked",
-            Self::From(_) => "from-list",
-        }
-    }
-
-    /// The narrowest verdict that allows nothing either of the two
-    /// refuses: what holds when it is unknown which of them applies.
-    pub fn meet(&self, other: &Self) -> Self {
-        match (self, other) {
-            (Self::Deny, _) | (_, Self::Deny) => Self::Deny,
-            (Self::Public, x) | (x, Self::Public) => x.clone(),
-            (Self::Local, _) | (_, Self::Local) => Self::Local,
-            (Self::From(a), Self::From(b)) => {
-                // Two CIDRs either nest or are disjoint: the intersection
-                // of two lists is each net of one inside a net of the other.
-                let inside = |n: &IpNet, of: &[IpNet]| of.iter().any(|m| m.contains(n));
-                let mut both: Vec<IpNet> = a
-                    .iter()
-                    .filter(|n| inside(n, b))
-                    .chain(b.iter().filter(|n| inside(n, a)))
-                    .copied()
-                    .collect();
-                both.sort();
-                both.dedup();
-                if both.is_empty() {
-                    Self::Local
-                } else {
-                    Self::From(both)
-                }
-            }
-        }
-    }
-
-    /// Does the new verdict allow less than the old one? (Then established
-    /// connections must be cut.)
-    pub fn narrows(old: &Self, new: &Self) -> bool {
-        match (old, new) {
-            (_, Self::Public) => false,
-            (Self::Public, _) => true,
-            (_, Self::Deny) => !matches!(old, Self::Deny),
-            (Self::Deny, _) => false,
-            (Self::Local, _) => false,
-            (Self::From(a), Self::From(b)) => a.iter().any(|n| !b.contains(n)),
-            (Self::From(_), Self::Local) => true,
-        }
-    }
-}
-
-impl From<Stance> for Expose {
-    fn from(s: Stance) -> Self {
-        match s {
-            Stance::Local => Self::Local,
-            Stance::Deny => Self::Deny,
-            Stance::Public => Self::Public,
-        }
-    }
-}
-
-/// The policy file (TOML). Documented in docs/firewall.md.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyFile {
-    /// Default stance for published ports: `local` (default), `deny`, `public`.
-    #[serde(default)]
-    pub default: Option<Stance>,
-    #[serde(default, rename = "container")]
-    pub containers: Vec<ContainerRule>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContainerRule {
-    #[serde(rename = "match")]
-    pub selector: Selector,
-    /// `public`, `local`, `deny`, or a list of addresses/CIDRs.
-    pub expose: Option<ExposeValue>,
-    /// Per container port (`"80"` or `"80/tcp"`), same values as `expose`.
-    #[serde(default)]
-    pub ports: BTreeMap<String, ExposeValue>,
-}
-
-/// Which containers a file entry applies to; every given field must match.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Selector {
-    pub name: Option<String>,
-    pub compose_project: Option<String>,
-    pub compose_service: Option<String>,
-    /// `key` (present) or `key=value`.
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum ExposeValue {
-    Word(String),
-    List(Vec<String>),
-}
-
-impl Selector {
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.compose_project.is_none()
-            && self.compose_service.is_none()
-            && self.label.is_none()
-    }
-
-    /// Does the entry select `c`, and is that sure? A field matched
-    /// through a label that may be the image's (compose's labels included)
-    /// makes the match one the image could have made: such an entry may
-    /// only narrow the verdict (see the module doc).
-    pub fn matches(&self, c: &Container) -> Match {
-        let mut sure = true;
-        let mut label = |k: &str, want: Option<&str>| {
-            let hit = match want {
-                Some(v) => c.labels.get(k).is_some_and(|x| x == v),
-                None => c.labels.contains_key(k),
-            };
-            if hit && c.label_origin(k) != LabelOrigin::Own {
-                sure = false;
-            }
-            hit
-        };
-        let hit = self.name.as_ref().is_none_or(|n| *n == c.name)
-            && self
-                .compose_project
-                .as_ref()
-                .is_none_or(|p| label(COMPOSE_PROJECT, Some(p)))
-            && self
-                .compose_service
-                .as_ref()
-                .is_none_or(|s| label(COMPOSE_SERVICE, Some(s)))
-            && self.label.as_ref().is_none_or(|l| match l.split_once('=') {
-                Some((k, v)) => label(k, Some(v)),
-                None => label(l, None),
-            });
-        match (hit, sure) {
-            (false, _) => Match::No,
-            (true, true) => Match::Sure,
-            (true, false) => Match::MaybeImage,
-        }
-    }
-}
-
-/// Whether a policy file entry selects a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    No,
-    Sure,
-    /// Only through a label that may be the image's.
-    MaybeImage,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
-    #[error("container {container}: label {label}={value}: {problem}. {fix}")]
-    Label {
-        container: String,
-        label: String,
-        value: String,
-        problem: String,
-        fix: &'static str,
-    },
-    #[error("network {network}: label {label}={value}: {problem}. Use true or false")]
-    NetworkLabel {
-        network: String,
-        label: String,
-        value: String,
-        problem: String,
-    },
-    #[error("policy file {path}: {message}. See docs/firewall.md for the format")]
-    File { path: String, message: String },
-}
-
-const EXPOSE_FIX: &str = "Use public, local, deny, or a comma-separated list of addresses or CIDRs such as 192.0.2.0/24,2001:db8::/48";
-
-/// Parse the policy file's text.
-pub fn parse_file(path: &str, text: &str) -> Result<PolicyFile, PolicyError> {
-    let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError::File {
-        path: path.to_string(),
-        message: e
-            .to_string()
-            .lines()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .trim()
-            .to_string(),
-    })?;
-    for (i, rule) in file.containers.iter().enumerate() {
-        let at = format!("[[container]] #{}", i + 1);
-        if rule.selector.is_empty() {
-            return Err(PolicyError::File {
-                path: path.into(),
-                message: format!(
-                    "{at} has an empty match; give name, compose_project, compose_service or label"
-                ),
-            });
-        }
-        if let Some(v) = &rule.expose {
-            parse_value(v).map_err(|p| PolicyError::File {
-                path: path.into(),
-                message: format!("{at} expose: {p}. {EXPOSE_FIX}"),
-            })?;
-        }
-        for (port, v) in &rule.ports {
-            parse_port_key(port).map_err(|p| PolicyError::File {
-                path: path.into(),
-                message: format!("{at} ports.\"{port}\": {p}"),
-            })?;
-            parse_value(v).map_err(|p| PolicyError::File {
-                path: path.into(),
-                message: format!("{at} ports.\"{port}\": {p}. {EXPOSE_FIX}"),
-            })?;
-        }
-    }
-    Ok(file)
-}
-
-fn parse_value(v: &ExposeValue) -> Result<Expose, String> {
-    match v {
-        ExposeValue::Word(w) => parse_expose(w),
-        ExposeValue::List(items) => parse_cidrs(items.iter().map(String::as_str)),
-    }
-}
-
-/// `public` | `local` | `deny` | `a,b,c` (addresses or CIDRs).
-pub fn parse_expose(s: &str) -> Result<Expose, String> {
-    match s.trim() {
-        "public" => Ok(Expose::Public),
-        "local" => Ok(Expose::Local),
-        "deny" => Ok(Expose::Deny),
-        "" => Err("empty value".into()),
-        list => parse_cidrs(list.split(',')),
-    }
-}
-
-fn parse_cidrs<'a>(items: impl Iterator<Item = &'a str>) -> Result<Expose, String> {
-    let mut nets = Vec::new();
-    for item in items {
-        let item = item.trim();
-        if item.is_empty() {
-            return Err("empty entry in the address list".into());
-        }
-        let net = match item.parse::<IpNet>() {
-            Ok(n) => n.trunc(),
-            Err(_) => match item.parse::<IpAddr>() {
-                Ok(a) => IpNet::from(a),
-                Err(_) => return Err(format!("`{item}` is not an IP address or CIDR")),
-            },
-        };
-        if !nets.contains(&net) {
-            nets.push(net);
-        }
-    }
-    if nets.is_empty() {
-        return Err("empty address list".into());
-    }
-    nets.sort();
-    Ok(Expose::From(nets))
-}
-
-/// `80` or `80/tcp` → (80, Some(tcp)).
-fn parse_port_key(s: &str) -> Result<(u16, Option<Protocol>), String> {
-    let (p, proto) = match s.split_once('/') {
-        Some((p, proto)) => (
-            p,
-            Some(
-                Protocol::parse(proto)
-                    .ok_or_else(|| format!("unknown protocol `{proto}` (use tcp, udp or sctp)"))?,
-            ),
-        ),
-        None => (s, None),
-    };
-    let port: u16 = p
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| format!("`{p}` is not a port number (1-65535)"))?;
-    Ok((port, proto))
-}
+use labels::{allow_from_names, container_labels, ContainerLabels};
+use serde::Serialize;
 
 /// Where a verdict came from (shown by `plan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -470,62 +153,6 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
     }
 }
 
-/// One `dockward.expose*` label of a container, parsed.
-struct Claim {
-    expose: Expose,
-    key: String,
-    /// Its value may be the image's (see [`LabelOrigin`]): it may narrow
-    /// the verdict, never widen it.
-    maybe_image: bool,
-}
-
-struct ContainerLabels {
-    all: Option<Claim>,
-    /// (port, protocol or any) → the claim.
-    ports: Vec<(u16, Option<Protocol>, Claim)>,
-}
-
-fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyError> {
-    let err = |label: &str, value: &str, problem: String, fix| PolicyError::Label {
-        container: c.name.clone(),
-        label: label.to_string(),
-        value: value.to_string(),
-        problem,
-        fix,
-    };
-    let claim = |k: &String, expose| Claim {
-        expose,
-        key: k.clone(),
-        maybe_image: c.label_origin(k) != LabelOrigin::Own,
-    };
-    let mut out = ContainerLabels {
-        all: None,
-        ports: Vec::new(),
-    };
-    for (k, v) in &c.labels {
-        if k == LABEL_EXPOSE {
-            let e = parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?;
-            out.all = Some(claim(k, e));
-        } else if let Some(port) = k.strip_prefix("dockward.expose.") {
-            let (port, proto) = parse_port_key(port).map_err(|p| {
-                err(k, v, p, "Name the container port as dockward.expose.<port> or dockward.expose.<port>/<tcp|udp|sctp>")
-            })?;
-            let e = parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?;
-            out.ports.push((port, proto, claim(k, e)));
-        } else if k == LABEL_ALLOW_FROM && allow_from_names(v).is_empty() {
-            return Err(err(
-                k,
-                v,
-                "no container names given".into(),
-                "Give a comma-separated list of container or compose service names",
-            ));
-        }
-    }
-    // Exact protocol beats "any protocol"; the order is the precedence.
-    out.ports.sort_by_key(|(_, pr, _)| pr.is_none());
-    Ok(out)
-}
-
 /// The verdict of one port, and where each verdict that may be the
 /// image's and would have opened more came from (to report).
 fn verdict_for(
@@ -590,20 +217,15 @@ fn from_entry(port: u16, proto: Protocol, i: usize, r: &ContainerRule) -> Option
     let by_port = r
         .ports
         .iter()
-        .filter_map(|(k, v)| {
-            let (p, pr) = parse_port_key(k).ok()?;
-            (p == port && (pr.is_none() || pr == Some(proto))).then_some((pr.is_some(), k, v))
-        })
-        .max_by_key(|(exact, _, _)| *exact);
-    if let Some((_, k, v)) = by_port {
-        if let Ok(e) = parse_value(v) {
-            return Some((
-                e,
-                Source::File(format!("[[container]] #{} ports.\"{k}\"", i + 1)),
-            ));
-        }
+        .filter(|p| p.port == port && p.protocol.is_none_or(|pr| pr == proto))
+        .max_by_key(|p| p.protocol.is_some());
+    if let Some(p) = by_port {
+        return Some((
+            p.expose.clone(),
+            Source::File(format!("[[container]] #{} ports.\"{}\"", i + 1, p.key)),
+        ));
     }
-    let e = parse_value(r.expose.as_ref()?).ok()?;
+    let e = r.expose.clone()?;
     Some((e, Source::File(format!("[[container]] #{} expose", i + 1))))
 }
 
@@ -633,14 +255,6 @@ fn image_label_problem(c: &Container, source: &Source, what: &str) -> String {
          value other than the image's (docs/firewall.md)",
         c.name
     )
-}
-
-fn allow_from_names(v: &str) -> Vec<String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
@@ -741,6 +355,7 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
 mod tests {
     use super::*;
     use dockward_model::{Attachment, Compose, ContainerState, Network, PublishedPort};
+    use std::collections::BTreeMap;
 
     fn c(name: &str, labels: &[(&str, &str)], ports: &[(u16, Protocol)]) -> Container {
         Container {
