@@ -17,6 +17,7 @@
 //! tunnels) have no idle timeout; only reading a request head does.
 
 pub mod body;
+mod events;
 pub mod framing;
 pub mod listen;
 pub mod log;

@@ -457,7 +457,12 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
         strip_hop_by_hop(&mut p.headers);
         if let Some(v) = vis.filter(|v| v.filters() && p.status == StatusCode::OK) {
             p.headers.remove(CONTENT_LENGTH);
-            inner = event_filter(inner, v, known, &ctx.opts.upstream);
+            inner = crate::events::filter(
+                inner,
+                v,
+                known,
+                crate::events::inspect_lookup(&ctx.opts.upstream),
+            );
         }
         let body = Counted {
             inner,
@@ -556,7 +561,12 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
             // without the starting list, container ids are learned from
             // container events alone.)
             p.headers.remove(CONTENT_LENGTH);
-            inner = event_filter(inner, v, Default::default(), &ctx.opts.upstream);
+            inner = crate::events::filter(
+                inner,
+                v,
+                Default::default(),
+                crate::events::inspect_lookup(&ctx.opts.upstream),
+            );
         }
     }
     let body = Counted {
@@ -670,145 +680,6 @@ async fn upstream_get(ctx: &Ctx, path: &str) -> Result<(u16, Bytes), String> {
     let r = crate::upstream::get(&mut sender, path).await?;
     ctx.put_upstream(sender);
     Ok(r)
-}
-
-fn event_filter(
-    inner: Body,
-    v: &dockward_apiguard::visibility::Visibility,
-    known: std::collections::HashSet<String>,
-    upstream: &Upstream,
-) -> Body {
-    EventFilter {
-        inner,
-        buf: Vec::new(),
-        lines: std::collections::VecDeque::new(),
-        vis: v.clone(),
-        known,
-        upstream: upstream.clone(),
-        asking: None,
-        done: false,
-    }
-    .boxed()
-}
-
-/// `/events` with the lines about hidden containers left out. Lines are
-/// judged in order; a line naming an unknown container by id waits for
-/// that container's inspect (see `Visibility::judge_event`).
-struct EventFilter {
-    inner: Body,
-    /// Bytes after the last complete line.
-    buf: Vec<u8>,
-    /// Complete lines not judged yet, newline included.
-    lines: std::collections::VecDeque<Vec<u8>>,
-    vis: dockward_apiguard::visibility::Visibility,
-    /// Containers known to be visible.
-    known: std::collections::HashSet<String>,
-    upstream: Upstream,
-    /// The container being looked up for the first queued line.
-    asking: Option<(String, tokio::sync::oneshot::Receiver<bool>)>,
-    done: bool,
-}
-
-impl EventFilter {
-    /// Judge queued lines until one needs a lookup; the kept ones go to `out`.
-    fn judge(&mut self, out: &mut Vec<u8>, cx: &mut Context<'_>) {
-        use dockward_apiguard::visibility::Event;
-        while let Some(line) = self.lines.front() {
-            let body = line.strip_suffix(b"\n").unwrap_or(line);
-            let verdict = match &mut self.asking {
-                Some((id, rx)) => match std::future::Future::poll(Pin::new(rx), cx) {
-                    Poll::Pending => return,
-                    Poll::Ready(visible) => {
-                        let id = id.clone();
-                        self.asking = None;
-                        if visible == Ok(true) {
-                            self.known.insert(id);
-                            Event::Keep
-                        } else {
-                            Event::Drop
-                        }
-                    }
-                },
-                None => self.vis.judge_event(body, &mut self.known),
-            };
-            match verdict {
-                Event::Keep => out.extend_from_slice(line),
-                Event::Drop => {}
-                Event::Ask(id) => {
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    let (up, vis, path) = (
-                        self.upstream.clone(),
-                        self.vis.clone(),
-                        format!("/containers/{id}/json"),
-                    );
-                    tokio::spawn(async move {
-                        let lookup = async {
-                            let mut s = up.connect().await?;
-                            crate::upstream::get(&mut s, &path).await
-                        };
-                        // A lookup that does not answer hides the line
-                        // rather than stalling the stream.
-                        let visible = tokio::time::timeout(Duration::from_secs(5), lookup)
-                            .await
-                            .ok()
-                            .and_then(Result::ok)
-                            .is_some_and(|(status, body)| {
-                                status == 200 && vis.filter_inspect(&body).is_some()
-                            });
-                        let _ = tx.send(visible);
-                    });
-                    self.asking = Some((id, rx));
-                    continue;
-                }
-            }
-            self.lines.pop_front();
-        }
-    }
-}
-
-impl hyper::body::Body for EventFilter {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = &mut *self;
-        loop {
-            let mut out = Vec::new();
-            this.judge(&mut out, cx);
-            if !out.is_empty() {
-                return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
-            }
-            if this.asking.is_some() {
-                // Woken by the lookup's answer.
-                return Poll::Pending;
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    let Ok(data) = frame.into_data() else {
-                        continue;
-                    };
-                    this.buf.extend_from_slice(&data);
-                    while let Some(i) = this.buf.iter().position(|b| *b == b'\n') {
-                        this.lines.push_back(this.buf.drain(..=i).collect());
-                    }
-                }
-                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                None => {
-                    this.done = true;
-                    let rest = std::mem::take(&mut this.buf);
-                    if !rest.is_empty() {
-                        this.lines.push_back(rest);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A client connection whose every read is shown to the framing guard
