@@ -21,25 +21,27 @@ pub(crate) struct Config {
     pub state_dir: PathBuf,
 }
 
-/// The part of the environment dockward reads, captured once.
+/// The environment, captured once: every variable dockward reads comes
+/// from here. Variables whose name or value is not UTF-8 are left out
+/// (none of dockward's is; `std::env::vars` would panic on them).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Env {
-    pub docker_host: Option<String>,
-    pub no_color: Option<String>,
-    pub term: Option<String>,
-    pub stdout_is_terminal: bool,
     pub vars: BTreeMap<String, String>,
+    pub stdout_is_terminal: bool,
 }
 
 impl Env {
     pub(crate) fn capture() -> Self {
         Self {
-            docker_host: std::env::var("DOCKER_HOST").ok(),
-            no_color: std::env::var("NO_COLOR").ok(),
-            term: std::env::var("TERM").ok(),
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
-            vars: std::env::vars().collect(),
         }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
     }
 }
 
@@ -50,20 +52,19 @@ impl Config {
             ColorChoice::Never => false,
             ColorChoice::Auto => {
                 env.stdout_is_terminal
-                    && env.no_color.as_deref().unwrap_or("").is_empty()
-                    && env.term.as_deref() != Some("dumb")
+                    && env.get("NO_COLOR").unwrap_or("").is_empty()
+                    && env.get("TERM") != Some("dumb")
             }
         };
         Self {
             endpoint: Endpoint::resolve(
                 g.host.clone().flatten().as_deref(),
-                env.docker_host.as_deref(),
+                env.get("DOCKER_HOST"),
             ),
             colour,
             host_requested: g.host.is_some(),
             process_env: env.vars.clone(),
             state_dir: env
-                .vars
                 .get("DOCKWARD_STATE_DIR")
                 .filter(|d| !d.is_empty())
                 .map_or_else(|| PathBuf::from(dockward_fwctl::STATE_DIR), PathBuf::from),
@@ -86,20 +87,16 @@ mod tests {
             ..Default::default()
         };
         assert!(Config::resolve(&g(ColorChoice::Auto), &tty).colour);
-        let no_color = Env {
-            no_color: Some("1".into()),
-            ..tty.clone()
+        let with = |k: &str, v: &str| {
+            let mut e = tty.clone();
+            e.vars.insert(k.into(), v.into());
+            e
         };
+        let no_color = with("NO_COLOR", "1");
         assert!(!Config::resolve(&g(ColorChoice::Auto), &no_color).colour);
-        let empty_no_color = Env {
-            no_color: Some(String::new()),
-            ..tty.clone()
-        };
+        let empty_no_color = with("NO_COLOR", "");
         assert!(Config::resolve(&g(ColorChoice::Auto), &empty_no_color).colour);
-        let dumb = Env {
-            term: Some("dumb".into()),
-            ..tty.clone()
-        };
+        let dumb = with("TERM", "dumb");
         assert!(!Config::resolve(&g(ColorChoice::Auto), &dumb).colour);
         let pipe = Env::default();
         assert!(!Config::resolve(&g(ColorChoice::Auto), &pipe).colour);

@@ -231,3 +231,38 @@ fn list_rules_prints_the_catalogue() {
         .iter()
         .all(|r| r["help"].as_str().is_some_and(|h| !h.is_empty())));
 }
+
+/// A variable whose value is not UTF-8 is left out of what dockward reads
+/// (compose interpolation included), never a panic; the ones that are
+/// UTF-8 still count.
+#[test]
+fn a_non_utf8_environment_variable_is_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    privileged: ${PRIV}\n",
+    );
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/dwt-audit.sock")
+        .env("DWT_NOT_UTF8", std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .env("PRIV", "true")
+        .args(["audit", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"].as_str().is_some_and(|r| r.contains("privileged"))),
+        "PRIV=true from the environment interpolated: {doc}"
+    );
+}
