@@ -85,9 +85,8 @@ impl Engine {
             .await
         {
             Ok(c) => {
-                let mut c = [convert::container(&c)];
-                self.with_image_labels(&mut c).await?;
-                let [c] = c;
+                let mut c = convert::container(&c);
+                self.with_image_labels(std::slice::from_mut(&mut c)).await?;
                 Ok(Some(c))
             }
             Err(bollard::errors::Error::DockerResponseServerError {

@@ -322,7 +322,6 @@ pub fn remove(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dockward_model::{Attachment, Container, ContainerState, Network, Protocol, PublishedPort};
     use dockward_netfilter::{Call, Conn, IptCall, Recording, RecordingIpt};
 
     fn no_guard() -> Guard {
@@ -364,39 +363,7 @@ mod tests {
     }
 
     fn inv(label: &str) -> Inventory {
-        Inventory {
-            networks: vec![Network {
-                id: "n".into(),
-                name: "bridge".into(),
-                bridge: Some("docker0".into()),
-                subnets: vec![dockward_model::Subnet {
-                    cidr: "172.17.0.0/16".into(),
-                    gateway: None,
-                }],
-                ..Default::default()
-            }],
-            containers: vec![Container {
-                id: "web-id".into(),
-                name: "web".into(),
-                state: ContainerState::Running,
-                labels: [("dockward.expose".to_string(), label.to_string())].into(),
-                image_labels: Some(Default::default()),
-                ports: vec![PublishedPort {
-                    host_ip: Some("0.0.0.0".into()),
-                    host_port: Some(8080),
-                    host_port_end: None,
-                    container_port: 80,
-                    protocol: Protocol::Tcp,
-                }],
-                networks: vec![Attachment {
-                    network: "bridge".into(),
-                    ipv4: Some("172.17.0.2".into()),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
+        crate::testkit::host(vec![crate::testkit::web("web", "172.17.0.2", label)])
     }
 
     fn apply_once_test(
@@ -410,7 +377,7 @@ mod tests {
 
     #[test]
     fn iptables_backend_refuses_docker_on_nftables_before_touching_anything() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         let mut i = inv("public");
         i.daemon.firewall_backend = Some("nftables".into());
         let e = apply_iptables(
@@ -500,7 +467,7 @@ mod tests {
 
     #[test]
     fn iptables_checks_both_families_before_committing_either() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         k.ipt.refuse = Some("iptables-restore: line 3 failed".into());
         let e = apply_iptables(
             &mut k,
@@ -522,7 +489,7 @@ mod tests {
 
     #[test]
     fn iptables_apply_commits_both_families_keeps_counters_and_records_the_backend() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         let file = PolicyFile::default();
         apply_iptables(&mut k, &inv("public"), &file, &no_guard(), &Host::default()).unwrap();
         let kinds: Vec<&str> = k
@@ -570,18 +537,18 @@ mod tests {
 
     #[test]
     fn auto_falls_back_to_iptables_only_when_nft_is_missing() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         k.nf.missing = true;
         let a = apply_on(&mut k, Backend::Auto).unwrap();
         assert!(a.iptables);
         assert_eq!(k.ipt.restored().len(), 2);
         // nft refusing a script is not a missing nft: no fallback.
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         k.nf.refuse = Some("Error: syntax error".into());
         assert!(apply_on(&mut k, Backend::Auto).is_err());
         assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
         // Asked for nft, no fallback either.
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         k.nf.missing = true;
         assert!(apply_on(&mut k, Backend::Nft).is_err());
         assert!(k.ipt.calls.is_empty(), "{:?}", k.ipt.calls);
@@ -589,7 +556,7 @@ mod tests {
 
     #[test]
     fn an_nft_apply_takes_out_an_earlier_iptables_apply() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         apply_on(&mut k, Backend::Iptables).unwrap();
         let v4 = k.ipt.restored()[0].1.to_string();
         let save = as_save(&v4, "");
@@ -607,7 +574,7 @@ mod tests {
 
     #[test]
     fn remove_cleans_both_backends_and_the_state() {
-        let (_dir, mut k) = crate::fake_kernel();
+        let (_dir, mut k) = crate::testkit::fake_kernel();
         k.state.set_iptables(true);
         k.state.record_tamper("a foreign flush", 12.0);
         remove(&mut k).unwrap();

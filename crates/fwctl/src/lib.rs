@@ -83,21 +83,5 @@ impl std::fmt::Display for FwError {
     }
 }
 
-/// The recording fakes and a temporary state directory (removed when the
-/// first element is dropped), for unit tests.
 #[cfg(test)]
-pub(crate) fn fake_kernel() -> (
-    tempfile::TempDir,
-    Kernel<dockward_netfilter::Recording, dockward_netfilter::RecordingIpt>,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let state = StateFile(Some(dir.path().to_path_buf()));
-    (
-        dir,
-        Kernel {
-            nf: dockward_netfilter::Recording::default(),
-            ipt: dockward_netfilter::RecordingIpt::default(),
-            state,
-        },
-    )
-}
+pub(crate) mod testkit;

@@ -595,11 +595,8 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dockward_model::{
-        Attachment, Container, ContainerState, Network, Protocol, PublishedPort, Subnet,
-    };
+    use crate::testkit::{host as inv, web};
     use dockward_netfilter::{Call, Recording, RecordingIpt};
-    use std::collections::BTreeMap;
 
     fn state(kernel: Mode, inv: Option<Inventory>) -> State {
         State {
@@ -612,48 +609,6 @@ mod tests {
             index: PortIndex::default(),
             dockerd: None,
             baseline: None,
-        }
-    }
-
-    fn web(id: &str, ip: &str, expose: &str) -> Container {
-        Container {
-            id: id.into(),
-            name: id.into(),
-            state: ContainerState::Running,
-            labels: [("dockward.expose".to_string(), expose.to_string())].into(),
-            image_labels: Some(BTreeMap::new()),
-            ports: vec![PublishedPort {
-                host_ip: Some("0.0.0.0".into()),
-                host_port: Some(8080),
-                host_port_end: None,
-                container_port: 80,
-                protocol: Protocol::Tcp,
-            }],
-            networks: vec![Attachment {
-                network: "bridge".into(),
-                network_id: "n".into(),
-                ipv4: Some(ip.into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-    }
-
-    fn inv(cs: Vec<Container>) -> Inventory {
-        Inventory {
-            networks: vec![Network {
-                id: "n".into(),
-                name: "bridge".into(),
-                driver: "bridge".into(),
-                bridge: Some("docker0".into()),
-                subnets: vec![Subnet {
-                    cidr: "172.17.0.0/16".into(),
-                    gateway: Some("172.17.0.1".into()),
-                }],
-                ..Default::default()
-            }],
-            containers: cs,
-            ..Default::default()
         }
     }
 
@@ -716,26 +671,26 @@ mod tests {
 
     #[test]
     fn at_start_a_closed_table_goes_in_only_when_none_is_there() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
         let first = applied(&k);
         assert_eq!(first.len(), 1);
         assert!(first[0].contains("table inet dockward"), "{}", first[0]);
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
         install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
         assert!(
             applied(&k).is_empty(),
             "an existing table stays until the snapshot"
         );
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         install_closed(&mut k, &state(Mode::Ipt, None)).unwrap();
         assert_eq!(k.ipt.restored().len(), 2, "both families closed");
     }
 
     #[test]
     fn snapshot_then_container_events_are_element_updates() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").expect("applied");
         let script = applied(&k)[0].to_string();
@@ -779,7 +734,7 @@ mod tests {
 
     #[test]
     fn a_reload_that_narrows_updates_the_element() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         st.inv.as_mut().unwrap().containers[0].labels.clear();
@@ -791,7 +746,7 @@ mod tests {
 
     #[test]
     fn a_foreign_flush_is_repaired_and_recorded() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
@@ -811,7 +766,7 @@ mod tests {
 
     #[test]
     fn a_dockerd_restart_replaces_the_table_with_the_new_snapshot() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         // After the restart the container came back on another address.
@@ -827,7 +782,7 @@ mod tests {
 
     #[test]
     fn on_iptables_every_change_replaces_the_chains() {
-        let (_d, mut k) = crate::fake_kernel();
+        let (_d, mut k) = crate::testkit::fake_kernel();
         let mut st = state(Mode::Ipt, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         assert_eq!(k.ipt.restored().len(), 2);

@@ -184,8 +184,7 @@ impl Container {
             // value different from the image's can only be the container's
             // own. An equal one may be either.
             Some(img) if img.get(key) != Some(v) => LabelOrigin::Own,
-            Some(_) => LabelOrigin::MaybeImage,
-            None => LabelOrigin::MaybeImage,
+            _ => LabelOrigin::MaybeImage,
         }
     }
 

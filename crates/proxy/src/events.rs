@@ -4,7 +4,7 @@
 //! lookup (see `Visibility::judge_event`); the lookup is a function, so the
 //! tests below drive the filter with a fake one.
 
-use crate::upstream::{Body, Upstream};
+use crate::upstream::{Body, BoxError, Upstream};
 use bytes::Bytes;
 use dockward_apiguard::visibility::Visibility;
 use futures_util::future::BoxFuture;
@@ -15,8 +15,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Whether a container, looked up by id, may be seen by this client: the
 /// one effect of the filter, behind a function so that tests give a fake.

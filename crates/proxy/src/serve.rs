@@ -6,7 +6,7 @@ use crate::listen::{Conn, Listen, Peer};
 use crate::log::{Fields, Record, Sink};
 use crate::lookup::{no_such, plausible, HostView};
 use crate::metrics::Metrics;
-use crate::upstream::{full, Body, Upstream};
+use crate::upstream::{full, Body, BoxError, Upstream};
 use bytes::Bytes;
 use dockward_apiguard::policy::Subject;
 use dockward_apiguard::power::container::{exec_container, Judged};
@@ -48,8 +48,6 @@ pub struct Options {
     /// Inspects the decisions needed, kept right by dockerd's `/events`.
     pub lookups: Arc<crate::lookup::Cache>,
 }
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A client as learning mode tells clients apart: the listener, and the
 /// uid on unix sockets or the source address on TCP.

@@ -14,7 +14,7 @@
 //! re-framed by hyper's server.
 
 use crate::framing::{Decoded, Decoder};
-use crate::upstream::{Body, Upstream};
+use crate::upstream::{Body, BoxError, Upstream};
 use bytes::{Buf, Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::Frame;
@@ -28,8 +28,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 const MAX_HEAD: usize = 64 * 1024;
 /// Bytes asked of the socket per read: events are a few hundred bytes.
 const READ: usize = 2048;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The request head as bytes: `GET /path HTTP/1.1`, the headers prepared
 /// for dockerd (no body: the only route sent here is a GET).

@@ -17,7 +17,10 @@ use hyper_util::rt::TokioIo;
 use std::path::PathBuf;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+/// The error of every body the proxy passes on.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub type Body = BoxBody<Bytes, BoxError>;
 
 /// A whole body in one piece (empty: `full(Bytes::new())`).
 pub fn full(b: impl Into<Bytes>) -> Body {

@@ -125,10 +125,7 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
                     let (v, widening) =
                         verdict_for(p.container_port, p.protocol, labels, &rules, stance);
                     for source in widening {
-                        let msg = image_label_problem(c, &source, "open ports");
-                        if !problems.contains(&msg) {
-                            problems.push(msg);
-                        }
+                        say_once(&mut problems, image_label_problem(c, &source, "open ports"));
                     }
                     v
                 }
@@ -257,6 +254,22 @@ fn image_label_problem(c: &Container, source: &Source, what: &str) -> String {
     )
 }
 
+/// Add `msg` to `problems` unless it is there: a label is said once,
+/// however many ports or peers it touched.
+fn say_once(problems: &mut Vec<String>, msg: String) {
+    if !problems.contains(&msg) {
+        problems.push(msg);
+    }
+}
+
+/// Compose's two labels on `c` were set when it was created, not by its
+/// image.
+fn compose_is_own(c: &Container) -> bool {
+    [COMPOSE_PROJECT, COMPOSE_SERVICE]
+        .iter()
+        .all(|k| c.label_origin(k) == LabelOrigin::Own)
+}
+
 fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
     let mut out = Vec::new();
     for n in &inv.networks {
@@ -291,14 +304,8 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
                 continue;
             };
             if dst.label_origin(LABEL_ALLOW_FROM) != LabelOrigin::Own {
-                let msg = image_label_problem(
-                    dst,
-                    &Source::Label(LABEL_ALLOW_FROM.into()),
-                    "let peers in",
-                );
-                if !problems.contains(&msg) {
-                    problems.push(msg);
-                }
+                let source = Source::Label(LABEL_ALLOW_FROM.into());
+                say_once(problems, image_label_problem(dst, &source, "let peers in"));
                 continue;
             }
             for name in allow_from_names(names) {
@@ -316,22 +323,12 @@ fn isolation(inv: &Inventory, problems: &mut Vec<String>) -> Vec<Isolation> {
                     );
                     // An image can claim a compose project and service
                     // too: only compose's own labels let a peer in.
-                    let compose_own = |c: &Container| {
-                        [COMPOSE_PROJECT, COMPOSE_SERVICE]
-                            .iter()
-                            .all(|k| c.label_origin(k) == LabelOrigin::Own)
-                    };
                     let by_service = by_service && {
-                        let own = compose_own(src) && compose_own(dst);
+                        let own = compose_is_own(src) && compose_is_own(dst);
                         if !own && src.name != name {
-                            let msg = image_label_problem(
-                                src,
-                                &Source::Label(COMPOSE_SERVICE.into()),
-                                &format!("let it into {}", dst.name),
-                            );
-                            if !problems.contains(&msg) {
-                                problems.push(msg);
-                            }
+                            let source = Source::Label(COMPOSE_SERVICE.into());
+                            let what = format!("let it into {}", dst.name);
+                            say_once(problems, image_label_problem(src, &source, &what));
                         }
                         own
                     };
