@@ -131,7 +131,7 @@ fn audit_host(config: &Config, args: &AuditArgs, report: &mut Report) -> Result<
         None => None,
         Some(p) => Some(dockward_docker::recorded(p).map_err(usage)?),
     };
-    let rt = crate::runtime("audit")?;
+    let rt = crate::runtime("audit", 1)?;
     match rt.block_on(host::gather(&config.endpoint, recorded, &config.state_dir)) {
         Ok(h) => host::audit(h, report),
         Err(e) if config.host_requested => {

@@ -43,7 +43,7 @@ fn policy(args: &FirewallPolicyArgs) -> Result<dockward_firewall::PolicyFile, Fw
 }
 
 pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
-    let rt = match crate::runtime("firewall") {
+    let rt = match crate::runtime("firewall", 1) {
         Ok(rt) => rt,
         Err(code) => return code,
     };

@@ -55,16 +55,21 @@ pub fn error_line(command: &str, msg: &dyn std::fmt::Display) {
     eprintln!("dockward {command}: error: {msg}");
 }
 
-/// The async runtime every command but `proxy` runs on: one thread (a
-/// command makes a handful of concurrent calls to dockerd; more threads
-/// would only cost start-up time). A failure is an internal error, said
-/// once, here.
-pub fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            error_line(command, &format!("cannot start the async runtime: {e}"));
-            exit::INTERNAL
-        })
+/// The async runtime of every command: one thread (a command makes a
+/// handful of concurrent calls to dockerd; more threads would only cost
+/// start-up time), or `threads` workers for `proxy` when
+/// `DOCKWARD_PROXY_THREADS` asks for more. A failure is an internal error,
+/// said once, here.
+pub fn runtime(command: &str, threads: usize) -> Result<tokio::runtime::Runtime, u8> {
+    let mut b = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    b.enable_all().build().map_err(|e| {
+        error_line(command, &format!("cannot start the async runtime: {e}"));
+        exit::INTERNAL
+    })
 }

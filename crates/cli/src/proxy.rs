@@ -124,17 +124,17 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    // One worker by default: a request, its upstream connection and its
+    // response stay on one core, with no cross-thread wake-ups; dockerd
+    // needs the other cores more.
     let threads = cfg
         .process_env
         .get("DOCKWARD_PROXY_THREADS")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let rt = match runtime(threads) {
+    let rt = match crate::runtime("proxy", threads) {
         Ok(rt) => rt,
-        Err(e) => {
-            error_line("proxy", &format!("cannot start the async runtime: {e}"));
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let settings = Settings {
         default_listen: args.listen.is_empty(),
@@ -165,21 +165,5 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
                 RunError::Usage(_) => exit::USAGE,
             }
         }
-    }
-}
-
-/// `DOCKWARD_PROXY_THREADS` worker threads (default 1: one thread keeps a
-/// request, its upstream connection and its response on one core, with no
-/// cross-thread wake-ups; dockerd needs the other cores more).
-fn runtime(n: usize) -> std::io::Result<tokio::runtime::Runtime> {
-    if n <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build()
     }
 }

@@ -8,7 +8,7 @@ use dockward_status::render::{Json, Render, Text};
 use std::io::Write;
 
 pub(crate) fn run(config: &Config, args: &StatusArgs) -> u8 {
-    let rt = match crate::runtime("status") {
+    let rt = match crate::runtime("status", 1) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
