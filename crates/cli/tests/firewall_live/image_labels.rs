@@ -83,6 +83,64 @@ fn an_images_labels_open_nothing() {
             &format!("dockward.allow-from={}", peer.name),
         ],
     );
+    // A compose service name in allow-from: `db` lets in project dwtp's
+    // `api`. An image that claims to be that service (compose's labels in
+    // its LABEL) is not let in; a container whose own labels say so is.
+    let project = format!("dwtp{}", std::process::id());
+    let claimer = Image::build(
+        "fwimgclaim",
+        &format!("LABEL com.docker.compose.project={project} com.docker.compose.service=api"),
+    );
+    let compose = |service: &str| {
+        [
+            format!("com.docker.compose.project={project}"),
+            format!("com.docker.compose.service={service}"),
+        ]
+    };
+    let [dbp, dbs] = compose("db");
+    let db = http_server(
+        "fwimgdb",
+        IMAGE,
+        &[
+            "--network",
+            &net.name,
+            "-l",
+            &dbp,
+            "-l",
+            &dbs,
+            "-l",
+            "dockward.allow-from=api",
+        ],
+    );
+    let fake_api = Container::run(
+        "fwimgfakeapi",
+        &["--network", &net.name, &claimer.name, "sleep", "600"],
+    );
+    let [apip, apis] = compose("api");
+    let real_api = Container::run(
+        "fwimgrealapi",
+        &[
+            "--network",
+            &net.name,
+            "-l",
+            &apip,
+            "-l",
+            &apis,
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    let reach_from = |src: &Container, dst: &Container| {
+        docker_exec_ok(
+            src,
+            &format!(
+                "echo 'GET / HTTP/1.0\r\n' | nc -w 2 {} 80 | head -c 12",
+                dst.ip(&net.name)
+            ),
+        )
+        .starts_with("HTTP/1.")
+    };
     let reach = |dst: &Container| {
         docker_exec_ok(
             &peer,
@@ -113,6 +171,10 @@ fn an_images_labels_open_nothing() {
     assert_eq!(merged.trim(), "public", "Docker merged the image's label");
     assert_open(a.http(&a.host_addr, i80), "before apply");
     assert!(reach(&victim), "before apply, the peer reaches the victim");
+    assert!(
+        reach_from(&fake_api, &db),
+        "before apply, the image claiming to be api reaches db"
+    );
 
     let plan: serde_json::Value = serde_json::from_str(&dockward(&[
         "firewall",
@@ -172,6 +234,14 @@ fn an_images_labels_open_nothing() {
             "{what}: the image's allow-from let the peer in"
         );
         assert!(reach(&control), "{what}: the container's own allow-from");
+        assert!(
+            !reach_from(&fake_api, &db),
+            "{what}: an image's compose labels passed for the service db lets in"
+        );
+        assert!(
+            reach_from(&real_api, &db),
+            "{what}: compose's own labels name the service db lets in"
+        );
     };
     for backend in BACKENDS {
         apply_on(&with_policy(backend));
