@@ -195,8 +195,14 @@ impl InventorySource for Engine {
                     .map_err(self.err("GET /containers/json"))
             },
         )?;
+        // The images are known from the list: inspect them while the
+        // containers are inspected, not after.
+        let image_ids: Vec<String> = summaries
+            .iter()
+            .filter_map(|s| s.image_id.clone())
+            .collect();
         let ids: Vec<String> = summaries.into_iter().filter_map(|s| s.id).collect();
-        let inspects: Vec<_> = stream::iter(ids)
+        let containers = stream::iter(ids)
             .map(|id| async move {
                 match d
                     .inspect_container(&id, None::<InspectContainerOptions>)
@@ -218,9 +224,11 @@ impl InventorySource for Engine {
             })
             .buffer_unordered(INSPECT_CONCURRENCY)
             .try_filter_map(|c| async move { Ok(c) })
-            .try_collect()
-            .await?;
+            .try_collect::<Vec<_>>();
+        let (inspects, _) = tokio::try_join!(containers, self.images(&image_ids))?;
         let mut inv = convert::inventory(&version, &info, &networks, &inspects);
+        // From the cache now, but for an image a container was re-created
+        // from between the list and its inspect.
         self.with_image_labels(&mut inv.containers).await?;
         Ok(inv)
     }
