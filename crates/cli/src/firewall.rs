@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_firewall::plan;
 use dockward_fwctl::{
-    compute, detect_guard, guard_note, installed_state, load_policy, policy_path, read_host,
-    snapshot, FwError, Kernel, ONE_SHOT,
+    compute, gather, guard_note, installed_state, load_policy, policy_path, read_host, FwError,
+    Kernel, ONE_SHOT,
 };
 use dockward_netfilter::{Netfilter, PortIndex, Xtables};
 
@@ -85,8 +85,7 @@ async fn plan_cmd(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(&args.policy)?;
-    let inv = snapshot(&config.endpoint, args.policy.inventory.as_deref()).await?;
-    let guard = detect_guard(&config.endpoint.url);
+    let (inv, guard) = gather(&config.endpoint, args.policy.inventory.as_deref()).await?;
     let (resolved, rs) = compute(
         &inv,
         &file,
@@ -112,8 +111,7 @@ async fn apply_cmd(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(args)?;
-    let inv = snapshot(&config.endpoint, args.inventory.as_deref()).await?;
-    let guard = detect_guard(&config.endpoint.url);
+    let (inv, guard) = gather(&config.endpoint, args.inventory.as_deref()).await?;
     let host = read_host(&inv, &mut PortIndex::default());
     let applied = dockward_fwctl::apply(k, args.backend.into(), &inv, &file, &guard, &host)?;
     let summary = applied.sweep_and_summary(&mut k.nf);

@@ -165,27 +165,8 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             config.exposed_ports.as_ref().map(|e| e.iter().cloned()),
         )
     };
-    let compose = match (labels.get(COMPOSE_PROJECT), labels.get(COMPOSE_SERVICE)) {
-        (Some(p), Some(s)) => Some(m::Compose {
-            project: p.clone(),
-            service: s.clone(),
-        }),
-        _ => None,
-    };
-    let mut networks: Vec<m::Attachment> = settings
-        .networks
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, e)| m::Attachment {
-            network: name,
-            network_id: e.network_id.unwrap_or_default(),
-            ipv4: e.ip_address.filter(|s| !s.is_empty()),
-            ipv6: e.global_ipv6_address.filter(|s| !s.is_empty()),
-            mac: e.mac_address.filter(|s| !s.is_empty()),
-            aliases: e.aliases.unwrap_or_default(),
-        })
-        .collect();
-    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    let compose = compose_of(&labels);
+    let networks = attachments(settings.networks);
     let mounts = c
         .mounts
         .clone()
@@ -245,6 +226,97 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             .filter(|p| running && *p > 0)
             .and_then(|p| u32::try_from(p).ok()),
     }
+}
+
+/// A running container from its `GET /containers/json` entry, with the pid
+/// found on the host; `None` for any other state (a stopped container's
+/// ports are what it *will* bind, which only an inspect tells).
+///
+/// The list carries the id, names, image, labels, state, the bound ports
+/// and each network's id, addresses and MAC: everything the firewall
+/// reads. It does not carry the configuration the audit and `status`
+/// judge (user, privileges, namespaces, capabilities, mounts' modes), so
+/// those fields keep their defaults: an inventory made this way is for
+/// the firewall alone (see [`crate::client::Scope`]).
+pub fn listed(c: &api::ContainerSummary, pid: u32) -> Option<m::Container> {
+    use api::ContainerSummaryStateEnum as S;
+    let state = match c.state? {
+        S::RUNNING => m::ContainerState::Running,
+        S::PAUSED => m::ContainerState::Paused,
+        _ => return None,
+    };
+    let labels = sorted(c.labels.as_ref());
+    let mut ports: Vec<m::PublishedPort> = c
+        .ports
+        .iter()
+        .flatten()
+        .filter_map(|p| {
+            Some(m::PublishedPort {
+                host_ip: p.ip.clone().filter(|s| !s.is_empty()),
+                // An exposed port that is not published has no public port.
+                host_port: Some(p.public_port?),
+                host_port_end: None,
+                container_port: p.private_port,
+                protocol: m::Protocol::parse(p.typ.as_ref().map_or("tcp", |t| t.as_ref()))?,
+            })
+        })
+        .collect();
+    sort_ports(&mut ports);
+    // Docker lists a container under its own name and under each name a
+    // legacy link gives it (`/other/alias`): the own one has no inner `/`.
+    let name = c
+        .names
+        .iter()
+        .flatten()
+        .map(|n| n.trim_start_matches('/'))
+        .find(|n| !n.contains('/'))?
+        .to_string();
+    Some(m::Container {
+        id: c.id.clone()?,
+        name,
+        image: c.image.clone().unwrap_or_default(),
+        image_id: c.image_id.clone().unwrap_or_default(),
+        compose: compose_of(&labels),
+        labels,
+        image_labels: None,
+        state,
+        network_mode: c
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default(),
+        ports,
+        networks: attachments(c.network_settings.clone().and_then(|n| n.networks)),
+        pid: Some(pid),
+        ..m::Container::default()
+    })
+}
+
+fn compose_of(labels: &BTreeMap<String, String>) -> Option<m::Compose> {
+    match (labels.get(COMPOSE_PROJECT), labels.get(COMPOSE_SERVICE)) {
+        (Some(p), Some(s)) => Some(m::Compose {
+            project: p.clone(),
+            service: s.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn attachments(map: Option<HashMap<String, api::EndpointSettings>>) -> Vec<m::Attachment> {
+    let mut networks: Vec<m::Attachment> = map
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, e)| m::Attachment {
+            network: name,
+            network_id: e.network_id.unwrap_or_default(),
+            ipv4: e.ip_address.filter(|s| !s.is_empty()),
+            ipv6: e.global_ipv6_address.filter(|s| !s.is_empty()),
+            mac: e.mac_address.filter(|s| !s.is_empty()),
+            aliases: e.aliases.unwrap_or_default(),
+        })
+        .collect();
+    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    networks
 }
 
 /// `"80/tcp"` → (80, tcp). Unknown protocols and bad numbers are skipped:
@@ -357,11 +429,10 @@ pub fn inventory(
     version: &api::SystemVersion,
     info: &api::SystemInfo,
     networks: &[api::Network],
-    containers: &[api::ContainerInspectResponse],
+    mut containers: Vec<m::Container>,
 ) -> m::Inventory {
     let mut networks: Vec<m::Network> = networks.iter().map(network).collect();
     networks.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut containers: Vec<m::Container> = containers.iter().map(container).collect();
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     m::Inventory {
         daemon: daemon(version, info, &networks),
@@ -405,6 +476,48 @@ mod tests {
         assert_eq!(port_key("53/udp"), Some((53, m::Protocol::Udp)));
         assert_eq!(port_key("80"), Some((80, m::Protocol::Tcp)));
         assert_eq!(port_key("80/quic"), None);
+    }
+
+    #[test]
+    fn a_list_entry_is_read_as_the_firewall_needs_it() {
+        let entry: api::ContainerSummary = serde_json::from_value(serde_json::json!({
+            "Id": "c1", "Names": ["/web/db", "/db"], "Image": "img", "ImageID": "sha256:i",
+            "State": "running", "Labels": {"a": "b"},
+            "Ports": [
+                {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+                {"PrivatePort": 81, "Type": "tcp"},
+                {"IP": "::", "PrivatePort": 9, "PublicPort": 9009, "Type": "sctp"}
+            ],
+            "HostConfig": {"NetworkMode": "default"},
+            "NetworkSettings": {"Networks": {"bridge": {
+                "NetworkID": "n1", "IPAddress": "172.17.0.2", "GlobalIPv6Address": "",
+                "MacAddress": "02:42:ac:11:00:02", "Aliases": null
+            }}}
+        }))
+        .unwrap();
+        let c = listed(&entry, 42).expect("running");
+        assert_eq!((c.name.as_str(), c.pid), ("db", Some(42)));
+        // The exposed, unpublished port is not a published one.
+        let ports: Vec<_> = c.ports.iter().map(|p| (p.host_port, p.protocol)).collect();
+        assert_eq!(
+            ports,
+            [
+                (Some(8080), m::Protocol::Tcp),
+                (Some(9009), m::Protocol::Sctp)
+            ]
+        );
+        assert_eq!(c.ports[1].host_ip.as_deref(), Some("::"));
+        let a = &c.networks[0];
+        assert_eq!(
+            (a.ipv4.as_deref(), a.ipv6.as_deref()),
+            (Some("172.17.0.2"), None)
+        );
+        // Anything but running or paused needs an inspect.
+        for state in ["exited", "created", "restarting", "dead"] {
+            let mut e = entry.clone();
+            e.state = serde_json::from_value(serde_json::json!(state)).unwrap();
+            assert!(listed(&e, 42).is_none(), "{state}");
+        }
     }
 
     #[test]

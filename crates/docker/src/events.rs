@@ -12,7 +12,7 @@
 //! Consumers therefore see some events twice and must treat them as hints to
 //! re-read state, never as deltas to apply blindly.
 
-use crate::client::{Engine, InventorySource};
+use crate::client::{Engine, InventorySource, Scope};
 use crate::endpoint::Endpoint;
 use crate::error::EngineError;
 use bollard::query_parameters::EventsOptionsBuilder;
@@ -52,6 +52,8 @@ pub struct FollowOptions {
     /// First wait after a failure; doubled up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// What each snapshot reads.
+    pub scope: Scope,
 }
 
 impl Default for FollowOptions {
@@ -59,6 +61,7 @@ impl Default for FollowOptions {
         Self {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            scope: Scope::Full,
         }
     }
 }
@@ -68,7 +71,7 @@ pub async fn follow(endpoint: Endpoint, tx: mpsc::Sender<Update>, opts: FollowOp
     let mut backoff = opts.min_backoff;
     let mut connected_once = false;
     loop {
-        match session(&endpoint, &tx).await {
+        match session(&endpoint, &opts.scope, &tx).await {
             // The consumer is gone: stop.
             Ok(Stop::ReceiverGone) => return,
             Ok(Stop::StreamEnded(reason)) => {
@@ -102,8 +105,14 @@ enum Stop {
     StreamEnded(String),
 }
 
-async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<Update>) -> Result<Stop, EngineError> {
-    let engine = Engine::connect(endpoint.clone()).await?;
+async fn session(
+    endpoint: &Endpoint,
+    scope: &Scope,
+    tx: &mpsc::Sender<Update>,
+) -> Result<Stop, EngineError> {
+    let engine = Engine::connect(endpoint.clone())
+        .await?
+        .with_scope(scope.clone());
     // Two seconds of margin for clock granularity (since= is in seconds).
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)

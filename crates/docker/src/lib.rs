@@ -12,7 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 
-pub use client::{Engine, ImageConfig, InventorySource};
+pub use client::{Engine, ImageConfig, InventorySource, PidOf, Scope};
 pub use endpoint::{Endpoint, Origin};
 pub use error::{EngineError, Unreachable};
 pub use events::{follow, DockerEvent, FollowOptions, Update};

@@ -22,7 +22,12 @@ fn recorded_answers_become_the_inventory() {
     let networks: Vec<api::Network> = load("networks.json");
     let containers: Vec<api::ContainerInspectResponse> =
         vec![load("inspect-dwt-r.json"), load("inspect-dwt-s.json")];
-    let inv = convert::inventory(&version, &info, &networks, &containers);
+    let inv = convert::inventory(
+        &version,
+        &info,
+        &networks,
+        containers.iter().map(convert::container).collect(),
+    );
 
     assert_eq!(inv.daemon.version, "20.10.24+dfsg1");
     assert_eq!(inv.daemon.api_version, "1.41");

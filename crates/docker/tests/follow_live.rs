@@ -32,6 +32,7 @@ async fn follower_sees_events_and_resyncs_after_a_dockerd_restart() {
     let opts = FollowOptions {
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
+        ..FollowOptions::default()
     };
     let task = tokio::spawn(follow(endpoint, tx, opts));
 

@@ -1,7 +1,7 @@
 //! What `firewall` starts from: the policy file and the inventory.
 
 use crate::FwError;
-use dockward_docker::{Endpoint, Engine, InventorySource};
+use dockward_docker::{Endpoint, Engine, InventorySource, Scope};
 use dockward_firewall::{parse_file, PolicyFile};
 use dockward_model::Inventory;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,32 @@ pub async fn snapshot(endpoint: &Endpoint, recorded: Option<&Path>) -> Result<In
     }
     let engine = Engine::connect(endpoint.clone())
         .await
-        .map_err(FwError::Engine)?;
+        .map_err(FwError::Engine)?
+        .with_scope(scope());
     engine.snapshot().await.map_err(FwError::Engine)
+}
+
+/// The inventory and the guard, read at once: finding dockerd's process
+/// and its sockets is host work that needs nothing from the inventory, so
+/// it runs on a blocking thread while the API calls are in flight.
+pub async fn gather(
+    endpoint: &Endpoint,
+    recorded: Option<&Path>,
+) -> Result<(Inventory, crate::Guard), FwError> {
+    let url = endpoint.url.clone();
+    let guard = tokio::task::spawn_blocking(move || crate::detect_guard(&url));
+    let inv = snapshot(endpoint, recorded).await?;
+    let guard = guard
+        .await
+        .map_err(|e| FwError::Internal(format!("the dockerd probe stopped: {e}")))?;
+    Ok((inv, guard))
+}
+
+/// What the firewall reads of dockerd: running containers from the list,
+/// each one's pid from the host (one file read, where an inspect would be
+/// an API call), an inspect only where the host does not say.
+pub fn scope() -> Scope {
+    Scope::Firewall(std::sync::Arc::new(|id| {
+        dockward_hostprobe::pid::container_pid(&dockward_hostprobe::Real, id)
+    }))
 }

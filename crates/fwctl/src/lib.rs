@@ -23,7 +23,7 @@ pub use apply::{
     Applied, ONE_SHOT,
 };
 pub use detect::{detect, detect_guard, guard_note, Guard, Listening};
-pub use input::{load_policy, policy_path, snapshot, DEFAULT_POLICY};
+pub use input::{gather, load_policy, policy_path, snapshot, DEFAULT_POLICY};
 pub use state::{unix_now, StateFile, STATE_DIR};
 
 use dockward_docker::EngineError;

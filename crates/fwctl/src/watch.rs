@@ -100,7 +100,11 @@ pub async fn run(
     let mut term = signal(SignalKind::terminate()).map_err(|e| FwError::Internal(e.to_string()))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| FwError::Internal(e.to_string()))?;
     let (tx, mut rx) = mpsc::channel(1024);
-    tokio::spawn(follow(opts.endpoint.clone(), tx, FollowOptions::default()));
+    let follow_opts = FollowOptions {
+        scope: crate::input::scope(),
+        ..FollowOptions::default()
+    };
+    tokio::spawn(follow(opts.endpoint.clone(), tx, follow_opts));
     let mut engine: Option<Engine> = None;
     let kernel = match opts.backend {
         Backend::Nft => Mode::Nft,
@@ -159,7 +163,10 @@ pub async fn run(
                 let Some(u) = u else { return Err(FwError::Internal("the event follower stopped".into())) };
                 match u {
                     Update::Snapshot(inv) => {
-                        engine = Engine::connect(opts.endpoint.clone()).await.ok();
+                        engine = Engine::connect(opts.endpoint.clone())
+                            .await
+                            .ok()
+                            .map(|e| e.with_scope(crate::input::scope()));
                         st.inv = Some(*inv);
                         (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         // After a (re)connection, replace the whole table:

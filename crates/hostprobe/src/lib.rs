@@ -18,6 +18,7 @@ pub mod dockerd;
 pub mod fake;
 pub mod guard;
 pub mod listeners;
+pub mod pid;
 
 use std::io;
 use std::path::{Path, PathBuf};

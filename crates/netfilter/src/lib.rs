@@ -207,10 +207,29 @@ pub fn veths(
     bridges.sort_unstable();
     bridges.dedup();
     index.refresh(&bridges);
-    picked
-        .into_iter()
-        .map(|(c, pid)| (c.id.clone(), index.veths(pid)))
-        .collect()
+    // Each container costs a handful of sysfs reads in its own namespace:
+    // on a busy host they are worth two threads.
+    let index = &*index;
+    let read = |part: &[(&dockward_model::Container, u32)]| {
+        part.iter()
+            .map(|(c, pid)| (c.id.clone(), index.veths(*pid)))
+            .collect::<Vec<_>>()
+    };
+    if picked.len() < 32 {
+        return read(&picked).into_iter().collect();
+    }
+    let (a, b) = picked.split_at(picked.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| read(b));
+        let mut out = read(a);
+        // A panic in the other half is re-raised here, as if unthreaded.
+        out.extend(
+            other
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        );
+        out.into_iter().collect()
+    })
 }
 
 /// The bridges of the networks `c` is attached to.
