@@ -14,7 +14,8 @@ use dockward_fwctl::{
     compute, gather, guard_note, installed_state, load_policy, policy_path, read_host, FwError,
     Kernel, ONE_SHOT,
 };
-use dockward_netfilter::{Netfilter, PortIndex, Xtables};
+use dockward_hostprobe::ports::PortIndex;
+use dockward_netfilter::{Netfilter, Xtables};
 
 /// The exit code for a firewall error (see `exit`).
 fn exit_code(e: &FwError) -> u8 {
@@ -90,7 +91,7 @@ async fn plan_cmd(
         &inv,
         &file,
         &guard,
-        &read_host(&inv, &mut PortIndex::default()),
+        &read_host(&*k.host, &inv, &mut PortIndex::default()),
     );
     // Whichever backend is in force: `plan` shows what filters packets now.
     let kernel = installed_state(k).map_err(FwError::Kernel)?;
@@ -112,7 +113,7 @@ async fn apply_cmd(
 ) -> Result<(), FwError> {
     let file = policy(args)?;
     let (inv, guard) = gather(&config.endpoint, args.inventory.as_deref()).await?;
-    let host = read_host(&inv, &mut PortIndex::default());
+    let host = read_host(&*k.host, &inv, &mut PortIndex::default());
     let applied = dockward_fwctl::apply(k, args.backend.into(), &inv, &file, &guard, &host)?;
     let summary = applied.sweep_and_summary(&mut k.nf);
     write_stdout(&format!("{summary}\n{ONE_SHOT}\n"))
@@ -124,11 +125,5 @@ fn remove_cmd(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwErro
 }
 
 fn write_stdout(text: &str) -> Result<(), FwError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(FwError::Internal(format!("cannot write the output: {e}"))),
-    }
+    crate::out::write(|w| w.write_all(text.as_bytes())).map_err(FwError::Internal)
 }

@@ -7,6 +7,7 @@ mod config;
 mod exit;
 mod firewall;
 mod harden;
+mod out;
 mod proxy;
 mod status;
 

@@ -1,74 +1,16 @@
 //! Applying: (policy, inventory, host) → ruleset through the core, then
-//! into the kernel by one backend, all or nothing.
+//! into the kernel by one backend ([`crate::backend`]), all or nothing.
 
-use crate::detect::{Guard, IPT_NO_GUARD};
-use crate::sweep::sweep;
+pub use crate::applied::{summary, Applied};
+pub use crate::compute::{compute, read_host, read_veths};
+
+use crate::backend::{self, ipt, Kind};
+use crate::detect::Guard;
 use crate::Kernel;
 use crate::{Backend, FwError};
-use dockward_firewall::{
-    build, nft, resolve, Host, KernelState, PolicyFile, Resolved, Ruleset, TABLE,
-};
+use dockward_firewall::{Host, KernelState, PolicyFile};
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, Netfilter, NetfilterError, PortIndex, Xtables};
-use std::net::IpAddr;
-
-/// Prints the bad labels of `problems` when they differ from the last ones
-/// printed: `watch` recomputes on every container event, and a bad label
-/// that stays should be said once, not on every event.
-fn warn_once(problems: &[String]) {
-    static LAST: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
-    if last.as_slice() != problems {
-        for p in problems {
-            eprintln!("dockward firewall: warning: {p}");
-        }
-        *last = problems.to_vec();
-    }
-}
-
-/// (policy, inventory) → ruleset, completed with what the host knows (read
-/// by the caller: `watch` reads the bridges again only when a network
-/// changes, and one container's veths when it changes); a bad label closes
-/// its container (see `warn_once`).
-pub fn compute(
-    inv: &Inventory,
-    file: &PolicyFile,
-    guard: &Guard,
-    host: &Host,
-) -> (Resolved, Ruleset) {
-    let resolved = resolve(inv, file);
-    warn_once(&resolved.problems);
-    let mut rs = build(&resolved, inv);
-    rs.proxy_cgroup = guard.as_ref().ok().cloned();
-    (resolved, dockward_firewall::with_host(rs, inv, host))
-}
-
-/// Read what only the host knows for `inv`: its bridges, and the bridge
-/// port of each running container.
-pub fn read_host(inv: &Inventory, index: &mut PortIndex) -> Host {
-    Host {
-        bridges: host_bridges(),
-        veths: read_veths(inv, index),
-    }
-}
-
-/// The veths of the containers whose addresses the rules may trust.
-pub fn read_veths(
-    inv: &Inventory,
-    index: &mut PortIndex,
-) -> std::collections::BTreeMap<String, Vec<dockward_model::Veth>> {
-    dockward_netfilter::veths(inv, index, |c| {
-        dockward_firewall::bind::may_be_trusted(inv, c)
-    })
-}
-
-/// What is in the kernel now (`None`: no dockward table).
-pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwError> {
-    Ok(nf
-        .table_json("inet", TABLE)
-        .map_err(FwError::Kernel)?
-        .map(|j| KernelState::parse(&j)))
-}
+use dockward_netfilter::{Netfilter, NetfilterError, Xtables};
 
 /// What dockward has in force, from whichever backend installed it (the
 /// iptables marker in the state directory says which): for `status`, `audit`
@@ -76,202 +18,11 @@ pub fn kernel_state(nf: &mut impl Netfilter) -> Result<Option<KernelState>, FwEr
 pub fn installed_state(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<Option<KernelState>, NetfilterError> {
-    if k.state.iptables_used() {
-        return ipt_state(&mut k.ipt);
-    }
-    Ok(k.nf
-        .table_json("inet", TABLE)?
-        .map(|j| KernelState::parse(&j)))
-}
-
-/// dockward's rules on the iptables backend, read back from
-/// `iptables-save -c`; `None`: its jump from DOCKER-USER is not there.
-pub fn ipt_state(ipt: &mut impl Xtables) -> Result<Option<KernelState>, NetfilterError> {
-    let (v4, v6) = ipt.saves()?;
-    Ok(dockward_firewall::ipt::kernel_state(&v4, &v6))
+    backend::in_force(k).installed()
 }
 
 /// What a one-shot apply guarantees, said after it (docs/firewall.md).
 pub const ONE_SHOT: &str = "one-shot: containers and networks created from now on get the fallback until the next apply, and an address the rules trust stays bound to its current container's port (a container that takes it over, or this one restarted, gets nothing for it); `dockward firewall watch` keeps the rules current as containers come and go";
-
-/// The iptables backend: both scripts checked (`--test`) before either is
-/// applied, so a refusal leaves the previous rules in place. Returns the
-/// summary and the ruleset now in force.
-pub fn apply_iptables(
-    k: &mut Kernel<impl Netfilter, impl Xtables>,
-    inv: &Inventory,
-    file: &PolicyFile,
-    guard: &Guard,
-    host: &Host,
-) -> Result<Applied, FwError> {
-    let Kernel { nf, ipt, state } = k;
-    if let Some(why) = dockward_firewall::ipt::unusable(inv.daemon.firewall_backend.as_deref()) {
-        return Err(FwError::Policy(why));
-    }
-    // The bridge-port binding is an nftables table of family `bridge` on
-    // both backends (iptables has no equivalent short of one ebtables rule
-    // per port), and the docker-proxy guard an `inet` table with the input
-    // side only; without the nft program nothing is bound, so no allow
-    // pair is trusted (see `dockward_firewall::bind`), and there is no
-    // guard.
-    let had_table = nf.has_table(TABLE);
-    let nft_here = !matches!(had_table, Err(NetfilterError::Spawn { .. }));
-    let no_guard: Guard = Err(IPT_NO_GUARD.into());
-    let guard = if nft_here { guard } else { &no_guard };
-    let unbound;
-    let host = if nft_here {
-        host
-    } else {
-        unbound = Host {
-            bridges: host.bridges.clone(),
-            veths: Default::default(),
-        };
-        &unbound
-    };
-    let (resolved, rs) = compute(inv, file, guard, host);
-    use dockward_firewall::ipt::{from_save, render, with_counters};
-    // The saves also give the counters of dockward's rules, carried over so
-    // that a re-render does not reset them.
-    let (s4, s6) = ipt.saves().map_err(FwError::Kernel)?;
-    let ((l4, c4), (l6, c6)) = (from_save(&s4), from_save(&s6));
-    let scripts = render(&rs, &l4, &l6);
-    let (v4, v6) = (
-        with_counters(&scripts.v4, &c4),
-        with_counters(&scripts.v6, &c6),
-    );
-    ipt.check(false, &v4).map_err(FwError::Kernel)?;
-    ipt.check(true, &v6).map_err(FwError::Kernel)?;
-    ipt.restore(false, &v4).map_err(FwError::Kernel)?;
-    ipt.restore(true, &v6).map_err(FwError::Kernel)?;
-    state.set_iptables(true);
-    if nft_here {
-        // One transaction: the guard's input-only inet table (replacing
-        // the nftables backend's whole one, if any) and the bridge table.
-        let script = if rs.proxy_cgroup.is_some() {
-            nft::render_guard(&rs)
-        } else {
-            let mut script = String::new();
-            if matches!(had_table, Ok(true)) {
-                script.push_str(&nft::remove_inet_script());
-            }
-            script + &nft::bridge::render(&rs)
-        };
-        nf.apply(&script).map_err(FwError::Kernel)?;
-    }
-    Ok(Applied {
-        resolved,
-        rs,
-        iptables: true,
-    })
-}
-
-/// Takes dockward's iptables chains out; `quiet` ignores hosts without
-/// iptables.
-pub fn remove_iptables<X: Xtables>(ipt: &mut X, quiet: bool) -> Option<NetfilterError> {
-    let run = |ipt: &mut X| -> Result<(), NetfilterError> {
-        let (s4, s6) = ipt.saves()?;
-        let (l4, l6) = (
-            dockward_firewall::ipt::from_save(&s4).0,
-            dockward_firewall::ipt::from_save(&s6).0,
-        );
-        let r = dockward_firewall::ipt::remove(&l4, &l6);
-        // Nothing of dockward's there: no restore to run.
-        for (v6, listing, script) in [(false, &l4, &r.v4), (true, &l6, &r.v6)] {
-            if listing.contains("DOCKWARD-") {
-                ipt.restore(v6, script)?;
-            }
-        }
-        Ok(())
-    };
-    match run(ipt) {
-        Ok(()) => None,
-        Err(_) if quiet => None,
-        Err(e) => Some(e),
-    }
-}
-
-/// What an apply put in force; the flows it refuses are not cut yet.
-#[derive(Debug)]
-pub struct Applied {
-    pub resolved: Resolved,
-    pub rs: Ruleset,
-    pub iptables: bool,
-}
-
-impl Applied {
-    /// Cut every flow the rules now refuse ([`sweep`]), then say what is
-    /// in force in one line.
-    pub fn sweep_and_summary(&self, nf: &mut impl Netfilter) -> String {
-        let cut = sweep(nf, &self.rs);
-        let text = summary(&self.resolved, &self.rs, cut);
-        if self.iptables {
-            format!("{text} (iptables backend)")
-        } else {
-            text
-        }
-    }
-}
-
-/// Resolve, replace the table atomically: the one-shot apply, also used by
-/// `watch` at start and after a foreign flush. The caller sweeps after
-/// ([`Applied::sweep_and_summary`]).
-pub fn apply_once(
-    nf: &mut impl Netfilter,
-    inv: &Inventory,
-    file: &PolicyFile,
-    guard: &Guard,
-    host: &Host,
-) -> Result<Applied, FwError> {
-    let (resolved, rs) = compute(inv, file, guard, host);
-    nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
-    Ok(Applied {
-        resolved,
-        rs,
-        iptables: false,
-    })
-}
-
-pub fn summary(resolved: &Resolved, rs: &Ruleset, cut: usize) -> String {
-    let mut counts = std::collections::BTreeMap::new();
-    for p in &resolved.ports {
-        *counts.entry(p.expose.describe_kind()).or_insert(0usize) += 1;
-    }
-    let ports = counts
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "applied: {} published port(s){}; {} isolated bridge(s); {} connection(s) cut",
-        resolved.ports.len(),
-        if ports.is_empty() {
-            String::new()
-        } else {
-            format!(" ({ports})")
-        },
-        rs.isolated.len(),
-        cut
-    ) + &bound_note(rs)
-}
-
-/// What the bridge-port binding covers, and what it could not.
-fn bound_note(rs: &Ruleset) -> String {
-    let mut s = String::new();
-    if !rs.ports.is_empty() {
-        s.push_str(&format!(
-            "; {} trusted address(es) bound to their bridge ports",
-            rs.ports.len()
-        ));
-    }
-    if !rs.unbound.is_empty() {
-        let list: Vec<String> = rs.unbound.iter().map(IpAddr::to_string).collect();
-        s.push_str(&format!(
-            "; not bound (port not found, so not trusted as an allow-from peer): {}",
-            list.join(", ")
-        ));
-    }
-    s
-}
 
 /// The one-shot apply on `backend` (`Auto`: nftables, or iptables when the
 /// nft program does not run here), with `host` as read by [`read_host`]. Only one
@@ -287,18 +38,19 @@ pub fn apply(
     host: &Host,
 ) -> Result<Applied, FwError> {
     if backend == Backend::Iptables {
-        return apply_iptables(k, inv, file, guard, host);
+        return backend::on(k, Kind::Ipt).replace(inv, file, guard, host);
     }
-    match apply_once(&mut k.nf, inv, file, guard, host) {
+    let on_nft = backend::on(k, Kind::Nft).replace(inv, file, guard, host);
+    match on_nft {
         Ok(a) => {
             if k.state.iptables_used() {
-                remove_iptables(&mut k.ipt, true);
+                ipt::remove(&mut k.ipt, true);
                 k.state.set_iptables(false);
             }
             Ok(a)
         }
         Err(FwError::Kernel(NetfilterError::Spawn { .. })) if backend == Backend::Auto => {
-            apply_iptables(k, inv, file, guard, host)
+            backend::on(k, Kind::Ipt).replace(inv, file, guard, host)
         }
         Err(e) => Err(e),
     }
@@ -308,8 +60,8 @@ pub fn apply(
 /// used, nothing stays. A host without nft only needs the iptables part,
 /// and the other way.
 pub fn remove(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwError> {
-    let nft_result = k.nf.apply(&nft::remove_script());
-    let ipt_result = remove_iptables(&mut k.ipt, nft_result.is_ok());
+    let nft_result = backend::nft::remove(&mut k.nf);
+    let ipt_result = ipt::remove(&mut k.ipt, nft_result.is_ok());
     match (nft_result, ipt_result) {
         (Err(e), Some(_)) => return Err(FwError::Kernel(e)),
         (Ok(()), Some(e)) => return Err(FwError::Kernel(e)),
@@ -322,6 +74,9 @@ pub fn remove(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::ipt::apply_iptables;
+    use crate::backend::nft::apply_once;
+    use dockward_firewall::nft;
     use dockward_netfilter::{Call, Conn, IptCall, Recording, RecordingIpt};
 
     fn no_guard() -> Guard {

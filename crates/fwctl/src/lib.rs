@@ -11,17 +11,17 @@
 //! - connections are cut only *after* the narrower rules are in force, so a
 //!   cut flow cannot re-establish through the old verdict.
 
+mod applied;
 pub mod apply;
+pub mod backend;
+mod compute;
 pub mod detect;
 pub mod input;
 pub mod state;
 pub mod sweep;
 pub mod watch;
 
-pub use apply::{
-    apply, apply_iptables, apply_once, compute, installed_state, kernel_state, read_host, remove,
-    Applied, ONE_SHOT,
-};
+pub use apply::{apply, compute, installed_state, read_host, remove, Applied, ONE_SHOT};
 pub use detect::{detect, detect_guard, guard_note, Guard, Listening};
 pub use input::{gather, load_policy, policy_path, snapshot, DEFAULT_POLICY};
 pub use state::{unix_now, StateFile, STATE_DIR};
@@ -31,14 +31,26 @@ use dockward_netfilter::{IptCli, NetfilterError, NftCli};
 
 /// Everything the firewall reads or changes on the host, each behind its
 /// trait: nftables and conntrack ([`dockward_netfilter::Netfilter`]),
-/// iptables ([`dockward_netfilter::Xtables`]), and the state directory.
-/// [`Kernel::system`] is the real host; unit tests put the recording fakes
-/// and a temporary directory in.
-#[derive(Debug)]
+/// iptables ([`dockward_netfilter::Xtables`]), sysfs and `/proc`
+/// ([`dockward_hostprobe::System`]: the bridges and each container's
+/// veth), and the state directory. [`Kernel::system`] is the real host;
+/// unit tests put the recording fakes, a fake host and a temporary
+/// directory in.
 pub struct Kernel<N, X> {
     pub nf: N,
     pub ipt: X,
+    pub host: std::sync::Arc<dyn dockward_hostprobe::System + Send + Sync>,
     pub state: StateFile,
+}
+
+impl<N: std::fmt::Debug, X: std::fmt::Debug> std::fmt::Debug for Kernel<N, X> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("nf", &self.nf)
+            .field("ipt", &self.ipt)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Kernel<NftCli, IptCli> {
@@ -49,6 +61,7 @@ impl Kernel<NftCli, IptCli> {
         Self {
             nf: NftCli,
             ipt: IptCli,
+            host: std::sync::Arc::new(dockward_hostprobe::Real),
             state: StateFile(Some(state_dir)),
         }
     }

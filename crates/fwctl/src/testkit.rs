@@ -17,6 +17,7 @@ pub(crate) fn fake_kernel() -> (tempfile::TempDir, Kernel<Recording, RecordingIp
         Kernel {
             nf: Recording::default(),
             ipt: RecordingIpt::default(),
+            host: std::sync::Arc::new(dockward_hostprobe::fake::Fake::default()),
             state,
         },
     )

@@ -17,9 +17,8 @@
 //! `status`. dockward's table is independent of Docker's chains, so an
 //! `iptables-restore` of those does not touch it.
 
-use crate::apply::{
-    apply_iptables, apply_once, compute, ipt_state, kernel_state, read_host, read_veths,
-};
+use crate::backend::{self, Kind, Listing, Updated};
+use crate::compute::{compute, read_host, read_veths};
 use crate::detect::{detect, Guard, Listening};
 use crate::input::load_policy;
 use crate::sweep::revoke;
@@ -30,9 +29,11 @@ use dockward_docker::{
 };
 use dockward_firewall::tamper::{self, Watched};
 use dockward_firewall::Host;
-use dockward_firewall::{nft, KernelState, PolicyFile, Ruleset, TABLE};
+use dockward_firewall::{PolicyFile, Ruleset, TABLE};
+use dockward_hostprobe::ports::{bridges_of, host_bridges, PortIndex};
+use dockward_hostprobe::System;
 use dockward_model::Inventory;
-use dockward_netfilter::{host_bridges, Netfilter, NetfilterError, PortIndex, Xtables};
+use dockward_netfilter::{Netfilter, NetfilterError, Xtables};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
@@ -42,18 +43,11 @@ fn log(msg: impl std::fmt::Display) {
     eprintln!("dockward firewall watch: {msg}");
 }
 
-/// Which kernel interface `watch` keeps right. On the iptables backend a
-/// change re-renders dockward's chains in one `iptables-restore --noflush`
-/// (iptables has no sets to update element by element), and drift is read
-/// back from `iptables-save -c`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Nft,
-    Ipt,
-}
-
 struct State {
-    kernel: Mode,
+    /// The backend in force. On iptables a change re-renders dockward's
+    /// chains in one `iptables-restore --noflush` (no sets to update
+    /// element by element), and drift is read back from `iptables-save -c`.
+    kernel: Kind,
     inv: Option<Inventory>,
     file: PolicyFile,
     /// dockerd's cgroup, found again after every reconnection: a restarted
@@ -107,12 +101,12 @@ pub async fn run(
     tokio::spawn(follow(opts.endpoint.clone(), tx, follow_opts));
     let mut engine: Option<Engine> = None;
     let kernel = match opts.backend {
-        Backend::Nft => Mode::Nft,
-        Backend::Iptables => Mode::Ipt,
+        Backend::Nft => Kind::Nft,
+        Backend::Iptables => Kind::Ipt,
         // As `apply`: nftables when the nft program runs here.
         Backend::Auto => match k.nf.has_table(TABLE) {
-            Err(NetfilterError::Spawn { .. }) => Mode::Ipt,
-            _ => Mode::Nft,
+            Err(NetfilterError::Spawn { .. }) => Kind::Ipt,
+            _ => Kind::Nft,
         },
     };
     // Both backends take the guard from nftables (`apply_iptables` drops
@@ -125,7 +119,7 @@ pub async fn run(
         guard,
         applied: None,
         host: Host {
-            bridges: host_bridges(),
+            bridges: host_bridges(&*k.host),
             veths: Default::default(),
         },
         index: PortIndex::default(),
@@ -136,8 +130,8 @@ pub async fn run(
     mon_rx.mark_unchanged();
     tokio::spawn(monitor(
         match kernel {
-            Mode::Nft => Watched::Nft,
-            Mode::Ipt => Watched::Iptables,
+            Kind::Nft => Watched::Nft,
+            Kind::Ipt => Watched::Iptables,
         },
         mon_tx,
     ));
@@ -176,12 +170,12 @@ pub async fn run(
                     Update::Event(e) => {
                         let started = Instant::now();
                         if e.kind == "network" {
-                            st.host.bridges = host_bridges();
+                            st.host.bridges = host_bridges(&*k.host);
                         }
                         if let (Some(engine), Some(inv)) = (engine.as_ref(), st.inv.as_mut()) {
                             match on_event(engine, inv, &e).await {
                                 Ok(true) => {
-                                    refresh_veths(&mut st, &e);
+                                    refresh_veths(&*k.host, &mut st, &e);
                                     update(k, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
                                 }
                                 Ok(false) => {}
@@ -232,18 +226,13 @@ pub async fn run(
 /// Boot order: without a table of dockward's yet, install one for an
 /// empty inventory, whose fallback closes every published port (see `run`).
 fn install_closed(k: &mut Kernel<impl Netfilter, impl Xtables>, st: &State) -> Result<(), FwError> {
-    let empty = Inventory::default();
-    match st.kernel {
-        Mode::Nft if kernel_state(&mut k.nf)?.is_none() => {
-            let (_, rs) = compute(&empty, &st.file, &st.guard, &st.host);
-            k.nf.apply(&nft::render(&rs)).map_err(FwError::Kernel)?;
-            log("installed the closed table; waiting for dockerd");
-        }
-        Mode::Ipt if ipt_state(&mut k.ipt).map_err(FwError::Kernel)?.is_none() => {
-            apply_iptables(k, &empty, &st.file, &st.guard, &st.host)?;
-            log("installed the closed chains (iptables); waiting for dockerd");
-        }
-        _ => {}
+    let mut rules = backend::on(k, st.kernel);
+    if rules.installed().map_err(FwError::Kernel)?.is_none() {
+        rules.replace(&Inventory::default(), &st.file, &st.guard, &st.host)?;
+        log(match st.kernel {
+            Kind::Nft => "installed the closed table; waiting for dockerd",
+            Kind::Ipt => "installed the closed chains (iptables); waiting for dockerd",
+        });
     }
     Ok(())
 }
@@ -289,80 +278,6 @@ async fn monitor(watched: Watched, tx: tokio::sync::watch::Sender<Instant>) {
     }
 }
 
-/// dockward's rules as the kernel lists them now, with its bridge table
-/// (`None`: gone).
-enum Listing {
-    Nft(serde_json::Value, Option<serde_json::Value>),
-    /// iptables-save v4 and v6, the bridge table, the guard's inet table.
-    Ipt(
-        String,
-        String,
-        Option<serde_json::Value>,
-        Option<serde_json::Value>,
-    ),
-}
-
-impl Listing {
-    /// `None`: dockward's nft table is gone.
-    fn read(
-        k: &mut Kernel<impl Netfilter, impl Xtables>,
-        kernel: Mode,
-    ) -> Result<Option<Self>, String> {
-        let bridge = match k.nf.table_json("bridge", TABLE) {
-            Ok(b) => b,
-            // No nft program (iptables backend): nothing to compare.
-            Err(NetfilterError::Spawn { .. }) => Some(serde_json::Value::Null),
-            Err(e) => return Err(e.to_string()),
-        };
-        match kernel {
-            Mode::Ipt => {
-                let (v4, v6) = k.ipt.saves().map_err(|e| e.to_string())?;
-                // The guard's input-only inet table, when there is one.
-                let guard = match k.nf.table_json("inet", TABLE) {
-                    Ok(g) => g,
-                    Err(NetfilterError::Spawn { .. }) => None,
-                    Err(e) => return Err(e.to_string()),
-                };
-                Ok(Some(Self::Ipt(v4, v6, bridge, guard)))
-            }
-            Mode::Nft => Ok(k
-                .nf
-                .table_json("inet", TABLE)
-                .map_err(|e| e.to_string())?
-                .map(|inet| Self::Nft(inet, bridge))),
-        }
-    }
-
-    fn fingerprint(&self) -> String {
-        let bridge = |b: &Option<serde_json::Value>| {
-            b.as_ref()
-                .map_or("no bridge table".to_string(), tamper::nft_fingerprint)
-        };
-        match self {
-            Self::Nft(json, b) => tamper::nft_fingerprint(json) + &bridge(b),
-            Self::Ipt(v4, v6, b, g) => {
-                tamper::ipt_fingerprint(v4, v6)
-                    + &bridge(b)
-                    + &g.as_ref().map_or(String::new(), tamper::nft_fingerprint)
-            }
-        }
-    }
-
-    /// What the verdicts in force differ in from `want`.
-    fn drift(&self, want: &Ruleset) -> Option<String> {
-        match self {
-            Self::Nft(_, None) | Self::Ipt(_, _, None, _) => {
-                Some("dockward's bridge table is gone".into())
-            }
-            Self::Ipt(_, _, _, None) if want.proxy_cgroup.is_some() => {
-                Some("dockward's docker-proxy guard table is gone".into())
-            }
-            Self::Nft(json, _) => KernelState::parse(json).drift(want),
-            Self::Ipt(v4, v6, _, _) => dockward_firewall::ipt::drift(want, v4, v6),
-        }
-    }
-}
-
 /// Why the kernel's rules are not the ones dockward last put there, if
 /// they are not.
 fn tampered(
@@ -372,7 +287,7 @@ fn tampered(
     let Some(want) = &st.applied else {
         return Ok(None);
     };
-    let Some(now) = Listing::read(k, st.kernel)? else {
+    let Some(now) = backend::on(k, st.kernel).listing()? else {
         return Ok(Some("dockward's table is gone".into()));
     };
     if let Some(why) = now.drift(want) {
@@ -390,10 +305,10 @@ fn tampered(
 /// when the listing began.
 fn baseline(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
-    kernel: Mode,
+    kernel: Kind,
 ) -> Option<(String, Instant)> {
     let at = Instant::now();
-    let now = Listing::read(k, kernel).ok().flatten()?;
+    let now: Listing = backend::on(k, kernel).listing().ok().flatten()?;
     Some((now.fingerprint(), at))
 }
 
@@ -477,22 +392,22 @@ async fn refresh(
 /// Read again the veths of the container an event is about (all of them
 /// after a network was created or removed: a snapshot replaced the
 /// inventory).
-fn refresh_veths(st: &mut State, e: &DockerEvent) {
+fn refresh_veths(sys: &(dyn System + Sync), st: &mut State, e: &DockerEvent) {
     let Some(inv) = st.inv.as_ref() else { return };
     let id = match e.kind.as_str() {
         "container" => e.id.as_str(),
         _ => match e.attributes.get("container") {
             Some(id) => id.as_str(),
             None => {
-                st.host.veths = read_veths(inv, &mut st.index);
+                st.host.veths = read_veths(sys, inv, &mut st.index);
                 return;
             }
         },
     };
     match inv.containers.iter().find(|c| c.id == id) {
         Some(c) if c.pid.is_some() && dockward_firewall::bind::may_be_trusted(inv, c) => {
-            st.index.refresh(&dockward_netfilter::bridges_of(inv, c));
-            let v = c.pid.map(|p| st.index.veths(p)).unwrap_or_default();
+            st.index.refresh(sys, &bridges_of(inv, c));
+            let v = c.pid.map(|p| st.index.veths(sys, p)).unwrap_or_default();
             st.host.veths.insert(c.id.clone(), v);
         }
         _ => {
@@ -510,11 +425,8 @@ fn full(
     why: &str,
 ) -> Option<Instant> {
     let inv = st.inv.as_ref()?;
-    st.host = read_host(inv, &mut st.index);
-    let result = match st.kernel {
-        Mode::Nft => apply_once(&mut k.nf, inv, &st.file, &st.guard, &st.host),
-        Mode::Ipt => apply_iptables(k, inv, &st.file, &st.guard, &st.host),
-    };
+    st.host = read_host(&*k.host, inv, &mut st.index);
+    let result = backend::on(k, st.kernel).replace(inv, &st.file, &st.guard, &st.host);
     match result {
         Ok(applied) => {
             let back = Instant::now();
@@ -539,37 +451,30 @@ fn update(
     why: &str,
     started: Instant,
 ) {
-    if st.kernel == Mode::Ipt {
-        // No element updates on iptables: every change re-renders the
-        // chains (the last good rules stay when that fails).
-        let _ = full(k, st, why);
-        log(format!(
-            "{why}: chains replaced in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        ));
-        return;
-    }
     let Some(inv) = &st.inv else { return };
     let (_, rs) = compute(inv, &st.file, &st.guard, &st.host);
     let Some(old) = st.applied.take() else {
         full(k, st, why);
         return;
     };
-    let script = nft::update(&old, &rs);
-    let result = match &script {
-        Some(s) if s.is_empty() => {
-            st.applied = Some(old);
-            return;
-        }
-        Some(s) => k.nf.apply(s),
-        None => k.nf.apply(&nft::render(&rs)),
-    };
+    let result = backend::on(k, st.kernel).update(&old, &rs);
     match result {
-        Ok(()) => {
+        Ok(Updated::Nothing) => st.applied = Some(old),
+        Ok(Updated::Unsupported) => {
+            // Every change re-renders the chains (the last good rules
+            // stay when that fails).
+            st.applied = Some(old);
+            let _ = full(k, st, why);
+            log(format!(
+                "{why}: chains replaced in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
+        Ok(done) => {
             let cut = revoke(&mut k.nf, &old, &rs);
             log(format!(
                 "{why}: {} in {:.1} ms{}",
-                if script.is_some() {
+                if done == Updated::Elements {
                     "elements updated"
                 } else {
                     "table replaced"
@@ -605,7 +510,7 @@ mod tests {
     use crate::testkit::{host as inv, web};
     use dockward_netfilter::{Call, Recording, RecordingIpt};
 
-    fn state(kernel: Mode, inv: Option<Inventory>) -> State {
+    fn state(kernel: Kind, inv: Option<Inventory>) -> State {
         State {
             kernel,
             inv,
@@ -679,26 +584,26 @@ mod tests {
     #[test]
     fn at_start_a_closed_table_goes_in_only_when_none_is_there() {
         let (_d, mut k) = crate::testkit::fake_kernel();
-        install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
+        install_closed(&mut k, &state(Kind::Nft, None)).unwrap();
         let first = applied(&k);
         assert_eq!(first.len(), 1);
         assert!(first[0].contains("table inet dockward"), "{}", first[0]);
         let (_d, mut k) = crate::testkit::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
-        install_closed(&mut k, &state(Mode::Nft, None)).unwrap();
+        install_closed(&mut k, &state(Kind::Nft, None)).unwrap();
         assert!(
             applied(&k).is_empty(),
             "an existing table stays until the snapshot"
         );
         let (_d, mut k) = crate::testkit::fake_kernel();
-        install_closed(&mut k, &state(Mode::Ipt, None)).unwrap();
+        install_closed(&mut k, &state(Kind::Ipt, None)).unwrap();
         assert_eq!(k.ipt.restored().len(), 2, "both families closed");
     }
 
     #[test]
     fn snapshot_then_container_events_are_element_updates() {
         let (_d, mut k) = crate::testkit::fake_kernel();
-        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        let mut st = state(Kind::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").expect("applied");
         let script = applied(&k)[0].to_string();
         assert!(
@@ -742,7 +647,7 @@ mod tests {
     #[test]
     fn a_reload_that_narrows_updates_the_element() {
         let (_d, mut k) = crate::testkit::fake_kernel();
-        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        let mut st = state(Kind::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         st.inv.as_mut().unwrap().containers[0].labels.clear();
         st.file = dockward_firewall::parse_file("p.toml", "default = \"deny\"\n").unwrap();
@@ -755,7 +660,7 @@ mod tests {
     fn a_foreign_flush_is_repaired_and_recorded() {
         let (_d, mut k) = crate::testkit::fake_kernel();
         k.nf.table = Some(serde_json::json!({"nftables": []}));
-        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        let mut st = state(Kind::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         let before = applied(&k).len();
         // Someone runs `nft flush ruleset`.
@@ -774,7 +679,7 @@ mod tests {
     #[test]
     fn a_dockerd_restart_replaces_the_table_with_the_new_snapshot() {
         let (_d, mut k) = crate::testkit::fake_kernel();
-        let mut st = state(Mode::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        let mut st = state(Kind::Nft, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         // After the restart the container came back on another address.
         st.inv = Some(inv(vec![web("a", "172.17.0.9", "public")]));
@@ -790,7 +695,7 @@ mod tests {
     #[test]
     fn on_iptables_every_change_replaces_the_chains() {
         let (_d, mut k) = crate::testkit::fake_kernel();
-        let mut st = state(Mode::Ipt, Some(inv(vec![web("a", "172.17.0.2", "public")])));
+        let mut st = state(Kind::Ipt, Some(inv(vec![web("a", "172.17.0.2", "public")])));
         full(&mut k, &mut st, "snapshot").unwrap();
         assert_eq!(k.ipt.restored().len(), 2);
         st.inv

@@ -155,7 +155,8 @@ mod tests {
         assert_eq!(s.settings.live_restore, None);
         assert!(!f
             .reads
-            .borrow()
+            .lock()
+            .unwrap()
             .iter()
             .any(|p| p == Path::new("/etc/default/docker")));
     }

@@ -141,7 +141,12 @@ mod tests {
         let f = host().file("/run/docker.pid", "400\n");
         let d = find(&f, "unix:///var/run/docker.sock").unwrap();
         assert_eq!(d.pid, 400);
-        assert!(!f.reads.borrow().iter().any(|p| p == Path::new("/proc")));
+        assert!(!f
+            .reads
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p == Path::new("/proc")));
     }
 
     #[test]

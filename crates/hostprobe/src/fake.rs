@@ -3,7 +3,6 @@
 //! rested on, use it in place of the host.
 
 use crate::System;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,7 +14,7 @@ pub struct Fake {
     /// Symbolic links: path → target, as `read_link` returns it.
     pub links: BTreeMap<PathBuf, PathBuf>,
     /// Every path read, in order.
-    pub reads: RefCell<Vec<PathBuf>>,
+    pub reads: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 fn missing(p: &Path) -> io::Error {
@@ -37,11 +36,18 @@ impl Fake {
 
     /// Was anything under `dir` read?
     pub fn read_under(&self, dir: &str) -> bool {
-        self.reads.borrow().iter().any(|p| p.starts_with(dir))
+        self.reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|p| p.starts_with(dir))
     }
 
     fn note(&self, p: &Path) {
-        self.reads.borrow_mut().push(p.to_path_buf());
+        self.reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.to_path_buf());
     }
 }
 

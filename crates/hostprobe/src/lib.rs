@@ -19,6 +19,7 @@ pub mod fake;
 pub mod guard;
 pub mod listeners;
 pub mod pid;
+pub mod ports;
 
 use std::io;
 use std::path::{Path, PathBuf};

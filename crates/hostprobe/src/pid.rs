@@ -125,6 +125,6 @@ mod tests {
         ] {
             assert_eq!(container_pid(&sys, bad), None);
         }
-        assert!(sys.reads.borrow().is_empty());
+        assert!(sys.reads.lock().unwrap().is_empty());
     }
 }
