@@ -9,7 +9,6 @@ use dockward_audit::config::{apply_ignores, today_utc};
 use dockward_audit::render::{Json, Render, Sarif, Text};
 use dockward_audit::{BuildArgs, Report, Severity};
 use dockward_auditctl::{files, host};
-use std::io::Write;
 
 fn usage(msg: impl std::fmt::Display) -> u8 {
     error_line("audit", &msg);
@@ -56,15 +55,9 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
         AuditFormat::Json => Box::new(Json),
         AuditFormat::Sarif => Box::new(Sarif),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match renderer.render(&report, &mut out).and_then(|_| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            error_line("audit", &format!("cannot write the report: {e}"));
-            return exit::INTERNAL;
-        }
+    if let Err(e) = crate::out::write(|w| renderer.render(&report, w)) {
+        error_line("audit", &e);
+        return exit::INTERNAL;
     }
     if !report.diagnostics.is_empty() {
         for d in &report.diagnostics {
@@ -95,35 +88,35 @@ fn severity(t: Threshold) -> Severity {
 }
 
 fn list_rules(format: AuditFormat) -> u8 {
-    let mut out = std::io::stdout().lock();
-    if format != AuditFormat::Text {
-        // JSON (also for --format sarif: SARIF's rules[] is in every report).
-        let rules: Vec<serde_json::Value> = dockward_audit::rules::catalogue()
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id,
-                    "severity": r.severity.as_str(),
-                    "title": r.title,
-                    "help": r.help,
-                    "cis": r.cis,
+    let catalogue = dockward_audit::rules::catalogue();
+    crate::out::report("audit", |out| {
+        if format != AuditFormat::Text {
+            // JSON (also for --format sarif: SARIF's rules[] is in every report).
+            let rules: Vec<serde_json::Value> = catalogue
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "severity": r.severity.as_str(),
+                        "title": r.title,
+                        "help": r.help,
+                        "cis": r.cis,
+                    })
                 })
-            })
-            .collect();
-        let _ = writeln!(out, "{}", serde_json::Value::Array(rules));
-        return exit::OK;
-    }
-    for r in dockward_audit::rules::catalogue() {
-        let _ = writeln!(
-            out,
-            "{:<32} {:<8} {:<27} {}",
-            r.id,
-            r.severity.as_str(),
-            r.cis.map(|c| format!("CIS {c}")).unwrap_or_default(),
-            r.title
-        );
-    }
-    exit::OK
+                .collect();
+            return writeln!(out, "{}", serde_json::Value::Array(rules));
+        }
+        catalogue.iter().try_for_each(|r| {
+            writeln!(
+                out,
+                "{:<32} {:<8} {:<27} {}",
+                r.id,
+                r.severity.as_str(),
+                r.cis.map(|c| format!("CIS {c}")).unwrap_or_default(),
+                r.title
+            )
+        })
+    })
 }
 
 fn audit_host(config: &Config, args: &AuditArgs, report: &mut Report) -> Result<(), u8> {

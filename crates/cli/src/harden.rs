@@ -6,7 +6,6 @@ use crate::cli::{Format, HardenArgs, HardenDaemonArgs, HardenTarget};
 use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_auditctl::harden::{self, Proposal};
-use std::io::Write;
 use std::path::PathBuf;
 
 pub(crate) fn run(config: &Config, args: &HardenArgs) -> u8 {
@@ -37,10 +36,7 @@ fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
         Format::Json => json(&p, args.apply, written.as_ref()),
         Format::Text => text_report(&p, args.apply, written.as_ref()),
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
-    exit::OK
+    crate::out::text("harden", &out)
 }
 
 fn text_report(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> String {

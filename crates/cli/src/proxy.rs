@@ -14,10 +14,11 @@ use dockward_proxy::upstream::{resolve, Upstream};
 
 pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
     if args.list_actions {
-        for a in dockward_apiguard::Action::ALL {
-            println!("{a}");
-        }
-        return exit::OK;
+        return crate::out::report("proxy", |w| {
+            dockward_apiguard::Action::ALL
+                .iter()
+                .try_for_each(|a| writeln!(w, "{a}"))
+        });
     }
     let env_file = cfg.process_env.get("DOCKWARD_ENV_FILE").cloned();
     let env = match setup::env_with_file(&cfg.process_env, env_file.as_deref()) {

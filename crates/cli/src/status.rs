@@ -5,7 +5,6 @@ use crate::config::Config;
 use crate::{error_line, exit};
 use dockward_docker::{Engine, EngineError, InventorySource};
 use dockward_status::render::{Json, Render, Text};
-use std::io::Write;
 
 pub(crate) fn run(config: &Config, args: &StatusArgs) -> u8 {
     let rt = match crate::runtime("status", 1) {
@@ -35,17 +34,7 @@ pub(crate) fn run(config: &Config, args: &StatusArgs) -> u8 {
         }),
         Format::Json => Box::new(Json),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match renderer.render(&report, &mut out).and_then(|_| out.flush()) {
-        Ok(()) => exit::OK,
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-        Err(e) => {
-            error_line("status", &format!("cannot write the report: {e}"));
-            exit::INTERNAL
-        }
-    }
+    crate::out::report("status", |w| renderer.render(&report, w))
 }
 
 pub(crate) fn engine_exit(e: &EngineError) -> u8 {

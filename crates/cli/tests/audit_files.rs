@@ -266,3 +266,27 @@ fn a_non_utf8_environment_variable_is_not_a_panic() {
         "PRIV=true from the environment interpolated: {doc}"
     );
 }
+
+/// A reader that goes away (`| head`) ends the output quietly: exit 0,
+/// no panic (`println!` panics on a closed pipe, since Rust ignores
+/// SIGPIPE). The read end is closed before the child has written.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::Stdio;
+    for args in [
+        &["proxy", "--list-actions"][..],
+        &["audit", "--list-rules"][..],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dockward"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
