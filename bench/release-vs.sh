@@ -18,7 +18,13 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "run scripts/test.sh onc
 tmp=$(mktemp -d)
 clean() { docker ps -aq --filter label=dockward.bench=1 | xargs -r docker rm -f >/dev/null; }
 trap 'clean; "$NEW" firewall remove >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-run() { hyperfine -N --warmup 3 --export-markdown "$tmp/$1.md" "${@:2}"; cat "$tmp/$1.md"; }
+run() {
+  hyperfine -N --warmup 3 --export-markdown "$tmp/$1.md" --export-json "$tmp/$1.json" "${@:2}"
+  cat "$tmp/$1.md"
+  python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("median %.1f ms: %s" % (r["median"] * 1000, r["command"]))' "$tmp/$1.json"
+}
 seq 0 199 | xargs -P 4 -I{} sh -c '
   if [ $(({} % 2)) -eq 0 ]; then p="-p 127.0.0.1::80"; else p=""; fi
   docker run -d --label dockward.bench=1 --name dwb-{} $p '"$IMAGE"' sleep 3600 >/dev/null'
