@@ -38,10 +38,34 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
     }
 
     let want_host = args.paths.is_empty() || config.host_requested;
+    let mut host_missed = None;
     if want_host {
-        if let Err(code) = audit_host(config, args, &mut report) {
-            return code;
+        match audit_host(config, args, &mut report) {
+            Ok(missed) => host_missed = missed,
+            Err(code) => return code,
         }
+    }
+    // Nothing read is no clean bill of health: a cron job must not take
+    // `0 targets, 0 findings` for a pass.
+    if report.targets.is_empty() && report.diagnostics.is_empty() {
+        let shown: Vec<String> = if args.paths.is_empty() {
+            vec![".".into()]
+        } else {
+            args.paths.iter().map(|p| p.display().to_string()).collect()
+        };
+        let files = format!("no Dockerfile or compose file under {}", shown.join(", "));
+        return match host_missed {
+            Some(e) => {
+                error_line(
+                    "audit",
+                    &format!("nothing was audited: {files}, and the Docker host was not reachable ({e}); start dockerd or point DOCKER_HOST at it, or give paths that hold Dockerfiles or compose files"),
+                );
+                crate::status::engine_exit(&e)
+            }
+            None => usage(format!(
+                "nothing was audited: {files}; give paths that hold Dockerfiles or compose files, or add --host"
+            )),
+        };
     }
 
     for note in apply_ignores(&mut report, &cfg.ignores, &today_utc()) {
@@ -119,7 +143,13 @@ fn list_rules(format: AuditFormat) -> u8 {
     })
 }
 
-fn audit_host(config: &Config, args: &AuditArgs, report: &mut Report) -> Result<(), u8> {
+/// The host into `report`; `Ok(Some(e))`: it could not be reached, which
+/// is only a note when it was not asked for by name.
+fn audit_host(
+    config: &Config,
+    args: &AuditArgs,
+    report: &mut Report,
+) -> Result<Option<dockward_docker::EngineError>, u8> {
     let recorded = match &args.inventory {
         None => None,
         Some(p) => Some(dockward_docker::recorded(p).map_err(usage)?),
@@ -131,7 +161,10 @@ fn audit_host(config: &Config, args: &AuditArgs, report: &mut Report) -> Result<
             error_line("audit", &e);
             return Err(crate::status::engine_exit(&e));
         }
-        Err(e) => eprintln!("dockward audit: note: the Docker host was not audited: {e}"),
+        Err(e) => {
+            eprintln!("dockward audit: note: the Docker host was not audited: {e}");
+            return Ok(Some(e));
+        }
     }
-    Ok(())
+    Ok(None)
 }

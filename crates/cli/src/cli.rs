@@ -295,8 +295,10 @@ CONFIG FILE (--config, default ./.dockward.toml when it exists)
 EXIT STATUS
     0  no finding at or above the --fail-on threshold
     1  findings at or above the threshold
-    2  usage or input error (bad flag, unreadable path, bad config file)
-    3  --host was asked for and the Docker daemon could not be reached
+    2  usage or input error (bad flag, unreadable path, bad config file),
+       or nothing to audit (no Dockerfile or compose file under the paths)
+    3  --host was asked for, or nothing else was there to audit, and the
+       Docker daemon could not be reached
     4  the Docker daemon answered with an error
     5  an internal or I/O error
     A file that cannot be parsed is reported as an error line (text) or a

@@ -290,3 +290,28 @@ fn a_closed_stdout_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Nothing read is not a pass: an empty directory with the daemon down is
+/// exit 3 with the reason on stderr and nothing on stdout; an empty
+/// directory given by path (no host asked for) is exit 2.
+#[test]
+fn nothing_to_audit_is_an_error_not_a_clean_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = audit(dir.path(), &[]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("nothing was audited"), "{stderr}");
+    assert!(stderr.contains("DOCKER_HOST"), "{stderr}");
+    let (code, stdout, stderr) = audit(dir.path(), &["--format", "json", "."]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("no Dockerfile or compose file under ."),
+        "{stderr}"
+    );
+    // One file is something: audited, and the missing daemon a note.
+    write(dir.path(), "Dockerfile", "FROM scratch\nUSER 1000\n");
+    let (code, _, stderr) = audit(dir.path(), &[]);
+    assert!(code == 0 || code == 1, "{code}: {stderr}");
+    assert!(stderr.contains("not audited"), "{stderr}");
+}

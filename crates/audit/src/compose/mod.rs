@@ -13,6 +13,7 @@
 //! built here) and `container-root-user` (on a live host) see it, and
 //! reporting every service would drown the explicit `user: root` cases.
 
+mod schema;
 mod yaml;
 
 use crate::dockerfile::{secret_name, unpinned};
@@ -81,6 +82,7 @@ pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Fin
         env,
         out: Vec::new(),
     };
+    schema::check(path, &root, &|n| cx.text(n))?;
     if let Some((_, services)) = root.get("services") {
         for (name_node, svc) in services.entries() {
             let name = name_node.scalar().unwrap_or_default();
@@ -97,13 +99,9 @@ pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Fin
         .collect())
 }
 
-fn truthy(s: &str) -> bool {
-    matches!(s, "true" | "True" | "TRUE" | "t" | "T" | "1")
-}
-
 fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     if let Some((k, v)) = svc.get("privileged") {
-        if cx.text(v).is_some_and(|s| truthy(&s)) {
+        if cx.text(v).as_deref().and_then(schema::boolean) == Some(true) {
             cx.emit(
                 &COMPOSE_PRIVILEGED,
                 k,

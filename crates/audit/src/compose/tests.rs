@@ -74,13 +74,67 @@ fn malformed_yaml_is_a_diagnostic() {
     assert!(audit_compose("c.yaml", "", &ComposeEnv::new())
         .unwrap()
         .is_empty());
-    assert!(audit_compose(
+    // Shapes docker-compose refuses are the invalid files they are, with
+    // the path of the bad key.
+    let e = audit_compose(
         "c.yaml",
         "services:\n  a: 3\n  b: [1]\n",
-        &ComposeEnv::new()
+        &ComposeEnv::new(),
     )
-    .unwrap()
-    .is_empty());
+    .unwrap_err();
+    assert!(e.message.contains("services.a: must be a mapping"), "{e}");
+    assert_eq!(e.line, 2);
+    for (body, key) in [
+        ("ports: \"8080:80\"", "services.w.ports: must be a list"),
+        ("cap_add: SYS_ADMIN", "services.w.cap_add: must be a list"),
+        (
+            "environment: A=1",
+            "services.w.environment: must be a mapping",
+        ),
+        (
+            "privileged: maybe",
+            "services.w.privileged: must be a boolean",
+        ),
+        (
+            "privileged: [1]",
+            "services.w.privileged: must be a boolean",
+        ),
+    ] {
+        let text = format!("services:\n  w:\n    image: x\n    {body}\n");
+        let e = audit_compose("c.yaml", &text, &ComposeEnv::new()).unwrap_err();
+        assert!(e.message.contains(key), "{body}: {e}");
+        assert!(e.message.contains("docker-compose refuses"), "{e}");
+        assert_eq!(e.line, 4, "{body}");
+    }
+}
+
+#[test]
+fn booleans_as_docker_compose_reads_them() {
+    let privileged = |v: &str, env: &[(&str, &str)]| {
+        let env: ComposeEnv = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let text = format!(
+            "services:\n  w:\n    image: x@sha256:{}\n    user: \"1\"\n    privileged: {v}\n",
+            "0".repeat(64)
+        );
+        audit_compose("c.yaml", &text, &env)
+            .unwrap()
+            .iter()
+            .any(|f| f.rule == "compose-privileged")
+    };
+    for yes in [
+        "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", "true", "True", "\"1\"",
+    ] {
+        assert!(privileged(yes, &[]), "{yes}");
+    }
+    for no in ["no", "off", "n", "N", "false", "False", "\"0\""] {
+        assert!(!privileged(no, &[]), "{no}");
+    }
+    assert!(privileged("${P}", &[("P", "true")]));
+    assert!(privileged("${P}", &[("P", "1")]));
+    assert!(!privileged("${P}", &[("P", "false")]));
 }
 
 #[test]

@@ -196,8 +196,27 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseError> {
             heredocs,
         });
     }
-    if !instructions.iter().any(|i| i.keyword == "FROM") {
-        return Err((0, "no FROM instruction".to_string()));
+    // BuildKit and the classic builder refuse a file whose first
+    // instruction past the ARGs (which may name the base image) is not
+    // FROM: "no build stage in current context".
+    match instructions.iter().find(|i| i.keyword != "ARG") {
+        Some(i) if i.keyword == "FROM" => {}
+        Some(i) => {
+            return Err((
+                i.offset,
+                format!(
+                    "{} before any FROM: a Dockerfile starts with FROM (only ARG may come before it); docker build refuses this file",
+                    i.keyword
+                ),
+            ))
+        }
+        None => {
+            return Err((
+                0,
+                "no FROM instruction: a Dockerfile starts with FROM; docker build refuses this file"
+                    .to_string(),
+            ))
+        }
     }
     Ok(Parsed {
         escape,
@@ -328,6 +347,12 @@ mod tests {
         assert_eq!(parse("FROM a\nFROOM b\n").unwrap_err().0, 7);
         assert!(parse("").is_err());
         assert!(parse("# escape=x\nFROM a").is_err());
+        // Only ARG may come before the first FROM.
+        assert!(parse("ARG V=1\nFROM a:$V\nRUN x\n").is_ok());
+        let (at, msg) = parse("ARG V=1\nRUN x\nFROM a\n").unwrap_err();
+        assert_eq!(at, 8);
+        assert!(msg.starts_with("RUN before any FROM"), "{msg}");
+        assert!(parse("ARG V=1\n").unwrap_err().1.starts_with("no FROM"));
         // A directive after the first instruction is a comment.
         assert_eq!(
             parse("FROM a\n# escape=`\nRUN a \\\n b").unwrap().escape,

@@ -1,0 +1,3 @@
+# A Dockerfile whose first instruction is not FROM: docker build refuses it.
+ARG BASE=alpine
+RUN echo hello
