@@ -223,6 +223,91 @@ impl Engine {
     }
 }
 
+/// A Swarm's nodes and services, and each overlay network's peers by id.
+type SwarmParts = (
+    Vec<bollard::models::Node>,
+    Vec<bollard::models::Service>,
+    BTreeMap<String, Vec<String>>,
+);
+
+impl Engine {
+    /// What a Swarm node adds to a snapshot: on a manager, the nodes and
+    /// services (only managers may list them); on any node, the peers of
+    /// its overlay networks, which only a network inspect shows (on a
+    /// worker, the one way to learn the other nodes' addresses). Nothing
+    /// on a host outside a swarm.
+    async fn swarm_parts(
+        &self,
+        info: &bollard::models::SystemInfo,
+        networks: &[bollard::models::Network],
+    ) -> Result<SwarmParts, EngineError> {
+        use bollard::models::LocalNodeState;
+        let Some(s) = info.swarm.as_ref() else {
+            return Ok(Default::default());
+        };
+        if s.local_node_state != Some(LocalNodeState::ACTIVE) {
+            return Ok(Default::default());
+        }
+        let d = &self.docker;
+        let manager = s.control_available.unwrap_or(false);
+        let overlays: Vec<String> = networks
+            .iter()
+            .filter(|n| n.driver.as_deref() == Some("overlay"))
+            .filter_map(|n| n.id.clone())
+            .collect();
+        let peers = stream::iter(overlays)
+            .map(|id| async move {
+                match d
+                    .inspect_network(
+                        &id,
+                        None::<bollard::query_parameters::InspectNetworkOptions>,
+                    )
+                    .await
+                {
+                    Ok(n) => Ok(Some((
+                        id,
+                        n.peers
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|p| p.ip.filter(|ip| !ip.is_empty()))
+                            .collect::<Vec<String>>(),
+                    ))),
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => Ok(None),
+                    Err(e) => Err(EngineError::from_bollard(
+                        &self.endpoint,
+                        &format!("GET /networks/{id}"),
+                        e,
+                    )),
+                }
+            })
+            .buffer_unordered(INSPECT_CONCURRENCY)
+            .try_filter_map(|p| async move { Ok(p) })
+            .try_collect::<BTreeMap<String, Vec<String>>>();
+        let cluster = async {
+            if !manager {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            tokio::try_join!(
+                async {
+                    d.list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
+                        .await
+                        .map_err(self.err("GET /nodes"))
+                },
+                async {
+                    d.list_services(None::<bollard::query_parameters::ListServicesOptions>)
+                        .await
+                        .map_err(self.err("GET /services"))
+                },
+            )
+        };
+        let ((nodes, services), peers) = tokio::try_join!(cluster, peers)?;
+        Ok((nodes, services, peers))
+    }
+}
+
 impl InventorySource for Engine {
     async fn snapshot(&self) -> Result<Inventory, EngineError> {
         let d = &self.docker;
@@ -294,9 +379,19 @@ impl InventorySource for Engine {
             .buffer_unordered(INSPECT_CONCURRENCY)
             .try_filter_map(|c| async move { Ok(c) })
             .try_collect::<Vec<_>>();
-        let (inspected, _) = tokio::try_join!(containers, self.images(&image_ids))?;
+        let (inspected, _, (nodes, services, peers)) = tokio::try_join!(
+            containers,
+            self.images(&image_ids),
+            self.swarm_parts(&info, &networks)
+        )?;
         listed.extend(inspected);
         let mut inv = convert::inventory(&version, &info, &networks, listed);
+        inv.swarm = convert::swarm(&info, &nodes, &services);
+        for n in &mut inv.networks {
+            if let Some(p) = peers.get(&n.id) {
+                n.peers.clone_from(p);
+            }
+        }
         // From the cache now, but for an image a container was re-created
         // from between the list and its inspect.
         self.with_image_labels(&mut inv.containers).await?;

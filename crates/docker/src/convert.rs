@@ -120,6 +120,164 @@ pub fn network(n: &api::Network) -> m::Network {
         internal: n.internal.unwrap_or(false),
         labels: sorted(n.labels.as_ref()),
         options,
+        peers: n
+            .peers
+            .iter()
+            .flatten()
+            .filter_map(|p| p.ip.clone().filter(|ip| !ip.is_empty()))
+            .collect(),
+    }
+}
+
+/// This node's Swarm from `/info` (`None` when it is in none), with the
+/// cluster's nodes and services when it is a manager that could list
+/// them. Auto-lock is in `/info` too, on managers (`Cluster.Spec`).
+pub fn swarm(
+    info: &api::SystemInfo,
+    nodes: &[api::Node],
+    services: &[api::Service],
+) -> Option<m::Swarm> {
+    use api::LocalNodeState as L;
+    let s = info.swarm.as_ref()?;
+    let state = match s.local_node_state? {
+        L::ACTIVE => "active",
+        L::PENDING => "pending",
+        L::LOCKED => "locked",
+        L::ERROR => "error",
+        L::INACTIVE | L::EMPTY => return None,
+    };
+    let mut managers: Vec<String> = s
+        .remote_managers
+        .iter()
+        .flatten()
+        .filter_map(|p| p.addr.clone())
+        .collect();
+    managers.sort();
+    let mut nodes: Vec<m::SwarmNode> = nodes.iter().map(swarm_node).collect();
+    nodes.sort_by(|a, b| a.hostname.cmp(&b.hostname).then(a.id.cmp(&b.id)));
+    let mut services: Vec<m::Service> = services.iter().map(service).collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(m::Swarm {
+        node_id: s.node_id.clone().unwrap_or_default(),
+        node_addr: s.node_addr.clone().unwrap_or_default(),
+        state: state.into(),
+        manager: s.control_available.unwrap_or(false),
+        managers,
+        nodes,
+        services,
+        autolock: s
+            .cluster
+            .as_ref()
+            .and_then(|c| c.spec.as_ref())
+            .map(|spec| {
+                spec.encryption_config
+                    .as_ref()
+                    .and_then(|e| e.auto_lock_managers)
+                    .unwrap_or(false)
+            }),
+    })
+}
+
+fn swarm_node(n: &api::Node) -> m::SwarmNode {
+    let status = n.status.clone().unwrap_or_default();
+    let manager = n.manager_status.as_ref();
+    m::SwarmNode {
+        id: n.id.clone().unwrap_or_default(),
+        hostname: n
+            .description
+            .as_ref()
+            .and_then(|d| d.hostname.clone())
+            .unwrap_or_default(),
+        role: n
+            .spec
+            .as_ref()
+            .and_then(|s| s.role)
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        addr: status.addr.unwrap_or_default(),
+        state: status.state.map(|s| s.to_string()).unwrap_or_default(),
+        availability: n
+            .spec
+            .as_ref()
+            .and_then(|s| s.availability)
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        manager_addr: manager.and_then(|m| m.addr.clone()),
+        leader: manager.and_then(|m| m.leader).unwrap_or(false),
+    }
+}
+
+fn service(svc: &api::Service) -> m::Service {
+    let spec = svc.spec.clone().unwrap_or_default();
+    let task = spec.task_template.clone().unwrap_or_default();
+    let mode = spec.mode.as_ref().map_or("replicated", |m| {
+        if m.global.is_some() {
+            "global"
+        } else if m.replicated_job.is_some() {
+            "replicated-job"
+        } else if m.global_job.is_some() {
+            "global-job"
+        } else {
+            "replicated"
+        }
+    });
+    // The ports in force (with the published port Swarm chose), else the
+    // spec's while the service is being created.
+    let endpoint = svc.endpoint.as_ref();
+    let configured = endpoint
+        .and_then(|e| e.ports.as_ref())
+        .or_else(|| spec.endpoint_spec.as_ref().and_then(|e| e.ports.as_ref()));
+    let ports = configured
+        .iter()
+        .copied()
+        .flatten()
+        .filter_map(|p| {
+            use api::EndpointPortConfigPublishModeEnum as P;
+            Some(m::ServicePort {
+                protocol: m::Protocol::parse(p.protocol.map_or("tcp", |x| match x {
+                    api::EndpointPortConfigProtocolEnum::UDP => "udp",
+                    api::EndpointPortConfigProtocolEnum::SCTP => "sctp",
+                    _ => "tcp",
+                }))?,
+                target: u16::try_from(p.target_port?).ok()?,
+                published: p
+                    .published_port
+                    .and_then(|x| u16::try_from(x).ok())
+                    .filter(|x| *x > 0),
+                mode: match p.publish_mode {
+                    Some(P::HOST) => m::PublishMode::Host,
+                    // Swarm's default is the routing mesh.
+                    _ => m::PublishMode::Ingress,
+                },
+            })
+        })
+        .collect();
+    let networks = task
+        .networks
+        .as_ref()
+        .or(spec.networks.as_ref())
+        .iter()
+        .copied()
+        .flatten()
+        .filter_map(|n| n.target.clone())
+        .collect();
+    m::Service {
+        id: svc.id.clone().unwrap_or_default(),
+        name: spec.name.clone().unwrap_or_default(),
+        labels: sorted(spec.labels.as_ref()),
+        image: task
+            .container_spec
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        mode: mode.into(),
+        endpoint_mode: endpoint
+            .and_then(|e| e.spec.as_ref())
+            .or(spec.endpoint_spec.as_ref())
+            .and_then(|e| e.mode)
+            .map_or("vip".into(), |m| m.to_string()),
+        ports,
+        networks,
     }
 }
 
@@ -438,6 +596,7 @@ pub fn inventory(
         daemon: daemon(version, info, &networks),
         networks,
         containers,
+        swarm: None,
     }
 }
 

@@ -10,6 +10,10 @@
 //! model keeps it empty (`None`) instead of guessing a default, and the
 //! consumers resolve defaults explicitly (see [`PublishedPort::host_ip`]).
 
+mod swarm;
+
+pub use swarm::{PublishMode, Service, ServicePort, Swarm, SwarmNode, STACK_NAMESPACE};
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -20,6 +24,9 @@ pub struct Inventory {
     pub daemon: Daemon,
     pub networks: Vec<Network>,
     pub containers: Vec<Container>,
+    /// This node's Swarm, when it is part of one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<Swarm>,
 }
 
 impl Inventory {
@@ -114,6 +121,11 @@ pub struct Network {
     pub host_binding_ipv4: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub options: BTreeMap<String, String>,
+    /// An overlay network's peers: the addresses of the nodes that run a
+    /// task on it (only a network inspect on a node with such a task
+    /// lists them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

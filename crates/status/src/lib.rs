@@ -24,8 +24,10 @@
 
 mod note;
 pub mod render;
+mod swarm;
 
 pub use note::Note;
+pub use swarm::{ServiceRow, SwarmStatus};
 
 use dockward_firewall::{KernelState, Verdict};
 use dockward_model::{Container, Inventory, Protocol, PublishedPort};
@@ -54,6 +56,9 @@ pub struct StatusReport {
     /// make, and repaired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_tamper: Option<dockward_firewall::tamper::Tamper>,
+    /// This node's Swarm, when it is in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmStatus>,
     /// Plain-language warnings about what Docker leaves open.
     pub notes: Vec<Note>,
 }
@@ -267,6 +272,7 @@ pub fn report(inv: &Inventory) -> StatusReport {
         host_network_containers,
         firewall: FirewallStatus::NotInstalled,
         last_tamper: None,
+        swarm: swarm::status(inv),
         notes,
     }
 }

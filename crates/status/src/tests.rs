@@ -66,6 +66,7 @@ fn inventory() -> Inventory {
             ..Default::default()
         },
         networks: vec![net("bridge", true), net("isolated", false)],
+        swarm: None,
         containers: vec![
             container(
                 "web",
@@ -284,4 +285,85 @@ fn a_repaired_tampering_is_the_first_note_and_in_json() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["last_tamper"]["what"], "the forward chain was flushed");
     assert_eq!(v["last_tamper"]["at"], 1_000);
+}
+
+#[test]
+fn a_swarm_managers_service_ports_and_how_each_is_published() {
+    let mut inv = inventory();
+    let svc = |name: &str, ports: Vec<ServicePort>| Service {
+        id: format!("{name}-id"),
+        name: name.into(),
+        labels: [(STACK_NAMESPACE.to_string(), "shop".to_string())].into(),
+        mode: "replicated".into(),
+        endpoint_mode: "vip".into(),
+        ports,
+        ..Default::default()
+    };
+    inv.swarm = Some(Swarm {
+        node_id: "n1".into(),
+        node_addr: "10.0.0.1".into(),
+        state: "active".into(),
+        manager: true,
+        managers: vec!["10.0.0.1:2377".into()],
+        nodes: vec![SwarmNode::default(), SwarmNode::default()],
+        services: vec![
+            svc(
+                "web",
+                vec![ServicePort {
+                    protocol: Protocol::Tcp,
+                    target: 80,
+                    published: Some(8080),
+                    mode: PublishMode::Ingress,
+                }],
+            ),
+            svc(
+                "dns",
+                vec![ServicePort {
+                    protocol: Protocol::Udp,
+                    target: 53,
+                    published: Some(53),
+                    mode: PublishMode::Host,
+                }],
+            ),
+        ],
+        autolock: Some(false),
+    });
+    let r = report(&inv);
+    let sw = r.swarm.as_ref().expect("swarm part");
+    assert_eq!((sw.role, sw.nodes), ("manager", Some(2)));
+    let rows: Vec<(&str, Option<u16>, PublishMode)> = sw
+        .services
+        .iter()
+        .map(|s| (s.service.as_str(), s.published_port, s.mode))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("dns", Some(53), PublishMode::Host),
+            ("web", Some(8080), PublishMode::Ingress)
+        ]
+    );
+    assert!(sw.services[1]
+        .reachable_from
+        .contains("any node of the swarm"));
+    let mut text = Vec::new();
+    Text { colour: false }.render(&r, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("Swarm: this node is a manager (10.0.0.1, active), 2 node(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("web (stack shop)") && text.contains("ingress (every node)"),
+        "{text}"
+    );
+    let mut json = Vec::new();
+    Json.render(&r, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["swarm"]["services"][1]["mode"], "ingress");
+    assert_eq!(v["swarm"]["services"][1]["published_port"], 8080);
+    // Outside a swarm the key is absent, as before.
+    let mut json = Vec::new();
+    Json.render(&report(&inventory()), &mut json).unwrap();
+    assert!(!String::from_utf8(json).unwrap().contains("\"swarm\""));
 }

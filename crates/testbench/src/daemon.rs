@@ -84,16 +84,7 @@ impl PrivateDaemon {
             .open(d.join("dockerd.log"))
             .expect("log file");
         let child = Command::new("dockerd")
-            .arg("--host")
-            .arg(self.host())
-            .arg("--config-file")
-            .arg(d.join("daemon.json"))
-            .arg("--data-root")
-            .arg(d.join("data"))
-            .arg("--exec-root")
-            .arg(d.join("x"))
-            .arg("--pidfile")
-            .arg(d.join("pid"))
+            .args(own_files(&self.host(), d))
             .args(["--bridge", &self.bridge])
             .args([
                 "--iptables=false",
@@ -108,42 +99,12 @@ impl PrivateDaemon {
             .spawn()
             .expect("start dockerd");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let ok = crate::docker_cli()
-                .args(["-H", &self.host(), "version"])
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false);
-            if ok {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "private dockerd did not answer in 60 s: {}",
-                std::fs::read_to_string(d.join("dockerd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_answers(&self.host(), &d.join("dockerd.log"), "private dockerd");
     }
 
     /// Stop the daemon (SIGTERM, then SIGKILL after 20 s) and wait for it.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .output();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        stop(&mut self.child);
     }
 
     /// Stop, then start again on the same socket and data root.
@@ -183,4 +144,62 @@ impl Drop for PrivateDaemon {
             .args(["link", "del", &self.bridge])
             .output();
     }
+}
+
+/// The flags that give a dockerd its own socket (`host`), config file,
+/// data root, exec root and pidfile, all under `dir`.
+pub(crate) fn own_files(host: &str, dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<std::ffi::OsString> = vec!["--host".into(), host.into()];
+    for (flag, name) in [
+        ("--config-file", "daemon.json"),
+        ("--data-root", "data"),
+        ("--exec-root", "x"),
+        ("--pidfile", "pid"),
+    ] {
+        v.push(flag.into());
+        v.push(dir.join(name).into());
+    }
+    v
+}
+
+/// Wait until the dockerd at `host` answers, for at most 60 s; then fail
+/// with its log.
+pub(crate) fn wait_answers(host: &str, log: &std::path::Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ok = crate::docker_cli()
+            .args(["-H", host, "version"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not answer in 60 s: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Stop a daemon we started (SIGTERM, then SIGKILL after 20 s) and wait
+/// for it.
+pub(crate) fn stop(child: &mut Option<Child>) {
+    let Some(mut child) = child.take() else {
+        return;
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .output();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

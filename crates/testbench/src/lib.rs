@@ -12,9 +12,11 @@
 
 mod daemon;
 mod netns;
+mod swarm;
 
 pub use daemon::PrivateDaemon;
 pub use netns::{OutsideHost, Probe};
+pub use swarm::{Node as SwarmNode, SwarmBench, GATEWAY as SWARM_GATEWAY};
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -27,6 +27,63 @@ impl Text {
         t
     }
 
+    /// The node, then (on a manager) every service port.
+    fn swarm(&self, sw: &crate::SwarmStatus, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Swarm: this node is a {} ({}, {}){}",
+            sw.role,
+            sw.node_addr,
+            sw.state,
+            match sw.nodes {
+                Some(n) => format!(", {n} node(s)"),
+                None => format!(", managers {}", sw.managers.join(", ")),
+            }
+        )?;
+        if sw.services.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.table(&[
+            "SERVICE",
+            "PUBLISHED",
+            "",
+            "TARGET",
+            "MODE",
+            "REACHABLE FROM",
+        ]);
+        for p in &sw.services {
+            let colour = match p.mode {
+                dockward_model::PublishMode::Ingress => Color::Red,
+                dockward_model::PublishMode::Host => Color::Yellow,
+            };
+            let name = match &p.stack {
+                Some(s) => format!("{} (stack {s})", p.service),
+                None => p.service.clone(),
+            };
+            t.add_row(vec![
+                Cell::new(name),
+                Cell::new(
+                    p.published_port
+                        .map_or("(pending)".into(), |x| x.to_string()),
+                )
+                .set_alignment(CellAlignment::Right),
+                Cell::new("->"),
+                Cell::new(format!("{}/{}", p.target_port, p.protocol.as_str())),
+                self.coloured(
+                    match p.mode {
+                        dockward_model::PublishMode::Ingress => "ingress (every node)",
+                        dockward_model::PublishMode::Host => "host (nodes with a task)",
+                    }
+                    .to_string(),
+                    colour,
+                ),
+                Cell::new(p.reachable_from),
+            ]);
+        }
+        writeln!(out, "{}", t.trim_fmt())
+    }
+
     fn coloured(&self, text: String, colour: Color) -> Cell {
         let c = Cell::new(text);
         if self.colour {
@@ -192,6 +249,9 @@ impl Render for Text {
                 "Host-network containers (not filterable per container): {}",
                 r.host_network_containers.join(", ")
             )?;
+        }
+        if let Some(sw) = &r.swarm {
+            self.swarm(sw, out)?;
         }
         if !r.notes.is_empty() {
             writeln!(out)?;
