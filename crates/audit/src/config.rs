@@ -145,6 +145,10 @@ fn names(l: &crate::Location) -> Vec<String> {
             vec![name.clone(), id.clone(), format!("container {name}")]
         }
         crate::Location::Daemon { source } => vec!["daemon".to_string(), source.clone()],
+        crate::Location::Swarm { node } => vec!["swarm".to_string(), node.clone()],
+        crate::Location::Service { name, id } => {
+            vec![name.clone(), id.clone(), format!("service {name}")]
+        }
     }
 }
 

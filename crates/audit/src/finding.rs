@@ -61,6 +61,16 @@ pub enum Location {
     Daemon {
         source: String,
     },
+    /// The swarm this node is in, as the node at `node` (its address)
+    /// sees it.
+    Swarm {
+        node: String,
+    },
+    /// A Swarm service.
+    Service {
+        name: String,
+        id: String,
+    },
 }
 
 impl Location {
@@ -78,6 +88,8 @@ impl Location {
             Self::File { path, .. } => path.clone(),
             Self::Container { name, .. } => format!("container {name}"),
             Self::Daemon { source } => format!("daemon (read from {source})"),
+            Self::Swarm { node } => format!("swarm (seen from {node})"),
+            Self::Service { name, .. } => format!("service {name}"),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod report;
 pub mod rules;
 mod shell;
 mod suppress;
+pub mod swarm;
 
 pub use compose::{audit_compose, ComposeEnv};
 pub use container::{audit_container, Exposure};
@@ -31,6 +32,7 @@ pub use daemon::{
 };
 pub use dockerfile::{audit_dockerfile, BuildArgs};
 pub use report::{Report, Target};
+pub use swarm::{audit_service, audit_swarm};
 
 /// Fuzz entry for the Dockerfile front end: any bytes, never a panic.
 pub fn fuzz_dockerfile(data: &[u8]) {

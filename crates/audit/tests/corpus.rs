@@ -51,7 +51,9 @@ fn corpus_gives_exactly_the_expected_findings() {
                     let (path, line) = match &f.location {
                         Location::File { path, line, .. } => (path.clone(), *line),
                         Location::Daemon { source } => (source.clone(), 0),
-                        Location::Container { name, .. } => (name.clone(), 0),
+                        Location::Container { name, .. }
+                        | Location::Service { name, .. }
+                        | Location::Swarm { node: name } => (name.clone(), 0),
                     };
                     let sup = if f.suppressed.is_some() {
                         " suppressed"

@@ -58,7 +58,8 @@ pub async fn gather(
     })
 }
 
-/// The host's targets into the report: the daemon, then each container.
+/// The host's targets into the report: the daemon, then its swarm and
+/// the swarm's services (seen from a manager), then each container.
 pub fn audit(host: Host, report: &mut Report) {
     report.diagnostics.extend(host.diagnostics);
     report.add(
@@ -66,6 +67,21 @@ pub fn audit(host: Host, report: &mut Report) {
         &host.daemon_source,
         Ok(audit_daemon(&host.daemon, &host.daemon_source)),
     );
+    if let Some(s) = &host.inventory.swarm {
+        let nets = &host.inventory.networks;
+        report.add(
+            "swarm",
+            &s.node_addr,
+            Ok(dockward_audit::audit_swarm(s, nets)),
+        );
+        for svc in &s.services {
+            report.add(
+                "service",
+                &svc.name,
+                Ok(dockward_audit::audit_service(svc, nets)),
+            );
+        }
+    }
     for c in &host.inventory.containers {
         let image_user = host.image_users.get(&c.image_id).map(String::as_str);
         report.add(

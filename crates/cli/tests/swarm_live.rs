@@ -8,6 +8,21 @@ use dockward_docker::{Endpoint, Engine, InventorySource};
 use dockward_model::{Protocol, PublishMode};
 use dockward_testbench::{require_engine, SwarmBench, IMAGE};
 
+/// `docker service create -d --no-resolve-image --name NAME ARGS…` (no
+/// registry can be reached here).
+fn create_service(node: &dockward_testbench::SwarmNode, name: &str, args: &[&str]) {
+    let mut all = vec![
+        "service",
+        "create",
+        "-d",
+        "--no-resolve-image",
+        "--name",
+        name,
+    ];
+    all.extend_from_slice(args);
+    node.docker(&all);
+}
+
 async fn snapshot(host: &str) -> dockward_model::Inventory {
     Engine::connect(Endpoint::resolve(Some(host), None))
         .await
@@ -33,29 +48,27 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
     ]);
     // Ingress-mode and host-mode ports; a service label; a global service
     // so that every node runs a task on the overlay.
-    m.docker(&[
-        "service",
-        "create",
-        "-d",
-        "--no-resolve-image",
-        "--name",
+    create_service(
+        m,
         "web",
-        "--label",
-        "dockward.expose=public",
-        "--label",
-        "com.docker.stack.namespace=shop",
-        "--network",
-        "dwt-ov",
-        "--mode",
-        "global",
-        "-p",
-        "8080:80",
-        "-p",
-        "mode=host,published=9090,target=90,protocol=udp",
-        IMAGE,
-        "sleep",
-        "3600",
-    ]);
+        &[
+            "--label",
+            "dockward.expose=public",
+            "--label",
+            "com.docker.stack.namespace=shop",
+            "--network",
+            "dwt-ov",
+            "--mode",
+            "global",
+            "-p",
+            "8080:80",
+            "-p",
+            "mode=host,published=9090,target=90,protocol=udp",
+            IMAGE,
+            "sleep",
+            "3600",
+        ],
+    );
     bench.wait_running("web", 3);
 
     let inv = snapshot(&m.host()).await;
@@ -160,5 +173,61 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
         .unwrap()
         .iter()
         .any(|p| p["host_port"] == 9090 && p["protocol"] == "udp"));
-    m.docker(&["service", "rm", "web"]);
+
+    // `audit --host` on the manager judges the swarm and every service
+    // spec; a service with no tasks is judged all the same.
+    create_service(
+        m,
+        "agent",
+        &[
+            "--replicas",
+            "0",
+            "--mount",
+            "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock,ro",
+            "--cap-add",
+            "SYS_ADMIN",
+            "-p",
+            "7070:70",
+            IMAGE,
+            "sleep",
+            "3600",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["-H", &m.host(), "audit", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let found = |rule: &str, target: &str| {
+        v["findings"].as_array().unwrap().iter().any(|f| {
+            f["rule"] == rule
+                && (f["location"]["name"] == target || f["location"]["node"] == target)
+        })
+    };
+    assert!(found("swarm-autolock", &m.addr), "{v}");
+    assert!(found("swarm-manager-count", &m.addr), "1 manager of 3: {v}");
+    assert!(found("swarm-overlay-unencrypted", &m.addr), "{v}");
+    assert!(found("service-docker-socket", "agent"), "{v}");
+    assert!(found("service-dangerous-capability", "agent"), "{v}");
+    assert!(found("service-port-all-nodes", "agent"), "{v}");
+    // web's ingress port has its policy label.
+    assert!(!found("service-port-all-nodes", "web"), "{v}");
+    // A worker sees no cluster to judge.
+    let out = assert_cmd::Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["-H", &w.host(), "audit", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"].as_str().unwrap().starts_with("swarm-")));
+    m.docker(&["service", "rm", "web", "agent"]);
 }

@@ -175,6 +175,13 @@ pub fn swarm(
                     .and_then(|e| e.auto_lock_managers)
                     .unwrap_or(false)
             }),
+        node_cert_expiry_secs: s
+            .cluster
+            .as_ref()
+            .and_then(|c| c.spec.as_ref())
+            .and_then(|spec| spec.ca_config.as_ref())
+            .and_then(|ca| ca.node_cert_expiry)
+            .and_then(|ns| u64::try_from(ns / 1_000_000_000).ok()),
     })
 }
 
@@ -261,7 +268,22 @@ fn service(svc: &api::Service) -> m::Service {
         .flatten()
         .filter_map(|n| n.target.clone())
         .collect();
+    let container = task.container_spec.clone().unwrap_or_default();
+    let mounts = container
+        .mounts
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mt| m::Mount {
+            kind: mt.typ.map(|t| t.to_string()).unwrap_or_default(),
+            source: mt.source.unwrap_or_default(),
+            destination: mt.target.unwrap_or_default(),
+            read_only: mt.read_only.unwrap_or(false),
+        })
+        .collect();
     m::Service {
+        mounts,
+        cap_add: container.capability_add.unwrap_or_default(),
         id: svc.id.clone().unwrap_or_default(),
         name: spec.name.clone().unwrap_or_default(),
         labels: sorted(spec.labels.as_ref()),

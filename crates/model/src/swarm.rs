@@ -7,7 +7,7 @@
 //! the managers in `info` and the peers of the overlay networks it runs a
 //! task of ([`crate::Network::peers`]).
 
-use crate::Protocol;
+use crate::{Mount, Protocol};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,6 +34,9 @@ pub struct Swarm {
     /// Whether managers lock their keys at rest (`--autolock`); `None` on
     /// a worker, which cannot read the swarm's spec.
     pub autolock: Option<bool>,
+    /// How long node certificates are valid (`--cert-expiry`), in seconds;
+    /// `None` on a worker.
+    pub node_cert_expiry_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +73,10 @@ pub struct Service {
     pub ports: Vec<ServicePort>,
     /// The ids of the networks its tasks join.
     pub networks: Vec<String>,
+    /// The task template's mounts (`--mount`, a stack file's `volumes:`).
+    pub mounts: Vec<Mount>,
+    /// Capabilities added to its tasks (`--cap-add`, Docker 20.10+).
+    pub cap_add: Vec<String>,
 }
 
 impl Service {

@@ -327,6 +327,7 @@ fn a_swarm_managers_service_ports_and_how_each_is_published() {
             ),
         ],
         autolock: Some(false),
+        node_cert_expiry_secs: None,
     });
     let r = report(&inv);
     let sw = r.swarm.as_ref().expect("swarm part");

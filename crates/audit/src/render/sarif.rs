@@ -88,6 +88,12 @@ fn location(l: &Location) -> Value {
         Location::Daemon { source } => json!({
             "logicalLocations": [{ "name": "dockerd", "fullyQualifiedName": format!("daemon/{source}"), "kind": "resource" }]
         }),
+        Location::Swarm { node } => json!({
+            "logicalLocations": [{ "name": "swarm", "fullyQualifiedName": format!("swarm/{node}"), "kind": "resource" }]
+        }),
+        Location::Service { name, id } => json!({
+            "logicalLocations": [{ "name": name, "fullyQualifiedName": format!("service/{id}"), "kind": "resource" }]
+        }),
     }
 }
 

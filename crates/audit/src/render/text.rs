@@ -47,6 +47,8 @@ impl Render for Text {
                     Location::File { line, column, .. } => format!("{line}:{column}"),
                     Location::Container { id, .. } => id.chars().take(12).collect(),
                     Location::Daemon { .. } => "daemon".to_string(),
+                    Location::Swarm { .. } => "swarm".to_string(),
+                    Location::Service { id, .. } => id.chars().take(12).collect(),
                 };
                 let cis = f
                     .cis

@@ -1,17 +1,23 @@
 //! The rule catalogue: one entry per stable rule id. SARIF's `rules[]`, the
 //! `--explain` text and the docs are generated from it, so a rule exists in
 //! exactly one place. File rules live in `files.rs`, host rules in
-//! `host.rs`, the rule type in `rule.rs`; this module joins them.
+//! `host.rs`, Swarm rules in `swarm.rs`, the rule type in `rule.rs`; this
+//! module joins them.
 
 pub(crate) mod files;
 pub(crate) mod host;
 mod rule;
+pub(crate) mod swarm;
 
 pub use rule::Rule;
 
 /// Every rule, file rules first, sorted by id within each group.
 pub fn catalogue() -> Vec<&'static Rule> {
-    files::RULES.iter().chain(host::RULES.iter()).collect()
+    files::RULES
+        .iter()
+        .chain(host::RULES.iter())
+        .chain(swarm::RULES.iter())
+        .collect()
 }
 
 /// The rule with this id.
