@@ -6,7 +6,7 @@
 
 use dockward_docker::{Endpoint, Engine, InventorySource};
 use dockward_model::{Protocol, PublishMode};
-use dockward_testbench::{require_engine, SwarmBench, IMAGE};
+use dockward_testbench::{require_engine, tcp_answers, SwarmBench, IMAGE};
 
 /// `docker service create -d --no-resolve-image --name NAME ARGS…` (no
 /// registry can be reached here).
@@ -35,7 +35,8 @@ async fn snapshot(host: &str) -> dockward_model::Inventory {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
     require_engine!();
-    let bench = SwarmBench::start(3);
+    let mut bench = SwarmBench::start(3);
+    let outsider = bench.outsider();
     let m = bench.manager();
     m.docker(&[
         "network",
@@ -121,6 +122,11 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
     let mut peers = ov.peers.clone();
     peers.sort();
     assert_eq!(peers, want, "every node runs a task on the overlay");
+    // Every node has the routing mesh's sandbox: the ingress network's
+    // peers are every node, whatever runs where.
+    let mut ingress = inv.network("ingress").expect("ingress").peers.clone();
+    ingress.sort();
+    assert_eq!(ingress, want, "the ingress network's peers");
     // Its task's host-mode port is a container port like any other.
     let task = inv
         .containers
@@ -229,5 +235,124 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
         .unwrap()
         .iter()
         .any(|f| f["rule"].as_str().unwrap().starts_with("swarm-")));
+
     m.docker(&["service", "rm", "web", "agent"]);
+    m.docker(&["network", "rm", "dwt-ov"]);
+    // Let the worker drop its tasks and the overlay before its firewall
+    // starts: what comes after must be the new node's doing.
+    let settled = (0..100).any(|_| {
+        let out = w.docker(&["network", "ls", "--format", "{{.Name}}"]);
+        let gone = !out.lines().any(|l| l == "dwt-ov");
+        if !gone {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        gone
+    });
+    assert!(settled, "the worker still has dwt-ov after 20 s");
+
+    // The cluster ports: as Docker leaves them unless the policy says
+    // `[swarm] cluster-ports = "nodes"`; then the swarm's own nodes and
+    // `join-from` only, on a manager (which lists the nodes) and on a
+    // worker (which knows them through the ingress network's peers).
+    let state = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = state.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    // The manager lets the next node (10.99.240.13) reach it to join; the
+    // worker knows no more than the nodes, and must learn of the new one.
+    let on_manager = write(
+        "manager.toml",
+        "[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"10.99.240.13\"]\n",
+    );
+    let on_worker = write("worker.toml", "[swarm]\ncluster-ports = \"nodes\"\n");
+    let dockward = |node: &dockward_testbench::SwarmNode, args: &[&str]| {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &node.ns])
+            .arg(assert_cmd::cargo::cargo_bin("dockward"))
+            .args(["-H", &node.host(), "firewall"])
+            .args(args)
+            .env("DOCKWARD_STATE_DIR", state.path());
+        c
+    };
+    let firewall = |node: &dockward_testbench::SwarmNode, args: &[&str]| {
+        let out = dockward(node, args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "firewall {args:?} on {}: {}",
+            node.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    firewall(&bench.nodes[0], &["apply"]);
+    assert!(
+        tcp_answers(&outsider.ns, &bench.nodes[0].addr, 2377),
+        "open without the policy's word"
+    );
+    firewall(&bench.nodes[0], &["apply", "--policy", &on_manager]);
+    let mut watch = dockward(&bench.nodes[1], &["watch", "--policy", &on_worker])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let closed = |ns: &str, addr: &str, port: u16| {
+        (0..50).any(|_| {
+            let shut = !tcp_answers(ns, addr, port);
+            if !shut {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            shut
+        })
+    };
+    assert!(
+        closed(&outsider.ns, &bench.nodes[1].addr, 7946),
+        "watch closed the worker"
+    );
+    for (port, i) in [(2377, 0), (7946, 0), (7946, 1)] {
+        let n = &bench.nodes[i];
+        assert!(
+            !tcp_answers(&outsider.ns, &n.addr, port),
+            "{}:{port} from an outsider",
+            n.name
+        );
+        assert!(
+            tcp_answers(&bench.nodes[2].ns, &n.addr, port),
+            "{}:{port} from a node",
+            n.name
+        );
+    }
+    // A node joins from `join-from` while the manager's ports are closed
+    // to everyone else; the worker's watch lets it in within seconds; the
+    // swarm schedules on all four.
+    let j = bench.add_worker();
+    assert!(bench.nodes[j].addr.ends_with(".13"));
+    let reached = (0..50).any(|_| {
+        let ok = tcp_answers(&bench.nodes[j].ns, &bench.nodes[1].addr, 7946);
+        if !ok {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        ok
+    });
+    assert!(
+        reached,
+        "the new node reaches the worker's 7946 under watch"
+    );
+    assert!(!tcp_answers(&outsider.ns, &bench.nodes[1].addr, 7946));
+    create_service(
+        bench.manager(),
+        "probe",
+        &["--mode", "global", IMAGE, "sleep", "3600"],
+    );
+    bench.wait_running("probe", 4);
+    let _ = watch.kill();
+    let _ = watch.wait();
+    for i in [0, 1] {
+        firewall(&bench.nodes[i], &["remove"]);
+    }
+    assert!(
+        tcp_answers(&outsider.ns, &bench.nodes[0].addr, 2377),
+        "open after remove"
+    );
+    bench.manager().docker(&["service", "rm", "probe"]);
 }

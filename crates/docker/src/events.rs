@@ -129,7 +129,13 @@ async fn session(
     let mut filters = HashMap::new();
     filters.insert(
         "type".to_string(),
-        vec!["container".to_string(), "network".to_string()],
+        vec![
+            "container".to_string(),
+            "network".to_string(),
+            // Swarm nodes joining, leaving or changing role: on a
+            // manager, the only notice of the cluster's membership.
+            "node".to_string(),
+        ],
     );
     let opts = EventsOptionsBuilder::default()
         .since(&since.to_string())

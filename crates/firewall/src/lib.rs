@@ -32,6 +32,7 @@ pub mod plan;
 pub mod policy;
 pub mod revoke;
 pub mod ruleset;
+pub mod swarm;
 pub mod tamper;
 
 pub use cgroup::ProxyCgroup;

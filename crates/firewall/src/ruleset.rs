@@ -98,6 +98,9 @@ pub struct Ruleset {
     /// Docker's gateway addresses (the host's), which no container may
     /// claim.
     pub gateways: BTreeSet<IpAddr>,
+    /// On a Swarm node: the only sources its cluster ports answer (see
+    /// [`crate::swarm`]).
+    pub cluster: Option<crate::swarm::ClusterPorts>,
 }
 
 /// A container's bridge port: the host end of its veth, with the MAC and
@@ -127,6 +130,7 @@ impl Ruleset {
         self.allow_lists.len() == other.allow_lists.len()
             && self.fallback == other.fallback
             && self.proxy_cgroup == other.proxy_cgroup
+            && self.cluster.is_some() == other.cluster.is_some()
     }
 
     /// Is a connection from `src` allowed by `v`? (Which connections to cut
@@ -199,6 +203,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     rs.local_sources.sort();
     rs.local_sources.dedup();
     rs.gateways = gateways(inv);
+    rs.cluster = crate::swarm::cluster(inv, &resolved.swarm);
     let mut lists: Vec<Vec<IpNet>> = Vec::new();
     let mut verdict = |e: &Expose| match e {
         Expose::Public => Verdict::Accept,

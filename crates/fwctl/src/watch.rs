@@ -205,6 +205,19 @@ pub async fn run(
                         full(k, &mut st, "dockerd's own listeners changed");
                     }
                 }
+                // A worker hears of no node joining: it re-reads its
+                // overlays' peers while its cluster ports are closed to
+                // all but the nodes (`[swarm] cluster-ports = "nodes"`).
+                if let (Some(engine), true) = (engine.as_ref(), polls_peers(&st)) {
+                    match engine.snapshot().await {
+                        Ok(inv) if Some(&inv) != st.inv.as_ref() => {
+                            st.inv = Some(inv);
+                            update(k, &mut st, "swarm peers", Instant::now());
+                        }
+                        Ok(_) => {}
+                        Err(e) => log(format!("cannot re-read the swarm's peers: {e}; the last rules stay")),
+                    }
+                }
                 check(k, &mut st, Instant::now());
             }
             _ = hup.recv() => {
@@ -221,6 +234,17 @@ pub async fn run(
             _ = int.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
         }
     }
+}
+
+/// A Swarm worker whose cluster ports are closed to all but the nodes:
+/// it learns of new nodes only by reading its overlays' peers again.
+fn polls_peers(st: &State) -> bool {
+    let worker = st
+        .inv
+        .as_ref()
+        .and_then(|i| i.swarm.as_ref())
+        .is_some_and(|s| !s.manager);
+    worker && st.applied.as_ref().is_some_and(|r| r.cluster.is_some())
 }
 
 /// Boot order: without a table of dockward's yet, install one for an
@@ -356,6 +380,8 @@ fn need(e: &DockerEvent) -> Need {
             None => Need::Nothing,
         },
         ("network", "create" | "destroy" | "update") => Need::Snapshot,
+        // A Swarm node joined, left or changed: the cluster ports' peers.
+        ("node", "create" | "update" | "remove") => Need::Snapshot,
         _ => Need::Nothing,
     }
 }
@@ -577,6 +603,9 @@ mod tests {
         );
         for a in ["create", "destroy", "update"] {
             assert_eq!(need(&event("network", a, "n1", &[])), Need::Snapshot, "{a}");
+        }
+        for a in ["create", "update", "remove"] {
+            assert_eq!(need(&event("node", a, "x", &[])), Need::Snapshot, "{a}");
         }
         assert_eq!(need(&event("image", "pull", "x", &[])), Need::Nothing);
     }

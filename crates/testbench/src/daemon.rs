@@ -133,17 +133,22 @@ impl Drop for PrivateDaemon {
                 .args(["-H", &self.host(), "network", "prune", "-f"])
                 .output();
         }
-        self.stop();
-        // dockerd bind-mounts its data root onto itself; a daemon that died
-        // early leaves that mount behind. Only our own directory is touched.
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(self.dir.path().join("data"))
-            .output();
+        release(&mut self.child, self.dir.path());
         let _ = Command::new("ip")
             .args(["link", "del", &self.bridge])
             .output();
     }
+}
+
+/// Stop a daemon we started and unmount its data root: dockerd
+/// bind-mounts it onto itself, and a daemon that died early leaves that
+/// mount behind. Only our own directory is touched.
+pub(crate) fn release(child: &mut Option<Child>, dir: &std::path::Path) {
+    stop(child);
+    let _ = Command::new("umount")
+        .arg("-R")
+        .arg(dir.join("data"))
+        .output();
 }
 
 /// The flags that give a dockerd its own socket (`host`), config file,

@@ -16,7 +16,7 @@ mod swarm;
 
 pub use daemon::PrivateDaemon;
 pub use netns::{OutsideHost, Probe};
-pub use swarm::{Node as SwarmNode, SwarmBench, GATEWAY as SWARM_GATEWAY};
+pub use swarm::{tcp_answers, Node as SwarmNode, Outsider, SwarmBench, GATEWAY as SWARM_GATEWAY};
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

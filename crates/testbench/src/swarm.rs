@@ -100,6 +100,77 @@ pub struct SwarmBench {
     pub nodes: Vec<Node>,
     bridge: String,
     rule: String,
+    /// Outsiders on the bench bridge: (namespace, host-side link).
+    outsiders: Vec<(String, String)>,
+}
+
+/// A new namespace `ns` on `bridge` through a veth (`host_if` on the
+/// host's side, `eth0` inside) with `addr`/24 and no route beyond it.
+fn plug(bridge: &str, ns: &str, host_if: &str, addr: &str) {
+    sh("ip", &["netns", "add", ns]);
+    sh(
+        "ip",
+        &[
+            "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns,
+        ],
+    );
+    sh("ip", &["link", "set", host_if, "master", bridge, "up"]);
+    let cidr = format!("{addr}/24");
+    for args in [
+        ["addr", "add", cidr.as_str(), "dev", "eth0"].as_slice(),
+        &["link", "set", "eth0", "up"],
+        &["link", "set", "lo", "up"],
+    ] {
+        let mut all = vec!["netns", "exec", ns, "ip"];
+        all.extend_from_slice(args);
+        sh("ip", &all);
+    }
+}
+
+/// The bench's rule in the host's FORWARD chain (`op`: `-I` or `-D`):
+/// accept what crosses the bench bridge, tagged with the bench's name.
+fn forward_accept<'a>(op: &'a str, bridge: &'a str, tag: &'a str) -> [&'a str; 12] {
+    [
+        op,
+        "FORWARD",
+        "-i",
+        bridge,
+        "-o",
+        bridge,
+        "-m",
+        "comment",
+        "--comment",
+        tag,
+        "-j",
+        "ACCEPT",
+    ]
+}
+
+/// A host on the nodes' network that is not a node.
+pub struct Outsider {
+    pub ns: String,
+    pub addr: String,
+}
+
+/// Whether a TCP connection from namespace `ns` to `addr:port` is
+/// answered within a second (open or refused: the packets got through)
+/// rather than dropped.
+pub fn tcp_answers(ns: &str, addr: &str, port: u16) -> bool {
+    let script = "import socket,sys\ns=socket.socket()\ns.settimeout(1)\ntry:\n s.connect((sys.argv[1],int(sys.argv[2])));print('open')\nexcept ConnectionRefusedError:\n print('refused')\nexcept OSError:\n print('silent')";
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "python3",
+            "-c",
+            script,
+            addr,
+            &port.to_string(),
+        ])
+        .output()
+        .expect("run python3 in the namespace");
+    String::from_utf8_lossy(&out.stdout).trim() != "silent"
 }
 
 /// The bench subnet's gateway (the host's side).
@@ -118,79 +189,23 @@ impl SwarmBench {
             nodes: Vec::new(),
             bridge: bridge.clone(),
             rule: tag.clone(),
+            outsiders: Vec::new(),
         };
         sh(
             "ip",
             &["addr", "add", &format!("{GATEWAY}/24"), "dev", &bridge],
         );
         sh("ip", &["link", "set", &bridge, "up"]);
-        sh(
-            "iptables",
-            &[
-                "-I",
-                "FORWARD",
-                "-i",
-                &bridge,
-                "-o",
-                &bridge,
-                "-m",
-                "comment",
-                "--comment",
-                &tag,
-                "-j",
-                "ACCEPT",
-            ],
-        );
-        for i in 0..n {
-            let ns = format!("{tag}-n{i}");
-            let host_if = format!("dwh{hex}{i:x}");
-            let addr = format!("10.99.240.{}", 10 + i);
-            sh("ip", &["netns", "add", &ns]);
-            sh(
-                "ip",
-                &[
-                    "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns", &ns,
-                ],
-            );
-            sh("ip", &["link", "set", &host_if, "master", &bridge, "up"]);
-            let inside = |args: &[&str]| {
-                let mut all = vec!["netns", "exec", ns.as_str(), "ip"];
-                all.extend_from_slice(args);
-                sh("ip", &all);
-            };
-            inside(&["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
-            inside(&["link", "set", "eth0", "up"]);
-            inside(&["link", "set", "lo", "up"]);
-            let dir = tempfile::Builder::new()
-                .prefix("dwt-s")
-                .tempdir_in("/tmp")
-                .expect("temp dir");
-            me.nodes.push(Node {
-                name: format!("node{i}"),
-                ns,
-                addr,
-                host_if,
-                dir,
-                child: None,
-            });
-        }
-        // Start the daemons one after the other (containerd per node; two
-        // cores), then move the image in and form the swarm.
-        for node in &mut me.nodes {
-            node.launch();
-        }
+        sh("iptables", &forward_accept("-I", &bridge, &tag));
+        let manager = me.new_node();
+        let tar = manager.dir.path().join("image.tar");
         let image = Command::new("sh")
             .arg("-c")
-            .arg(format!("docker save {IMAGE} > image.tar"))
-            .current_dir(me.nodes[0].dir.path())
+            .arg(format!("docker save {IMAGE} > {}", tar.display()))
             .output()
             .expect("docker save");
         assert!(image.status.success(), "docker save {IMAGE}");
-        let tar = me.nodes[0].dir.path().join("image.tar");
-        for node in &me.nodes {
-            node.docker(&["load", "-q", "-i", &tar.display().to_string()]);
-        }
-        let manager = &me.nodes[0];
+        manager.docker(&["load", "-q", "-i", &tar.display().to_string()]);
         manager.docker(&[
             "swarm",
             "init",
@@ -199,26 +214,80 @@ impl SwarmBench {
             "--listen-addr",
             &format!("{}:2377", manager.addr),
         ]);
-        let token = manager.docker(&["swarm", "join-token", "-q", "worker"]);
-        let join = format!("{}:2377", manager.addr);
-        for node in me.nodes.iter().skip(1) {
-            node.docker(&[
-                "swarm",
-                "join",
-                "--token",
-                &token,
-                "--advertise-addr",
-                &node.addr,
-                &join,
-            ]);
+        me.nodes.push(manager);
+        // One after the other: a containerd per node, and two cores.
+        for _ in 1..n {
+            me.add_worker();
         }
         me.wait_nodes_ready(n);
         me
     }
 
+    /// A new node, its daemon answering, the test image not loaded yet.
+    fn new_node(&self) -> Node {
+        let i = self.nodes.len();
+        let hex = format!("{:x}", std::process::id() % 0xfffff);
+        let ns = format!("{}-n{i}", self.rule);
+        let host_if = format!("dwh{hex}{i:x}");
+        let addr = format!("10.99.240.{}", 10 + i);
+        let dir = tempfile::Builder::new()
+            .prefix("dwt-s")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        let mut node = Node {
+            name: format!("node{i}"),
+            ns,
+            addr,
+            host_if,
+            dir,
+            child: None,
+        };
+        // Removed by the node's drop if the rest fails.
+        plug(&self.bridge, &node.ns, &node.host_if, &node.addr);
+        node.launch();
+        node
+    }
+
+    /// Start one more node (10.99.240.10 + its index), load the test image
+    /// and join it as a worker; returns its index once the manager sees
+    /// it ready.
+    pub fn add_worker(&mut self) -> usize {
+        let node = self.new_node();
+        let tar = self.nodes[0].dir.path().join("image.tar");
+        node.docker(&["load", "-q", "-i", &tar.display().to_string()]);
+        let token = self
+            .manager()
+            .docker(&["swarm", "join-token", "-q", "worker"]);
+        let join = format!("{}:2377", self.manager().addr);
+        node.docker(&[
+            "swarm",
+            "join",
+            "--token",
+            &token,
+            "--advertise-addr",
+            &node.addr,
+            &join,
+        ]);
+        self.nodes.push(node);
+        self.wait_nodes_ready(self.nodes.len());
+        self.nodes.len() - 1
+    }
+
     /// The manager.
     pub fn manager(&self) -> &Node {
         &self.nodes[0]
+    }
+
+    /// A host on the nodes' subnet that is no node (10.99.240.200 + k),
+    /// removed with the bench.
+    pub fn outsider(&mut self) -> Outsider {
+        let k = self.outsiders.len();
+        let ns = format!("{}-o{k}", self.rule);
+        let host_if = format!("dwh{:x}f{k:x}", std::process::id() % 0xfffff);
+        let addr = format!("10.99.240.{}", 200 + k);
+        self.outsiders.push((ns.clone(), host_if.clone()));
+        plug(&self.bridge, &ns, &host_if, &addr);
+        Outsider { ns, addr }
     }
 
     /// Wait until the manager sees `n` nodes ready.
@@ -273,37 +342,28 @@ impl SwarmBench {
     }
 }
 
+impl Drop for Node {
+    fn drop(&mut self) {
+        crate::daemon::release(&mut self.child, self.dir.path());
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .output();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
+    }
+}
+
 impl Drop for SwarmBench {
     fn drop(&mut self) {
         for node in self.nodes.iter().rev() {
             let _ = node.docker_output(&["swarm", "leave", "--force"]);
         }
-        for node in &mut self.nodes {
-            node.stop();
-            let _ = Command::new("umount")
-                .arg("-R")
-                .arg(node.dir.path().join("data"))
-                .output();
-            let _ = Command::new("ip")
-                .args(["link", "del", &node.host_if])
-                .output();
-            let _ = Command::new("ip").args(["netns", "del", &node.ns]).output();
+        self.nodes.clear();
+        for (ns, host_if) in &self.outsiders {
+            let _ = Command::new("ip").args(["link", "del", host_if]).output();
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
         }
         let _ = Command::new("iptables")
-            .args([
-                "-D",
-                "FORWARD",
-                "-i",
-                &self.bridge,
-                "-o",
-                &self.bridge,
-                "-m",
-                "comment",
-                "--comment",
-                &self.rule,
-                "-j",
-                "ACCEPT",
-            ])
+            .args(forward_accept("-D", &self.bridge, &self.rule))
             .output();
         let _ = Command::new("ip")
             .args(["link", "del", &self.bridge])

@@ -262,6 +262,19 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
             elements(&list_elems(list, true))
         );
     }
+    if rs.cluster.is_some() {
+        let (v4, v6) = cluster_elems(rs);
+        let _ = writeln!(
+            s,
+            "\tset cluster_peers4 {{\n\t\ttype ipv4_addr\n\t\tflags interval{}\n\t}}",
+            elements(&v4)
+        );
+        let _ = writeln!(
+            s,
+            "\tset cluster_peers6 {{\n\t\ttype ipv6_addr\n\t\tflags interval{}\n\t}}",
+            elements(&v6)
+        );
+    }
     let _ = writeln!(
         s,
         "\tmap pub4 {{\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n\t\tcounter{}\n\t}}",
@@ -314,6 +327,23 @@ fn render_with(rs: &Ruleset, forward: bool) -> String {
         // joining a swarm) are never docker-proxy's business.
         "\t\tct direction reply accept\n",
     ));
+    // A Swarm node's own ports answer the swarm's nodes only (see
+    // `crate::swarm`); before anything that could accept them.
+    if rs.cluster.is_some() {
+        let ports: Vec<String> = crate::swarm::CLUSTER_PORTS
+            .iter()
+            .map(|(p, n)| format!("{p} . {n}"))
+            .collect();
+        let ports = ports.join(", ");
+        let _ = writeln!(
+            s,
+            "\t\tmeta nfproto ipv4 meta l4proto . th dport {{ {ports} }} ip saddr != @cluster_peers4 counter drop"
+        );
+        let _ = writeln!(
+            s,
+            "\t\tmeta nfproto ipv6 meta l4proto . th dport {{ {ports} }} ip6 saddr != @cluster_peers6 counter drop"
+        );
+    }
     // docker-proxy's sockets when the guard can tell them (see
     // `crate::cgroup`), else any socket. `ProxyCgroup` paths hold no `"`
     // (checked where they are made).
@@ -463,6 +493,45 @@ pub fn update(old: &Ruleset, new: &Ruleset) -> Option<String> {
     for ((name, _, old), (_, _, new)) in iso_sets(old).into_iter().zip(iso_sets(new)) {
         diff(&mut s, "inet", name, &old, &new);
     }
+    let ((o4, o6), (n4, n6)) = (cluster_elems(old), cluster_elems(new));
+    diff(&mut s, "inet", "cluster_peers4", &o4, &n4);
+    diff(&mut s, "inet", "cluster_peers6", &o6, &n6);
     bridge::update(&mut s, old, new);
     Some(s)
+}
+
+/// The cluster ports' sources as interval-set elements: `join-from`'s
+/// networks, then the nodes they do not already cover (an interval set
+/// refuses overlapping elements).
+fn cluster_elems(rs: &Ruleset) -> (Vec<String>, Vec<String>) {
+    let Some(c) = &rs.cluster else {
+        return Default::default();
+    };
+    let nets: Vec<IpNet> = c
+        .join_from
+        .iter()
+        .filter(|n| !c.join_from.iter().any(|o| o != *n && o.contains(*n)))
+        .copied()
+        .collect();
+    let covered = |ip: std::net::IpAddr| nets.iter().any(|n| n.contains(&ip));
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for n in &nets {
+        match n {
+            IpNet::V4(_) => v4.push(n.to_string()),
+            IpNet::V6(_) => v6.push(n.to_string()),
+        }
+    }
+    v4.extend(
+        c.peers4
+            .iter()
+            .filter(|ip| !covered((**ip).into()))
+            .map(ToString::to_string),
+    );
+    v6.extend(
+        c.peers6
+            .iter()
+            .filter(|ip| !covered((**ip).into()))
+            .map(ToString::to_string),
+    );
+    (v4, v6)
 }

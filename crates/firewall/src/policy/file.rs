@@ -14,6 +14,21 @@ pub struct PolicyFile {
     /// Default stance for published ports: `local` (default), `deny`, `public`.
     pub default: Option<Stance>,
     pub containers: Vec<ContainerRule>,
+    /// `[swarm]`: what a Swarm node's own ports answer.
+    pub swarm: SwarmRule,
+}
+
+/// The `[swarm]` table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SwarmRule {
+    /// `cluster-ports = "nodes"`: 2377, 7946 and 4789 answer the swarm's
+    /// nodes (and `join-from`) only. Off by default: restricting them is
+    /// the operator's choice, because a node that joins from an address
+    /// nobody listed cannot reach the managers' 2377.
+    pub nodes_only: bool,
+    /// `join-from`: addresses or CIDRs that may also reach them (where new
+    /// nodes join from).
+    pub join_from: Vec<ipnet::IpNet>,
 }
 
 /// One `[[container]]` entry.
@@ -45,6 +60,17 @@ struct RawFile {
     default: Option<Stance>,
     #[serde(default, rename = "container")]
     containers: Vec<RawRule>,
+    #[serde(default)]
+    swarm: Option<RawSwarm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSwarm {
+    #[serde(default)]
+    cluster_ports: Option<String>,
+    #[serde(default)]
+    join_from: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,9 +203,42 @@ pub fn parse_file(path: &str, text: &str) -> Result<PolicyFile, PolicyError> {
             ports,
         });
     }
+    let swarm = match raw.swarm {
+        None => SwarmRule::default(),
+        Some(s) => {
+            let nodes_only = match s.cluster_ports.as_deref() {
+                None | Some("open") => false,
+                Some("nodes") => true,
+                Some(other) => {
+                    return Err(err(format!(
+                        "[swarm] cluster-ports = {other:?}: write \"nodes\" (the swarm's nodes only) or \"open\" (as Docker leaves them)"
+                    )))
+                }
+            };
+            let join_from = if s.join_from.is_empty() {
+                Vec::new()
+            } else {
+                match parse_cidrs(s.join_from.iter().map(String::as_str)) {
+                    Ok(Expose::From(nets)) => nets,
+                    Ok(_) => Vec::new(),
+                    Err(p) => return Err(err(format!("[swarm] join-from: {p}"))),
+                }
+            };
+            if !join_from.is_empty() && !nodes_only {
+                return Err(err(
+                    "[swarm] join-from has no effect without cluster-ports = \"nodes\"; add it, or remove join-from".into(),
+                ));
+            }
+            SwarmRule {
+                nodes_only,
+                join_from,
+            }
+        }
+    };
     Ok(PolicyFile {
         default: raw.default,
         containers,
+        swarm,
     })
 }
 

@@ -32,7 +32,9 @@ mod labels;
 
 pub use error::PolicyError;
 pub use expose::{parse_expose, Expose, Stance};
-pub use file::{parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Selector};
+pub use file::{
+    parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Selector, SwarmRule,
+};
 pub use labels::{LABEL_ALLOW_FROM, LABEL_EXPOSE, LABEL_ISOLATE};
 
 use dockward_model::{
@@ -78,6 +80,9 @@ pub struct Resolved {
     pub isolated: Vec<Isolation>,
     /// Bad labels: each closed what it was on.
     pub problems: Vec<String>,
+    /// The policy file's `[swarm]` table.
+    #[serde(skip)]
+    pub swarm: SwarmRule,
 }
 
 impl Resolved {
@@ -147,6 +152,7 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
         ports,
         isolated,
         problems,
+        swarm: file.swarm.clone(),
     }
 }
 
