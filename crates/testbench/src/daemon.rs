@@ -149,6 +149,14 @@ pub(crate) fn release(child: &mut Option<Child>, dir: &std::path::Path) {
         .arg("-R")
         .arg(dir.join("data"))
         .output();
+    // The namespaces dockerd made for its sandboxes (a swarm node's load
+    // balancer and overlays) are bind-mounted under its exec root; a
+    // daemon stopped in a hurry leaves them, and the directory with them.
+    if let Ok(entries) = std::fs::read_dir(dir.join("x").join("netns")) {
+        for e in entries.flatten() {
+            let _ = Command::new("umount").arg("-l").arg(e.path()).output();
+        }
+    }
 }
 
 /// The flags that give a dockerd its own socket (`host`), config file,
