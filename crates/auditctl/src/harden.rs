@@ -45,6 +45,15 @@ pub fn propose(endpoint_url: &str, config_file: Option<&Path>) -> Result<Proposa
     let shown = path.display().to_string();
     let (text, existed) = match std::fs::read_to_string(&path) {
         Ok(t) => (t, true),
+        // A file named on the command line must be there: a typo in the
+        // path would otherwise propose a new file dockerd never reads.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && config_file.is_some() => {
+            return Err(AuditError::Usage(format!(
+                "--config-file {shown}: no such file; give the daemon.json dockerd reads (its --config-file, or /etc/docker/daemon.json), or leave the flag out to use the running dockerd's"
+            )))
+        }
+        // dockerd's own file may be missing: it runs on defaults, and the
+        // proposal creates it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
         Err(e) => return Err(AuditError::Usage(format!("{shown}: cannot read it ({e})"))),
     };

@@ -85,9 +85,7 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
     }
     if !report.diagnostics.is_empty() {
         for d in &report.diagnostics {
-            if args.format != AuditFormat::Text {
-                eprintln!("dockward audit: error: {d}");
-            }
+            eprintln!("dockward audit: error: {d}");
         }
         return exit::USAGE;
     }

@@ -12,6 +12,8 @@ EXIT STATUS
     3  the Docker daemon could not be reached
     4  the Docker daemon answered with an error
     5  an internal or I/O error
+    6  firewall: the kernel refused the change, or nft/conntrack are
+       missing (nothing was applied; the previous rules stay)
 
 ENVIRONMENT
     DOCKER_HOST   the daemon to use when --host is not given
@@ -79,7 +81,9 @@ pub(crate) enum ColorChoice {
 pub(crate) enum Format {
     /// An aligned table for people.
     Text,
-    /// A stable JSON document (schema in docs/status-json.md).
+    /// A stable JSON document; its "schema" field names it and docs/ has
+    /// a page for each (status-json.md, firewall-plan-json.md,
+    /// harden-json.md).
     Json,
 }
 
@@ -301,9 +305,9 @@ EXIT STATUS
        Docker daemon could not be reached
     4  the Docker daemon answered with an error
     5  an internal or I/O error
-    A file that cannot be parsed is reported as an error line (text) or a
-    diagnostic (JSON, SARIF) and the other files are still audited; it
-    makes the exit status at least 1.";
+    A file that cannot be parsed is an error line on stderr (and a
+    diagnostic in JSON and SARIF) and the other files are still audited;
+    it makes the exit status 2.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum AuditFormat {

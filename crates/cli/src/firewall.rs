@@ -61,7 +61,12 @@ pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            error_line("firewall", &e);
+            // `plan` changes nothing: "nothing was applied" would say it
+            // might have.
+            match &args.action {
+                FirewallAction::Plan(_) => error_line("firewall", &e.reason()),
+                _ => error_line("firewall", &e),
+            }
             exit_code(&e)
         }
     }

@@ -135,11 +135,11 @@ fn discovery_respects_gitignore_names_and_content() {
     assert_eq!(v["findings"][0]["rule"], "compose-privileged");
     // A named file that is none of the three is an input error.
     write(d, "README", "hello\n");
-    let (code, out, _) = audit(d, &["README"]);
+    let (code, _, err) = audit(d, &["README"]);
     assert_eq!(code, 2);
     assert!(
-        out.contains("not a Dockerfile, compose file or daemon.json"),
-        "{out}"
+        err.contains("not a Dockerfile, compose file or daemon.json"),
+        "{err}"
     );
     let (code, _, err) = audit(d, &["missing/"]);
     assert_eq!(code, 2);
@@ -316,4 +316,40 @@ fn nothing_to_audit_is_an_error_not_a_clean_pass() {
     let (code, _, stderr) = audit(dir.path(), &[]);
     assert!(code == 0 || code == 1, "{code}: {stderr}");
     assert!(stderr.contains("not audited"), "{stderr}");
+}
+
+/// A daemon.json named on the command line must exist: a typo is an error,
+/// not a proposal to create a file dockerd never reads.
+#[test]
+fn harden_with_a_missing_config_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("daemon.jsn");
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .env("DOCKER_HOST", "unix:///nonexistent/dwt-audit.sock")
+        .args(["harden", "daemon", "--config-file"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("daemon.jsn: no such file"), "{stderr}");
+    assert!(!missing.exists());
+}
+
+/// Results on stdout, diagnostics on stderr, in the text format too.
+#[test]
+fn a_file_that_cannot_be_read_is_said_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "compose.yaml", "services:\n  a: [\n");
+    write(dir.path(), "Dockerfile", "FROM scratch\nUSER 1000\n");
+    let (code, stdout, stderr) = audit(dir.path(), &["."]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("dockward audit: error: ") && stderr.contains("compose.yaml"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("error"), "{stdout}");
+    assert!(stdout.contains("1 not readable"), "{stdout}");
 }

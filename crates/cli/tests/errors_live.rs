@@ -105,3 +105,32 @@ fn firewall_without_a_daemon_or_without_root_says_so() {
         "{err}"
     );
 }
+
+/// `plan` changes nothing, and its errors do not say "nothing was
+/// applied"; `apply`'s do. No daemon is needed: the file is read first.
+#[test]
+fn a_bad_policy_file_is_named_and_plan_does_not_speak_of_applying() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fw.toml");
+    std::fs::write(&file, "[swarm]\ncluster-ports = \"closed\"\n").unwrap();
+    let run = |verb: &str| {
+        let out = Command::cargo_bin("dockward")
+            .unwrap()
+            .args(["firewall", verb, "--policy"])
+            .arg(&file)
+            .env("DOCKER_HOST", "unix:///nonexistent/dwt.sock")
+            .env("DOCKWARD_STATE_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{verb}");
+        assert!(out.stdout.is_empty());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let plan = run("plan");
+    assert!(
+        plan.contains("fw.toml") && plan.contains("cluster-ports"),
+        "{plan}"
+    );
+    assert!(!plan.contains("nothing was applied"), "{plan}");
+    assert!(run("apply").contains("nothing was applied"));
+}

@@ -86,12 +86,25 @@ pub enum FwError {
     Internal(String),
 }
 
+impl FwError {
+    /// What went wrong, without what it means for the rules: for commands
+    /// that change none (`plan`).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Policy(m) | Self::Internal(m) => m.clone(),
+            Self::Engine(e) => e.to_string(),
+            Self::Kernel(e) => e.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for FwError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Policy(m) | Self::Internal(m) => write!(f, "{m}; nothing was applied"),
-            Self::Engine(e) => write!(f, "{e}"),
-            Self::Kernel(e) => write!(f, "{e}"),
+            Self::Policy(_) | Self::Internal(_) => {
+                write!(f, "{}; nothing was applied", self.reason())
+            }
+            Self::Engine(_) | Self::Kernel(_) => f.write_str(&self.reason()),
         }
     }
 }

@@ -74,12 +74,20 @@ pub fn limits(env: &BTreeMap<String, String>) -> Result<(usize, Duration, bool),
     if timeout == 0 {
         return Err("DOCKWARD_BODY_TIMEOUT=0: give the seconds a client may pause while sending a body, e.g. 30".into());
     }
-    let only_denials = matches!(
-        env.get("LOG_LEVEL")
-            .map(|s| s.to_ascii_lowercase())
-            .as_deref(),
-        Some("warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg")
-    );
+    // HAProxy's levels, which tecnativa's image passes through; a word
+    // outside them is a typo to name, not a level to guess.
+    let only_denials = match env.get("LOG_LEVEL").map(|s| s.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(l) => match l.as_str() {
+            "" | "debug" | "info" | "notice" => false,
+            "warning" | "warn" | "err" | "error" | "crit" | "alert" | "emerg" => true,
+            _ => {
+                return Err(format!(
+                    "LOG_LEVEL={l:?}: write one of debug, info, notice (a line per request) or warning, err, crit, alert, emerg (only refusals)"
+                ))
+            }
+        },
+    };
     Ok((
         usize::try_from(buffered).unwrap_or(usize::MAX),
         Duration::from_secs(timeout),
@@ -248,5 +256,19 @@ mod tests {
         assert!(e.starts_with("DOCKWARD_BODY_TIMEOUT=0"), "{e}");
         let e = limits(&env(&[("DOCKWARD_MAX_BUFFERED", "lots")])).unwrap_err();
         assert!(e.contains("whole number"), "{e}");
+        for (level, denials) in [
+            ("info", false),
+            ("notice", false),
+            ("err", true),
+            ("ALERT", true),
+        ] {
+            assert_eq!(
+                limits(&env(&[("LOG_LEVEL", level)])).unwrap().2,
+                denials,
+                "{level}"
+            );
+        }
+        let e = limits(&env(&[("LOG_LEVEL", "verbose")])).unwrap_err();
+        assert!(e.starts_with("LOG_LEVEL=\"verbose\": write one of"), "{e}");
     }
 }

@@ -76,9 +76,8 @@ impl Render for Text {
             }
             writeln!(out)?;
         }
-        for d in &report.diagnostics {
-            writeln!(out, "error: {d}")?;
-        }
+        // Files that could not be read are diagnostics: the caller says
+        // them on stderr, in every format; the count stays in the summary.
         let s = report.summary();
         let total = s.critical + s.high + s.medium + s.low;
         writeln!(
