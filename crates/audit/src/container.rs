@@ -20,6 +20,7 @@ use crate::rules::host::{
     CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET,
     CONTAINER_HOST_NAMESPACE, CONTAINER_HOST_NETWORK, CONTAINER_PORT_ALL_INTERFACES,
     CONTAINER_PRIVILEGED, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_UNCONFINED,
+    LABEL_INVALID,
 };
 use crate::rules::Rule;
 use crate::{Finding, Location, Severity};
@@ -103,6 +104,16 @@ pub fn audit_container(
             &CONTAINER_ROOT_USER,
             format!("{shown}, from the {from}"),
             cx.recreate("--user 10001:10001", "user: \"10001:10001\""),
+        );
+    }
+    for p in dockward_firewall::policy::label_problems(&c.labels) {
+        cx.emit(
+            &LABEL_INVALID,
+            format!("label {}={}: {}", p.label, p.value, p.problem),
+            cx.recreate(
+                "(with the label corrected: --label <key>=<value>)",
+                "labels:\n      <key>: <value>   # corrected",
+            ),
         );
     }
     if c.host_network() {
@@ -280,6 +291,28 @@ mod tests {
     #[test]
     fn clean_container_has_no_findings() {
         assert!(audit_container(&base(), None, &Exposure::new()).is_empty());
+    }
+
+    #[test]
+    fn a_mistyped_dockward_label_is_a_finding_with_the_word_meant() {
+        let mut c = base();
+        c.labels.insert("dockward.exposed".into(), "public".into());
+        c.labels.insert("dockward.test".into(), "1".into());
+        let f = audit_container(&c, None, &Exposure::new());
+        assert_eq!(ids(&f), ["label-invalid"]);
+        assert!(
+            f[0].evidence.contains("did you mean dockward.expose?"),
+            "{}",
+            f[0].evidence
+        );
+        c.labels.clear();
+        c.labels.insert("dockward.expose".into(), "pubic".into());
+        let f = audit_container(&c, None, &Exposure::new());
+        assert!(
+            f[0].evidence.contains("did you mean public?"),
+            "{}",
+            f[0].evidence
+        );
     }
 
     #[test]

@@ -138,6 +138,16 @@ pub fn audit_service(svc: &Service, networks: &[Network]) -> Vec<Finding> {
             format!("docker service update --network-rm host --network-add <overlay> {name}"),
         ));
     }
+    for p in dockward_firewall::policy::label_problems(&svc.labels) {
+        out.push(crate::rules::host::LABEL_INVALID.finding(
+            loc(),
+            format!("label {}={}: {}", p.label, p.value, p.problem),
+            format!(
+                "docker service update --label-rm {} --label-add <corrected>=<value> {name}",
+                p.label
+            ),
+        ));
+    }
     if !svc.labels.contains_key(EXPOSE) {
         for p in svc.ports.iter().filter(|p| p.mode == PublishMode::Ingress) {
             let port = p.published.map_or("(pending)".into(), |x| x.to_string());

@@ -252,6 +252,16 @@ pub fn report(inv: &Inventory) -> StatusReport {
     if !ports.is_empty() {
         notes.push(Note::LocalTraffic);
     }
+    for c in &inv.containers {
+        for p in dockward_firewall::policy::label_problems(&c.labels) {
+            notes.push(Note::Label {
+                container: c.name.clone(),
+                label: p.label,
+                value: p.value,
+                problem: p.problem,
+            });
+        }
+    }
     StatusReport {
         schema: SCHEMA,
         daemon: DaemonStatus {

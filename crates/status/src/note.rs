@@ -29,6 +29,13 @@ pub enum Note {
     FirewallNotInstalled,
     /// dockward's firewall is in force (it replaces the warnings it covers).
     FirewallInForce,
+    /// A `dockward.*` label dockward cannot use as written.
+    Label {
+        container: String,
+        label: String,
+        value: String,
+        problem: String,
+    },
 }
 
 impl std::fmt::Display for Note {
@@ -59,6 +66,12 @@ impl std::fmt::Display for Note {
             Self::LocalTraffic => f.write_str("traffic from this host itself (loopback or its own addresses) never crosses FORWARD: no per-container rule can filter it"),
             Self::FirewallInForce => f.write_str("dockward firewall is in force: published ports are filtered by the verdicts shown (FIREWALL); routing straight to container addresses from outside is dropped"),
             Self::FirewallNotInstalled => f.write_str("dockward firewall is not installed: `dockward firewall plan` shows what it would close"),
+            Self::Label {
+                container,
+                label,
+                value,
+                problem,
+            } => write!(f, "container {container}: label {label}={value}: {problem}"),
         }
     }
 }

@@ -368,3 +368,19 @@ fn a_swarm_managers_service_ports_and_how_each_is_published() {
     Json.render(&report(&inventory()), &mut json).unwrap();
     assert!(!String::from_utf8(json).unwrap().contains("\"swarm\""));
 }
+
+#[test]
+fn a_mistyped_label_is_a_note() {
+    let mut inv = inventory();
+    inv.containers[0]
+        .labels
+        .insert("dockward.expose".into(), "pubic".into());
+    let r = report(&inv);
+    let said: Vec<String> = r.notes.iter().map(ToString::to_string).collect();
+    assert!(
+        said.iter().any(
+            |n| n.contains("label dockward.expose=pubic") && n.contains("did you mean public?")
+        ),
+        "{said:#?}"
+    );
+}

@@ -151,6 +151,14 @@ pub(crate) const CONTAINER_UNCONFINED: Rule = Rule {
     cis: Some("5.2, 5.3, 5.22"),
 };
 
+pub(crate) const LABEL_INVALID: Rule = Rule {
+    id: "label-invalid",
+    severity: Medium,
+    title: "A dockward label cannot be used as written",
+    help: "A `dockward.*` label with a bad value closes its container's ports until it is fixed; a mistyped key (`dockward.exposed`) is ignored, so the policy it meant is not in force. Fix: correct the label as the finding says (docs/firewall.md lists them), and recreate the container (labels cannot be changed in place).",
+    cis: None,
+};
+
 pub(crate) static RULES: &[Rule] = &[
     DAEMON_DEFAULT_BIND_ALL,
     DAEMON_ICC,
@@ -170,4 +178,5 @@ pub(crate) static RULES: &[Rule] = &[
     CONTAINER_ROOT_USER,
     CONTAINER_SENSITIVE_MOUNT,
     CONTAINER_UNCONFINED,
+    LABEL_INVALID,
 ];

@@ -112,6 +112,13 @@ pub fn parse_expose(s: &str) -> Result<Expose, String> {
         "local" => Ok(Expose::Local),
         "deny" => Ok(Expose::Deny),
         "" => Err("empty value".into()),
+        // A word that is no address: a verdict misspelt, most likely.
+        word if !word.contains([',', '.', ':', '/']) => Err(
+            match super::vocabulary::nearest(word, super::vocabulary::VERDICTS) {
+                Some(w) => format!("`{word}` is not a verdict: did you mean {w}?"),
+                None => format!("`{word}` is not a verdict nor an address"),
+            },
+        ),
         list => parse_cidrs(list.split(',')),
     }
 }

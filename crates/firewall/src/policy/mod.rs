@@ -29,6 +29,7 @@ mod error;
 mod expose;
 mod file;
 mod labels;
+mod vocabulary;
 
 pub use error::PolicyError;
 pub use expose::{parse_expose, Expose, Stance};
@@ -36,6 +37,7 @@ pub use file::{
     parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Selector, SwarmRule,
 };
 pub use labels::{LABEL_ALLOW_FROM, LABEL_EXPOSE, LABEL_ISOLATE};
+pub use vocabulary::{label_problems, LabelProblem};
 
 use dockward_model::{
     Container, Inventory, LabelOrigin, Protocol, COMPOSE_PROJECT, COMPOSE_SERVICE,
@@ -102,6 +104,12 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
     let mut ports = Vec::new();
     let mut problems = Vec::new();
     for c in &inv.containers {
+        // Mistyped keys open nothing and close nothing: said, not acted on.
+        for p in label_problems(&c.labels) {
+            if p.label != LABEL_EXPOSE && !p.label.starts_with("dockward.expose.") {
+                problems.push(format!("container {}: {}", c.name, p.problem));
+            }
+        }
         let labels = match container_labels(c) {
             Ok(l) => Ok(l),
             Err(e) => {
