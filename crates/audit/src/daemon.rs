@@ -31,6 +31,12 @@ pub struct DaemonSettings {
     pub tlsverify: Option<bool>,
     pub iptables: Option<bool>,
     pub insecure_registries: Vec<String>,
+    /// The daemon is a Swarm node (from its API, not a setting): dockerd
+    /// refuses to start with live-restore in swarm mode ("--live-restore
+    /// daemon configuration is incompatible with swarm mode"), so it is
+    /// neither asked for nor proposed there.
+    #[serde(skip)]
+    pub swarm: bool,
 }
 
 impl DaemonSettings {
@@ -49,6 +55,7 @@ impl DaemonSettings {
         pick(&mut self.live_restore, over.live_restore);
         pick(&mut self.tlsverify, over.tlsverify);
         pick(&mut self.iptables, over.iptables);
+        self.swarm |= over.swarm;
         for h in over.hosts {
             if !self.hosts.contains(&h) {
                 self.hosts.push(h);
@@ -126,6 +133,8 @@ pub fn parse_daemon_json(path: &str, text: &str) -> Result<DaemonSettings, Diagn
             .get("insecure-registries")
             .map(as_strings)
             .unwrap_or_default(),
+        // A file cannot say; the host's audit learns it from the API.
+        swarm: false,
     })
 }
 
@@ -276,7 +285,7 @@ pub fn audit_daemon(s: &DaemonSettings, source: &str) -> Vec<Finding> {
             "/etc/docker/daemon.json: { \"no-new-privileges\": true }   (dockerd flag: --no-new-privileges)",
         ));
     }
-    if s.live_restore != Some(true) {
+    if s.live_restore != Some(true) && !s.swarm {
         out.push(finding(
             &DAEMON_LIVE_RESTORE,
             source,

@@ -246,6 +246,10 @@ pub fn plan(before: &Object, flags: &DaemonSettings) -> Plan {
             flags.live_restore,
         ),
     ] {
+        // dockerd would not start: live-restore is refused in swarm mode.
+        if key == "live-restore" && flags.swarm {
+            continue;
+        }
         if flag.or(truthy(before.get(key))) != Some(true) {
             if flag.is_some() {
                 manual.push(flag_note(key, &format!("--{key}"), "true"));
@@ -385,5 +389,26 @@ mod tests {
             parse_object("d.json", "{\"a\":1,\"a\":2}").unwrap().0.len(),
             1
         );
+    }
+
+    #[test]
+    fn a_swarm_node_is_never_given_live_restore() {
+        // dockerd refuses to start with it in swarm mode.
+        let before = parse_object("d.json", "").unwrap();
+        let swarm = DaemonSettings {
+            swarm: true,
+            ..DaemonSettings::default()
+        };
+        let p = plan(&before, &swarm);
+        assert!(!keys(&p).contains(&"live-restore"), "{:?}", keys(&p));
+        let mut after = parse_daemon_json("d.json", &p.after.to_pretty()).unwrap();
+        after.swarm = true;
+        assert!(audit_daemon(&after, "d.json").is_empty());
+        after.swarm = false;
+        let ids: Vec<String> = audit_daemon(&after, "d.json")
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(ids, ["daemon-live-restore"]);
     }
 }

@@ -27,15 +27,38 @@ pub struct Proposal {
     pub flags: DaemonSettings,
 }
 
+/// Whether the daemon at `endpoint` is a Swarm node, as far as its API
+/// answers within 5 s (an unreachable daemon: no). The one API call `harden` makes:
+/// a Swarm node's dockerd refuses to start with live-restore.
+pub async fn in_swarm(endpoint: &dockward_docker::Endpoint) -> bool {
+    let ask = async {
+        match dockward_docker::Engine::connect(endpoint.clone()).await {
+            Ok(engine) => engine.in_swarm().await.unwrap_or(false),
+            Err(_) => false,
+        }
+    };
+    // A daemon that does not answer at all (a TCP address that drops)
+    // must not hold up a command that works on a file.
+    tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .unwrap_or(false)
+}
+
 /// The proposal for the daemon behind `endpoint_url`: its file is
 /// `config_file`, else dockerd's `--config-file`, else
-/// `/etc/docker/daemon.json`.
-pub fn propose(endpoint_url: &str, config_file: Option<&Path>) -> Result<Proposal, AuditError> {
+/// `/etc/docker/daemon.json`. `swarm`: it is a Swarm node (see
+/// [`in_swarm`]).
+pub fn propose(
+    endpoint_url: &str,
+    config_file: Option<&Path>,
+    swarm: bool,
+) -> Result<Proposal, AuditError> {
     let dockerd = dockward_hostprobe::dockerd::find(&dockward_hostprobe::Real, endpoint_url);
-    let flags = dockerd
+    let mut flags = dockerd
         .as_ref()
         .map(|d| parse_dockerd_args(&d.args))
         .unwrap_or_default();
+    flags.swarm = swarm;
     let path = config_file.map(Path::to_path_buf).unwrap_or_else(|| {
         dockerd
             .as_ref()
@@ -130,7 +153,7 @@ mod tests {
         let f = dir.path().join("daemon.json");
         std::fs::write(&f, "{\"debug\": true}\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let p = propose("unix:///nonexistent.sock", Some(&f)).unwrap();
+        let p = propose("unix:///nonexistent.sock", Some(&f), false).unwrap();
         assert!(p.existed && !p.plan.is_empty() && p.diff.contains("+"));
         let backup = write(&p).unwrap().expect("a backup");
         assert_eq!(
@@ -153,7 +176,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("daemon.json");
         std::fs::write(&f, "[1, 2]").unwrap();
-        let e = propose("unix:///nonexistent.sock", Some(&f)).err().unwrap();
+        let e = propose("unix:///nonexistent.sock", Some(&f), false)
+            .err()
+            .unwrap();
         assert!(matches!(e, AuditError::Usage(_)), "{e}");
     }
 }

@@ -47,7 +47,9 @@ pub async fn gather(
     let exposure = exposure(&inventory, state_dir);
     let sys = dockward_hostprobe::Real;
     let dockerd = dockward_hostprobe::dockerd::find(&sys, &endpoint.url);
-    let d = dockward_hostprobe::daemon::settings(&sys, &endpoint.url, dockerd.as_ref(), &inventory);
+    let mut d =
+        dockward_hostprobe::daemon::settings(&sys, &endpoint.url, dockerd.as_ref(), &inventory);
+    d.settings.swarm = inventory.swarm.is_some();
     Ok(Host {
         inventory,
         image_users,

@@ -15,7 +15,11 @@ pub(crate) fn run(config: &Config, args: &HardenArgs) -> u8 {
 }
 
 fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
-    let p = match harden::propose(&config.endpoint.url, args.config_file.as_deref()) {
+    let swarm = match crate::runtime("harden", 1) {
+        Ok(rt) => rt.block_on(harden::in_swarm(&config.endpoint)),
+        Err(code) => return code,
+    };
+    let p = match harden::propose(&config.endpoint.url, args.config_file.as_deref(), swarm) {
         Ok(p) => p,
         Err(e) => {
             error_line("harden", &e);

@@ -222,6 +222,33 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
     assert!(found("service-port-all-nodes", "agent"), "{v}");
     // web's ingress port has its policy label.
     assert!(!found("service-port-all-nodes", "web"), "{v}");
+    // dockerd refuses to start with live-restore in swarm mode: neither
+    // asked for nor proposed on a node.
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "daemon-live-restore"),
+        "{v}"
+    );
+    let out = assert_cmd::Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["-H", &m.host(), "harden", "daemon", "--format", "json"])
+        .output()
+        .unwrap();
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let keys: Vec<&str> = h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["key"].as_str())
+        .collect();
+    assert!(
+        keys.contains(&"icc") && !keys.contains(&"live-restore"),
+        "{keys:?}"
+    );
     // A worker sees no cluster to judge.
     let out = assert_cmd::Command::cargo_bin("dockward")
         .unwrap()

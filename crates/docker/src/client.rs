@@ -113,6 +113,17 @@ impl Engine {
         &self.endpoint
     }
 
+    /// Whether this daemon is a Swarm node (`/info`: a local node state
+    /// other than inactive).
+    pub async fn in_swarm(&self) -> Result<bool, EngineError> {
+        use bollard::models::LocalNodeState as L;
+        let info = self.docker.info().await.map_err(self.err("GET /info"))?;
+        Ok(info
+            .swarm
+            .and_then(|s| s.local_node_state)
+            .is_some_and(|s| matches!(s, L::ACTIVE | L::PENDING | L::LOCKED | L::ERROR)))
+    }
+
     /// The underlying bollard client, for the edges that need more calls.
     pub fn docker(&self) -> &Docker {
         &self.docker
