@@ -356,11 +356,14 @@ impl InventorySource for Engine {
         for s in summaries {
             let from_list = match &self.scope {
                 Scope::Full => None,
-                Scope::Firewall(pid_of) => {
+                // A stopped container is inspected anyway: no pid to look
+                // for on the host (up to seven file reads each).
+                Scope::Firewall(pid_of) if convert::live_state(&s).is_some() => {
                     s.id.as_deref()
                         .and_then(|id| pid_of(id))
                         .and_then(|pid| convert::listed(&s, pid))
                 }
+                Scope::Firewall(_) => None,
             };
             match from_list {
                 Some(c) => listed.push(c),

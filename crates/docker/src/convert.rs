@@ -419,12 +419,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
 /// those fields keep their defaults: an inventory made this way is for
 /// the firewall alone (see [`crate::client::Scope`]).
 pub fn listed(c: &api::ContainerSummary, pid: u32) -> Option<m::Container> {
-    use api::ContainerSummaryStateEnum as S;
-    let state = match c.state? {
-        S::RUNNING => m::ContainerState::Running,
-        S::PAUSED => m::ContainerState::Paused,
-        _ => return None,
-    };
+    let state = live_state(c)?;
     let labels = sorted(c.labels.as_ref());
     let mut ports: Vec<m::PublishedPort> = c
         .ports
@@ -470,6 +465,17 @@ pub fn listed(c: &api::ContainerSummary, pid: u32) -> Option<m::Container> {
         pid: Some(pid),
         ..m::Container::default()
     })
+}
+
+/// A list entry's state when its live bindings are in it (running or
+/// paused); `None` for any other state.
+pub fn live_state(c: &api::ContainerSummary) -> Option<m::ContainerState> {
+    use api::ContainerSummaryStateEnum as S;
+    match c.state? {
+        S::RUNNING => Some(m::ContainerState::Running),
+        S::PAUSED => Some(m::ContainerState::Paused),
+        _ => None,
+    }
 }
 
 fn compose_of(labels: &BTreeMap<String, String>) -> Option<m::Compose> {
