@@ -23,7 +23,7 @@ use crate::rules::host::{
     LABEL_INVALID,
 };
 use crate::rules::Rule;
-use crate::{Finding, Location, Severity};
+use crate::{Finding, Location, Severity, Suppression};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
 use dockward_model::{Container, Protocol, PublishedPort, Reach};
 use std::collections::BTreeMap;
@@ -58,9 +58,64 @@ impl Ctx<'_> {
                 "in the compose file of project {}: services:\n  {}:\n    {compose}\nthen `docker compose up -d {}`",
                 cp.project, cp.service, cp.service
             ),
-            _ => format!("docker rm -f {name} && docker run {flag} … {image}", name = self.c.name, image = self.c.image),
+            // No file holds a `docker run` container's options, and the
+            // inventory does not carry all of them (environment, command,
+            // restart policy): a rebuilt command would drop some and break
+            // the container. Say so plainly instead of guessing.
+            _ => format!(
+                "recreate {name} with the options it has now, changed: {flag}\n\
+                 ({name} was started with `docker run` ({image}), so no file holds its options: \
+                 `docker inspect {name}` lists them)",
+                name = self.c.name,
+                image = self.c.image
+            ),
         }
     }
+
+    /// Marks the last finding as accepted: it does not count, and says why.
+    fn accept(&mut self, reason: String) {
+        if let Some(f) = self.out.last_mut() {
+            f.suppressed = Some(Suppression {
+                kind: "accepted".into(),
+                reason,
+            });
+        }
+    }
+}
+
+/// A known Docker API filtering proxy, by image name: its socket mount is
+/// what it is for, and telling it to put a proxy in front of itself would
+/// be a circular fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SocketProxy {
+    /// dockward's own images (the proxy; the firewall, which reads
+    /// events): the mount is accepted.
+    Dockward,
+    /// tecnativa/docker-socket-proxy and its kin: filtering, with known
+    /// holes (ANCHORS.md §1); the fix is the drop-in replacement.
+    Other,
+}
+
+pub(crate) fn socket_proxy(image: &str) -> Option<SocketProxy> {
+    // `registry:5000/ns/name:tag@sha256:…` -> `ns/name`
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
+    let name_end = no_digest.len() - last.len() + last.split(':').next().unwrap_or(last).len();
+    let name = no_digest[..name_end].to_ascii_lowercase();
+    let base = name.rsplit('/').next().unwrap_or(&name);
+    if matches!(base, "dockward-proxy" | "dockward-firewall" | "dockward") {
+        return Some(SocketProxy::Dockward);
+    }
+    let known = [
+        "tecnativa/docker-socket-proxy",
+        "linuxserver/socket-proxy",
+        "wollomatic/socket-proxy",
+        "fluencelabs/docker-socket-proxy",
+    ];
+    known
+        .iter()
+        .any(|k| name == *k || name.ends_with(&format!("/{k}")))
+        .then_some(SocketProxy::Other)
 }
 
 /// The user a container runs as: its own `Config.User`, else the image's.
@@ -181,16 +236,7 @@ pub fn audit_container(
             "read-write"
         };
         match classify(&m.source) {
-            Some(Mount::Socket) => {
-                cx.emit(
-                    &CONTAINER_DOCKER_SOCKET,
-                    format!("bind {} -> {} ({rw})", m.source, m.destination),
-                    cx.recreate(
-                        "-e DOCKER_HOST=tcp://docker-proxy:2375 (without -v /var/run/docker.sock…; run `dockward proxy` as docker-proxy)",
-                        "environment:\n      DOCKER_HOST: tcp://docker-proxy:2375   # and remove the docker.sock volume",
-                    ),
-                );
-            }
+            Some(Mount::Socket) => socket(&mut cx, m, rw),
             Some(Mount::Sensitive) => {
                 cx.emit(
                     &CONTAINER_SENSITIVE_MOUNT,
@@ -217,10 +263,79 @@ pub fn audit_container(
             ),
         );
     }
-    for p in &c.ports {
-        port(&mut cx, p, exposure);
+    // One finding per port: Docker lists `0.0.0.0` and `::` bindings of
+    // one `-p` separately, and both have the same fix.
+    let mut seen: Vec<(Option<u16>, u16, Protocol)> = Vec::new();
+    for p in c
+        .ports
+        .iter()
+        .filter(|p| all_interfaces(p.host_ip.as_deref()))
+    {
+        let key = (p.host_port, p.container_port, p.protocol);
+        if p.host_port.is_some() && seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let hosts: Vec<String> = c
+            .ports
+            .iter()
+            .filter(|q| {
+                all_interfaces(q.host_ip.as_deref())
+                    && (q.host_port, q.container_port, q.protocol) == key
+            })
+            .map(|q| match q.host_ip.as_deref().map(str::trim) {
+                None | Some("") => "0.0.0.0".to_string(),
+                Some("::" | "[::]") => "[::]".to_string(),
+                Some(h) => h.to_string(),
+            })
+            .collect();
+        let hosts = if p.host_port.is_none() {
+            vec![hosts.first().cloned().unwrap_or_default()]
+        } else {
+            hosts
+        };
+        port(&mut cx, p, &hosts.join(" and "), exposure);
     }
     cx.out
+}
+
+fn socket(cx: &mut Ctx<'_>, m: &dockward_model::Mount, rw: &str) {
+    let evidence = format!("bind {} -> {} ({rw})", m.source, m.destination);
+    match socket_proxy(&cx.c.image) {
+        Some(SocketProxy::Dockward) => {
+            cx.emit(
+                &CONTAINER_DOCKER_SOCKET,
+                evidence,
+                "keep it on an internal network only its clients join, and no port published"
+                    .into(),
+            );
+            cx.accept(format!(
+                "{} is dockward's filtering proxy ({}): the socket is what it guards",
+                cx.c.name, cx.c.image
+            ));
+        }
+        Some(SocketProxy::Other) => {
+            let fix = cx.recreate(
+                &format!("the image dockward-proxy in place of {} (the same -e variables: it reads tecnativa's)", cx.c.image),
+                "image: dockward-proxy   # the same environment: variables; it reads tecnativa's",
+            );
+            cx.emit(
+                &CONTAINER_DOCKER_SOCKET,
+                format!(
+                    "{evidence}; {} is a filtering proxy with known holes (POST /containers/create with a host bind passes when CONTAINERS and POST are on)",
+                    cx.c.image
+                ),
+                fix,
+            );
+        }
+        None => {
+            let fix = cx.recreate(
+                "-e DOCKER_HOST=tcp://docker-proxy:2375, without the docker.sock volume, on a network shared with a `dockward proxy` container named docker-proxy",
+                "environment:\n      DOCKER_HOST: tcp://docker-proxy:2375   # and remove the docker.sock volume\n  docker-proxy:\n    image: dockward-proxy\n    environment:\n      CONTAINERS: 1   # what this client reads; docs/proxy.md\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro",
+            );
+            cx.emit(&CONTAINER_DOCKER_SOCKET, evidence, fix);
+        }
+    }
 }
 
 fn all_interfaces(ip: Option<&str>) -> bool {
@@ -230,24 +345,35 @@ fn all_interfaces(ip: Option<&str>) -> bool {
     )
 }
 
-fn port(cx: &mut Ctx<'_>, p: &PublishedPort, exposure: &Exposure) {
-    if !all_interfaces(p.host_ip.as_deref()) {
-        return;
-    }
+fn port(cx: &mut Ctx<'_>, p: &PublishedPort, hosts: &str, exposure: &Exposure) {
     let c = cx.c;
-    let host = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".to_string());
     let hp = p
         .host_port
         .map_or_else(|| "<random>".to_string(), |h| h.to_string());
-    let bound = format!("{host}:{hp} -> {}/{}", p.container_port, p.protocol);
+    let bound = format!("{hosts} port {hp} -> {}/{}", p.container_port, p.protocol);
     let verdict = exposure.get(&(c.id.clone(), p.container_port, p.protocol));
-    let (severity, reach) = match verdict {
-        None => (Severity::High, "reachable from outside: no dockward firewall in force".to_string()),
-        Some(Reach::Public) => (
-            Severity::Medium,
-            "reachable from outside: dockward firewall opens it (label dockward.expose=public or the policy file)".to_string(),
+    let (severity, reach, accepted) = match verdict {
+        None => (
+            Severity::High,
+            "reachable from outside: no dockward firewall in force".to_string(),
+            None,
         ),
-        Some(v) => (Severity::Low, format!("not reachable from outside: dockward firewall verdict {v}")),
+        Some(Reach::Public) => {
+            let by = match c.labels.get("dockward.expose") {
+                Some(v) => format!("label dockward.expose={v}"),
+                None => "the firewall policy file".to_string(),
+            };
+            (
+                Severity::Medium,
+                format!("reachable from outside: public by {by}"),
+                Some(format!("public by policy ({by})")),
+            )
+        }
+        Some(v) => (
+            Severity::Low,
+            format!("not reachable from outside: dockward firewall verdict {v}"),
+            Some(format!("dockward firewall keeps it {v}")),
+        ),
     };
     let fix = cx.recreate(
         &format!("-p 127.0.0.1:{hp}:{}/{}", p.container_port, p.protocol),
@@ -263,6 +389,9 @@ fn port(cx: &mut Ctx<'_>, p: &PublishedPort, exposure: &Exposure) {
         fix,
     );
     f.severity = severity;
+    if let Some(why) = accepted {
+        cx.accept(why);
+    }
 }
 
 #[cfg(test)]
@@ -429,6 +558,122 @@ mod tests {
             f[0].evidence.contains("not reachable from outside"),
             "{}",
             f[0].evidence
+        );
+        // Kept local by the firewall, or public by policy: accepted, named.
+        let why = |f: &Finding| f.suppressed.as_ref().map(|s| s.reason.clone());
+        assert_eq!(
+            why(&f[0]).as_deref(),
+            Some("dockward firewall keeps it local only")
+        );
+        assert_eq!(
+            why(&f[1]).as_deref(),
+            Some("public by policy (the firewall policy file)")
+        );
+        assert_eq!(why(&f[2]), None);
+        let mut labelled = c;
+        labelled
+            .labels
+            .insert("dockward.expose".into(), "public".into());
+        let f = audit_container(&labelled, None, &e);
+        assert_eq!(
+            why(&f[1]).as_deref(),
+            Some("public by policy (label dockward.expose=public)")
+        );
+    }
+
+    #[test]
+    fn one_finding_per_port_naming_both_addresses() {
+        let p = |ip: &str, port: u16| PublishedPort {
+            host_ip: Some(ip.into()),
+            host_port: Some(port),
+            container_port: 80,
+            host_port_end: None,
+            protocol: Protocol::Tcp,
+        };
+        let c = Container {
+            ports: vec![p("0.0.0.0", 8080), p("::", 8080), p("0.0.0.0", 8081)],
+            ..base()
+        };
+        let f = audit_container(&c, None, &Exposure::new());
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(
+            f[0].evidence
+                .starts_with("0.0.0.0 and [::] port 8080 -> 80/tcp"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(
+            f[1].evidence.starts_with("0.0.0.0 port 8081"),
+            "{}",
+            f[1].evidence
+        );
+    }
+
+    #[test]
+    fn fixes_are_complete_or_say_what_to_recreate_from() {
+        let c = Container {
+            privileged: true,
+            ..base()
+        };
+        let f = audit_container(&c, None, &Exposure::new());
+        assert!(!f[0].remediation.contains('…'), "{}", f[0].remediation);
+        assert!(
+            f[0].remediation.contains("docker inspect app"),
+            "{}",
+            f[0].remediation
+        );
+        let mut c = c;
+        c.compose = Some(dockward_model::Compose {
+            project: "shop".into(),
+            service: "web".into(),
+        });
+        let f = audit_container(&c, None, &Exposure::new());
+        assert!(
+            f[0].remediation.contains("docker compose up -d web"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn a_socket_proxy_is_not_told_to_put_a_proxy_in_front_of_itself() {
+        let sock = M {
+            kind: "bind".into(),
+            source: "/var/run/docker.sock".into(),
+            destination: "/var/run/docker.sock".into(),
+            read_only: true,
+        };
+        let with = |image: &str| Container {
+            image: image.into(),
+            mounts: vec![sock.clone()],
+            ..base()
+        };
+        let own = audit_container(&with("dockward-proxy:0.1.0"), None, &Exposure::new());
+        assert_eq!(own.len(), 1);
+        assert_eq!(
+            own[0].suppressed.as_ref().map(|s| s.kind.as_str()),
+            Some("accepted")
+        );
+        for img in [
+            "tecnativa/docker-socket-proxy:latest",
+            "ghcr.io/tecnativa/docker-socket-proxy",
+            "wollomatic/socket-proxy:1@sha256:ab",
+        ] {
+            let f = audit_container(&with(img), None, &Exposure::new());
+            assert!(f[0].suppressed.is_none(), "{img}");
+            assert!(
+                f[0].remediation.contains("dockward-proxy in place of"),
+                "{img}: {}",
+                f[0].remediation
+            );
+            assert!(!f[0].remediation.contains("DOCKER_HOST"), "{img}");
+        }
+        let f = audit_container(&with("traefik:v3"), None, &Exposure::new());
+        assert!(
+            f[0].remediation
+                .contains("DOCKER_HOST=tcp://docker-proxy:2375"),
+            "{}",
+            f[0].remediation
         );
     }
 }

@@ -8,6 +8,7 @@
 //! plain strings, and lets the fuzz entries below run without a filesystem.
 
 pub mod artifact;
+pub mod baseline;
 pub mod finding;
 pub mod harden;
 

@@ -19,6 +19,15 @@ pub struct Report {
     pub targets: Vec<Target>,
     pub findings: Vec<Finding>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Compared with a baseline: `findings` are only the new ones.
+    #[serde(default)]
+    pub compared: bool,
+    /// The baseline's findings that are no longer found.
+    #[serde(default)]
+    pub gone: Vec<crate::baseline::Entry>,
+    /// Findings left out of `findings` by `--severity`, by severity.
+    #[serde(default)]
+    pub hidden: Summary,
 }
 
 /// Counts of findings that are not suppressed, by severity.
@@ -47,15 +56,34 @@ impl Report {
         }
     }
 
-    /// Findings in a stable order: by target, then position, then rule.
+    /// Findings in the order a reader needs them: the worst first
+    /// (suppressed ones last), then by target, position and rule.
     pub fn sort(&mut self) {
+        let rank = |f: &Finding| (f.suppressed.is_some(), std::cmp::Reverse(f.severity));
         self.findings.sort_by(|a, b| {
-            (a.location.target(), pos(&a.location), &a.rule).cmp(&(
+            (rank(a), a.location.target(), pos(&a.location), &a.rule).cmp(&(
+                rank(b),
                 b.location.target(),
                 pos(&b.location),
                 &b.rule,
             ))
         });
+    }
+
+    /// Keeps only findings of the severities in `shown` (`--severity`);
+    /// the ones left out are counted in `hidden`. Suppressed findings of a
+    /// shown severity stay.
+    pub fn show_only(&mut self, shown: &[Severity]) {
+        let mut hidden = Self::default();
+        self.findings.retain(|f| {
+            let keep = shown.contains(&f.severity);
+            if !keep {
+                hidden.findings.push(f.clone());
+            }
+            keep
+        });
+        self.hidden = hidden.summary();
+        self.hidden.diagnostics = 0;
     }
 
     pub fn summary(&self) -> Summary {

@@ -8,12 +8,13 @@
 //! (`dockward_hostpower`), so a mount or capability means one thing
 //! everywhere.
 
+use crate::container::{socket_proxy, SocketProxy};
 use crate::rules::swarm::{
     SERVICE_DANGEROUS_CAPABILITY, SERVICE_DOCKER_SOCKET, SERVICE_HOST_NETWORK,
     SERVICE_PORT_ALL_NODES, SERVICE_SENSITIVE_MOUNT, SWARM_AUTOLOCK, SWARM_CERT_EXPIRY,
     SWARM_MANAGER_COUNT, SWARM_OVERLAY_UNENCRYPTED,
 };
-use crate::{Finding, Location};
+use crate::{Finding, Location, Suppression};
 use dockward_hostpower::{classify, dangerous_capability, Mount};
 use dockward_model::{Network, PublishMode, Service, Swarm};
 
@@ -108,16 +109,33 @@ pub fn audit_service(svc: &Service, networks: &[Network]) -> Vec<Finding> {
             Some(Mount::Sensitive) => (&SERVICE_SENSITIVE_MOUNT, "a sensitive host path"),
             None => continue,
         };
-        out.push(rule.finding(
-            loc(),
-            format!(
-                "mounts {} ({what}) at {}{}",
-                m.source,
-                m.destination,
-                if m.read_only { ", read-only" } else { "" }
-            ),
-            format!("docker service update --mount-rm {} {name}", m.destination),
-        ));
+        let evidence = format!(
+            "mounts {} ({what}) at {}{}",
+            m.source,
+            m.destination,
+            if m.read_only { ", read-only" } else { "" }
+        );
+        let remove = format!("docker service update --mount-rm {} {name}", m.destination);
+        let socket = std::ptr::eq(rule, &SERVICE_DOCKER_SOCKET);
+        match socket_proxy(&svc.image).filter(|_| socket) {
+            Some(SocketProxy::Dockward) => {
+                let mut f = rule.finding(loc(), evidence, remove);
+                f.suppressed = Some(Suppression {
+                    kind: "accepted".into(),
+                    reason: format!(
+                        "{name} runs dockward ({}): the socket is what it guards or reads",
+                        svc.image
+                    ),
+                });
+                out.push(f);
+            }
+            Some(SocketProxy::Other) => out.push(rule.finding(
+                loc(),
+                format!("{evidence}; {} is a filtering proxy with known holes", svc.image),
+                format!("docker service update --image dockward-proxy {name}   # the same environment variables: it reads tecnativa's"),
+            )),
+            None => out.push(rule.finding(loc(), evidence, remove)),
+        }
     }
     for cap in svc.cap_add.iter().filter(|c| dangerous_capability(c)) {
         out.push(SERVICE_DANGEROUS_CAPABILITY.finding(
@@ -307,6 +325,24 @@ mod tests {
         );
         assert!(f[4].evidence.contains("8080"), "{}", f[4].evidence);
         assert!(f[0].remediation.contains("--mount-rm /x agent"));
+        // dockward's own image: accepted; another proxy: replaced, not fronted.
+        let mut own = svc.clone();
+        own.image = "dockward-firewall:0.1.0@sha256:00".into();
+        assert_eq!(
+            audit_service(&own, &nets)[0]
+                .suppressed
+                .as_ref()
+                .map(|s| s.kind.as_str()),
+            Some("accepted")
+        );
+        own.image = "tecnativa/docker-socket-proxy:0.2".into();
+        let f0 = &audit_service(&own, &nets)[0];
+        assert!(f0.suppressed.is_none());
+        assert!(
+            f0.remediation.contains("--image dockward-proxy agent"),
+            "{}",
+            f0.remediation
+        );
         // A policy label answers for its ingress ports.
         svc.labels.insert(EXPOSE.into(), "local".into());
         assert!(!ids(&audit_service(&svc, &nets)).contains(&"service-port-all-nodes"));

@@ -5,10 +5,12 @@
 use crate::cli::{AuditArgs, AuditFormat, Threshold};
 use crate::config::Config;
 use crate::{error_line, exit};
+use dockward_audit::baseline::Baseline;
 use dockward_audit::config::{apply_ignores, today_utc};
 use dockward_audit::render::{Json, Render, Sarif, Text};
 use dockward_audit::{BuildArgs, Report, Severity};
 use dockward_auditctl::{files, host};
+use std::path::Path;
 
 fn usage(msg: impl std::fmt::Display) -> u8 {
     error_line("audit", &msg);
@@ -71,6 +73,28 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
     for note in apply_ignores(&mut report, &cfg.ignores, &today_utc()) {
         eprintln!("dockward audit: note: {note}");
     }
+    let baseline = match &args.baseline {
+        None => None,
+        Some(p) => match read_baseline(p, args.write_baseline.as_deref()) {
+            Ok(b) => Some(b),
+            Err(e) => return usage(e),
+        },
+    };
+    if let Some(p) = &args.write_baseline {
+        if let Err(e) = write_baseline(p, &Baseline::of(&report)) {
+            error_line("audit", &e);
+            return exit::INTERNAL;
+        }
+    }
+    if let Some(b) = &baseline {
+        b.compare(&mut report);
+    }
+    // Decided before --severity hides anything: it changes the view only.
+    let worst = report.max_severity();
+    if !args.severity.is_empty() {
+        let shown: Vec<Severity> = args.severity.iter().copied().map(severity).collect();
+        report.show_only(&shown);
+    }
     report.sort();
     let renderer: Box<dyn Render> = match args.format {
         AuditFormat::Text => Box::new(Text {
@@ -94,10 +118,47 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
         .map(severity)
         .or(cfg.fail_on)
         .unwrap_or(Severity::Low);
-    match report.max_severity() {
+    match worst {
         Some(s) if s >= threshold => exit::FINDINGS,
         _ => exit::OK,
     }
+}
+
+/// The baseline at `path`. Missing is an error, except when the same file
+/// is also to be written: that is a first run, and everything is new.
+fn read_baseline(path: &Path, writing: Option<&Path>) -> Result<Baseline, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            Baseline::parse(&text).map_err(|e| format!("--baseline {}: {e}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && writing == Some(path) => {
+            eprintln!(
+                "dockward audit: note: {} does not exist yet: every finding is new",
+                path.display()
+            );
+            Ok(Baseline::of(&Report::default()))
+        }
+        Err(e) => Err(format!(
+            "--baseline {}: {e}; write one first with --write-baseline {}",
+            path.display(),
+            path.display()
+        )),
+    }
+}
+
+/// Written beside and renamed over, so a reader never sees half a file.
+fn write_baseline(path: &Path, b: &Baseline) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(b).map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "baseline".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, text + "\n")
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("--write-baseline {}: {e}", path.display())
+        })
 }
 
 fn severity(t: Threshold) -> Severity {

@@ -286,6 +286,10 @@ EXAMPLES
     dockward audit app/ deploy/compose.yml       only these files
     dockward audit --host --format sarif . > dockward.sarif
     dockward audit --fail-on high                exit 1 only for high or critical
+    dockward audit --severity critical,high      show only those
+    dockward audit --host --baseline b.json --write-baseline b.json
+                                                 what is new or gone since the
+                                                 last run (a cron job's view)
     dockward audit --list-rules [--format json]  every rule id with its severity
 
 CONFIG FILE (--config, default ./.dockward.toml when it exists)
@@ -311,7 +315,7 @@ EXIT STATUS
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum AuditFormat {
-    /// Findings grouped by target, with the fix, and a summary line.
+    /// Counts first, then findings worst first, each with its fix.
     Text,
     /// The dockward.audit/v1 document (docs/audit-json.md).
     Json,
@@ -342,6 +346,23 @@ pub(crate) struct AuditArgs {
     /// file's fail-on, else low].
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Threshold>,
+
+    /// Show only findings of these severities (comma-separated, e.g.
+    /// `critical,high`). Changes what is shown, not the exit status:
+    /// --fail-on still looks at every finding.
+    #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
+    pub severity: Vec<Threshold>,
+
+    /// Show only what is new since FILE (written by --write-baseline), and
+    /// what is gone; the exit status then counts the new findings only.
+    /// The same FILE may be given to both: it is read before it is
+    /// rewritten, and a missing one is an empty baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
+
+    /// Write every finding of this run to FILE, for a later --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<std::path::PathBuf>,
 
     /// Config file with fail-on and ignores [default: ./.dockward.toml when
     /// it exists].

@@ -75,9 +75,14 @@ fn sarif_passes_microsofts_validator_with_no_error() {
         "secrets never printed"
     );
 
-    let input = dir.path().join("audit.sarif");
-    std::fs::write(&input, &sarif).unwrap();
-    let log = dir.path().join("validation.sarif");
+    validate_sarif(dir.path(), &sarif);
+}
+
+/// Microsoft's validator finds no error in `sarif`.
+fn validate_sarif(dir: &Path, sarif: &str) {
+    let input = dir.join("audit.sarif");
+    std::fs::write(&input, sarif).unwrap();
+    let log = dir.join("validation.sarif");
     let v = std::process::Command::new(VALIDATOR)
         .arg("validate")
         .arg(&input)
@@ -98,6 +103,130 @@ fn sarif_passes_microsofts_validator_with_no_error() {
         .filter(|r| r["level"] == "error")
         .collect();
     assert!(errors.is_empty(), "validator errors: {errors:#?}");
+}
+
+#[test]
+fn severity_filter_shows_less_and_decides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // dockerfile-unpinned-image (low) and compose-privileged (critical).
+    write(d, "Dockerfile", "FROM alpine\nUSER app\n");
+    write(
+        d,
+        "compose.yml",
+        "services:\n  a:\n    image: x:1\n    user: app\n    privileged: yes\n",
+    );
+    let (code, out, _) = audit(d, &[".", "--severity", "low"]);
+    assert_eq!(code, 1, "--fail-on (low) still sees the critical finding");
+    assert!(out.contains("dockerfile-unpinned-image"), "{out}");
+    assert!(!out.contains("compose-privileged"), "{out}");
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains("not shown (1 critical"),
+        "{out}"
+    );
+    let (code, out, _) = audit(
+        d,
+        &[
+            ".",
+            "--severity",
+            "critical,high",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.iter().all(|r| *r == "compose-privileged"),
+        "{rules:?}"
+    );
+    assert_eq!(v["hidden"]["low"], 1, "{out}");
+    let (code, _, err) = audit(d, &[".", "--severity", "severe"]);
+    assert_eq!(code, 2, "{err}");
+    // The text report leads with the worst.
+    let (_, out, _) = audit(d, &["."]);
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s}: {out}"));
+    assert!(at("CRITICAL (1)") < at("LOW (1)"), "{out}");
+}
+
+#[test]
+fn baseline_shows_what_is_new_and_what_is_gone_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "Dockerfile", "FROM alpine\nUSER app\n");
+    // A first run with the same file to read and write: everything is new.
+    let (code, out, err) = audit(
+        d,
+        &[".", "--baseline", "b.json", "--write-baseline", "b.json"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not exist yet"), "{err}");
+    assert!(out.contains("1 new finding(s)"), "{out}");
+    // Nothing changed: nothing new, status 0.
+    let (code, out, _) = audit(d, &[".", "--baseline", "b.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("0 new finding(s)") && out.contains("0 gone"),
+        "{out}"
+    );
+    // A line added above the finding is not a new finding; a new one is.
+    write(
+        d,
+        "Dockerfile",
+        "# a comment\nFROM alpine\nUSER app\nADD http://example.invalid/x /x\n",
+    );
+    let (code, out, _) = audit(d, &[".", "--baseline", "b.json", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"dockerfile-unpinned-image"), "{rules:?}");
+    assert!(!rules.is_empty());
+    assert_eq!(v["baseline"]["gone"].as_array().unwrap().len(), 0);
+    // The finding fixed: it is gone, in text, JSON and SARIF.
+    write(d, "Dockerfile", "FROM alpine:3.20\nUSER app\n");
+    let (code, out, _) = audit(d, &[".", "--baseline", "b.json"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("GONE SINCE THE BASELINE (1)"), "{out}");
+    assert!(out.contains("dockerfile-unpinned-image"), "{out}");
+    let (_, out, _) = audit(d, &[".", "--baseline", "b.json", "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["baseline"]["gone"][0]["rule"],
+        "dockerfile-unpinned-image"
+    );
+    let (_, sarif, _) = audit(d, &[".", "--baseline", "b.json", "--format", "sarif"]);
+    let doc: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        doc["runs"][0]["results"][0]["baselineState"], "absent",
+        "{sarif}"
+    );
+    if Path::new(VALIDATOR).exists() {
+        validate_sarif(d, &sarif);
+    }
+    // A file that is not a baseline, or missing: a usage error naming it.
+    write(d, "junk.json", "[1]");
+    let (code, _, err) = audit(d, &[".", "--baseline", "junk.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--baseline junk.json"), "{err}");
+    let (code, _, err) = audit(d, &[".", "--baseline", "nope.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--write-baseline nope.json"), "{err}");
 }
 
 #[test]

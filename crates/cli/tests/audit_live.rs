@@ -230,6 +230,15 @@ fn a_port_closed_by_dockward_firewall_is_rated_low() {
     let (_, v) = audit(None);
     let f = finding(&v, &c.name, "container-port-all-interfaces");
     assert_eq!(f["severity"], "low", "{f:#}");
+    // Kept local by the firewall: listed, named, and not counted.
+    assert_eq!(f["suppressed"]["kind"], "accepted", "{f:#}");
+    assert!(
+        f["suppressed"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("dockward firewall keeps it local only"),
+        "{f:#}"
+    );
     assert!(
         f["evidence"]
             .as_str()
@@ -237,6 +246,60 @@ fn a_port_closed_by_dockward_firewall_is_rated_low() {
             .contains("not reachable from outside"),
         "{f:#}"
     );
+}
+
+/// An image tag of the test image under another name, removed on drop.
+struct Tag(String);
+
+impl Tag {
+    fn new(name: &str) -> Self {
+        let t = format!("{name}:dwt-{}", std::process::id());
+        dockward_testbench::docker(&["tag", IMAGE, &t]);
+        Self(t)
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "--no-prune", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn a_socket_proxy_is_judged_by_what_it_is() {
+    require_engine!();
+    let sock = "/var/run/docker.sock:/var/run/docker.sock:ro";
+    let ours = Tag::new("dockward-proxy");
+    let theirs = Tag::new("tecnativa/docker-socket-proxy");
+    let client = Container::run(
+        "sockclient",
+        &["--user", "1000", "-v", sock, IMAGE, "sleep", "600"],
+    );
+    let a = Container::run(
+        "sockours",
+        &["--user", "1000", "-v", sock, &ours.0, "sleep", "600"],
+    );
+    let b = Container::run(
+        "socktheirs",
+        &["--user", "1000", "-v", sock, &theirs.0, "sleep", "600"],
+    );
+    let (_, v) = audit(None);
+    let f = finding(&v, &a.name, "container-docker-socket");
+    assert_eq!(f["suppressed"]["kind"], "accepted", "{f:#}");
+    let f = finding(&v, &b.name, "container-docker-socket");
+    assert!(f["suppressed"].is_null(), "{f:#}");
+    let fix = f["remediation"].as_str().unwrap();
+    assert!(fix.contains("dockward-proxy in place of"), "{fix}");
+    assert!(!fix.contains("DOCKER_HOST"), "no circular fix: {fix}");
+    let fix = finding(&v, &client.name, "container-docker-socket")["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(fix.contains("DOCKER_HOST=tcp://docker-proxy:2375"), "{fix}");
+    assert!(!fix.contains('…'), "{fix}");
+    drop((a, b, client));
 }
 
 /// Takes dockward's firewall out when the test ends, pass or fail.

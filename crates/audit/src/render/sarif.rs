@@ -127,6 +127,37 @@ fn result_json(f: &Finding, rules: &[&Rule]) -> Value {
     r
 }
 
+/// With a baseline, SARIF's own `baselineState`: `new` for what is found
+/// now, `absent` for what the baseline had and is gone.
+fn results(report: &Report, rules: &[&Rule]) -> Vec<Value> {
+    let mut out: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut r = result_json(f, rules);
+            if let (true, Some(obj)) = (report.compared, r.as_object_mut()) {
+                obj.insert("baselineState".into(), json!("new"));
+            }
+            r
+        })
+        .collect();
+    for g in &report.gone {
+        let mut r = json!({
+            "ruleId": g.rule,
+            "level": level(g.severity),
+            "message": { "text": format!("{}: {} (gone since the baseline)", g.title, g.evidence) },
+            "locations": [{ "logicalLocations": [{ "name": g.target, "kind": "resource" }] }],
+            "baselineState": "absent",
+        });
+        if let (Some(i), Some(obj)) = (rules.iter().position(|x| x.id == g.rule), r.as_object_mut())
+        {
+            obj.insert("ruleIndex".into(), json!(i));
+        }
+        out.push(r);
+    }
+    out
+}
+
 impl Render for Sarif {
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let rules = catalogue();
@@ -154,7 +185,7 @@ impl Render for Sarif {
                     "executionSuccessful": report.diagnostics.is_empty(),
                     "toolExecutionNotifications": notifications,
                 }],
-                "results": report.findings.iter().map(|f| result_json(f, &rules)).collect::<Vec<_>>(),
+                "results": results(report, &rules),
             }],
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
