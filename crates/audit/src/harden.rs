@@ -105,7 +105,26 @@ pub struct Change {
     pub action: String,
     /// What happens once dockerd restarts with it.
     pub consequence: String,
+    /// The value written; `None` for `remove`.
+    pub value: Option<Value>,
 }
+
+/// `--only` and `--skip`: daemon.json keys or audit rule ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+/// Every change `plan` can propose, as (key, rule).
+const CHANGES: [(&str, &str); 6] = [
+    ("iptables", "daemon-iptables-disabled"),
+    ("icc", "daemon-icc"),
+    ("userns-remap", "daemon-userns-remap"),
+    ("ip", "daemon-default-bind-all"),
+    ("no-new-privileges", "daemon-no-new-privileges"),
+    ("live-restore", "daemon-live-restore"),
+];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Plan {
@@ -116,11 +135,55 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Fixes that cannot be made in the file, one sentence each.
     pub manual: Vec<String>,
+    /// Changes proposed but left out by `--only`/`--skip`.
+    pub skipped: Vec<Change>,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// The plan with only the changes `sel` keeps, `after` rebuilt from
+    /// `before`. An id that names no change dockward can make is an error
+    /// (a typo must not pass as "skipped"); one that names a change not
+    /// proposed here is not. icc=false kept without the iptables change it
+    /// needs is refused: dockerd would not start.
+    pub fn select(self, sel: &Selection) -> Result<Self, String> {
+        for (flag, ids) in [("--only", &sel.only), ("--skip", &sel.skip)] {
+            for id in ids {
+                if !CHANGES.iter().any(|(k, r)| id == k || id == r) {
+                    let known: Vec<&str> = CHANGES.iter().map(|(k, _)| *k).collect();
+                    return Err(format!(
+                        "{flag} {id}: no such change; give a daemon.json key ({}) or its audit rule id",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        let named = |ids: &[String], c: &Change| ids.iter().any(|i| *i == c.key || *i == c.rule);
+        let (kept, skipped): (Vec<Change>, Vec<Change>) = self
+            .changes
+            .into_iter()
+            .partition(|c| (sel.only.is_empty() || named(&sel.only, c)) && !named(&sel.skip, c));
+        let icc = kept.iter().any(|c| c.key == "icc");
+        if icc && skipped.iter().any(|c| c.key == "iptables") {
+            return Err("icc: dockerd refuses icc=false while iptables is off; keep the iptables change too, or skip icc".into());
+        }
+        let mut after = self.before.clone();
+        for c in &kept {
+            match &c.value {
+                Some(v) => after.set(&c.key, v.clone()),
+                None => after.remove(&c.key),
+            }
+        }
+        Ok(Self {
+            before: self.before,
+            after,
+            changes: kept,
+            manual: self.manual,
+            skipped,
+        })
     }
 }
 
@@ -154,6 +217,7 @@ pub fn plan(before: &Object, flags: &DaemonSettings) -> Plan {
                 rule: rule.to_string(),
                 action: if v.is_some() { "set" } else { "remove" }.to_string(),
                 consequence: consequence.to_string(),
+                value: v,
             });
         };
 
@@ -285,6 +349,7 @@ pub fn plan(before: &Object, flags: &DaemonSettings) -> Plan {
         after,
         changes,
         manual,
+        skipped: Vec::new(),
     }
 }
 
@@ -314,6 +379,48 @@ mod tests {
         let after = parse_daemon_json("d.json", &p.after.to_pretty()).unwrap();
         assert!(audit_daemon(&after, "d.json").is_empty());
         assert!(p.manual.is_empty());
+    }
+
+    #[test]
+    fn only_and_skip_pick_changes_by_key_or_rule() {
+        let before = parse_object("d.json", r#"{"iptables": false, "debug": true}"#).unwrap();
+        let sel = |only: &[&str], skip: &[&str]| Selection {
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: skip.iter().map(|s| s.to_string()).collect(),
+        };
+        let p = plan(&before, &DaemonSettings::default());
+        let q = p
+            .clone()
+            .select(&sel(&[], &["userns-remap", "daemon-default-bind-all"]))
+            .unwrap();
+        assert_eq!(
+            keys(&q),
+            ["iptables", "icc", "no-new-privileges", "live-restore"]
+        );
+        let skipped: Vec<&str> = q.skipped.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(skipped, ["userns-remap", "ip"]);
+        assert_eq!(q.after.get("userns-remap"), None);
+        assert_eq!(q.after.get("iptables"), None, "removed");
+        assert_eq!(q.after.get("debug"), Some(&Value::Bool(true)), "untouched");
+        let q = p.clone().select(&sel(&["ip"], &[])).unwrap();
+        assert_eq!(keys(&q), ["ip"]);
+        assert_eq!(
+            q.after.get("iptables"),
+            Some(&Value::Bool(false)),
+            "left alone"
+        );
+        // A typo is an error; a change not proposed here is not.
+        let e = p.clone().select(&sel(&["userns"], &[])).unwrap_err();
+        assert!(e.contains("--only userns: no such change"), "{e}");
+        assert!(p.clone().select(&sel(&[], &["tlsverify"])).is_err());
+        let done = plan(
+            &parse_object("d.json", r#"{"ip": "127.0.0.1"}"#).unwrap(),
+            &DaemonSettings::default(),
+        );
+        assert!(done.select(&sel(&[], &["ip"])).is_ok());
+        // icc=false without iptables back on: dockerd would not start.
+        let e = p.select(&sel(&["icc"], &[])).unwrap_err();
+        assert!(e.contains("keep the iptables change too"), "{e}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub fn propose(
     endpoint_url: &str,
     config_file: Option<&Path>,
     swarm: bool,
+    selection: &dockward_audit::harden::Selection,
 ) -> Result<Proposal, AuditError> {
     let dockerd = dockward_hostprobe::dockerd::find(&dockward_hostprobe::Real, endpoint_url);
     let mut flags = dockerd
@@ -81,7 +82,9 @@ pub fn propose(
         Err(e) => return Err(AuditError::Usage(format!("{shown}: cannot read it ({e})"))),
     };
     let before = parse_object(&shown, &text).map_err(AuditError::Usage)?;
-    let plan = plan(&before, &flags);
+    let plan = plan(&before, &flags)
+        .select(selection)
+        .map_err(AuditError::Usage)?;
     let new_text = plan.after.to_pretty();
     let diff = similar::TextDiff::from_lines(&text, &new_text)
         .unified_diff()
@@ -153,7 +156,13 @@ mod tests {
         let f = dir.path().join("daemon.json");
         std::fs::write(&f, "{\"debug\": true}\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let p = propose("unix:///nonexistent.sock", Some(&f), false).unwrap();
+        let p = propose(
+            "unix:///nonexistent.sock",
+            Some(&f),
+            false,
+            &Default::default(),
+        )
+        .unwrap();
         assert!(p.existed && !p.plan.is_empty() && p.diff.contains("+"));
         let backup = write(&p).unwrap().expect("a backup");
         assert_eq!(
@@ -176,9 +185,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("daemon.json");
         std::fs::write(&f, "[1, 2]").unwrap();
-        let e = propose("unix:///nonexistent.sock", Some(&f), false)
-            .err()
-            .unwrap();
+        let e = propose(
+            "unix:///nonexistent.sock",
+            Some(&f),
+            false,
+            &Default::default(),
+        )
+        .err()
+        .unwrap();
         assert!(matches!(e, AuditError::Usage(_)), "{e}");
     }
 }

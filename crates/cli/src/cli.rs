@@ -396,6 +396,10 @@ each, and writes nothing. With --apply, saves a backup next to the file
 is never restarted: the changes take effect at its next restart
 (`systemctl restart docker`).
 
+Each change is printed beside what it does; pick with --only or --skip
+(`dockward harden daemon --skip userns-remap --apply`). A name that is
+no change dockward makes is an error, not a silent skip.
+
 Settings dockerd is given as command-line flags are not written to the
 file (dockerd refuses a setting given both ways); the output says which
 flag to remove instead. TLS certificates and registry CAs cannot be
@@ -403,7 +407,8 @@ invented: those fixes are listed as manual steps.
 
 EXIT STATUS
     0  success (nothing to change, the diff was shown, or it was applied)
-    2  the daemon.json is not valid JSON, or a bad flag (nothing written)
+    2  the daemon.json is not valid JSON, or a bad flag or --only/--skip id
+       (nothing written)
     5  the file or its backup could not be written (the old file stays)";
 
 #[derive(Debug, Subcommand)]
@@ -423,6 +428,17 @@ pub(crate) struct HardenDaemonArgs {
     /// dockerd, else /etc/docker/daemon.json].
     #[arg(long, value_name = "FILE")]
     pub config_file: Option<std::path::PathBuf>,
+
+    /// Make only these changes: daemon.json keys (icc, userns-remap, ip,
+    /// no-new-privileges, live-restore, iptables) or their audit rule ids,
+    /// comma-separated or repeated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Leave these changes out (same ids as --only), e.g. `--skip
+    /// userns-remap` where remapping would hide the existing containers.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]

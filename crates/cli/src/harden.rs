@@ -19,7 +19,16 @@ fn daemon(config: &Config, args: &HardenDaemonArgs) -> u8 {
         Ok(rt) => rt.block_on(harden::in_swarm(&config.endpoint)),
         Err(code) => return code,
     };
-    let p = match harden::propose(&config.endpoint.url, args.config_file.as_deref(), swarm) {
+    let selection = dockward_audit::harden::Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let p = match harden::propose(
+        &config.endpoint.url,
+        args.config_file.as_deref(),
+        swarm,
+        &selection,
+    ) {
         Ok(p) => p,
         Err(e) => {
             error_line("harden", &e);
@@ -52,6 +61,15 @@ fn text_report(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> 
         s.push_str(diff);
         s.push_str("\nWhat each change does once dockerd restarts:\n");
         for c in &p.changes {
+            s.push_str(&format!(
+                "  {} ({} {}): {}\n",
+                c.key, c.action, c.rule, c.consequence
+            ));
+        }
+    }
+    if !p.skipped.is_empty() {
+        s.push_str("\nLeft out by --only/--skip:\n");
+        for c in &p.skipped {
             s.push_str(&format!(
                 "  {} ({} {}): {}\n",
                 c.key, c.action, c.rule, c.consequence
@@ -91,6 +109,7 @@ fn json(pr: &Proposal, apply: bool, backup: Option<&Option<PathBuf>>) -> String 
         "file": shown,
         "changes": p.changes,
         "manual": p.manual,
+        "skipped": p.skipped,
         "diff": diff,
         "applied": apply && backup.is_some(),
         "backup": backup.and_then(|b| b.as_ref()).map(|b| b.display().to_string()),

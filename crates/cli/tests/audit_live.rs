@@ -427,6 +427,30 @@ fn harden_daemon_writes_a_backup_and_never_restarts_dockerd() {
         "{\n  \"log-driver\": \"json-file\"\n}\n"
     );
 
+    // Picked by key or rule id; the ones left out are said, not hidden.
+    let out = harden(&["--skip", "userns-remap,daemon-default-bind-all"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("+  \"userns-remap\""), "{text}");
+    assert!(!text.contains("+  \"ip\""), "{text}");
+    assert!(text.contains("+  \"no-new-privileges\": true"), "{text}");
+    assert!(
+        text.contains("Left out by --only/--skip:\n  userns-remap"),
+        "{text}"
+    );
+    let out = harden(&["--only", "userns", "--apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--only userns: no such change"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\n  \"log-driver\": \"json-file\"\n}\n",
+        "nothing written on a bad id"
+    );
+
     let out = harden(&["--apply", "--format", "json"]);
     assert!(
         out.status.success(),
