@@ -194,6 +194,9 @@ EXAMPLES
     dockward firewall apply --policy fw.toml    apply once
     dockward firewall watch                     keep it right (systemd: contrib/dockward-firewall.service)
     dockward firewall remove                    take dockward's rules out
+    dockward firewall allow web 443             open one port, no recreate
+    dockward firewall allow db 5432 from 192.168.1.0/24
+    dockward firewall rules                     what the policy file says
     docker run -d -p 8080:80 -l dockward.expose=public nginx
     docker run -d -p 5432:5432 -l dockward.expose=192.0.2.0/24 postgres
 
@@ -231,6 +234,93 @@ pub(crate) enum FirewallAction {
     Watch(FirewallWatchArgs),
     /// Take all of dockward's rules out; Docker's own behaviour returns.
     Remove,
+    /// Open a container's or service's ports without recreating it:
+    /// `allow web` (public), `allow web 80`, `allow db 5432/tcp from
+    /// 192.168.1.0/24 10.0.0.0/8` (local, plus those sources). Edits the
+    /// policy file (created when missing, comments kept), shows what
+    /// changes, and applies it (through the running `firewall watch`, when
+    /// there is one).
+    #[command(after_long_help = EDIT_AFTER_HELP)]
+    Allow(FirewallEditArgs),
+    /// Close a container's or service's ports to everyone outside the
+    /// host and its containers' allow-lists: `deny web`, `deny web 80/udp`.
+    #[command(after_long_help = EDIT_AFTER_HELP)]
+    Deny(FirewallEditArgs),
+    /// Take out what allow or deny put in the policy file for a container
+    /// or service (or one port of it): labels and the default decide again.
+    #[command(after_long_help = EDIT_AFTER_HELP)]
+    Reset(FirewallEditArgs),
+    /// List the policy file's rules: which containers, which ports, what
+    /// verdict. Labels are shown by `plan`.
+    Rules(FirewallRulesArgs),
+}
+
+const EDIT_AFTER_HELP: &str = "\
+ARGUMENTS
+    NAME             a container name, or a Swarm service name (its task
+                     containers are matched by their service label)
+    PORT[/PROTO]     a container port, e.g. 80 or 53/udp; without it, every
+                     published port of NAME
+    from CIDR...     allow only: the addresses or networks that may reach it
+                     besides the host; without it, allow means public
+
+EXAMPLES
+    dockward firewall allow web 443
+    dockward firewall allow db 5432 from 192.168.1.0/24
+    dockward firewall deny web 8080
+    dockward firewall reset web
+    dockward firewall rules
+
+The policy file is /etc/dockward/firewall.toml unless --policy says
+otherwise; it is created when missing, and its comments and order are kept.
+The entry edited is the last `[[container]]` whose match names NAME and
+nothing else; a new one goes last (later entries win). A dockward.expose
+label on the container still wins over the file: the output says so.
+When a `firewall watch` runs, it is told to reload (SIGHUP) and applies the
+change; otherwise the change is applied once, as `apply` does. When the
+apply fails, the file is put back as it was.
+
+EXIT STATUS
+    0  changed and applied, or nothing to change
+    2  a bad NAME, PORT or CIDR, a policy file that cannot be edited, or a
+       watch running with another policy file (nothing changed)
+    3  the Docker daemon could not be reached (nothing changed)
+    4  the Docker daemon answered with an error (nothing changed)
+    5  an internal or I/O error
+    6  the kernel refused the change (the file is put back)";
+
+#[derive(Debug, Args)]
+pub(crate) struct FirewallEditArgs {
+    /// The container or Swarm service.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// [PORT[/PROTO]] [from CIDR...]
+    #[arg(value_name = "PORT|from CIDR")]
+    pub rest: Vec<String>,
+
+    /// NAME is a Swarm service even when no container or service of that
+    /// name is seen now.
+    #[arg(long)]
+    pub service: bool,
+
+    /// Show what would change; write and apply nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub policy: FirewallPolicyArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FirewallRulesArgs {
+    /// Policy file (TOML) [default: /etc/dockward/firewall.toml].
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

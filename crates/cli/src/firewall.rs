@@ -2,7 +2,10 @@
 //! exit codes out. The control itself (apply, sweep, watch, the state
 //! file) is in `dockward-fwctl`.
 
+mod edit;
 mod render;
+
+use edit::Verb;
 
 use crate::cli::{
     Backend, FirewallAction, FirewallArgs, FirewallPlanArgs, FirewallPolicyArgs, Format,
@@ -12,7 +15,7 @@ use crate::{error_line, exit};
 use dockward_firewall::plan;
 use dockward_fwctl::{
     compute, gather, guard_note, installed_state, load_policy, policy_path, read_host, FwError,
-    Kernel, ONE_SHOT,
+    Kernel, DEFAULT_POLICY, ONE_SHOT,
 };
 use dockward_hostprobe::ports::PortIndex;
 use dockward_netfilter::{Netfilter, Xtables};
@@ -57,6 +60,10 @@ pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
             &mut k,
         )),
         FirewallAction::Remove => remove_cmd(&mut k),
+        FirewallAction::Allow(a) => rt.block_on(edit::run(config, a, Verb::Allow, &mut k)),
+        FirewallAction::Deny(a) => rt.block_on(edit::run(config, a, Verb::Deny, &mut k)),
+        FirewallAction::Reset(a) => rt.block_on(edit::run(config, a, Verb::Reset, &mut k)),
+        FirewallAction::Rules(a) => edit::rules(a),
     };
     match result {
         Ok(()) => exit::OK,
@@ -64,7 +71,9 @@ pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
             // `plan` changes nothing: "nothing was applied" would say it
             // might have.
             match &args.action {
-                FirewallAction::Plan(_) => error_line("firewall", &e.reason()),
+                FirewallAction::Plan(_) | FirewallAction::Rules(_) => {
+                    error_line("firewall", &e.reason());
+                }
                 _ => error_line("firewall", &e),
             }
             exit_code(&e)
@@ -79,7 +88,13 @@ fn watch_options(
 ) -> dockward_fwctl::watch::Options {
     dockward_fwctl::watch::Options {
         endpoint: config.endpoint.clone(),
-        policy: policy_path(a.policy.policy.as_deref()).map(|(p, _)| p),
+        policy: Some(
+            a.policy
+                .policy
+                .clone()
+                .unwrap_or_else(|| DEFAULT_POLICY.into()),
+        ),
+        policy_optional: a.policy.policy.is_none(),
         backend: a.policy.backend.into(),
         check_interval: std::time::Duration::from_millis(a.check_interval.max(50)),
     }
@@ -129,6 +144,6 @@ fn remove_cmd(k: &mut Kernel<impl Netfilter, impl Xtables>) -> Result<(), FwErro
     write_stdout("removed: dockward's table is gone; Docker's own rules apply again\n")
 }
 
-fn write_stdout(text: &str) -> Result<(), FwError> {
+pub(super) fn write_stdout(text: &str) -> Result<(), FwError> {
     crate::out::write(|w| w.write_all(text.as_bytes())).map_err(FwError::Internal)
 }

@@ -640,9 +640,14 @@ threading.Event().wait()
 }
 
 fn poll_open(a: &OutsideHost, port: u16, within: Duration) -> Option<Duration> {
+    poll_until(a, port, within, true)
+}
+
+/// How long until the port is seen `open` (or closed) from `a`.
+fn poll_until(a: &OutsideHost, port: u16, within: Duration, open: bool) -> Option<Duration> {
     let t = Instant::now();
     while t.elapsed() < within {
-        if a.tcp(&a.host_addr, port).is_open() {
+        if a.tcp(&a.host_addr, port).is_open() == open {
             return Some(t.elapsed());
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -1550,4 +1555,121 @@ fn docker_proxy_ipv4_doors_get_the_ports_verdict() {
         let _w = Watcher::start(backend);
         holds(&format!("watch {backend:?}"));
     }
+}
+
+/// `dockward firewall <verb> …` with its exit code and both streams.
+fn edit(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .arg("firewall")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn poll_closed(a: &OutsideHost, port: u16, within: Duration) -> bool {
+    poll_until(a, port, within, false).is_some()
+}
+
+/// ufw-docker's `allow web 80 from …`, without recreating the container:
+/// the policy file is edited (comments kept), the change is applied, and
+/// only the allowed outside host gets in; then the same through a running
+/// watch, which is reloaded and not undone.
+#[test]
+fn allow_deny_reset_edit_the_policy_and_take_effect_without_recreating() {
+    require_engine!();
+    let _s = Session::start();
+    let a = OutsideHost::new();
+    let b = OutsideHost::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fw.toml");
+    std::fs::write(&file, "# ours\ndefault = \"local\"   # keep\n").unwrap();
+    let f = file.to_str().unwrap();
+    let web = httpd("fwedit", &["-p", "80"]);
+    let port = host_port(&web, "80/tcp");
+    let id = web.id.clone();
+    dockward(&["firewall", "apply", "--policy", f]);
+    assert!(!a.tcp(&a.host_addr, port).is_open(), "local by default");
+
+    let from = format!("{}/32", a.addr);
+    let (code, out, err) = edit(&["allow", &web.name, "80", "from", &from, "--policy", f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "{} 80/tcp: local only -> local + from {from}",
+            web.name
+        )),
+        "{out}"
+    );
+    assert!(
+        a.tcp(&a.host_addr, port).is_open(),
+        "the allowed host gets in"
+    );
+    assert!(!b.tcp(&b.host_addr, port).is_open(), "another does not");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("# ours\ndefault = \"local\"   # keep\n"),
+        "{text}"
+    );
+    let (_, rules, _) = edit(&["rules", "--policy", f]);
+    assert!(
+        rules.contains(&format!("name={}", web.name)) && rules.contains(&from),
+        "{rules}"
+    );
+
+    // --dry-run writes and applies nothing.
+    let (code, out, _) = edit(&["deny", &web.name, "--policy", f, "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing written"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert!(a.tcp(&a.host_addr, port).is_open());
+
+    // A bad CIDR: exit 2, the file untouched.
+    let (code, _, err) = edit(&[
+        "allow",
+        &web.name,
+        "80",
+        "from",
+        "10.0.0.300",
+        "--policy",
+        f,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("10.0.0.300"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    // Under a watch: the edit is reloaded by it, and it does not undo it.
+    let w = Watcher::start(&["--policy", f]);
+    let (code, out, err) = edit(&["allow", &web.name, "--policy", f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("applied by the running firewall watch"),
+        "{out}"
+    );
+    w.wait_for("policy reloaded");
+    assert!(b.tcp(&b.host_addr, port).is_open(), "public now");
+    let (code, _, err) = edit(&["reset", &web.name, "--policy", f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        poll_closed(&b, port, Duration::from_secs(3)),
+        "back to local"
+    );
+    assert!(
+        !a.tcp(&a.host_addr, port).is_open(),
+        "the port rule went too"
+    );
+    // A watch on another file would undo an edit of this one: refused.
+    let other = dir.path().join("other.toml");
+    let (code, _, err) = edit(&["allow", &web.name, "--policy", other.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("would undo this change"), "{err}");
+    assert!(!other.exists(), "put back: it did not exist");
+    assert!(!b.tcp(&b.host_addr, port).is_open());
+    // Not recreated at any point.
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &web.name]).trim(), id);
 }

@@ -17,6 +17,7 @@ pub mod backend;
 mod compute;
 pub mod detect;
 pub mod input;
+pub mod reload;
 pub mod state;
 pub mod sweep;
 pub mod watch;
@@ -24,7 +25,8 @@ pub mod watch;
 pub use apply::{apply, compute, installed_state, read_host, remove, Applied, ONE_SHOT};
 pub use detect::{detect, detect_guard, guard_note, Guard, Listening};
 pub use input::{gather, load_policy, policy_path, snapshot, DEFAULT_POLICY};
-pub use state::{unix_now, StateFile, STATE_DIR};
+pub use reload::reload_watch;
+pub use state::{unix_now, StateFile, WatchMark, STATE_DIR};
 
 use dockward_docker::EngineError;
 use dockward_netfilter::{IptCli, NetfilterError, NftCli};

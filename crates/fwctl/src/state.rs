@@ -22,7 +22,49 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The file a running `watch` announces itself in.
+const WATCH: &str = "watch.json";
+
+/// A running `firewall watch`, as it announces itself: how `allow`,
+/// `deny` and `reset` find the process to reload, and see that it did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WatchMark {
+    pub pid: u32,
+    /// The policy file it reads on SIGHUP; `None`: labels only.
+    pub policy: Option<PathBuf>,
+    /// Reloads so far, and how the last one went (`None`: it applied).
+    pub reloads: u64,
+    pub last_error: Option<String>,
+}
+
 impl StateFile {
+    /// Announces this process as the running watch.
+    pub fn announce_watch(&self, mark: &WatchMark) {
+        if let Ok(json) = serde_json::to_string(mark) {
+            self.write(WATCH, &json);
+        }
+    }
+
+    /// The watch is stopping: no one to reload any more.
+    pub fn withdraw_watch(&self) {
+        if let Some(p) = self.path(WATCH) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// The running watch, when its announcement names a live `dockward`
+    /// process (a stale file from a killed one names none, or another
+    /// program that got its pid).
+    pub fn running_watch(&self) -> Option<WatchMark> {
+        let m: WatchMark =
+            serde_json::from_str(&std::fs::read_to_string(self.path(WATCH)?).ok()?).ok()?;
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", m.pid)).ok()?;
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let ours = args.first().is_some_and(|a| a.ends_with(b"dockward"))
+            && args.iter().any(|a| *a == b"watch");
+        ours.then_some(m)
+    }
+
     fn path(&self, name: &str) -> Option<PathBuf> {
         self.0.as_ref().map(|d| d.join(name))
     }

@@ -21,6 +21,7 @@ use crate::backend::{self, Kind, Listing, Updated};
 use crate::compute::{compute, read_host, read_veths};
 use crate::detect::{detect, Guard, Listening};
 use crate::input::load_policy;
+use crate::state::WatchMark;
 use crate::sweep::revoke;
 use crate::Kernel;
 use crate::{Backend, FwError};
@@ -78,6 +79,9 @@ pub struct Options {
     pub endpoint: Endpoint,
     /// The policy file, read again on `SIGHUP`; `None`: labels only.
     pub policy: Option<PathBuf>,
+    /// The policy is the default path: while it does not exist, labels
+    /// alone decide, and `firewall allow` may create it and reload.
+    pub policy_optional: bool,
     pub backend: Backend,
     /// How often the kernel's rules are checked without a notice from it.
     pub check_interval: Duration,
@@ -89,7 +93,11 @@ pub async fn run(
 ) -> Result<(), FwError> {
     let path = opts.policy.clone();
     // At start there is no previous good policy to keep: a bad one is fatal.
-    let file = load_policy(path.as_deref())?;
+    let load = || match path.as_deref() {
+        Some(p) if opts.policy_optional && !p.exists() => Ok(PolicyFile::default()),
+        p => load_policy(p),
+    };
+    let file = load()?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| FwError::Internal(e.to_string()))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| FwError::Internal(e.to_string()))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| FwError::Internal(e.to_string()))?;
@@ -143,6 +151,15 @@ pub async fn run(
     // fallback closes every published port to the outside until the first
     // snapshot gives each its verdict (fail closed).
     install_closed(k, &st)?;
+    // Announced for `allow`/`deny`/`reset`, which reload through SIGHUP
+    // (see `crate::reload`).
+    let mut mark = WatchMark {
+        pid: std::process::id(),
+        policy: path.clone(),
+        reloads: 0,
+        last_error: None,
+    };
+    k.state.announce_watch(&mark);
     let mut tick = tokio::time::interval(opts.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     log(format!(
@@ -221,17 +238,23 @@ pub async fn run(
                 check(k, &mut st, Instant::now());
             }
             _ = hup.recv() => {
-                match load_policy(path.as_deref()) {
+                mark.reloads += 1;
+                match load() {
                     Ok(f) => {
                         st.file = f;
                         log("policy reloaded");
                         update(k, &mut st, "reload", Instant::now());
+                        mark.last_error = None;
                     }
-                    Err(e) => log(format!("error: {e}; keeping the last good policy and rules")),
+                    Err(e) => {
+                        log(format!("error: {e}; keeping the last good policy and rules"));
+                        mark.last_error = Some(e.to_string());
+                    }
                 }
+                k.state.announce_watch(&mark);
             }
-            _ = term.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
-            _ = int.recv() => { log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
+            _ = term.recv() => { k.state.withdraw_watch(); log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
+            _ = int.recv() => { k.state.withdraw_watch(); log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
         }
     }
 }

@@ -25,12 +25,14 @@
 //! everyone else's updates, and must never open anything. A network with
 //! a bad `dockward.isolate` label is isolated.
 
+mod edit;
 mod error;
 mod expose;
 mod file;
 mod labels;
 mod vocabulary;
 
+pub use edit::{apply_edit, Edit, Target, Verb};
 pub use error::PolicyError;
 pub use expose::{parse_expose, Expose, Stance};
 pub use file::{
