@@ -23,6 +23,7 @@ use crate::rules::files::{
     COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED, COMPOSE_ROOT_USER,
     COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
 };
+use crate::rules::host::LABEL_INVALID;
 use crate::rules::Rule;
 use crate::{dockerfile, suppress, Diagnostic, Finding, Location};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
@@ -64,6 +65,47 @@ impl Ctx<'_> {
     }
 }
 
+/// `label-invalid` for each `dockward.*` label, in the map form
+/// (`key: value`) or the list form (`- key=value`), at its line.
+fn labels(cx: &mut Ctx<'_>, name: &str, under: &str, node: Option<&Node>) {
+    let Some(node) = node else { return };
+    let mut found: Vec<(String, String, &Node)> = Vec::new();
+    match &node.value {
+        Value::Map(_) => {
+            for (k, v) in node.entries() {
+                let key = k.scalar().unwrap_or_default();
+                found.push((key, cx.text(v).unwrap_or_default(), k));
+            }
+        }
+        _ => {
+            for item in node.items() {
+                let text = cx.text(item).unwrap_or_default();
+                let (k, v) = text.split_once('=').unwrap_or((text.as_str(), ""));
+                found.push((k.to_string(), v.to_string(), item));
+            }
+        }
+    }
+    for (k, v, at) in found {
+        if !k.starts_with("dockward.") {
+            continue;
+        }
+        let one = BTreeMap::from([(k.clone(), v.clone())]);
+        for p in dockward_firewall::policy::label_problems(&one) {
+            let (open, pad) = if under == "labels" {
+                ("labels:", "      ")
+            } else {
+                ("deploy:\n      labels:", "        ")
+            };
+            cx.emit(
+                &LABEL_INVALID,
+                at,
+                format!("service {name}: {under}: {}={}: {}", p.label, p.value, p.problem),
+                format!("services:\n  {name}:\n    {open}\n{pad}{}: \"{}\"   # corrected as said above (docs/firewall.md lists the labels)\nthen `docker compose up -d {name}`: labels change only when the container is recreated", p.label, p.value),
+            );
+        }
+    }
+}
+
 /// Audits one compose file. A file that is not YAML, or whose top level is
 /// not a mapping, gives a [`Diagnostic`] with its position.
 pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Finding>, Diagnostic> {
@@ -100,6 +142,11 @@ pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Fin
 }
 
 fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
+    // `labels:` are the container's; `deploy.labels` a Swarm service's:
+    // dockward reads both, so both are checked.
+    labels(cx, name, "labels", svc.get("labels").map(|(_, v)| v));
+    let deploy = svc.get("deploy").and_then(|(_, d)| d.get("labels"));
+    labels(cx, name, "deploy.labels", deploy.map(|(_, v)| v));
     if let Some((k, v)) = svc.get("privileged") {
         if cx.text(v).as_deref().and_then(schema::boolean) == Some(true) {
             cx.emit(

@@ -147,3 +147,36 @@ fn secret_value_not_in_diagnostic() {
     .unwrap_err();
     assert!(!e.message.contains("hunter2"), "{e}");
 }
+
+#[test]
+fn dockward_labels_are_checked_in_both_forms_and_under_deploy() {
+    let text = "services:\n  web:\n    image: x:1\n    user: app\n    labels:\n      dockward.expose: pubic\n      dockward.exposed: public\n      other: x\n  api:\n    image: x:1\n    user: app\n    labels:\n      - \"dockward.expose=local\"\n      - \"dockward.isolat=true\"\n    deploy:\n      labels:\n        dockward.expose: \"10.0.0.300/8\"\n";
+    let f = audit_compose("c.yml", text, &ComposeEnv::new()).unwrap();
+    let got: Vec<(u32, &str)> = f
+        .iter()
+        .filter(|f| f.rule == "label-invalid")
+        .map(|f| match &f.location {
+            Location::File { line, .. } => (*line, f.evidence.as_str()),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert!(
+        got[0].0 == 6 && got[0].1.contains("did you mean public?"),
+        "{got:?}"
+    );
+    assert!(
+        got[1].0 == 7 && got[1].1.contains("did you mean dockward.expose?"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|(l, e)| *l == 14 && e.contains("dockward.isolat")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|(l, e)| *l == 17 && e.contains("deploy.labels")),
+        "{got:?}"
+    );
+}
