@@ -32,12 +32,6 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
-# Rust toolchain (the README's only prerequisite beyond Debian).
-if ! have cargo; then
-  echo "bench-up: cargo not found; install Rust with rustup (https://rustup.rs) and run again" >&2
-  exit 1
-fi
-
 # The Python docker SDK, a real client for the proxy tests.
 python3 -c 'import docker' 2>/dev/null || python3 -m pip install -q docker
 
@@ -56,30 +50,18 @@ fi
 # docker-proxy's [::] listeners only when IPv6 is on when it starts.
 sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null || true
 
-docker_up() { docker version >/dev/null 2>&1; }
-if ! docker_up; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench-up: no Docker daemon answers and starting one needs root" >&2
-    exit 1
+# A dockerd that scripts/docker-up.sh (the main job's set-up) started while
+# IPv6 was off has no [::] listeners: restart that one, ours, and only it.
+marker=/run/dockward-bench/dockerd-ipv6-off
+if [ "$(cat "$marker" 2>/dev/null)" = 1 ] && [ -s /run/dockward-bench/dockerd.pid ]; then
+  pid=$(cat /run/dockward-bench/dockerd.pid)
+  if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    echo "bench-up: restarting the dockerd docker-up started without IPv6 (pid $pid)" >&2
+    kill "$pid"
+    for _ in $(seq 1 120); do [ -e "/proc/$pid" ] || break; sleep 0.5; done
   fi
-  if have systemctl && [ -d /run/systemd/system ]; then
-    systemctl start docker
-  else
-    # A previous dockerd may still be shutting down: wait for its pid file.
-    for _ in $(seq 1 60); do [ -e /var/run/docker.pid ] || break; sleep 0.5; done
-    mkdir -p /var/log/dockward-bench
-    echo "bench-up: starting dockerd (log: /var/log/dockward-bench/dockerd.log)" >&2
-    # A cgroup of its own, as systemd's docker.service gives it: dockward's
-    # IPv6 guard tells docker-proxy's sockets from host services by it.
-    cg_root=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i+1) == "cgroup2" && $4 == "/") { print $5; exit } }' /proc/self/mountinfo)
-    cg=""
-    if [ -n "$cg_root" ] && mkdir -p "$cg_root/dockward-bench-dockerd" 2>/dev/null; then
-      cg="$cg_root/dockward-bench-dockerd"
-    fi
-    CG="$cg" setsid nohup sh -c '[ -z "$CG" ] || echo $$ > "$CG/cgroup.procs"; exec dockerd' \
-      >>/var/log/dockward-bench/dockerd.log 2>&1 < /dev/null &
-  fi
-  for _ in $(seq 1 120); do docker_up && break; sleep 0.5; done
-  docker_up || { echo "bench-up: dockerd did not come up; see /var/log/dockward-bench/dockerd.log" >&2; exit 1; }
+  rm -f "$marker"
 fi
-echo "bench-up: Docker $(docker version --format '{{.Server.Version}}') ready" >&2
+
+scripts_dir=$(dirname "$0")
+"$scripts_dir/docker-up.sh"
