@@ -32,7 +32,7 @@ See docs/ in the source tree for the JSON schemas and the design.";
 /// outside unless allowed (firewall), and audits the daemon, containers,
 /// Dockerfiles and compose files (audit).
 #[derive(Debug, Parser)]
-#[command(name = "dockward", version, about, long_about, after_long_help = AFTER_HELP)]
+#[command(name = "dockward", version, about, long_about, after_long_help = AFTER_HELP, max_term_width = 80)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
