@@ -186,6 +186,12 @@ pub(crate) struct StatusArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Every column (state, networks, exposure, packets), one row per
+    /// address [default: on a terminal at least 160 columns wide; else the
+    /// compact 80-column layout].
+    #[arg(long)]
+    pub wide: bool,
 }
 
 const FIREWALL_AFTER_HELP: &str = "\

@@ -31,10 +31,17 @@ pub(crate) fn run(config: &Config, args: &StatusArgs) -> u8 {
     let renderer: Box<dyn Render> = match args.format {
         Format::Text => Box::new(Text {
             colour: config.colour,
+            wide: args.wide || wide_terminal(),
         }),
         Format::Json => Box::new(Json),
     };
     crate::out::report("status", |w| renderer.render(&report, w))
+}
+
+/// The wide layout needs about 160 columns: a terminal that has them gets
+/// it without asking.
+fn wide_terminal() -> bool {
+    terminal_size::terminal_size_of(std::io::stdout()).is_some_and(|(w, _)| w.0 >= 160)
 }
 
 pub(crate) fn engine_exit(e: &EngineError) -> u8 {

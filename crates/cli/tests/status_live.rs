@@ -178,6 +178,24 @@ fn status_text_is_a_table_without_colour_when_piped() {
         .find(|l| l.contains(&c.name))
         .expect("row for our container");
     assert!(line.contains("127.0.0.1:"), "{line}");
-    assert!(line.contains("loopback only"), "{line}");
+    assert!(line.contains("this host"), "{line}");
     assert!(s.contains("Networks"));
+    for l in s.lines() {
+        assert!(
+            l.chars().count() <= 80,
+            "compact by default on a pipe: {l:?}"
+        );
+    }
+    // --wide: every column, the exposure in full words.
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["status", "--wide"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let line = s.lines().find(|l| l.contains(&c.name)).expect("row");
+    assert!(
+        line.contains("loopback only") && line.contains("running"),
+        "{line}"
+    );
 }

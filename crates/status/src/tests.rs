@@ -178,20 +178,56 @@ fn networks_list_icc_and_members() {
 #[test]
 fn text_snapshot() {
     let mut out = Vec::new();
-    Text { colour: false }
-        .render(&report(&inventory()), &mut out)
-        .unwrap();
+    Text {
+        colour: false,
+        wide: true,
+    }
+    .render(&report(&inventory()), &mut out)
+    .unwrap();
     let s = String::from_utf8(out).unwrap();
     assert!(!s.contains('\u{1b}'), "no colour codes when colour is off");
     insta::assert_snapshot!(s);
 }
 
 #[test]
+fn compact_text_fits_80_columns_one_row_per_port() {
+    let mut out = Vec::new();
+    Text {
+        colour: false,
+        wide: false,
+    }
+    .render(&report(&inventory()), &mut out)
+    .unwrap();
+    let s = String::from_utf8(out).unwrap();
+    for l in s.lines() {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l:?}",
+            l.chars().count()
+        );
+    }
+    // web's 0.0.0.0:8080 and [::]:8080 are one row.
+    let web: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("web "))
+        .collect();
+    assert_eq!(web.len(), 1, "{s}");
+    assert!(
+        web[0].contains("*:8080") && web[0].contains("anywhere (IPv4 and IPv6)"),
+        "{s}"
+    );
+    insta::assert_snapshot!(s);
+}
+
+#[test]
 fn text_colour_only_when_asked() {
     let mut out = Vec::new();
-    Text { colour: true }
-        .render(&report(&inventory()), &mut out)
-        .unwrap();
+    Text {
+        colour: true,
+        wide: false,
+    }
+    .render(&report(&inventory()), &mut out)
+    .unwrap();
     assert!(String::from_utf8(out).unwrap().contains('\u{1b}'));
 }
 
@@ -259,7 +295,12 @@ fn firewall_verdicts_from_the_kernel_state() {
         .expect("a stopped row");
     assert_eq!(stopped.firewall.as_ref().unwrap().by, "fallback");
     let mut out = Vec::new();
-    Text { colour: false }.render(&r, &mut out).unwrap();
+    Text {
+        colour: false,
+        wide: false,
+    }
+    .render(&r, &mut out)
+    .unwrap();
     let s = String::from_utf8(out).unwrap();
     assert!(s.contains("FIREWALL") && s.contains("local only"), "{s}");
 }
@@ -348,7 +389,12 @@ fn a_swarm_managers_service_ports_and_how_each_is_published() {
         .reachable_from
         .contains("any node of the swarm"));
     let mut text = Vec::new();
-    Text { colour: false }.render(&r, &mut text).unwrap();
+    Text {
+        colour: false,
+        wide: true,
+    }
+    .render(&r, &mut text)
+    .unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(
         text.contains("Swarm: this node is a manager (10.0.0.1, active), 2 node(s)"),
