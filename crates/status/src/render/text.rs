@@ -391,11 +391,7 @@ impl Text {
         }
         let mut t = self.table(&header);
         for p in &r.ports {
-            let colour = match p.exposure {
-                Exposure::AllInterfaces | Exposure::AllInterfacesIpv6 => Color::Red,
-                Exposure::OneAddress => Color::Yellow,
-                Exposure::Loopback => Color::Green,
-            };
+            let colour = exposure_colour(p.exposure);
             let state = match p.state {
                 PortState::Running => "running",
                 PortState::Stopped => "stopped (when started)",
@@ -421,11 +417,7 @@ impl Text {
                 Cell::new(reach),
             ];
             if let Some(f) = p.firewall.as_ref().filter(|_| fw) {
-                let colour = match f.verdict {
-                    Reach::Public => Color::Red,
-                    Reach::From(_) => Color::Yellow,
-                    Reach::LocalOnly | Reach::Blocked => Color::Green,
-                };
+                let colour = verdict_colour(&f.verdict);
                 let words = if f.by == "fallback" {
                     format!("{} (until its entry is in)", f.verdict)
                 } else {
