@@ -374,6 +374,30 @@ pub(crate) struct FirewallWatchArgs {
     /// iptables-legacy hosts, which announce none, the only check).
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub check_interval: u64,
+
+    /// POST an alert to this webhook (http or https; repeatable) when a
+    /// port becomes public, a container with the Docker socket or
+    /// --privileged appears, or dockward's rules are found changed.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Vec<String>,
+
+    /// Run this command (through /bin/sh; repeatable) for each alert, with
+    /// the alert as JSON on stdin and in DOCKWARD_ALERT_KIND,
+    /// DOCKWARD_ALERT_MESSAGE and DOCKWARD_ALERT_CONTAINER.
+    #[arg(long, value_name = "CMD")]
+    pub notify_command: Vec<String>,
+
+    /// The webhook body: json (the message under text, content and
+    /// message: Slack, Discord, Mattermost) or ntfy (ntfy's plain-text
+    /// publish, to a topic URL).
+    #[arg(long, value_enum, default_value_t = NotifyFormat::Json, value_name = "FORMAT")]
+    pub notify_format: NotifyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NotifyFormat {
+    Json,
+    Ntfy,
 }
 
 const AUDIT_AFTER_HELP: &str = "\

@@ -55,10 +55,10 @@ pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
     let result = match &args.action {
         FirewallAction::Plan(a) => rt.block_on(plan_cmd(config, a, &mut k)),
         FirewallAction::Apply(a) => rt.block_on(apply_cmd(config, a, &mut k)),
-        FirewallAction::Watch(a) => rt.block_on(dockward_fwctl::watch::run(
-            &watch_options(config, a),
-            &mut k,
-        )),
+        FirewallAction::Watch(a) => match watch_options(config, a) {
+            Ok(o) => rt.block_on(dockward_fwctl::watch::run(&o, &mut k)),
+            Err(e) => Err(e),
+        },
         FirewallAction::Remove => remove_cmd(&mut k),
         FirewallAction::Allow(a) => rt.block_on(edit::run(config, a, Verb::Allow, &mut k)),
         FirewallAction::Deny(a) => rt.block_on(edit::run(config, a, Verb::Deny, &mut k)),
@@ -85,8 +85,23 @@ pub(crate) fn run(config: &Config, args: &FirewallArgs) -> u8 {
 fn watch_options(
     config: &Config,
     a: &crate::cli::FirewallWatchArgs,
-) -> dockward_fwctl::watch::Options {
-    dockward_fwctl::watch::Options {
+) -> Result<dockward_fwctl::watch::Options, FwError> {
+    let format = match a.notify_format {
+        crate::cli::NotifyFormat::Json => dockward_notify::Format::Json,
+        crate::cli::NotifyFormat::Ntfy => dockward_notify::Format::Ntfy,
+    };
+    let mut notify = Vec::new();
+    for u in &a.notify_url {
+        notify.push(dockward_notify::Sink::webhook(u, format).map_err(FwError::Policy)?);
+    }
+    notify.extend(
+        a.notify_command
+            .iter()
+            .cloned()
+            .map(dockward_notify::Sink::Command),
+    );
+    Ok(dockward_fwctl::watch::Options {
+        notify,
         endpoint: config.endpoint.clone(),
         policy: Some(
             a.policy
@@ -97,7 +112,7 @@ fn watch_options(
         policy_optional: a.policy.policy.is_none(),
         backend: a.policy.backend.into(),
         check_interval: std::time::Duration::from_millis(a.check_interval.max(50)),
-    }
+    })
 }
 
 async fn plan_cmd(

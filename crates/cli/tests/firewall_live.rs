@@ -491,7 +491,12 @@ struct Watcher {
 
 impl Watcher {
     fn start(extra: &[&str]) -> Self {
+        Self::start_env(extra, &[])
+    }
+
+    fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockward"))
+            .envs(env.iter().copied())
             .args(["firewall", "watch"])
             .args(if extra.contains(&"--check-interval") {
                 &[][..]
@@ -1672,4 +1677,239 @@ fn allow_deny_reset_edit_the_policy_and_take_effect_without_recreating() {
     assert!(!b.tcp(&b.host_addr, port).is_open());
     // Not recreated at any point.
     assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &web.name]).trim(), id);
+}
+
+/// A webhook receiver on loopback: plain HTTP, or HTTPS through Python's
+/// ssl with a certificate from a CA of the test's own. Each POST body is a
+/// line of `log`.
+struct Receiver {
+    child: Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+const RECEIVER_PY: &str = r#"
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length', 0))
+        body = self.rfile.read(n).replace(b'\n', b' ')
+        title = (self.headers.get('Title') or '').encode()
+        with open(sys.argv[1], 'ab') as f:
+            f.write(title + b' ' + body + b'\n')
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+if len(sys.argv) > 2:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+
+impl Receiver {
+    fn start(dir: &std::path::Path, name: &str, tls: Option<(&str, &str)>) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        std::fs::write(&log, "").unwrap();
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg("-c").arg(RECEIVER_PY).arg(&log);
+        if let Some((cert, key)) = tls {
+            cmd.arg(cert).arg(key);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().expect("the receiver's port");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        Self {
+            child,
+            url: format!("{scheme}://127.0.0.1:{port}/hook?token=s3cr3t"),
+            log,
+        }
+    }
+
+    /// Waits for a received body that holds every one of `needles`.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if let Some(l) = text.lines().find(|l| needles.iter().all(|n| l.contains(n))) {
+                return l.to_string();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{} never got {needles:?}; got: {}",
+            self.url,
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA and a server certificate for 127.0.0.1 in `d`: (ca, cert, key).
+fn loopback_tls(d: &std::path::Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new("openssl")
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=dwt-alert-ca",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+    ]);
+    std::fs::write(
+        d.join("srv.ext"),
+        "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=dwt-alert",
+        "-keyout",
+        "srv-key.pem",
+        "-out",
+        "srv.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "srv.ext",
+        "-out",
+        "srv.pem",
+    ]);
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    (p("ca.pem"), p("srv.pem"), p("srv-key.pem"))
+}
+
+/// `watch --notify-*`: a port made public, a socket mount, a privileged
+/// container and a flushed table each reach a plain webhook, an https one
+/// (ntfy's format, the system's CA store replaced by SSL_CERT_FILE) and a
+/// command; an unlabeled port, kept local, does not.
+#[test]
+fn watch_alerts_reach_webhooks_and_commands() {
+    require_engine!();
+    let _s = Session::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = loopback_tls(dir.path());
+    let plain = Receiver::start(dir.path(), "plain", None);
+    let tls = Receiver::start(dir.path(), "tls", Some((&cert, &key)));
+    let cmd_log = dir.path().join("cmd.log");
+    let cmd = format!("cat >> {}", cmd_log.display());
+    let w = Watcher::start_env(
+        &[
+            "--notify-url",
+            &plain.url,
+            "--notify-url",
+            &tls.url,
+            "--notify-format",
+            "ntfy",
+            "--notify-command",
+            &cmd,
+        ],
+        &[("SSL_CERT_FILE", &ca)],
+    );
+    // An unlabeled port first: local, so no alert for it (events are
+    // handled in order: once the next one's alert is in, it was judged).
+    let quiet = httpd("fwquiet", &["-p", "80"]);
+    let open = httpd("fwloud", &["-p", "80", "-l", "dockward.expose=public"]);
+    plain.wait_for(&[
+        "port-public",
+        &open.name,
+        "80/tcp is now reachable from anywhere",
+    ]);
+    tls.wait_for(&["port-public", &open.name]);
+    let sock = Container::run(
+        "fwsock",
+        &[
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock:ro",
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    plain.wait_for(&["socket-mount", &sock.name]);
+    let privileged = Container::create("fwpriv", &["--privileged", IMAGE, "true"]);
+    plain.wait_for(&["privileged", &privileged.name]);
+    sh("nft", &["delete", "table", "inet", "dockward"]);
+    plain.wait_for(&["firewall-tampered"]);
+    tls.wait_for(&["firewall-tampered"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let got = loop {
+        let got = std::fs::read_to_string(&cmd_log).unwrap_or_default();
+        if got.lines().count() >= 4 || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for kind in [
+        "port-public",
+        "socket-mount",
+        "privileged",
+        "firewall-tampered",
+    ] {
+        assert!(
+            got.contains(&format!("\"kind\":\"{kind}\"")),
+            "command log lacks {kind}: {got}"
+        );
+    }
+    let all = std::fs::read_to_string(&plain.log).unwrap();
+    assert!(
+        !all.contains(&quiet.name),
+        "a local port is no alert: {all}"
+    );
+    assert_eq!(all.matches("port-public").count(), 1, "once: {all}");
+    drop(w);
+    // A bad URL is refused before anything runs.
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .args(["firewall", "watch", "--notify-url", "ftp://x/y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only http and https"));
 }

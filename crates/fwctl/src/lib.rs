@@ -11,6 +11,7 @@
 //! - connections are cut only *after* the narrower rules are in force, so a
 //!   cut flow cannot re-establish through the old verdict.
 
+pub mod alert;
 mod applied;
 pub mod apply;
 pub mod backend;

@@ -71,6 +71,10 @@ struct State {
     /// last change (see `dockward_firewall::tamper`), and when that listing
     /// began: a kernel notice received before then is already in it.
     baseline: Option<(String, Instant)>,
+    /// What alerts compare with; `None` when nobody is notified.
+    tracker: Option<crate::alert::Tracker>,
+    /// Alerts made where the sinks are out of reach, sent next.
+    pending: Vec<dockward_notify::Alert>,
 }
 
 /// What `watch` runs with, resolved from the command line.
@@ -85,6 +89,9 @@ pub struct Options {
     pub backend: Backend,
     /// How often the kernel's rules are checked without a notice from it.
     pub check_interval: Duration,
+    /// Where alerts go (`--notify-url`, `--notify-command`); none: no
+    /// alerts.
+    pub notify: Vec<dockward_notify::Sink>,
 }
 
 pub async fn run(
@@ -133,6 +140,8 @@ pub async fn run(
         index: PortIndex::default(),
         dockerd,
         baseline: None,
+        tracker: (!opts.notify.is_empty()).then(|| crate::alert::Tracker::new(hostname())),
+        pending: Vec::new(),
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
     mon_rx.mark_unchanged();
@@ -256,7 +265,45 @@ pub async fn run(
             _ = term.recv() => { k.state.withdraw_watch(); log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
             _ = int.recv() => { k.state.withdraw_watch(); log("stopping; the rules stay in force (`dockward firewall remove` takes them out)"); return Ok(()); }
         }
+        alert(&mut st, &opts.notify);
     }
+}
+
+/// Compares the inventory now with the last look and sends what changed,
+/// each alert to every sink, off the watch's own path: a slow webhook
+/// must not hold up the rules.
+fn alert(st: &mut State, sinks: &[dockward_notify::Sink]) {
+    let Some(t) = st.tracker.as_mut() else { return };
+    let mut alerts = std::mem::take(&mut st.pending);
+    if let Some(inv) = &st.inv {
+        alerts.extend(t.observe(inv, &st.file, crate::unix_now()));
+    }
+    for a in alerts {
+        for sink in sinks {
+            let (sink, a) = (sink.clone(), a.clone());
+            tokio::spawn(async move {
+                match sink.send(&a).await {
+                    Ok(()) => log(format!(
+                        "alert {} sent to {}",
+                        a.kind.as_str(),
+                        sink.shown()
+                    )),
+                    Err(e) => log(format!(
+                        "alert {} not delivered to {}: {e}",
+                        a.kind.as_str(),
+                        sink.shown()
+                    )),
+                }
+            });
+        }
+    }
+}
+
+/// This host's name, for the alerts.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "this host".into())
 }
 
 /// A Swarm worker whose cluster ports are closed to all but the nodes:
@@ -370,6 +417,9 @@ fn check(k: &mut Kernel<impl Netfilter, impl Xtables>, st: &mut State, seen: Ins
                 let ms = back.duration_since(seen).as_secs_f64() * 1000.0;
                 log(format!("re-asserted {ms:.1} ms after the change was seen"));
                 k.state.record_tamper(&why, ms);
+                if let Some(t) = &st.tracker {
+                    st.pending.push(t.tampered(&why, ms, crate::unix_now()));
+                }
             }
         }
         Err(e) => log(format!("cannot read the kernel's rules: {e}")),
@@ -570,6 +620,8 @@ mod tests {
             index: PortIndex::default(),
             dockerd: None,
             baseline: None,
+            tracker: None,
+            pending: Vec::new(),
         }
     }
 
