@@ -482,3 +482,67 @@ fn a_file_that_cannot_be_read_is_said_on_stderr() {
     assert!(!stdout.contains("error"), "{stdout}");
     assert!(stdout.contains("1 not readable"), "{stdout}");
 }
+
+/// The host: hundreds of containers, each with a 0.0.0.0 and a
+/// [::] port and no user, and one privileged container among them. The
+/// critical finding is on the first screen (24 lines), not at line 5,016.
+#[test]
+fn on_a_host_with_hundreds_of_containers_the_critical_finding_leads() {
+    use dockward_model::{Container, ContainerState, Inventory, Protocol, PublishedPort};
+    let mut inv = Inventory::default();
+    for i in 0..326u16 {
+        let port = |ip: &str| PublishedPort {
+            host_ip: Some(ip.into()),
+            host_port: Some(20000 + i),
+            host_port_end: None,
+            container_port: 80,
+            protocol: Protocol::Tcp,
+        };
+        inv.containers.push(Container {
+            id: format!("{i:064x}"),
+            name: format!("app-{i}"),
+            image: "app:1".into(),
+            state: ContainerState::Running,
+            network_mode: "bridge".into(),
+            privileged: i == 300,
+            ports: vec![port("0.0.0.0"), port("::")],
+            ..Container::default()
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("inv.json");
+    std::fs::write(&file, serde_json::to_string(&inv).unwrap()).unwrap();
+    let (code, out, err) = audit(
+        dir.path(),
+        &["--host", "--inventory", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{err}");
+    let screen: Vec<&str> = out.lines().take(24).collect();
+    assert!(screen[0].contains("1 critical"), "{}", screen[0]);
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.contains("container app-300") && l.contains("container-privileged")),
+        "{}",
+        screen.join("\n")
+    );
+    // One finding per port, not one per address.
+    let (_, json, _) = audit(
+        dir.path(),
+        &[
+            "--host",
+            "--inventory",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let ports = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "container-port-all-interfaces")
+        .count();
+    assert_eq!(ports, 326);
+}
