@@ -18,6 +18,8 @@ echo "== cargo clippy --all-targets -- -D warnings" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee /tmp/dockward-test.log
+echo "== packages: scripts/package.sh, then each artifact installed and run" >&2
+scripts/package-check.sh
 echo "== fuzz (every untrusted-input parser, 10 s each)" >&2
 scripts/fuzz.sh 10
 echo "== leftovers check" >&2

@@ -103,7 +103,12 @@ pub(crate) fn socket_proxy(image: &str) -> Option<SocketProxy> {
     let name_end = no_digest.len() - last.len() + last.split(':').next().unwrap_or(last).len();
     let name = no_digest[..name_end].to_ascii_lowercase();
     let base = name.rsplit('/').next().unwrap_or(&name);
-    if matches!(base, "dockward-proxy" | "dockward-firewall" | "dockward") {
+    let ours = ["dockward/proxy", "dockward/firewall"];
+    if matches!(base, "dockward-proxy" | "dockward-firewall" | "dockward")
+        || ours
+            .iter()
+            .any(|o| name == *o || name.ends_with(&format!("/{o}")))
+    {
         return Some(SocketProxy::Dockward);
     }
     let known = [
@@ -650,6 +655,11 @@ mod tests {
         };
         let own = audit_container(&with("dockward-proxy:0.1.0"), None, &Exposure::new());
         assert_eq!(own.len(), 1);
+        let own2 = audit_container(&with("dockward/proxy:dev"), None, &Exposure::new());
+        assert_eq!(
+            own2[0].suppressed.as_ref().map(|s| s.kind.as_str()),
+            Some("accepted")
+        );
         assert_eq!(
             own[0].suppressed.as_ref().map(|s| s.kind.as_str()),
             Some("accepted")

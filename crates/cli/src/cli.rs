@@ -31,8 +31,16 @@ See docs/ in the source tree for the JSON schemas and the design.";
 /// guards the Docker API socket (proxy), closes published ports to the
 /// outside unless allowed (firewall), and audits the daemon, containers,
 /// Dockerfiles and compose files (audit).
+/// The package version and the commit it was built from (build.rs).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("DOCKWARD_GIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "dockward", version, about, long_about, after_long_help = AFTER_HELP, max_term_width = 80)]
+#[command(name = "dockward", version = VERSION, about, long_about, after_long_help = AFTER_HELP, max_term_width = 80)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -179,6 +187,14 @@ pub(crate) enum Command {
 
     /// Fix what audit finds, where a file can fix it.
     Harden(HardenArgs),
+
+    /// Write the man pages and shell completions into DIR (for packagers:
+    /// scripts/package.sh).
+    #[command(hide = true)]
+    GenerateDocs {
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -240,7 +256,8 @@ pub(crate) enum FirewallAction {
     Watch(FirewallWatchArgs),
     /// Take all of dockward's rules out; Docker's own behaviour returns.
     Remove,
-    /// Open a container's or service's ports without recreating it:
+    /// Open a container's or service's ports without recreating it.
+    ///
     /// `allow web` (public), `allow web 80`, `allow db 5432/tcp from
     /// 192.168.1.0/24 10.0.0.0/8` (local, plus those sources). Edits the
     /// policy file (created when missing, comments kept), shows what

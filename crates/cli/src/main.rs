@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod exit;
 mod firewall;
+mod generate;
 mod harden;
 mod out;
 mod proxy;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Command::Firewall(args) => firewall::run(&config, &args),
         Command::Audit(args) => audit::run(&config, &args),
         Command::Harden(args) => harden::run(&config, &args),
+        Command::GenerateDocs { dir } => generate::run(&dir),
     };
     ExitCode::from(code)
 }

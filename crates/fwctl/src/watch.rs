@@ -160,6 +160,9 @@ pub async fn run(
     // fallback closes every published port to the outside until the first
     // snapshot gives each its verdict (fail closed).
     install_closed(k, &st)?;
+    // systemd (Type=notify) starts docker.service only now: the closed
+    // table is in before dockerd restores a single container.
+    sd_notify_ready();
     // Announced for `allow`/`deny`/`reset`, which reload through SIGHUP
     // (see `crate::reload`).
     let mut mark = WatchMark {
@@ -296,6 +299,32 @@ fn alert(st: &mut State, sinks: &[dockward_notify::Sink]) {
                 }
             });
         }
+    }
+}
+
+/// `READY=1` to systemd's notify socket when there is one (a datagram to
+/// the path, or the abstract name after `@`, in `NOTIFY_SOCKET`; the
+/// protocol of sd_notify(3)). Best effort: without systemd it does nothing.
+fn sd_notify_ready() {
+    if let Some(to) = std::env::var_os("NOTIFY_SOCKET") {
+        sd_notify(&to, "READY=1");
+    }
+}
+
+fn sd_notify(path: &std::ffi::OsStr, msg: &str) {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let bytes = path.as_encoded_bytes();
+    let addr = match bytes.strip_prefix(b"@") {
+        Some(name) => SocketAddr::from_abstract_name(name),
+        None => SocketAddr::from_pathname(std::path::Path::new(path)),
+    };
+    let sent = UnixDatagram::unbound().and_then(|s| {
+        let a = addr?;
+        s.send_to_addr(msg.as_bytes(), &a)
+    });
+    if let Err(e) = sent {
+        log(format!("cannot tell systemd it is ready ({e})"));
     }
 }
 
@@ -608,6 +637,25 @@ mod tests {
     use super::*;
     use crate::testkit::{host as inv, web};
     use dockward_netfilter::{Call, Recording, RecordingIpt};
+
+    #[test]
+    fn systemd_hears_ready_on_its_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        sd_notify(path.as_os_str(), "READY=1");
+        let mut buf = [0u8; 32];
+        let n = sock.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"READY=1");
+        // An abstract name (`@…`), as systemd gives it.
+        let name = format!("dwt-notify-{}", std::process::id());
+        use std::os::linux::net::SocketAddrExt;
+        let a = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let sock = std::os::unix::net::UnixDatagram::bind_addr(&a).unwrap();
+        sd_notify(std::ffi::OsStr::new(&format!("@{name}")), "READY=1");
+        let n = sock.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"READY=1");
+    }
 
     fn state(kernel: Kind, inv: Option<Inventory>) -> State {
         State {

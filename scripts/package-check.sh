@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The test command's check of scripts/package.sh's artifacts: each one
+# installs and runs as the README says. Cleans up what it makes (the
+# images included: a test run leaves no dockward-* image behind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+deb="dist/dockward_${version}_amd64.deb"
+static="dist/dockward-$version-x86_64-linux"
+fail() { echo "package-check: FAIL: $*" >&2; exit 1; }
+say() { echo "package-check: $*" >&2; }
+tmp=$(mktemp -d /tmp/dwt-pkg-XXXXXX)
+containers=()
+cleanup() {
+  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+  for img in "dockward-proxy:$version" "dockward-firewall:$version"; do
+    docker rmi "$img" >/dev/null 2>&1 || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+scripts/package.sh
+
+# 1. The package lists what the README promises.
+listing=$(dpkg -c "$deb")
+for f in ./usr/bin/dockward ./lib/systemd/system/dockward-firewall.service \
+         ./lib/systemd/system/dockward-proxy.service ./lib/systemd/system/dockward-audit.timer \
+         ./usr/share/man/man1/dockward.1.gz ./usr/share/man/man1/dockward-firewall-allow.1.gz \
+         ./usr/share/bash-completion/completions/dockward ./usr/share/zsh/vendor-completions/_dockward \
+         ./usr/share/fish/vendor_completions.d/dockward.fish ./usr/share/doc/dockward/README.md \
+         ./usr/share/doc/dockward/firewall.md ./usr/share/doc/dockward/examples/firewall.toml; do
+  grep -q " $f\$" <<<"$listing" || fail "$deb lacks $f"
+done
+[ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "control Version"
+say "dpkg -c: every promised file is there"
+
+# 2. Installed into a root of its own, it runs; its units verify; its
+# postinst enables nothing.
+mkdir -p "$tmp/root/var/lib/dpkg/updates" "$tmp/root/var/lib/dpkg/info"
+touch "$tmp/root/var/lib/dpkg/status"
+dpkg --root="$tmp/root" --force-depends --force-script-chrootless -i "$deb" >/dev/null 2>"$tmp/dpkg.err" \
+  || { cat "$tmp/dpkg.err" >&2; fail "dpkg -i"; }
+out=$("$tmp/root/usr/bin/dockward" --version)
+grep -q "dockward $version (git " <<<"$out" || fail "--version says: $out"
+"$tmp/root/usr/bin/dockward" audit --list-rules | grep -q container-privileged || fail "audit --list-rules"
+units=()
+for u in "$tmp"/root/lib/systemd/system/*; do
+  sed "s|/usr/bin/dockward|$tmp/root/usr/bin/dockward|g" "$u" > "$tmp/$(basename "$u")"
+  units+=("$tmp/$(basename "$u")")
+done
+systemd-analyze verify "${units[@]}" || fail "systemd-analyze verify"
+grep -q "^Before=docker.service" "$tmp/root/lib/systemd/system/dockward-firewall.service" || fail "firewall unit not before docker.service"
+[ ! -e "$tmp/root/etc/systemd/system/multi-user.target.wants/dockward-firewall.service" ] || fail "postinst enabled the firewall"
+say "installed with dpkg --root: --version, audit --list-rules, units verify, nothing enabled"
+
+# 3. The static binary runs in an empty root with nothing but itself.
+mkdir -p "$tmp/empty"
+cp "$static" "$tmp/empty/dockward"
+out=$(chroot "$tmp/empty" /dockward --version)
+grep -q "dockward $version" <<<"$out" || fail "static --version: $out"
+chroot "$tmp/empty" /dockward audit --list-rules | grep -q daemon-icc || fail "static audit --list-rules"
+[ "$(ls -A "$tmp/empty")" = dockward ] || fail "the empty root gained files"
+say "static binary: runs in an empty root"
+
+# 4. The images.
+for kind in proxy firewall; do
+  docker image inspect "dockward-$kind:$version" >/dev/null || fail "no image dockward-$kind:$version"
+done
+[ "$(docker image inspect -f '{{.Config.User}}' "dockward-proxy:$version")" = "65534:65534" ] || fail "the proxy image runs as root"
+gid=$(stat -c %g /var/run/docker.sock)
+name="dwt-pkg-proxy-$$"
+port=$((24000 + $$ % 1000))
+docker run -d --name "$name" --group-add "$gid" -v /var/run/docker.sock:/var/run/docker.sock:ro \
+  -e CONTAINERS=1 -p "127.0.0.1:$port:2375" "dockward-proxy:$version" >/dev/null
+containers+=("$name")
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/_ping" >/dev/null && break; sleep 0.1; done
+[ "$(curl -s "http://127.0.0.1:$port/_ping")" = OK ] || fail "the proxy image does not answer /_ping"
+curl -sf "http://127.0.0.1:$port/containers/json" >/dev/null || fail "CONTAINERS=1 refused a list"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/containers/create" -H 'Content-Type: application/json' -d '{"Image":"x"}')
+[ "$code" = 403 ] || fail "a create through the proxy image answered $code"
+say "dockward-proxy image: non-root, reads containers, refuses a create"
+# The firewall image applies the host's rules with NET_ADMIN only.
+docker run --rm --network host --pid host --cap-drop ALL --cap-add NET_ADMIN \
+  -v /var/run/docker.sock:/var/run/docker.sock:ro -v /run/dockward:/run/dockward \
+  --entrypoint /usr/bin/dockward "dockward-firewall:$version" firewall apply --backend nft >/dev/null \
+  || fail "the firewall image could not apply"
+nft list table inet dockward >/dev/null || fail "no dockward table after the image's apply"
+target/debug/dockward firewall remove >/dev/null 2>&1 || "$static" firewall remove >/dev/null
+say "dockward-firewall image: applies the host's rules with NET_ADMIN alone"
+say "ok"
