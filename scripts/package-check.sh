@@ -88,4 +88,48 @@ docker run --rm --network host --pid host --cap-drop ALL --cap-add NET_ADMIN \
 nft list table inet dockward >/dev/null || fail "no dockward table after the image's apply"
 target/debug/dockward firewall remove >/dev/null 2>&1 || "$static" firewall remove >/dev/null
 say "dockward-firewall image: applies the host's rules with NET_ADMIN alone"
+# 5. The compose examples, exactly as shipped, with a locally built
+# client in the place of Traefik's and Portainer's images (no registry
+# here): it calls the proxy as they do, and a write must be refused.
+projects=()
+cleanup_compose() {
+  for ex in "${projects[@]}"; do
+    DOCKER_GID="$gid" docker-compose -p "dwt-pkg-$ex" -f "contrib/compose/$ex/compose.yml" down -v >/dev/null 2>&1 || true
+  done
+}
+trap 'cleanup_compose; cleanup' EXIT
+client='
+ask() { { printf "$1"; sleep 1; } | nc dockerproxy 2375 | head -1; }
+sleep 1
+echo "list: $(ask "GET /containers/json HTTP/1.0\r\n\r\n")"
+echo "events: $(ask "GET /events?since=0&until=1 HTTP/1.0\r\n\r\n")"
+echo "write: $(ask "POST /containers/create HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 46\r\n\r\n{\"Image\":\"x\",\"HostConfig\":{\"Privileged\":true}}")"
+echo done
+sleep 600'
+for ex in traefik portainer; do
+  proj="dwt-pkg-$ex"
+  projects+=("$ex")
+  over="$tmp/$ex-override.yml"
+  python3 - "$over" "$ex" "$client" <<'PY'
+import json, sys
+path, svc, script = sys.argv[1:]
+doc = {"version": "2.4", "services": {svc: {"image": "dockward-test/busybox:1", "user": "65534:65534",
+       "entrypoint": ["sh", "-c", script.replace("$", "$$")], "command": [], "volumes": []}}}
+open(path, "w").write(json.dumps(doc))
+PY
+  DOCKER_GID="$gid" docker-compose -p "$proj" -f "contrib/compose/$ex/compose.yml" -f "$over" up -d >/dev/null 2>"$tmp/up.err" \
+    || { cat "$tmp/up.err" >&2; fail "docker-compose up ($ex)"; }
+  logs=""
+  for _ in $(seq 1 100); do
+    logs=$(docker logs "${proj}_${ex}_1" 2>&1 || true)
+    grep -q '^done' <<<"$logs" && break
+    sleep 0.2
+  done
+  grep -q '^list: HTTP/1.[01] 200' <<<"$logs" || fail "$ex: the list was not answered: $logs"
+  grep -q '^events: HTTP/1.[01] 200' <<<"$logs" || fail "$ex: /events was not answered: $logs"
+  grep -q '^write: HTTP/1.[01] 403' <<<"$logs" || fail "$ex: a privileged create was not refused: $logs"
+  DOCKER_GID="$gid" docker-compose -p "$proj" -f "contrib/compose/$ex/compose.yml" -f "$over" down -v >/dev/null 2>&1
+  say "contrib/compose/$ex: the proxy answers the client as it would Traefik/Portainer, and refuses the write"
+done
+projects=()
 say "ok"
