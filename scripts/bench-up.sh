@@ -20,6 +20,9 @@ have hyperfine  || need_pkgs+=(hyperfine)
 have ufw        || need_pkgs+=(ufw)
 have docker-compose || need_pkgs+=(docker-compose)
 have haproxy    || need_pkgs+=(haproxy)
+have debootstrap || need_pkgs+=(debootstrap)
+have dpkg-deb   || need_pkgs+=(dpkg)
+have systemd-analyze || need_pkgs+=(systemd)
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

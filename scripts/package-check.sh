@@ -132,4 +132,27 @@ PY
   say "contrib/compose/$ex: the proxy answers the client as it would Traefik/Portainer, and refuses the write"
 done
 projects=()
+
+# 6. Installed with dpkg into a clean Debian 12 made by debootstrap from
+# Debian's packages (cached: a few seconds instead of half a minute).
+cache=/var/cache/dockward-bench/bookworm-nft.tar
+if [ ! -s "$cache" ]; then
+  say "debootstrap bookworm (once; cached in $cache)"
+  mkdir -p "$(dirname "$cache")" "$tmp/dbs"
+  debootstrap --variant=minbase --include=nftables,conntrack bookworm "$tmp/dbs" http://deb.debian.org/debian \
+    >"$tmp/dbs.log" 2>&1 || { tail -5 "$tmp/dbs.log" >&2; fail "debootstrap"; }
+  tar -C "$tmp/dbs" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache"
+  rm -rf "$tmp/dbs"
+fi
+mkdir -p "$tmp/deb12"
+tar -C "$tmp/deb12" -xf "$cache"
+cp "$deb" "$tmp/deb12/tmp/"
+chroot "$tmp/deb12" dpkg -i "/tmp/$(basename "$deb")" >"$tmp/deb12.log" 2>&1 || { cat "$tmp/deb12.log" >&2; fail "dpkg -i in a clean Debian 12"; }
+out=$(chroot "$tmp/deb12" dockward --version)
+grep -q "dockward $version" <<<"$out" || fail "--version in Debian 12: $out"
+chroot "$tmp/deb12" dockward audit --list-rules | grep -q container-privileged || fail "audit --list-rules in Debian 12"
+[ -e "$tmp/deb12/usr/share/man/man1/dockward-audit.1.gz" ] || fail "no man page in Debian 12"
+[ ! -e "$tmp/deb12/etc/systemd/system/multi-user.target.wants/dockward-firewall.service" ] || fail "enabled at install"
+rm -rf "$tmp/deb12"
+say "dpkg -i into a clean Debian 12 (debootstrap): --version, audit --list-rules, man pages, nothing enabled"
 say "ok"
