@@ -33,7 +33,7 @@ pub use daemon::{
 };
 pub use dockerfile::{audit_dockerfile, BuildArgs};
 pub use report::{Report, Target};
-pub use swarm::{audit_service, audit_swarm};
+pub use swarm::{audit_node_ports, audit_service, audit_swarm, NodePorts};
 
 /// Fuzz entry for the Dockerfile front end: any bytes, never a panic.
 pub fn fuzz_dockerfile(data: &[u8]) {

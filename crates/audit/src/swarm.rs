@@ -12,7 +12,8 @@ use crate::container::{socket_proxy, SocketProxy};
 use crate::rules::swarm::{
     SERVICE_DANGEROUS_CAPABILITY, SERVICE_DOCKER_SOCKET, SERVICE_HOST_NETWORK,
     SERVICE_PORT_ALL_NODES, SERVICE_SENSITIVE_MOUNT, SWARM_AUTOLOCK, SWARM_CERT_EXPIRY,
-    SWARM_MANAGER_COUNT, SWARM_OVERLAY_UNENCRYPTED,
+    SWARM_CLUSTER_PORTS_EXPOSED, SWARM_MANAGER_COUNT, SWARM_MANAGER_LISTEN_ALL,
+    SWARM_OVERLAY_UNENCRYPTED,
 };
 use crate::{Finding, Location, Suppression};
 use dockward_hostpower::{classify, dangerous_capability, Mount};
@@ -91,6 +92,46 @@ pub fn audit_swarm(s: &Swarm, networks: &[Network]) -> Vec<Finding> {
                 ),
             ));
         }
+    }
+    out
+}
+
+/// What the host shows about a Swarm node's own ports, beside the API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodePorts {
+    /// dockerd listens on 2377/tcp on every address; `None`: its sockets
+    /// could not be read.
+    pub manager_listens_all: Option<bool>,
+    /// dockward firewall's table closes the cluster ports to all but the
+    /// nodes; `None`: the table could not be read.
+    pub cluster_closed: Option<bool>,
+}
+
+/// Findings about this node's own cluster ports: on every node, workers
+/// included (7946 and 4789 are open on each). Only what was read speaks.
+pub fn audit_node_ports(s: &Swarm, ports: NodePorts) -> Vec<Finding> {
+    let loc = || Location::Swarm {
+        node: s.node_addr.clone(),
+    };
+    let mut out = Vec::new();
+    if s.manager && ports.manager_listens_all == Some(true) {
+        out.push(SWARM_MANAGER_LISTEN_ALL.finding(
+            loc(),
+            format!("dockerd listens on 0.0.0.0/[::]:2377 on this manager ({})", s.node_addr),
+            format!("docker swarm leave --force && docker swarm init --listen-addr {0}:2377 --advertise-addr {0}   # on a new cluster; or close 2377 with dockward firewall: [swarm] cluster-ports = \"nodes\"", s.node_addr.split(':').next().unwrap_or(&s.node_addr)),
+        ));
+    }
+    if ports.cluster_closed == Some(false) {
+        let which = if s.manager {
+            "2377/tcp, 7946/tcp+udp and 4789/udp"
+        } else {
+            "7946/tcp+udp and 4789/udp"
+        };
+        out.push(SWARM_CLUSTER_PORTS_EXPOSED.finding(
+            loc(),
+            format!("{which} answer any source: no dockward firewall rule limits them to the swarm's nodes"),
+            "in /etc/dockward/firewall.toml:\n[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"<where new nodes join from>\"]\nthen `dockward firewall apply` (or reload the watch) on every node".to_string(),
+        ));
     }
     out
 }
@@ -346,5 +387,41 @@ mod tests {
         // A policy label answers for its ingress ports.
         svc.labels.insert(EXPOSE.into(), "local".into());
         assert!(!ids(&audit_service(&svc, &nets)).contains(&"service-port-all-nodes"));
+    }
+
+    #[test]
+    fn node_ports_speak_only_for_what_was_read() {
+        let mut s = Swarm {
+            node_addr: "10.0.0.1".into(),
+            manager: true,
+            ..Swarm::default()
+        };
+        let all = NodePorts {
+            manager_listens_all: Some(true),
+            cluster_closed: Some(false),
+        };
+        let ids = |f: Vec<Finding>| f.into_iter().map(|f| f.rule).collect::<Vec<_>>();
+        assert_eq!(
+            ids(audit_node_ports(&s, all)),
+            ["swarm-manager-listen-all", "swarm-cluster-ports-exposed"]
+        );
+        assert!(
+            audit_node_ports(&s, NodePorts::default()).is_empty(),
+            "unread: silent"
+        );
+        let closed = NodePorts {
+            manager_listens_all: Some(false),
+            cluster_closed: Some(true),
+        };
+        assert!(audit_node_ports(&s, closed).is_empty());
+        // A worker listens on no 2377; its 7946 and 4789 still count.
+        s.manager = false;
+        let f = audit_node_ports(&s, all);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].evidence.starts_with("7946/tcp+udp and 4789/udp"),
+            "{}",
+            f[0].evidence
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! firewall's verdicts now in force, turned into the plain inputs of the
 //! pure front ends in `dockward-audit`.
 
-use dockward_audit::{audit_container, audit_daemon, DaemonSettings, Diagnostic, Exposure, Report};
+use dockward_audit::{
+    audit_container, audit_daemon, DaemonSettings, Diagnostic, Exposure, NodePorts, Report,
+};
 use dockward_docker::{Endpoint, Engine, EngineError, InventorySource};
 use dockward_model::Inventory;
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ pub struct Host {
     /// The image's `USER` by image id, for containers that set none.
     pub image_users: BTreeMap<String, String>,
     pub exposure: Exposure,
+    /// A Swarm node's own ports, as the host shows them.
+    pub node_ports: NodePorts,
     pub daemon: DaemonSettings,
     /// Where the daemon settings were read, for the findings' location.
     pub daemon_source: String,
@@ -44,9 +48,17 @@ pub async fn gather(
             (inventory, users)
         }
     };
-    let exposure = exposure(&inventory, state_dir);
+    let (exposure, cluster_closed) = exposure(&inventory, state_dir);
     let sys = dockward_hostprobe::Real;
     let dockerd = dockward_hostprobe::dockerd::find(&sys, &endpoint.url);
+    let node_ports = NodePorts {
+        manager_listens_all: dockerd.as_ref().map(|d| {
+            dockward_hostprobe::listeners::listening_on(&sys, d.pid)
+                .iter()
+                .any(|&(p, port, any)| p == dockward_model::Protocol::Tcp && port == 2377 && any)
+        }),
+        cluster_closed,
+    };
     let mut d =
         dockward_hostprobe::daemon::settings(&sys, &endpoint.url, dockerd.as_ref(), &inventory);
     d.settings.swarm = inventory.swarm.is_some();
@@ -54,6 +66,7 @@ pub async fn gather(
         inventory,
         image_users,
         exposure,
+        node_ports,
         daemon: d.settings,
         daemon_source: d.source,
         diagnostics: d.diagnostics,
@@ -71,11 +84,9 @@ pub fn audit(host: Host, report: &mut Report) {
     );
     if let Some(s) = &host.inventory.swarm {
         let nets = &host.inventory.networks;
-        report.add(
-            "swarm",
-            &s.node_addr,
-            Ok(dockward_audit::audit_swarm(s, nets)),
-        );
+        let mut found = dockward_audit::audit_swarm(s, nets);
+        found.extend(dockward_audit::audit_node_ports(s, host.node_ports));
+        report.add("swarm", &s.node_addr, Ok(found));
         for svc in &s.services {
             report.add(
                 "service",
@@ -95,13 +106,17 @@ pub fn audit(host: Host, report: &mut Report) {
 }
 
 /// dockward firewall's verdict per container port, when its table is in
-/// the kernel. The most open verdict of a port's bindings counts.
-fn exposure(inv: &Inventory, state_dir: &std::path::Path) -> Exposure {
+/// the kernel (the most open verdict of a port's bindings counts), and
+/// whether it closes a Swarm node's cluster ports (`None`: unreadable).
+fn exposure(inv: &Inventory, state_dir: &std::path::Path) -> (Exposure, Option<bool>) {
     let mut e = Exposure::new();
     let mut kernel = dockward_fwctl::Kernel::system(state_dir.to_path_buf());
-    let Ok(Some(k)) = dockward_fwctl::installed_state(&mut kernel) else {
-        return e;
+    let k = match dockward_fwctl::installed_state(&mut kernel) {
+        Ok(Some(k)) => k,
+        Ok(None) => return (e, Some(false)),
+        Err(_) => return (e, None),
     };
+    let closed = k.cluster_closed;
     let report = dockward_status::with_firewall(dockward_status::report(inv), inv, &k);
     for row in report.ports {
         let Some(fw) = row.firewall else { continue };
@@ -113,5 +128,5 @@ fn exposure(inv: &Inventory, state_dir: &std::path::Path) -> Exposure {
             e.insert(key, fw.verdict);
         }
     }
-    e
+    (e, Some(closed))
 }

@@ -42,6 +42,9 @@ pub struct KernelState {
     /// The cgroup path of the docker-proxy guard in `input`, if any (nft's
     /// JSON leaves the level out).
     pub proxy_guard: Option<String>,
+    /// A Swarm node's cluster ports answer its nodes only (the
+    /// `cluster_peers` sets are in the table).
+    pub cluster_closed: bool,
 }
 
 impl KernelState {
@@ -53,6 +56,12 @@ impl KernelState {
             return st;
         };
         for item in items {
+            if let Some(set) = item.get("set") {
+                let name = set.get("name").and_then(Value::as_str).unwrap_or("");
+                if name.starts_with("cluster_peers") {
+                    st.cluster_closed = true;
+                }
+            }
             if let Some(map) = item.get("map") {
                 let name = map.get("name").and_then(Value::as_str).unwrap_or("");
                 for (key, entry) in map_elems(map) {

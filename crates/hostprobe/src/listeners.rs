@@ -18,6 +18,15 @@ use std::path::Path;
 /// table) whose inode is in `inodes`; TCP sockets only when listening
 /// (state `0A`).
 pub fn socket_ports(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<u16> {
+    socket_binds(text, tcp, inodes)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// As [`socket_ports`], with whether each is bound to every address
+/// (`0.0.0.0` or `::`: the local address all zeros).
+pub fn socket_binds(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<(u16, bool)> {
     text.lines()
         .skip(1)
         .filter_map(|line| {
@@ -29,7 +38,9 @@ pub fn socket_ports(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<u16> {
             if !inodes.contains(&inode.parse::<u64>().ok()?) {
                 return None;
             }
-            u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()
+            let (addr, port) = local.rsplit_once(':')?;
+            let any = addr.chars().all(|c| c == '0');
+            Some((u16::from_str_radix(port, 16).ok()?, any))
         })
         .collect()
 }
@@ -37,6 +48,16 @@ pub fn socket_ports(text: &str, tcp: bool, inodes: &HashSet<u64>) -> Vec<u16> {
 /// The ports process `pid` listens on (TCP) or has bound (UDP). Empty when
 /// anything cannot be read.
 pub fn listening(sys: &dyn System, pid: u32) -> Vec<(Protocol, u16)> {
+    let mut out: Vec<(Protocol, u16)> = listening_on(sys, pid)
+        .into_iter()
+        .map(|(proto, port, _)| (proto, port))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// As [`listening`], with whether each is bound to every address.
+pub fn listening_on(sys: &dyn System, pid: u32) -> Vec<(Protocol, u16, bool)> {
     let dir = Path::new("/proc").join(pid.to_string());
     let Ok(fds) = sys.read_dir(&dir.join("fd")) else {
         return Vec::new();
@@ -63,9 +84,9 @@ pub fn listening(sys: &dyn System, pid: u32) -> Vec<(Protocol, u16)> {
             .read_text(&dir.join("net").join(file))
             .unwrap_or_default();
         out.extend(
-            socket_ports(&text, proto == Protocol::Tcp, &inodes)
+            socket_binds(&text, proto == Protocol::Tcp, &inodes)
                 .into_iter()
-                .map(|p| (proto, p)),
+                .map(|(p, any)| (proto, p, any)),
         );
     }
     out.sort();
@@ -103,6 +124,7 @@ mod tests {
             .file("/proc/5/net/tcp", TCP)
             .file("/proc/5/net/udp", TCP.replace("1060", "3000"));
         assert_eq!(listening(&f, 5), vec![(Protocol::Tcp, 2377)]);
+        assert_eq!(listening_on(&f, 5), vec![(Protocol::Tcp, 2377, true)]);
         assert!(listening(&f, 6).is_empty());
     }
 

@@ -76,7 +76,25 @@ pub(crate) const SERVICE_PORT_ALL_NODES: Rule = Rule {
     cis: Some("5.14"),
 };
 
+pub(crate) const SWARM_MANAGER_LISTEN_ALL: Rule = Rule {
+    id: "swarm-manager-listen-all",
+    severity: Medium,
+    title: "Swarm manager port 2377 listens on every interface",
+    help: "`docker swarm init` listens on 0.0.0.0:2377 unless told otherwise: the cluster's control plane answers on every network the manager is on, the public one included. Fix: re-create the swarm with `--listen-addr <private address>:2377 --advertise-addr <private address>`, or close 2377 to all but the nodes (`[swarm] cluster-ports = \"nodes\"` in dockward firewall's policy).",
+    cis: Some("7.3"),
+};
+
+pub(crate) const SWARM_CLUSTER_PORTS_EXPOSED: Rule = Rule {
+    id: "swarm-cluster-ports-exposed",
+    severity: High,
+    title: "Swarm cluster ports reachable from outside the swarm",
+    help: "2377/tcp (managers), 7946/tcp+udp (gossip) and 4789/udp (VXLAN, unauthenticated: a forged packet lands inside an overlay network) answer anyone who reaches the node. Fix: `[swarm] cluster-ports = \"nodes\"` in dockward firewall's policy (the swarm's own nodes only, kept current), with `join-from` for where new nodes join from.",
+    cis: None,
+};
+
 pub(crate) static RULES: &[Rule] = &[
+    SWARM_MANAGER_LISTEN_ALL,
+    SWARM_CLUSTER_PORTS_EXPOSED,
     SWARM_AUTOLOCK,
     SWARM_MANAGER_COUNT,
     SWARM_OVERLAY_UNENCRYPTED,
