@@ -91,16 +91,20 @@ fn labels(cx: &mut Ctx<'_>, name: &str, under: &str, node: Option<&Node>) {
         }
         let one = BTreeMap::from([(k.clone(), v.clone())]);
         for p in dockward_firewall::policy::label_problems(&one) {
-            let (open, pad) = if under == "labels" {
-                ("labels:", "      ")
+            let (open, pad, then) = if under == "labels" {
+                ("labels:", "      ", format!("`docker compose up -d {name}`: labels change only when the container is recreated"))
             } else {
-                ("deploy:\n      labels:", "        ")
+                (
+                    "deploy:\n      labels:",
+                    "        ",
+                    "`docker stack deploy -c <this file> <stack>`".to_string(),
+                )
             };
             cx.emit(
                 &LABEL_INVALID,
                 at,
                 format!("service {name}: {under}: {}={}: {}", p.label, p.value, p.problem),
-                format!("services:\n  {name}:\n    {open}\n{pad}{}: \"{}\"   # corrected as said above (docs/firewall.md lists the labels)\nthen `docker compose up -d {name}`: labels change only when the container is recreated", p.label, p.value),
+                format!("services:\n  {name}:\n    {open}\n{pad}{}: \"{}\"   # corrected as said above (docs/firewall.md lists the labels)\nthen {then}", p.label, p.value),
             );
         }
     }
@@ -230,7 +234,12 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     }
     if let Some((_, vols)) = svc.get("volumes") {
         for item in vols.items() {
-            volume(cx, name, item);
+            volume(
+                cx,
+                name,
+                item,
+                svc.get("image").and_then(|(_, v)| cx.text(v)),
+            );
         }
     }
     if let Some((_, devs)) = svc.get("devices") {
@@ -252,8 +261,12 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
         environment(cx, name, env);
     }
     if let Some((_, ports)) = svc.get("ports") {
+        let stack = swarm_service(cx, svc);
         for item in ports.items() {
-            port(cx, name, item);
+            match &stack {
+                Some(expose) => stack_port(cx, name, item, expose.as_deref()),
+                None => port(cx, name, item),
+            }
         }
     }
     if let Some((_, image)) = svc.get("image") {
@@ -278,7 +291,7 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     }
 }
 
-fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node) {
+fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node, image: Option<String>) {
     let (source, target, long) = match &item.value {
         Value::Map(_) => {
             let ty = item
@@ -312,12 +325,38 @@ fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node) {
     let syntax = if long { "long syntax" } else { "short syntax" };
     match classify(&source) {
         Some(Mount::Socket) => {
-            cx.emit(
-                &COMPOSE_DOCKER_SOCKET,
-                item,
-                format!("service {name}: volume {source} -> {target} ({syntax})"),
-                format!("services:\n  {name}:\n    # remove the docker.sock volume; if the API is needed, use a filtering proxy:\n    environment:\n      DOCKER_HOST: tcp://docker-proxy:2375"),
-            );
+            let evidence = format!("service {name}: volume {source} -> {target} ({syntax})");
+            match crate::container::socket_proxy(&image.unwrap_or_default()) {
+                Some(crate::container::SocketProxy::Dockward) => {
+                    if let Some(f) = cx.emit(
+                        &COMPOSE_DOCKER_SOCKET,
+                        item,
+                        evidence,
+                        "keep it on an internal network only its clients join".into(),
+                    ) {
+                        f.suppressed = Some(crate::Suppression {
+                            kind: "accepted".into(),
+                            reason: format!("service {name} runs dockward: the socket is what it guards or reads"),
+                        });
+                    }
+                }
+                Some(crate::container::SocketProxy::Other) => {
+                    cx.emit(
+                        &COMPOSE_DOCKER_SOCKET,
+                        item,
+                        format!("{evidence}; a filtering proxy with known holes"),
+                        format!("services:\n  {name}:\n    image: dockward-proxy   # the same environment: it reads tecnativa's variables"),
+                    );
+                }
+                None => {
+                    cx.emit(
+                        &COMPOSE_DOCKER_SOCKET,
+                        item,
+                        evidence,
+                        format!("services:\n  {name}:\n    # remove the docker.sock volume; if the API is needed, use a filtering proxy:\n    environment:\n      DOCKER_HOST: tcp://docker-proxy:2375"),
+                    );
+                }
+            }
         }
         Some(Mount::Sensitive) => {
             cx.emit(
@@ -406,6 +445,85 @@ fn all_interfaces(ip: Option<&str>) -> bool {
     match ip.map(str::trim) {
         None | Some("" | "0.0.0.0" | "::" | "[::]") => true,
         Some(_) => false,
+    }
+}
+
+/// A service written for `docker stack deploy`: its `deploy:` says how
+/// Swarm places it (`mode`, `placement`, `labels`, `endpoint_mode`), or a
+/// port says its publish `mode`. docker compose reads `deploy.resources`
+/// and `deploy.replicas` too, so those alone do not make a stack.
+/// `Some(label)`: a stack service, with its `deploy.labels`
+/// `dockward.expose` when it has one.
+fn swarm_service(cx: &Ctx<'_>, svc: &Node) -> Option<Option<String>> {
+    let deploy = svc.get("deploy").map(|(_, d)| d);
+    let by_deploy = deploy.is_some_and(|d| {
+        [
+            "mode",
+            "placement",
+            "labels",
+            "endpoint_mode",
+            "update_config",
+        ]
+        .iter()
+        .any(|k| d.get(k).is_some())
+    });
+    let by_port = svc
+        .get("ports")
+        .is_some_and(|(_, ps)| ps.items().iter().any(|p| p.get("mode").is_some()));
+    if !(by_deploy || by_port) {
+        return None;
+    }
+    let expose = deploy
+        .and_then(|d| d.get("labels"))
+        .and_then(|(_, l)| match &l.value {
+            Value::Map(_) => l.get("dockward.expose").and_then(|(_, v)| cx.text(v)),
+            _ => l.items().iter().find_map(|i| {
+                cx.text(i)?
+                    .strip_prefix("dockward.expose=")
+                    .map(str::to_string)
+            }),
+        });
+    Some(expose)
+}
+
+/// A port of a stack service: Swarm ignores `host_ip`, so the fix is the
+/// policy label (or host mode), never an address. An ingress port is
+/// open on every node; a host-mode one on each node with a task.
+fn stack_port(cx: &mut Ctx<'_>, name: &str, item: &Node, expose: Option<&str>) {
+    if expose.is_some_and(|v| dockward_firewall::policy::parse_expose(v).is_ok()) {
+        return;
+    }
+    let (published, target, mode) = match &item.value {
+        Value::Map(_) => {
+            let get = |k: &str| item.get(k).and_then(|(_, v)| cx.text(v));
+            (
+                get("published"),
+                get("target").unwrap_or_default(),
+                get("mode"),
+            )
+        }
+        _ => {
+            let Some(s) = cx.text(item) else { return };
+            let (_, p, t) = parse_port(&s);
+            (p, t, None)
+        }
+    };
+    let Some(published) = published else { return };
+    let fix = format!("services:\n  {name}:\n    deploy:\n      labels:\n        dockward.expose: local   # or public, or a CIDR list; dockward firewall enforces it on every node\nthen `docker stack deploy -c <this file> <stack>`");
+    if mode.as_deref() == Some("host") {
+        cx.emit(
+            &COMPOSE_PORT_ALL_INTERFACES,
+            item,
+            format!("service {name}: port {published}->{target} in host mode, on every address of each node with a task, with no dockward.expose label"),
+            fix,
+        );
+    } else {
+        cx.emit(
+            &crate::rules::swarm::SERVICE_PORT_ALL_NODES,
+            item,
+            format!("service {name}: port {published}->{target} in ingress mode: every node, every address, with no dockward.expose label"),
+            fix,
+        );
     }
 }
 

@@ -180,3 +180,41 @@ fn dockward_labels_are_checked_in_both_forms_and_under_deploy() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_stack_file_is_read_as_swarm_reads_it() {
+    let stack = "services:\n  agent:\n    image: dockward-firewall:0.1.0\n    user: app\n    deploy:\n      mode: global\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n    ports:\n      - target: 80\n        published: 8080\n      - target: 81\n        published: 8081\n        mode: host\n  web:\n    image: web:1\n    user: app\n    deploy:\n      labels:\n        dockward.expose: local\n    ports: [\"8082:80\"]\n";
+    let f = audit_compose("stack.yml", stack, &ComposeEnv::new()).unwrap();
+    let rules: Vec<(&str, bool)> = f
+        .iter()
+        .map(|f| (f.rule.as_str(), f.suppressed.is_some()))
+        .collect();
+    // dockward's own image holds the socket: accepted. The ingress port is
+    // open on every node; the host-mode one on each node with a task; web's
+    // ports answer to its deploy label, and no host_ip fix is offered.
+    assert_eq!(
+        rules,
+        [
+            ("compose-docker-socket", true),
+            ("service-port-all-nodes", false),
+            ("compose-port-all-interfaces", false),
+        ],
+        "{f:#?}"
+    );
+    assert!(
+        f[1].remediation.contains("dockward.expose: local"),
+        "{}",
+        f[1].remediation
+    );
+    assert!(
+        !f[1].remediation.contains("127.0.0.1"),
+        "{}",
+        f[1].remediation
+    );
+    // A compose file with deploy.resources only is no stack: its ports
+    // keep the compose fix.
+    let compose = "services:\n  a:\n    image: a:1\n    user: app\n    deploy:\n      resources:\n        limits: {cpus: \"1\"}\n    ports: [\"8080:80\"]\n";
+    let f = audit_compose("compose.yml", compose, &ComposeEnv::new()).unwrap();
+    assert_eq!(f[0].rule, "compose-port-all-interfaces");
+    assert!(f[0].remediation.contains("127.0.0.1:8080:80"));
+}
