@@ -67,19 +67,22 @@ say "static binary: runs in an empty root"
 for kind in proxy firewall; do
   docker image inspect "dockward-$kind:$version" >/dev/null || fail "no image dockward-$kind:$version"
 done
-[ "$(docker image inspect -f '{{.Config.User}}' "dockward-proxy:$version")" = "65534:65534" ] || fail "the proxy image runs as root"
 gid=$(stat -c %g /var/run/docker.sock)
 name="dwt-pkg-proxy-$$"
 port=$((24000 + $$ % 1000))
-docker run -d --name "$name" --group-add "$gid" -v /var/run/docker.sock:/var/run/docker.sock:ro \
+# Run as tecnativa's image is: no user, no group.
+docker run -d --name "$name" -v /var/run/docker.sock:/var/run/docker.sock:ro \
   -e CONTAINERS=1 -p "127.0.0.1:$port:2375" "dockward-proxy:$version" >/dev/null
 containers+=("$name")
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/_ping" >/dev/null && break; sleep 0.1; done
+pid=$(docker inspect -f '{{.State.Pid}}' "$name")
+grep -q "^Uid:[[:space:]]*65534[[:space:]]" "/proc/$pid/status" || fail "the proxy image serves as $(grep ^Uid: "/proc/$pid/status")"
+grep -q "^Groups:[[:space:]]*$gid[[:space:]]*$" "/proc/$pid/status" || fail "the proxy image's groups: $(grep ^Groups: "/proc/$pid/status")"
 [ "$(curl -s "http://127.0.0.1:$port/_ping")" = OK ] || fail "the proxy image does not answer /_ping"
 curl -sf "http://127.0.0.1:$port/containers/json" >/dev/null || fail "CONTAINERS=1 refused a list"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/containers/create" -H 'Content-Type: application/json' -d '{"Image":"x"}')
 [ "$code" = 403 ] || fail "a create through the proxy image answered $code"
-say "dockward-proxy image: non-root, reads containers, refuses a create"
+say "dockward-proxy image: started as tecnativa's is, serves as nobody with the socket's group, reads containers, refuses a create"
 # The firewall image applies the host's rules with NET_ADMIN only.
 docker run --rm --network host --pid host --cap-drop ALL --cap-add NET_ADMIN \
   -v /var/run/docker.sock:/var/run/docker.sock:ro -v /run/dockward:/run/dockward \

@@ -612,6 +612,9 @@ ENVIRONMENT (besides the sections)
     DOCKWARD_PROXY_THREADS    worker threads (default 1: a request, its
                               upstream connection and its response stay on
                               one core)
+    DOCKWARD_DROP_TO          UID:GID; started as root, bind, then serve as
+                              that user with only the socket's group (the
+                              image sets 65534:65534)
 
 EXIT STATUS
     0  stopped by SIGTERM or SIGINT

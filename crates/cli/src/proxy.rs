@@ -125,6 +125,16 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let drop_to = match cfg.process_env.get("DOCKWARD_DROP_TO") {
+        None => None,
+        Some(v) => match dockward_proxy::privdrop::parse(v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                error_line("proxy", &e);
+                return exit::USAGE;
+            }
+        },
+    };
     // One worker by default: a request, its upstream connection and its
     // response stay on one core, with no cross-thread wake-ups; dockerd
     // needs the other cores more.
@@ -145,6 +155,7 @@ pub(crate) fn run(cfg: &Config, args: &ProxyArgs) -> u8 {
         allow_from: allow,
         tls,
         upstream,
+        drop_to,
         policy,
         config: args.config.clone(),
         learn: args.learn.clone(),

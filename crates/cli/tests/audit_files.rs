@@ -347,14 +347,16 @@ fn list_rules_prints_the_catalogue() {
         "compose-unpinned-image",
         "swarm-manager-count",
         "service-port-all-nodes",
+        "swarm-manager-listen-all",
+        "swarm-cluster-ports-exposed",
     ] {
         assert!(out.contains(id), "{id}");
     }
-    assert_eq!(out.lines().count(), 47);
+    assert_eq!(out.lines().count(), 49);
     let (code, out, _) = audit(dir.path(), &["--list-rules", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 47);
+    assert_eq!(v.as_array().unwrap().len(), 49);
     assert_eq!(v[0]["id"], "dockerfile-add-local");
     assert!(v
         .as_array()

@@ -857,8 +857,9 @@ impl Drop for RmImage {
     }
 }
 
-/// The FROM-scratch image runs as nobody with only the socket's group, and
-/// the example compose file's proxy serves a client on its network.
+/// The FROM-scratch image serves as nobody with only the socket's group
+/// (dropped to from root when run as tecnativa's is), and the example
+/// compose file's proxy serves a client on its network.
 #[test]
 fn image_runs_as_non_root_with_the_socket_group_and_the_compose_example_works() {
     require_engine!();
@@ -871,20 +872,62 @@ fn image_runs_as_non_root_with_the_socket_group_and_the_compose_example_works() 
         .output()
         .unwrap();
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    let user = docker(&["image", "inspect", "-f", "{{.Config.User}}", &tag]);
-    assert_eq!(user.trim(), "65534:65534");
     let gid = std::fs::metadata("/var/run/docker.sock")
         .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
         .unwrap()
         .to_string();
 
-    // Without the socket's group: exit 3 and a message that says which fix.
+    // Run as tecnativa's image is run (no user, no group): it starts as
+    // root, binds, and serves as nobody with the socket's group only.
+    let plain = unique("pxroot");
+    let _rm_plain = Rm(plain.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &plain,
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock:ro",
+        "-e",
+        "CONTAINERS=1",
+        &tag,
+    ]);
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &plain]);
+    let status = (0..50)
+        .find_map(|_| {
+            let st = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).ok()?;
+            let uid = st.lines().find(|l| l.starts_with("Uid:"))?.to_string();
+            if uid.split_whitespace().nth(1) == Some("0") {
+                std::thread::sleep(Duration::from_millis(100));
+                return None;
+            }
+            Some(st)
+        })
+        .expect("the proxy never left root");
+    let field = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(field("Uid:"), ["65534"; 4], "{status}");
+    assert_eq!(field("Gid:"), ["65534"; 4], "{status}");
+    assert_eq!(field("Groups:"), [gid.as_str()], "{status}");
+    assert_eq!(field("CapEff:"), ["0000000000000000"], "{status}");
+
+    // Run as nobody from the start without the socket's group: exit 3
+    // and a message that says which fix.
     let name = unique("pximg");
     let _rm = Rm(name.clone());
     let o = docker_output(&[
         "run",
         "--name",
         &name,
+        "--user",
+        "65534:65534",
         "-v",
         "/var/run/docker.sock:/var/run/docker.sock:ro",
         &tag,

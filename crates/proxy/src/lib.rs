@@ -23,6 +23,7 @@ pub mod listen;
 pub mod log;
 pub mod lookup;
 pub mod metrics;
+pub mod privdrop;
 pub mod run;
 pub mod serve;
 pub mod setup;

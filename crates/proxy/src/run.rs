@@ -29,6 +29,9 @@ pub struct Settings {
     pub allow_from: Vec<IpNet>,
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub upstream: Upstream,
+    /// `DOCKWARD_DROP_TO`: the uid and gid to drop to after binding, when
+    /// started as root (see `crate::privdrop`).
+    pub drop_to: Option<(u32, u32)>,
     /// The policy in force at start.
     pub policy: Active,
     /// Where SIGHUP reads the policy again: the file, learning mode, or
@@ -109,6 +112,24 @@ pub async fn run(s: Settings) -> Result<(), RunError> {
         )));
     }
     let (listeners, names) = bind_all(&s)?;
+    if let Some((uid, gid)) = s.drop_to {
+        let socket = match &s.upstream {
+            Upstream::Unix(p) => Some(p.as_path()),
+            Upstream::Tcp(_) => None,
+        };
+        match crate::privdrop::drop_to(uid, gid, socket) {
+            Ok(Some(what)) => tracing::info!("{what}"),
+            Ok(None) => {}
+            Err(e) => return Err(RunError::Usage(format!("DOCKWARD_DROP_TO: {e}"))),
+        }
+        // What was reachable as root must still be, as nobody.
+        if let Err(e) = s.upstream.ping().await {
+            return Err(RunError::Unreachable(format!(
+                "dockerd is not reachable at {} after dropping to {uid}:{gid}: {e}",
+                s.upstream.describe()
+            )));
+        }
+    }
     let metrics = Arc::new(Metrics::default());
     let upstream = s.upstream.clone();
     let opts = Arc::new(Options {
