@@ -97,20 +97,27 @@ pub(crate) enum SocketProxy {
 }
 
 pub(crate) fn socket_proxy(image: &str) -> Option<SocketProxy> {
-    // `registry:5000/ns/name:tag@sha256:…` -> `ns/name`
+    // `registry:5000/ns/name:tag@sha256:…` -> `registry:5000/ns/name`
     let no_digest = image.split('@').next().unwrap_or(image);
     let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
     let name_end = no_digest.len() - last.len() + last.split(':').next().unwrap_or(last).len();
     let name = no_digest[..name_end].to_ascii_lowercase();
-    let base = name.rsplit('/').next().unwrap_or(&name);
-    let ours = ["dockward/proxy", "dockward/firewall"];
-    if matches!(base, "dockward-proxy" | "dockward-firewall" | "dockward")
-        || ours
-            .iter()
-            .any(|o| name == *o || name.ends_with(&format!("/{o}")))
-    {
+    // Docker Hub's spellings of one name.
+    let name = name
+        .strip_prefix("docker.io/library/")
+        .or_else(|| name.strip_prefix("docker.io/"))
+        .unwrap_or(&name);
+    // Accepting hides a critical finding, so only the exact names
+    // dockward's own scripts build: `someone/dockward-proxy` from any
+    // registry is somebody else's image and is judged like any other.
+    if matches!(
+        name,
+        "dockward-proxy" | "dockward-firewall" | "dockward/proxy" | "dockward/firewall"
+    ) {
         return Some(SocketProxy::Dockward);
     }
+    // Another proxy only changes the fix, never hides the finding: a
+    // mirror of these images is still one of them.
     let known = [
         "tecnativa/docker-socket-proxy",
         "linuxserver/socket-proxy",

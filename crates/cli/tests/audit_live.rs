@@ -273,6 +273,7 @@ fn a_socket_proxy_is_judged_by_what_it_is() {
     let sock = "/var/run/docker.sock:/var/run/docker.sock:ro";
     let ours = Tag::new("dockward-proxy");
     let theirs = Tag::new("tecnativa/docker-socket-proxy");
+    let impostor = Tag::new("dwtevil/dockward-proxy");
     let client = Container::run(
         "sockclient",
         &["--user", "1000", "-v", sock, IMAGE, "sleep", "600"],
@@ -285,9 +286,16 @@ fn a_socket_proxy_is_judged_by_what_it_is() {
         "socktheirs",
         &["--user", "1000", "-v", sock, &theirs.0, "sleep", "600"],
     );
+    let evil = Container::run(
+        "sockevil",
+        &["--user", "1000", "-v", sock, &impostor.0, "sleep", "600"],
+    );
     let (_, v) = audit(None);
     let f = finding(&v, &a.name, "container-docker-socket");
     assert_eq!(f["suppressed"]["kind"], "accepted", "{f:#}");
+    // An image that only borrows dockward's name is counted.
+    let f = finding(&v, &evil.name, "container-docker-socket");
+    assert!(f["suppressed"].is_null(), "{f:#}");
     let f = finding(&v, &b.name, "container-docker-socket");
     assert!(f["suppressed"].is_null(), "{f:#}");
     let fix = f["remediation"].as_str().unwrap();
@@ -299,7 +307,7 @@ fn a_socket_proxy_is_judged_by_what_it_is() {
         .to_string();
     assert!(fix.contains("DOCKER_HOST=tcp://docker-proxy:2375"), "{fix}");
     assert!(!fix.contains('…'), "{fix}");
-    drop((a, b, client));
+    drop((a, b, evil, client));
 }
 
 /// Takes dockward's firewall out when the test ends, pass or fail.

@@ -37,6 +37,14 @@ pub fn drop_to(uid: u32, gid: u32, socket: Option<&Path>) -> Result<Option<Strin
     if let Some(p) = socket {
         let meta = std::fs::metadata(p)
             .map_err(|e| format!("cannot read {}'s group to keep it ({e})", p.display()))?;
+        // Keeping group 0 would keep root's group: refuse instead of
+        // serving with more than the socket needs.
+        if meta.gid() == 0 {
+            return Err(format!(
+                "{} belongs to group root (0): keeping that group would keep root's; give the socket a group of its own (dockerd's --group, e.g. docker), or run the image with --user 65534:65534 --group-add 0 knowingly",
+                p.display()
+            ));
+        }
         groups.push(Gid::from_raw(meta.gid()));
     }
     setgroups(&groups).map_err(|e| format!("setgroups: {e}"))?;
