@@ -42,6 +42,22 @@ pub struct Summary {
     pub diagnostics: usize,
 }
 
+impl Summary {
+    /// One more finding: under `suppressed`, or under its severity.
+    fn count(&mut self, f: &Finding) {
+        if f.suppressed.is_some() {
+            self.suppressed += 1;
+            return;
+        }
+        match f.severity {
+            Severity::Critical => self.critical += 1,
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+        }
+    }
+}
+
 impl Report {
     /// Adds one target's result: its findings, or the diagnostic that
     /// stopped its audit.
@@ -74,16 +90,15 @@ impl Report {
     /// the ones left out are counted in `hidden`. Suppressed findings of a
     /// shown severity stay.
     pub fn show_only(&mut self, shown: &[Severity]) {
-        let mut hidden = Self::default();
+        let mut hidden = Summary::default();
         self.findings.retain(|f| {
             let keep = shown.contains(&f.severity);
             if !keep {
-                hidden.findings.push(f.clone());
+                hidden.count(f);
             }
             keep
         });
-        self.hidden = hidden.summary();
-        self.hidden.diagnostics = 0;
+        self.hidden = hidden;
     }
 
     pub fn summary(&self) -> Summary {
@@ -92,16 +107,7 @@ impl Report {
             ..Summary::default()
         };
         for f in &self.findings {
-            if f.suppressed.is_some() {
-                s.suppressed += 1;
-                continue;
-            }
-            match f.severity {
-                Severity::Critical => s.critical += 1,
-                Severity::High => s.high += 1,
-                Severity::Medium => s.medium += 1,
-                Severity::Low => s.low += 1,
-            }
+            s.count(f);
         }
         s
     }

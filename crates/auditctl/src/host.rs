@@ -51,12 +51,18 @@ pub async fn gather(
     let (exposure, cluster_closed) = exposure(&inventory, state_dir);
     let sys = dockward_hostprobe::Real;
     let dockerd = dockward_hostprobe::dockerd::find(&sys, &endpoint.url);
+    // dockerd's sockets are read only where the answer is used.
     let node_ports = NodePorts {
-        manager_listens_all: dockerd.as_ref().map(|d| {
-            dockward_hostprobe::listeners::listening_on(&sys, d.pid)
-                .iter()
-                .any(|&(p, port, any)| p == dockward_model::Protocol::Tcp && port == 2377 && any)
-        }),
+        manager_listens_all: dockerd
+            .as_ref()
+            .filter(|_| inventory.swarm.is_some())
+            .map(|d| {
+                dockward_hostprobe::listeners::listening_on(&sys, d.pid)
+                    .iter()
+                    .any(|&(p, port, any)| {
+                        p == dockward_model::Protocol::Tcp && port == 2377 && any
+                    })
+            }),
         cluster_closed,
     };
     let mut d =

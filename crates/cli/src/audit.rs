@@ -146,19 +146,10 @@ fn read_baseline(path: &Path, writing: Option<&Path>) -> Result<Baseline, String
     }
 }
 
-/// Written beside and renamed over, so a reader never sees half a file.
 fn write_baseline(path: &Path, b: &Baseline) -> Result<(), String> {
     let text = serde_json::to_string_pretty(b).map_err(|e| e.to_string())?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "baseline".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, text + "\n")
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("--write-baseline {}: {e}", path.display())
-        })
+    crate::out::replace_file(path, &(text + "\n"))
+        .map_err(|e| format!("--write-baseline {}: {e}", path.display()))
 }
 
 fn severity(t: Threshold) -> Severity {

@@ -32,3 +32,26 @@ pub(crate) fn report(command: &str, f: impl FnOnce(&mut dyn Write) -> io::Result
 pub(crate) fn text(command: &str, text: &str) -> u8 {
     report(command, |w| w.write_all(text.as_bytes()))
 }
+
+/// Writes a file the way a reader must see it: whole or not at all (a
+/// temporary file beside it, then a rename), keeping the old file's
+/// permissions and making its directory when missing. For what commands
+/// write on purpose: a policy file the watch re-reads, an audit baseline.
+pub(crate) fn replace_file(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.dockward-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

@@ -105,6 +105,16 @@ fn validate_sarif(dir: &Path, sarif: &str) {
     assert!(errors.is_empty(), "validator errors: {errors:#?}");
 }
 
+/// The rule id of every finding in an audit JSON document, in order.
+fn rule_ids(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn severity_filter_shows_less_and_decides_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,12 +151,7 @@ fn severity_filter_shows_less_and_decides_nothing() {
     );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rule_ids(&v);
     assert!(
         rules.iter().all(|r| *r == "compose-privileged"),
         "{rules:?}"
@@ -189,12 +194,7 @@ fn baseline_shows_what_is_new_and_what_is_gone_in_every_format() {
     let (code, out, _) = audit(d, &[".", "--baseline", "b.json", "--format", "json"]);
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = rule_ids(&v);
     assert!(!rules.contains(&"dockerfile-unpinned-image"), "{rules:?}");
     assert!(!rules.is_empty());
     assert_eq!(v["baseline"]["gone"].as_array().unwrap().len(), 0);

@@ -75,6 +75,10 @@ struct State {
     tracker: Option<crate::alert::Tracker>,
     /// Alerts made where the sinks are out of reach, sent next.
     pending: Vec<dockward_notify::Alert>,
+    /// The inventory or the policy changed since the alerts last looked:
+    /// only then is there anything new to compare (ticks and kernel
+    /// notices change neither).
+    changed: bool,
 }
 
 /// What `watch` runs with, resolved from the command line.
@@ -142,6 +146,7 @@ pub async fn run(
         baseline: None,
         tracker: (!opts.notify.is_empty()).then(|| crate::alert::Tracker::new(hostname())),
         pending: Vec::new(),
+        changed: false,
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
     mon_rx.mark_unchanged();
@@ -191,6 +196,7 @@ pub async fn run(
                             .ok()
                             .map(|e| e.with_scope(crate::input::scope()));
                         st.inv = Some(*inv);
+                        st.changed = true;
                         (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         // After a (re)connection, replace the whole table:
                         // whatever happened while we were away is repaired.
@@ -204,6 +210,7 @@ pub async fn run(
                         if let (Some(engine), Some(inv)) = (engine.as_ref(), st.inv.as_mut()) {
                             match on_event(engine, inv, &e).await {
                                 Ok(true) => {
+                                    st.changed = true;
                                     refresh_veths(&*k.host, &mut st, &e);
                                     update(k, &mut st, &format!("{} {} {}", e.kind, e.action, e.attributes.get("name").map_or(e.id.as_str(), String::as_str)), started);
                                 }
@@ -241,6 +248,7 @@ pub async fn run(
                     match engine.snapshot().await {
                         Ok(inv) if Some(&inv) != st.inv.as_ref() => {
                             st.inv = Some(inv);
+                            st.changed = true;
                             update(k, &mut st, "swarm peers", Instant::now());
                         }
                         Ok(_) => {}
@@ -254,6 +262,7 @@ pub async fn run(
                 match load() {
                     Ok(f) => {
                         st.file = f;
+                        st.changed = true;
                         log("policy reloaded");
                         update(k, &mut st, "reload", Instant::now());
                         mark.last_error = None;
@@ -278,7 +287,7 @@ pub async fn run(
 fn alert(st: &mut State, sinks: &[dockward_notify::Sink]) {
     let Some(t) = st.tracker.as_mut() else { return };
     let mut alerts = std::mem::take(&mut st.pending);
-    if let Some(inv) = &st.inv {
+    if let (Some(inv), true) = (&st.inv, std::mem::take(&mut st.changed)) {
         alerts.extend(t.observe(inv, &st.file, crate::unix_now()));
     }
     for a in alerts {
@@ -670,6 +679,7 @@ mod tests {
             baseline: None,
             tracker: None,
             pending: Vec::new(),
+            changed: false,
         }
     }
 

@@ -12,7 +12,7 @@ use dockward_fwctl::{gather, reload_watch, FwError, Kernel, DEFAULT_POLICY};
 use dockward_model::{Inventory, Protocol};
 use dockward_netfilter::{Netfilter, Xtables};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
@@ -112,25 +112,25 @@ fn diff(
             ));
         }
     }
-    let mut notes = Vec::new();
-    for c in &inv.containers {
-        let ours = match t {
+    let ours: std::collections::BTreeSet<&str> = inv
+        .containers
+        .iter()
+        .filter(|c| match t {
             Target::Name(n) => c.name == *n,
             Target::Service(s) => c.labels.get("com.docker.swarm.service.name") == Some(s),
-        };
-        if !ours {
-            continue;
-        }
-        for ((name, port, proto), (_, src)) in &b {
-            if *name == c.name {
-                if let Source::Label(l) = src {
-                    notes.push(format!(
-                        "note: {name} {port}/{proto} is decided by its label {l}, which wins over the file: remove the label (recreate the container) for this rule to count"
-                    ));
-                }
-            }
-        }
-    }
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    let notes = b
+        .iter()
+        .filter(|((name, _, _), _)| ours.contains(name.as_str()))
+        .filter_map(|((name, port, proto), (_, src))| match src {
+            Source::Label(l) => Some(format!(
+                "note: {name} {port}/{proto} is decided by its label {l}, which wins over the file: remove the label (recreate the container) for this rule to count"
+            )),
+            _ => None,
+        })
+        .collect();
     (lines, notes)
 }
 
@@ -170,7 +170,7 @@ pub(crate) async fn run(
             Verb::Reset => policy::Verb::Reset,
         },
     };
-    let (new_text, changed) =
+    let (new_text, changed, after) =
         apply_edit(&old_text, &edit).map_err(|e| FwError::Policy(format!("{shown}: {e}")))?;
     if let Some(n) = note {
         eprintln!("dockward firewall: {n}");
@@ -181,8 +181,6 @@ pub(crate) async fn run(
             args.name
         ));
     }
-    let after = policy::parse_file(&shown, &new_text)
-        .map_err(|e| FwError::Internal(format!("the edited file does not parse: {e}")))?;
     let (lines, notes) = diff(&inv, &before, &after, &t);
     for n in &notes {
         eprintln!("dockward firewall: {n}");
@@ -203,11 +201,11 @@ pub(crate) async fn run(
         ));
         return write_stdout(&out);
     }
-    write_file(&path, &new_text)
+    crate::out::replace_file(&path, &new_text)
         .map_err(|e| FwError::Internal(format!("{shown}: {e}; nothing changed")))?;
     let put_back = || {
         let r = if existed {
-            write_file(&path, &old_text)
+            crate::out::replace_file(&path, &old_text)
         } else {
             std::fs::remove_file(&path)
         };
@@ -264,27 +262,6 @@ fn with_put_back(e: FwError, shown: &str) -> FwError {
         FwError::Policy(_) => FwError::Policy(why),
         FwError::Internal(_) => FwError::Internal(why),
     }
-}
-
-/// Written beside and renamed over: a reader (the watch) never sees half
-/// a file. The directory is made when missing (the first `allow`).
-fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.dockward-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 fn selector_words(s: &policy::Selector) -> String {

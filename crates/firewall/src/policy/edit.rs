@@ -49,9 +49,9 @@ pub struct Edit {
     pub verb: Verb,
 }
 
-/// The file's text after `edit`, and whether anything changed (a reset
-/// of a rule that is not there changes nothing).
-pub fn apply_edit(text: &str, edit: &Edit) -> Result<(String, bool), String> {
+/// The file's text after `edit`, whether anything changed (a reset of a
+/// rule that is not there changes nothing), and the file as parsed.
+pub fn apply_edit(text: &str, edit: &Edit) -> Result<(String, bool, super::PolicyFile), String> {
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| format!("not valid TOML ({e}); fix it by hand first"))?;
@@ -185,11 +185,11 @@ fn remove_port(t: &mut Table, port: &str) -> bool {
     !keys.is_empty()
 }
 
-fn finish(doc: &DocumentMut, changed: bool) -> Result<(String, bool), String> {
+fn finish(doc: &DocumentMut, changed: bool) -> Result<(String, bool, super::PolicyFile), String> {
     let text = doc.to_string();
-    super::parse_file("the edited policy", &text)
+    let file = super::parse_file("the edited policy", &text)
         .map_err(|e| format!("the edit would make an invalid file ({e})"))?;
-    Ok((text, changed))
+    Ok((text, changed, file))
 }
 
 #[cfg(test)]
@@ -212,7 +212,8 @@ mod tests {
 
     #[test]
     fn allow_adds_an_entry_last_and_keeps_comments() {
-        let (t, changed) = apply_edit(FILE, &edit(name("web"), None, Verb::Allow(vec![]))).unwrap();
+        let (t, changed, _) =
+            apply_edit(FILE, &edit(name("web"), None, Verb::Allow(vec![]))).unwrap();
         assert!(changed);
         assert!(t.starts_with(FILE), "{t}");
         assert!(
@@ -220,7 +221,7 @@ mod tests {
             "{t}"
         );
         // Again: the same entry is edited, not a second one added.
-        let (t2, _) = apply_edit(
+        let (t2, _, _) = apply_edit(
             &t,
             &edit(
                 name("web"),
@@ -237,33 +238,33 @@ mod tests {
         let f = crate::policy::parse_file("t", &t2).unwrap();
         assert_eq!(f.containers.len(), 2);
         // `80` (every protocol) overlaps `80/tcp`: deny replaces the allow.
-        let (t3, _) = apply_edit(&t2, &edit(name("web"), Some("80"), Verb::Deny)).unwrap();
+        let (t3, _, _) = apply_edit(&t2, &edit(name("web"), Some("80"), Verb::Deny)).unwrap();
         assert!(t3.contains("ports = { 80 = \"deny\" }"), "{t3}");
         // The whole container: per-port rules of the entry go with it.
-        let (t4, _) = apply_edit(&t3, &edit(name("web"), None, Verb::Deny)).unwrap();
+        let (t4, _, _) = apply_edit(&t3, &edit(name("web"), None, Verb::Deny)).unwrap();
         assert!(!t4.contains("ports"), "{t4}");
         assert!(t4.contains("expose = \"deny\""), "{t4}");
     }
 
     #[test]
     fn reset_takes_out_the_port_then_the_entry_and_never_a_wider_one() {
-        let (t, _) = apply_edit(FILE, &edit(name("web"), Some("443"), Verb::Deny)).unwrap();
-        let (t, changed) = apply_edit(&t, &edit(name("web"), Some("443"), Verb::Reset)).unwrap();
+        let (t, _, _) = apply_edit(FILE, &edit(name("web"), Some("443"), Verb::Deny)).unwrap();
+        let (t, changed, _) = apply_edit(&t, &edit(name("web"), Some("443"), Verb::Reset)).unwrap();
         assert!(changed);
         assert_eq!(t, FILE, "an entry left empty goes");
-        let (t, changed) = apply_edit(FILE, &edit(name("web"), None, Verb::Reset)).unwrap();
+        let (t, changed, _) = apply_edit(FILE, &edit(name("web"), None, Verb::Reset)).unwrap();
         assert!(!changed);
         assert_eq!(t, FILE);
         // An entry that selects more than the one container is not ours.
         let wide = "[[container]]\nmatch = { name = \"web\", label = \"x\" }\nexpose = \"deny\"\n";
-        let (t, changed) = apply_edit(wide, &edit(name("web"), None, Verb::Reset)).unwrap();
+        let (t, changed, _) = apply_edit(wide, &edit(name("web"), None, Verb::Reset)).unwrap();
         assert!(!changed);
         assert_eq!(t, wide);
     }
 
     #[test]
     fn services_by_label_and_bad_input_refused_by_name() {
-        let (t, _) =
+        let (t, _, _) =
             apply_edit("", &edit(Target::Service("api".into()), None, Verb::Deny)).unwrap();
         assert!(
             t.contains("match = { label = \"com.docker.swarm.service.name=api\" }"),
