@@ -5,7 +5,8 @@
 # host in the same run. docker-bench-security is a shell script from
 # github.com/docker/docker-bench-security; point DOCKER_BENCH at a checkout
 # (default /opt/dockward-bench/docker-bench-security); without it only
-# dockward is measured. Removes the containers it creates.
+# dockward is measured. BASELINE=<binary> times an older dockward beside it.
+# Removes the containers it creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/dockward
@@ -32,8 +33,13 @@ for i in $(seq 0 29); do
   docker $verb --name "$prefix-$i" $f "$image" sleep 3600 >/dev/null
 done
 echo "containers: $(docker ps -aq | wc -l) ($(docker ps -q | wc -l) running)" >&2
+# BASELINE=<an older dockward binary> measures it beside, in the same run.
+extra=()
+if [ -n "${BASELINE:-}" ]; then
+  extra=(-n "baseline audit --host (30 containers)" "$BASELINE audit $tmp --host --format json")
+fi
 hyperfine -N -i --warmup 2 --runs "${RUNS:-20}" --export-markdown "$tmp/dockward.md" \
-  -n "dockward audit --host (30 containers)" "$bin audit $tmp --host --format json"
+  -n "dockward audit --host (30 containers)" "$bin audit $tmp --host --format json" "${extra[@]}"
 cat "$tmp/dockward.md"
 if [ -f "$dbs/docker-bench-security.sh" ]; then
   # One run: it takes about a minute.
