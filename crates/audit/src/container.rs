@@ -23,9 +23,10 @@ use crate::rules::host::{
     LABEL_INVALID,
 };
 use crate::rules::Rule;
+use crate::runcmd::{self, Change};
 use crate::{Finding, Location, Severity, Suppression};
 use dockward_hostpower::{classify, dangerous_capability, unconfined, Mount};
-use dockward_model::{Container, Protocol, PublishedPort, Reach};
+use dockward_model::{Container, Protocol, PublishedPort, Reach, Recreate};
 use std::collections::BTreeMap;
 
 /// dockward firewall's verdict for a container port, in its own words
@@ -50,26 +51,41 @@ impl Ctx<'_> {
         &mut self.out[n]
     }
 
-    /// "recreate with" advice that names the compose service when there is
-    /// one, since a compose container is recreated from its file.
-    fn recreate(&self, flag: &str, compose: &str) -> String {
-        match &self.c.compose {
-            Some(cp) if !cp.service.is_empty() => format!(
-                "in the compose file of project {}: services:\n  {}:\n    {compose}\nthen `docker compose up -d {}`",
+    /// The fix for a setting only a new container can change: the compose
+    /// file's snippet for a compose container (it is recreated from its
+    /// file), else the `docker run` steps with `changes` applied, else (the
+    /// command could not be rebuilt) what to change in words.
+    fn recreate(&self, changes: &[Change], flag: &str, compose: &str) -> String {
+        let notes: String = changes
+            .iter()
+            .filter_map(|ch| match ch {
+                Change::Note(n) => Some(format!("\n{n}")),
+                _ => None,
+            })
+            .collect();
+        if let Some(cp) = self.c.compose.as_ref().filter(|cp| !cp.service.is_empty()) {
+            return format!(
+                "in the compose file of project {}: services:\n  {}:\n    {compose}\nthen `docker compose up -d {}`{notes}",
                 cp.project, cp.service, cp.service
-            ),
-            // No file holds a `docker run` container's options, and the
-            // inventory does not carry all of them (environment, command,
-            // restart policy): a rebuilt command would drop some and break
-            // the container. Say so plainly instead of guessing.
-            _ => format!(
-                "recreate {name} with the options it has now, changed: {flag}\n\
-                 ({name} was started with `docker run` ({image}), so no file holds its options: \
-                 `docker inspect {name}` lists them)",
-                name = self.c.name,
-                image = self.c.image
-            ),
+            );
         }
+        let why = match &self.c.recreate {
+            Recreate::Run(spec) => match runcmd::commands(self.c, spec, changes) {
+                Some(cmd) => return cmd,
+                None => "a value in its settings cannot be quoted for a shell".to_string(),
+            },
+            Recreate::Unsupported(key) => {
+                format!("dockward cannot rebuild its command: it uses {key}")
+            }
+            Recreate::Unknown => "its settings were not read".to_string(),
+        };
+        format!(
+            "recreate {name} with the options it has now, changed: {flag}\n\
+             ({name} was started with `docker run` ({image}) and {why}: \
+             `docker inspect {name}` lists them){notes}",
+            name = self.c.name,
+            image = self.c.image
+        )
     }
 
     /// Marks the last finding as accepted: it does not count, and says why.
@@ -155,6 +171,10 @@ pub fn audit_container(
                 if c.is_running() { "running" } else { "stopped" }
             ),
             cx.recreate(
+                &[
+                    Change::Drop("--privileged", None),
+                    Change::Note("if it needs one capability or device, add just that one (--cap-add NAME, --device PATH)".into()),
+                ],
                 "(without --privileged; --cap-add <the one capability needed>)",
                 "privileged: false",
             ),
@@ -170,7 +190,11 @@ pub fn audit_container(
         cx.emit(
             &CONTAINER_ROOT_USER,
             format!("{shown}, from the {from}"),
-            cx.recreate("--user 10001:10001", "user: \"10001:10001\""),
+            cx.recreate(
+                &[Change::Set("--user", "10001:10001".into())],
+                "--user 10001:10001",
+                "user: \"10001:10001\"",
+            ),
         );
     }
     for p in dockward_firewall::policy::label_problems(&c.labels) {
@@ -178,6 +202,13 @@ pub fn audit_container(
             &LABEL_INVALID,
             format!("label {}={}: {}", p.label, p.value, p.problem),
             cx.recreate(
+                &[
+                    Change::Drop("--label", Some(format!("{}={}", p.label, p.value))),
+                    Change::Note(format!(
+                        "add it back corrected ({}): --label KEY=VALUE",
+                        p.problem
+                    )),
+                ],
                 "(with the label corrected: --label <key>=<value>)",
                 "labels:\n      <key>: <value>   # corrected",
             ),
@@ -188,6 +219,7 @@ pub fn audit_container(
             &CONTAINER_HOST_NETWORK,
             "network mode host".to_string(),
             cx.recreate(
+                &host_network_changes(c),
                 "--network bridge -p 127.0.0.1:<port>:<port>",
                 "network_mode: bridge",
             ),
@@ -201,6 +233,7 @@ pub fn audit_container(
     ] {
         if mode == "host" {
             let fix = cx.recreate(
+                &[Change::Drop(flag_name(flag), Some("host".into()))],
                 &format!("(without --{flag} host)"),
                 &format!("# remove `{flag}: host`"),
             );
@@ -214,6 +247,7 @@ pub fn audit_container(
                 &CONTAINER_DANGEROUS_CAPABILITY,
                 format!("--cap-add {cap}"),
                 cx.recreate(
+                    &[Change::Drop("--cap-add", Some(cap.clone()))],
                     &format!("--cap-drop ALL (without --cap-add {cap})"),
                     "cap_drop: [ALL]",
                 ),
@@ -231,6 +265,7 @@ pub fn audit_container(
         }
         if let Some(cis) = unconfined(opt) {
             let fix = cx.recreate(
+                &[Change::Drop("--security-opt", Some(opt.clone()))],
                 &format!("(without --security-opt {opt})"),
                 "# remove it from security_opt",
             );
@@ -254,6 +289,13 @@ pub fn audit_container(
                     &CONTAINER_SENSITIVE_MOUNT,
                     format!("bind {} -> {} ({rw})", m.source, m.destination),
                     cx.recreate(
+                        &[
+                            Change::DropMount(m.destination.clone()),
+                            Change::Note(format!(
+                                "if it needs one file of {}, add just that one read-only: --volume FILE:{}/FILE:ro",
+                                m.source, m.destination
+                            )),
+                        ],
                         &format!("-v <the one file or directory needed>:{}:ro", m.destination),
                         &format!(
                             "volumes:\n      - <the one file or directory needed>:{}:ro",
@@ -270,6 +312,7 @@ pub fn audit_container(
             &CONTAINER_DEVICE,
             format!("--device {d}"),
             cx.recreate(
+                &[Change::DropDevice(d.clone())],
                 "(without --device, or --device <path>:<path>:r)",
                 "# remove the device, or narrow it: devices: [\"<path>:<path>:r\"]",
             ),
@@ -328,8 +371,9 @@ fn socket(cx: &mut Ctx<'_>, m: &dockward_model::Mount, rw: &str) {
         }
         Some(SocketProxy::Other) => {
             let fix = cx.recreate(
+                &[Change::Image(PROXY_IMAGE.into())],
                 &format!("the image dockward-proxy in place of {} (the same -e variables: it reads tecnativa's)", cx.c.image),
-                "image: dockward-proxy   # the same environment: variables; it reads tecnativa's",
+                &format!("image: {PROXY_IMAGE}   # the same environment: variables; it reads tecnativa's"),
             );
             cx.emit(
                 &CONTAINER_DOCKER_SOCKET,
@@ -342,12 +386,54 @@ fn socket(cx: &mut Ctx<'_>, m: &dockward_model::Mount, rw: &str) {
         }
         None => {
             let fix = cx.recreate(
+                &[
+                    Change::Before(format!(
+                        "(docker network inspect {API_NET} >/dev/null 2>&1 || docker network create {API_NET})"
+                    )),
+                    Change::Before(format!(
+                        "(docker inspect docker-proxy >/dev/null 2>&1 || docker run -d --name docker-proxy --restart unless-stopped --network {API_NET} -e CONTAINERS=1 -v /var/run/docker.sock:/var/run/docker.sock:ro {PROXY_IMAGE})"
+                    )),
+                    Change::DropMount(m.destination.clone()),
+                    Change::Add("--env", "DOCKER_HOST=tcp://docker-proxy:2375".into()),
+                    Change::Connect(API_NET.into()),
+                ],
                 "-e DOCKER_HOST=tcp://docker-proxy:2375, without the docker.sock volume, on a network shared with a `dockward proxy` container named docker-proxy",
-                "environment:\n      DOCKER_HOST: tcp://docker-proxy:2375   # and remove the docker.sock volume\n  docker-proxy:\n    image: dockward-proxy\n    environment:\n      CONTAINERS: 1   # what this client reads; docs/proxy.md\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro",
+                &format!("environment:\n      DOCKER_HOST: tcp://docker-proxy:2375   # and remove the docker.sock volume\n  docker-proxy:\n    image: {PROXY_IMAGE}\n    environment:\n      CONTAINERS: 1   # what this client reads; docs/proxy.md\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro"),
             );
             cx.emit(&CONTAINER_DOCKER_SOCKET, evidence, fix);
         }
     }
+}
+
+/// The image the fixes name for dockward's proxy, as `scripts/package.sh`
+/// tags it.
+const PROXY_IMAGE: &str = concat!("dockward-proxy:", env!("CARGO_PKG_VERSION"));
+/// The network a client and its `dockward proxy` share.
+const API_NET: &str = "dockward-api";
+
+fn flag_name(ns: &str) -> &'static str {
+    match ns {
+        "pid" => "--pid",
+        "ipc" => "--ipc",
+        "uts" => "--uts",
+        _ => "--userns",
+    }
+}
+
+/// Off the host's network: the default bridge, publishing what the image
+/// exposes on loopback only.
+fn host_network_changes(c: &Container) -> Vec<Change> {
+    let mut v = vec![Change::Drop("--network", Some("host".into()))];
+    if let Recreate::Run(spec) = &c.recreate {
+        for e in &spec.exposed {
+            let (port, proto) = e.split_once('/').unwrap_or((e, "tcp"));
+            v.push(Change::Add(
+                "--publish",
+                format!("127.0.0.1:{port}:{port}/{proto}"),
+            ));
+        }
+    }
+    v
 }
 
 fn all_interfaces(ip: Option<&str>) -> bool {
@@ -388,13 +474,19 @@ fn port(cx: &mut Ctx<'_>, p: &PublishedPort, hosts: &str, exposure: &Exposure) {
         ),
     };
     let fix = cx.recreate(
+        &[
+            Change::LocalPort(
+                p.host_port,
+                format!("{}/{}", p.container_port, p.protocol),
+            ),
+            Change::Note("or keep it bound and let the firewall close it: `dockward firewall apply` (unlabeled ports become local only)".into()),
+        ],
         &format!("-p 127.0.0.1:{hp}:{}/{}", p.container_port, p.protocol),
         &format!(
             "ports:\n      - \"127.0.0.1:{hp}:{}/{}\"",
             p.container_port, p.protocol
         ),
     );
-    let fix = format!("{fix}\nor keep it bound and let the firewall close it: `dockward firewall apply` (unlabeled ports become local only)");
     let f = cx.emit(
         &CONTAINER_PORT_ALL_INTERFACES,
         format!("{bound}; {reach}"),
@@ -644,6 +736,47 @@ mod tests {
             f[0].remediation.contains("docker compose up -d web"),
             "{}",
             f[0].remediation
+        );
+    }
+
+    #[test]
+    fn a_docker_run_container_gets_commands_with_the_one_change() {
+        let opt = |f: &str, v: &str| dockward_model::RunOption {
+            flag: f.into(),
+            value: Some(v.into()),
+        };
+        let c = Container {
+            mounts: vec![M {
+                kind: "bind".into(),
+                source: "/var/run/docker.sock".into(),
+                destination: "/var/run/docker.sock".into(),
+                read_only: true,
+            }],
+            recreate: Recreate::Run(dockward_model::RunSpec {
+                options: vec![
+                    opt("--volume", "/var/run/docker.sock:/var/run/docker.sock:ro"),
+                    opt("--restart", "always"),
+                ],
+                env: 1,
+                image: "traefik:v3".into(),
+                ..Default::default()
+            }),
+            ..base()
+        };
+        let f = audit_container(&c, None, &Exposure::new());
+        let fix = &f[0].remediation;
+        for want in [
+            "docker network create dockward-api",
+            "docker run -d --name docker-proxy",
+            concat!("dockward-proxy:", env!("CARGO_PKG_VERSION")),
+            "docker create --name app --env-file app.env --restart always --env DOCKER_HOST=tcp://docker-proxy:2375 traefik:v3",
+            "docker network connect dockward-api app",
+        ] {
+            assert!(fix.contains(want), "{want:?} in {fix}");
+        }
+        assert!(
+            !fix.contains("--volume /var/run/docker.sock:/var/run/docker.sock:ro traefik"),
+            "{fix}"
         );
     }
 

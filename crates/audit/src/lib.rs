@@ -22,6 +22,7 @@ pub mod interpolate;
 pub mod render;
 pub mod report;
 pub mod rules;
+mod runcmd;
 mod shell;
 mod suppress;
 pub mod swarm;

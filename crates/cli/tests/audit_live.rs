@@ -299,7 +299,21 @@ fn a_socket_proxy_is_judged_by_what_it_is() {
     let f = finding(&v, &b.name, "container-docker-socket");
     assert!(f["suppressed"].is_null(), "{f:#}");
     let fix = f["remediation"].as_str().unwrap();
-    assert!(fix.contains("dockward-proxy in place of"), "{fix}");
+    // The same container with the image swapped: its environment (the
+    // tecnativa variables) kept by reference.
+    let create = fix
+        .lines()
+        .find(|l| l.starts_with("docker create"))
+        .unwrap_or_else(|| panic!("{fix}"));
+    assert!(create.contains(" --env-file "), "{create}");
+    assert!(
+        create.contains(concat!(
+            " dockward-proxy:",
+            env!("CARGO_PKG_VERSION"),
+            " sleep 600"
+        )),
+        "{create}"
+    );
     assert!(!fix.contains("DOCKER_HOST"), "no circular fix: {fix}");
     let fix = finding(&v, &client.name, "container-docker-socket")["remediation"]
         .as_str()
@@ -581,4 +595,233 @@ fn docker_opts_in_etc_default_docker_are_read() {
         "{tcp:#}"
     );
     assert!(f.iter().any(|f| f["rule"] == "daemon-insecure-registry"));
+}
+
+/// An anonymous volume's name, removed at the end: the recreated
+/// container mounts it by name, so `docker rm -v` keeps it.
+struct VolumeGone(String);
+
+impl Drop for VolumeGone {
+    fn drop(&mut self) {
+        let _ = dockward_testbench::docker_output(&["volume", "rm", &self.0]);
+    }
+}
+
+fn inspect(name: &str) -> Value {
+    let out = dockward_testbench::docker(&["inspect", name]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v[0].clone()
+}
+
+/// Every fix for a `docker run` container, pasted into a shell one after
+/// the other, leaves a container with no finding left that still has
+/// every other setting it had: environment (never printed), restart
+/// policy, networks and aliases, volumes with their data, binds, labels,
+/// hostname, working directory and command.
+#[test]
+fn docker_run_fixes_are_pasteable_and_keep_every_other_setting() {
+    require_engine!();
+    let _lock = firewall_lock();
+    let n1 = dockward_testbench::Network::create("rerun1", &[]);
+    let n2 = dockward_testbench::Network::create("rerun2", &[]);
+    let cfg = tempfile::tempdir().unwrap();
+    let cfg_bind = format!("{}:/cfg:ro", cfg.path().display());
+    let c = Container::run(
+        "rerun",
+        &[
+            "--cap-add",
+            "SYS_ADMIN",
+            "--user",
+            "0",
+            "-e",
+            "SECRET=hunter2-dwt",
+            "-e",
+            "SPACED=a b  c",
+            "--restart",
+            "unless-stopped",
+            // busybox sleep as pid 1 ignores SIGTERM: 1 s, not 10, per stop.
+            "--stop-timeout",
+            "1",
+            "--network",
+            &n1.name,
+            "--network-alias",
+            "web",
+            "--hostname",
+            "webhost",
+            "-w",
+            "/tmp",
+            "-p",
+            "0.0.0.0::80",
+            "--label",
+            "tier=front",
+            "-v",
+            "/data",
+            "-v",
+            &cfg_bind,
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    dockward_testbench::docker(&["network", "connect", "--alias", "side", &n2.name, &c.name]);
+    dockward_testbench::docker(&["exec", &c.name, "sh", "-c", "echo kept > /data/x"]);
+    let before = inspect(&c.name);
+    let volume = before["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/data")
+        .unwrap()["Name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let _volume = VolumeGone(volume.clone());
+
+    let work = tempfile::tempdir().unwrap();
+    let applied = fix_until_clean(&c.name, work.path());
+    for want in [
+        "container-dangerous-capability",
+        "container-root-user",
+        "container-port-all-interfaces",
+    ] {
+        assert!(
+            applied.iter().any(|r| r == want),
+            "{want} not fixed: {applied:?}"
+        );
+    }
+
+    let after = inspect(&c.name);
+    assert_ne!(after["Id"], before["Id"], "recreated");
+    assert_eq!(after["State"]["Running"], true);
+    assert_eq!(after["HostConfig"]["Privileged"], false);
+    assert_eq!(after["Config"]["User"], "10001:10001");
+    assert!(after["HostConfig"]["CapAdd"]
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+    let binds = after["HostConfig"]["PortBindings"]["80/tcp"]
+        .as_array()
+        .unwrap();
+    assert!(
+        binds.iter().all(|b| b["HostIp"] == "127.0.0.1"),
+        "{binds:?}"
+    );
+    let sorted = |v: &Value| {
+        let mut e: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        e.sort();
+        e
+    };
+    assert_eq!(
+        sorted(&after["Config"]["Env"]),
+        sorted(&before["Config"]["Env"])
+    );
+    for key in [
+        "Cmd",
+        "Hostname",
+        "WorkingDir",
+        "Labels",
+        "Image",
+        "StopTimeout",
+    ] {
+        assert_eq!(after["Config"][key], before["Config"][key], "Config.{key}");
+    }
+    assert_eq!(
+        after["HostConfig"]["RestartPolicy"],
+        before["HostConfig"]["RestartPolicy"]
+    );
+    let nets = &after["NetworkSettings"]["Networks"];
+    for (net, alias) in [(&n1.name, "web"), (&n2.name, "side")] {
+        let aliases = nets[net.as_str()]["Aliases"].to_string();
+        assert!(aliases.contains(alias), "{net}: {aliases}");
+    }
+    let mounts = after["Mounts"].to_string();
+    assert!(mounts.contains(&volume), "the same volume: {mounts}");
+    assert!(mounts.contains("/cfg"), "{mounts}");
+    assert_eq!(
+        dockward_testbench::docker(&["exec", &c.name, "cat", "/data/x"]),
+        "kept"
+    );
+    let old = dockward_testbench::docker_output(&["inspect", &format!("{}-old", c.name)]);
+    assert!(!old.status.success(), "the old container is removed");
+    assert_eq!(
+        std::fs::read_dir(work.path()).unwrap().count(),
+        0,
+        "no env file left behind"
+    );
+    drop(c);
+    drop((n1, n2));
+
+    // A stopped privileged container (a privileged one cannot start on
+    // this bench) is recreated stopped, without the privilege.
+    let p = Container::create(
+        "rerunpriv",
+        &[
+            "--privileged",
+            "--user",
+            "1000",
+            "-e",
+            "SECRET=hunter2-dwt",
+            "--restart",
+            "always",
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    let before = inspect(&p.name);
+    let applied = fix_until_clean(&p.name, work.path());
+    assert_eq!(applied, ["container-privileged"]);
+    let after = inspect(&p.name);
+    assert_ne!(after["Id"], before["Id"], "recreated");
+    assert_eq!(after["HostConfig"]["Privileged"], false);
+    assert_eq!(after["State"]["Status"], "created", "not started");
+    assert_eq!(after["Config"]["Env"], before["Config"]["Env"]);
+    assert_eq!(
+        after["HostConfig"]["RestartPolicy"],
+        before["HostConfig"]["RestartPolicy"]
+    );
+}
+
+/// Applies the first open finding's fix of container `name` in a shell,
+/// audits again, until none is left; the rules fixed, in order.
+fn fix_until_clean(name: &str, work: &std::path::Path) -> Vec<String> {
+    let mut applied: Vec<String> = Vec::new();
+    loop {
+        let (_, v) = audit(None);
+        assert!(
+            !v.to_string().contains("hunter2"),
+            "the environment is passed by reference, never printed"
+        );
+        let open: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["location"]["name"] == name && f["suppressed"].is_null())
+            .collect();
+        let Some(f) = open.first() else {
+            return applied;
+        };
+        let rule = f["rule"].as_str().unwrap().to_string();
+        assert!(
+            applied.len() < 6 && !applied.contains(&rule),
+            "{rule} again: {f:#}"
+        );
+        let fix = f["remediation"].as_str().unwrap();
+        assert!(fix.contains("docker create --name"), "{rule}: {fix}");
+        let out = std::process::Command::new("bash")
+            .args(["-ec", fix])
+            .current_dir(work)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{rule}: the fix failed: {}\n{fix}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        applied.push(rule);
+    }
 }

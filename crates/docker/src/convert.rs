@@ -405,6 +405,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             .and_then(|s| s.pid)
             .filter(|p| running && *p > 0)
             .and_then(|p| u32::try_from(p).ok()),
+        recreate: crate::runlike::recreate(c),
     }
 }
 

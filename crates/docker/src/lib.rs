@@ -11,6 +11,7 @@ pub mod convert;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+pub mod runlike;
 
 pub use client::{Engine, ImageConfig, InventorySource, PidOf, Scope};
 pub use endpoint::{Endpoint, Origin};

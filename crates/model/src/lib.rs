@@ -183,6 +183,61 @@ pub struct Container {
     /// The init process's pid on this host while running (`State.Pid`):
     /// how the firewall finds the container's own veth.
     pub pid: Option<u32>,
+    /// How to create it again with `docker run`: what the audit's fixes
+    /// edit and print.
+    #[serde(skip_serializing_if = "Recreate::is_unknown")]
+    pub recreate: Recreate,
+}
+
+/// Whether a container's `docker run` command can be rebuilt from what
+/// dockerd reports, and if so the command.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recreate {
+    /// Not read (a list-only or recorded inventory).
+    #[default]
+    Unknown,
+    /// It cannot: the setting no `docker run` flag reproduces, or that
+    /// dockward does not know (e.g. `HostConfig.Links`).
+    Unsupported(String),
+    Run(RunSpec),
+}
+
+impl Recreate {
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown)
+    }
+}
+
+/// A container's settings as `docker run` options, every one of them: a
+/// setting with no option here made the spec [`Recreate::Unsupported`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunSpec {
+    /// Options in a stable order, each a flag and its value (`--privileged`
+    /// has none). The environment is not among them.
+    pub options: Vec<RunOption>,
+    /// How many `Config.Env` entries it has. They are passed by reference
+    /// (an env file written by `docker inspect`), never printed: they
+    /// often hold secrets.
+    pub env: usize,
+    /// The image reference it was created from.
+    pub image: String,
+    /// The words after the image (the rest of a multi-word entrypoint,
+    /// then `Config.Cmd`).
+    pub args: Vec<String>,
+    /// `Config.ExposedPorts` (`80/tcp`).
+    pub exposed: Vec<String>,
+    /// One `docker network connect` per further network: its options, then
+    /// the network's name.
+    pub connect: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunOption {
+    pub flag: String,
+    pub value: Option<String>,
 }
 
 impl Container {
