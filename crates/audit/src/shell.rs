@@ -24,6 +24,8 @@ struct Lexer<'a> {
     word: Option<Word>,
     redirect_target: bool,
     pending_heredocs: Vec<(String, bool)>,
+    /// Indexes into `cmds` of commands whose output a `|` pipes on.
+    pipes: Vec<usize>,
 }
 
 impl Lexer<'_> {
@@ -218,7 +220,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn run(mut self) -> Vec<Vec<Word>> {
+    fn run_in_place(&mut self) {
         while let Some(c) = self.peek(0) {
             if self.docker_continuation() {
                 continue;
@@ -233,7 +235,19 @@ impl Lexer<'_> {
                     self.i += 1;
                     self.skip_heredoc_bodies();
                 }
-                ';' | '&' | '|' | '(' | ')' | '`' => {
+                '|' if self.peek(1) != Some('|') => {
+                    self.end_command();
+                    if let Some(n) = self.cmds.len().checked_sub(1) {
+                        self.pipes.push(n);
+                    }
+                    // `|&` pipes stderr too.
+                    self.i += if self.peek(1) == Some('&') { 2 } else { 1 };
+                }
+                '|' => {
+                    self.end_command();
+                    self.i += 2;
+                }
+                ';' | '&' | '(' | ')' | '`' => {
                     self.end_command();
                     self.i += 1;
                 }
@@ -274,13 +288,11 @@ impl Lexer<'_> {
             }
         }
         self.end_command();
-        self.cmds
     }
 }
 
-/// The simple commands of `src`, each a list of words.
-pub(crate) fn simple_commands(src: &str, docker_escape: Option<char>) -> Vec<Vec<Word>> {
-    Lexer {
+fn lex(src: &str, docker_escape: Option<char>) -> (Vec<Vec<Word>>, Vec<usize>) {
+    let mut lx = Lexer {
         chars: src.char_indices().collect(),
         src,
         docker_escape,
@@ -290,8 +302,103 @@ pub(crate) fn simple_commands(src: &str, docker_escape: Option<char>) -> Vec<Vec
         word: None,
         redirect_target: false,
         pending_heredocs: Vec::new(),
+        pipes: Vec::new(),
+    };
+    lx.run_in_place();
+    (lx.cmds, lx.pipes)
+}
+
+/// The simple commands of `src`, each a list of words.
+pub(crate) fn simple_commands(src: &str, docker_escape: Option<char>) -> Vec<Vec<Word>> {
+    lex(src, docker_escape).0
+}
+
+/// One simple command, wherever it runs: at the top of the text or inside
+/// a `sh -c '…'` script (whose words carry the script's offset).
+#[derive(Debug, Clone)]
+pub(crate) struct Command {
+    pub words: Vec<Word>,
+    /// Index in `words` of the program run (after assignments and
+    /// wrappers such as `env`, `sudo` or `timeout 5`).
+    pub program: usize,
+    /// Its output is piped into the next command.
+    pub piped: bool,
+}
+
+impl Command {
+    /// The program's name without its directory.
+    pub(crate) fn name(&self) -> &str {
+        self.words
+            .get(self.program)
+            .map_or("", |w| basename(&w.text))
     }
-    .run()
+
+    /// The words after the program.
+    pub(crate) fn args(&self) -> &[Word] {
+        self.words.get(self.program + 1..).unwrap_or(&[])
+    }
+}
+
+/// Every command of `src`, `sh -c` scripts opened (three levels deep).
+pub(crate) fn commands(src: &str, docker_escape: Option<char>) -> Vec<Command> {
+    let mut out = Vec::new();
+    commands_into(src, docker_escape, 0, 0, &mut out);
+    out
+}
+
+fn commands_into(
+    src: &str,
+    docker_escape: Option<char>,
+    base: usize,
+    depth: usize,
+    out: &mut Vec<Command>,
+) {
+    let (cmds, pipes) = lex(src, docker_escape);
+    for (i, mut words) in cmds.into_iter().enumerate() {
+        if base > 0 {
+            for w in &mut words {
+                w.offset = base;
+            }
+        }
+        let Some(program) = program_index(&words) else {
+            continue;
+        };
+        let name = basename(&words[program].text);
+        if SHELLS.contains(&name) && depth < 3 {
+            let rest = words.get(program + 1..).unwrap_or(&[]);
+            let c_at = rest.iter().position(|a| {
+                a.text.starts_with('-') && !a.text.starts_with("--") && a.text.contains('c')
+            });
+            if let Some(script) = c_at.and_then(|p| rest.get(p + 1)) {
+                let at = if base > 0 { base } else { script.offset };
+                commands_into(&script.text, None, at, depth + 1, out);
+            }
+        }
+        out.push(Command {
+            words,
+            program,
+            piped: pipes.contains(&i),
+        });
+    }
+}
+
+/// The index of the word naming the program a simple command runs.
+fn program_index(cmd: &[Word]) -> Option<usize> {
+    let mut after_wrapper = false;
+    for (k, w) in cmd.iter().enumerate() {
+        let base = basename(&w.text);
+        if is_assignment(&w.text)
+            || (after_wrapper && (w.text.starts_with('-') || is_duration(&w.text)))
+        {
+            continue;
+        }
+        if WRAPPERS.contains(&base) || base == "sudo" {
+            after_wrapper = true;
+            continue;
+        }
+        return Some(k);
+    }
+    None
 }
 
 /// Words that run the command after them (with their own options first).

@@ -258,7 +258,14 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
         }
     }
     if let Some((_, env)) = svc.get("environment") {
-        environment(cx, name, env);
+        environment(cx, name, env, Vars::Environment);
+    }
+    // Build arguments land in the image's history (`docker history`),
+    // readable by whoever can pull it.
+    if let Some((_, build)) = svc.get("build") {
+        if let Some((_, args)) = build.get("args") {
+            environment(cx, name, args, Vars::BuildArgs);
+        }
     }
     if let Some((_, ports)) = svc.get("ports") {
         let stack = swarm_service(cx, svc);
@@ -370,9 +377,23 @@ fn volume(cx: &mut Ctx<'_>, name: &str, item: &Node, image: Option<String>) {
     }
 }
 
-fn environment(cx: &mut Ctx<'_>, name: &str, env: &Node) {
+/// Which variables of a service: its `environment:` or its `build.args:`.
+#[derive(Clone, Copy)]
+enum Vars {
+    Environment,
+    BuildArgs,
+}
+
+fn environment(cx: &mut Ctx<'_>, name: &str, env: &Node, vars: Vars) {
     let fix = |var: &str| {
-        format!("services:\n  {name}:\n    environment:\n      {var}: ${{{var}}}   # value in an untracked .env file, or use compose secrets")
+        match vars {
+        Vars::Environment => format!("services:\n  {name}:\n    environment:\n      {var}: ${{{var}}}   # value in an untracked .env file, or use compose secrets"),
+        Vars::BuildArgs => format!("services:\n  {name}:\n    build:\n      # remove {var} from args; pass it as a build secret instead:\n      secrets: [{id}]\nsecrets:\n  {id}:\n    environment: {var}\n# and in the Dockerfile: RUN --mount=type=secret,id={id},env={var} <command>", id = var.to_ascii_lowercase()),
+    }
+    };
+    let what = match vars {
+        Vars::Environment => "environment",
+        Vars::BuildArgs => "build.args",
     };
     match &env.value {
         Value::Map(entries) => {
@@ -387,7 +408,7 @@ fn environment(cx: &mut Ctx<'_>, name: &str, env: &Node) {
                     cx.emit(
                         &COMPOSE_SECRET,
                         k,
-                        format!("service {name}: environment {var}=<redacted>"),
+                        format!("service {name}: {what} {var}=<redacted>"),
                         fix(&var),
                     );
                 }
@@ -406,7 +427,7 @@ fn environment(cx: &mut Ctx<'_>, name: &str, env: &Node) {
                     cx.emit(
                         &COMPOSE_SECRET,
                         item,
-                        format!("service {name}: environment {var}=<redacted>"),
+                        format!("service {name}: {what} {var}=<redacted>"),
                         fix(var),
                     );
                 }

@@ -7,13 +7,15 @@
 //! the other linters miss (USER via an ARG, root final stage after a
 //! non-root builder, `0:0`), so it is done the way the builder does it.
 
+mod checks;
 mod parse;
 
 use crate::finding::{line_col, Diagnostic};
 use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::files::{
     DOCKERFILE_ADD_LOCAL, DOCKERFILE_ADD_REMOTE, DOCKERFILE_ROOT_USER, DOCKERFILE_SECRET,
-    DOCKERFILE_SSH_PORT, DOCKERFILE_SUDO, DOCKERFILE_UNPINNED_IMAGE,
+    DOCKERFILE_SECRET_ARG, DOCKERFILE_SSH_PORT, DOCKERFILE_SUDO, DOCKERFILE_UNPINNED_IMAGE,
+    DOCKERFILE_VERIFY_OFF,
 };
 use crate::rules::Rule;
 use crate::shell::{invocations, invocations_in, simple_commands, Word};
@@ -104,9 +106,15 @@ pub fn audit_dockerfile(
                         Some((n, d)) => (n.to_string(), Some(d.to_string())),
                         None => (w.clone(), None),
                     };
-                    if let Some(d) = &default {
-                        check_secret(&mut cx, ins, raw_text, "ARG", &name, d, dialect);
-                    }
+                    check_secret(
+                        &mut cx,
+                        ins,
+                        raw_text,
+                        "ARG",
+                        &name,
+                        default.as_deref(),
+                        dialect,
+                    );
                     let scope = if in_stage { &args } else { &global };
                     let value = build_args
                         .get(&name)
@@ -134,7 +142,8 @@ pub fn audit_dockerfile(
             "ENV" => {
                 let pairs = env_pairs(&ins.args, cx.escape);
                 for (name, value) in pairs {
-                    check_secret(&mut cx, ins, raw_text, "ENV", &name, &value, dialect);
+                    check_secret(&mut cx, ins, raw_text, "ENV", &name, Some(&value), dialect);
+                    check_env_verify(&mut cx, ins, raw_text, &name, &value);
                     if let Some(st) = stages.last_mut() {
                         let resolved =
                             interpolate(&value, &|n| lookup(Some(&st.env), &args, n), dialect);
@@ -157,8 +166,19 @@ pub fn audit_dockerfile(
                     });
                 }
             }
-            "RUN" => check_run(&mut cx, ins, raw_text),
-            "ADD" => check_add(&mut cx, ins),
+            "RUN" => {
+                check_run(&mut cx, ins, raw_text);
+                checks::check_run_body(&mut cx, ins, raw_text);
+            }
+            "ADD" => {
+                check_add(&mut cx, ins);
+                checks::check_copy(&mut cx, ins);
+            }
+            "COPY" => checks::check_copy(&mut cx, ins),
+            // The instruction runs in every image built FROM this one:
+            // audited as what it carries, without changing this build's
+            // stages.
+            "ONBUILD" => onbuild(&mut cx, ins, dialect),
             "EXPOSE" => {
                 let env = stages.last().map(|s| &s.env);
                 for (w, off) in words(&ins.args, cx.escape) {
@@ -405,7 +425,42 @@ fn env_pairs(args: &str, escape: char) -> Vec<(String, String)> {
 /// API_KEY or PRIVATE_KEY part. `_FILE` and `_PATH` names hold paths.
 pub(crate) fn secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    if upper.ends_with("_FILE") || upper.ends_with("_PATH") || upper.ends_with("_DIR") {
+    // Names of something about the secret, not the secret: where it is,
+    // how long it lives, how big it is, whether it is required.
+    const ABOUT: &[&str] = &[
+        "FILE",
+        "PATH",
+        "DIR",
+        "TTL",
+        "EXPIRY",
+        "EXPIRES",
+        "EXPIRATION",
+        "TIMEOUT",
+        "LENGTH",
+        "LEN",
+        "SIZE",
+        "URL",
+        "URI",
+        "HOST",
+        "ENDPOINT",
+        "NAME",
+        "TYPE",
+        "HEADER",
+        "FINGERPRINT",
+        "ALGORITHM",
+        "VERSION",
+        "ENABLED",
+        "REQUIRED",
+        "ROTATION",
+        "FORMAT",
+        "ENCODING",
+    ];
+    if upper
+        .rsplit(['_', '-', '.'])
+        .next()
+        .is_some_and(|last| ABOUT.contains(&last))
+        && upper.contains(['_', '-', '.'])
+    {
         return false;
     }
     let parts: Vec<&str> = upper.split(['_', '-', '.']).collect();
@@ -419,6 +474,103 @@ pub(crate) fn secret_name(name: &str) -> bool {
             .any(|w| matches!(w, ["API", "KEY"] | ["PRIVATE", "KEY"]))
 }
 
+/// The instruction an `ONBUILD` carries, checked as itself; its findings
+/// say they come from the trigger.
+fn onbuild(cx: &mut Ctx<'_>, ins: &Instruction, dialect: Dialect) {
+    let raw_text = cx.text.get(ins.raw.clone()).unwrap_or("");
+    let lead = raw_text.len() - raw_text.trim_start().len();
+    let inner_raw = &raw_text[lead..];
+    let kw_len = inner_raw
+        .find(char::is_whitespace)
+        .unwrap_or(inner_raw.len());
+    let keyword = inner_raw[..kw_len].to_ascii_uppercase();
+    let args_text = ins.args.trim_start();
+    let args = args_text
+        .get(
+            args_text
+                .find(char::is_whitespace)
+                .unwrap_or(args_text.len())..,
+        )
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let inner = Instruction {
+        keyword: keyword.clone(),
+        offset: ins.raw.start + lead,
+        raw: ins.raw.start + lead + kw_len..ins.raw.end,
+        args,
+        heredocs: ins.heredocs.clone(),
+    };
+    let inner_text = cx.text.get(inner.raw.clone()).unwrap_or("");
+    let before = cx.out.len();
+    match keyword.as_str() {
+        "RUN" => {
+            check_run(cx, &inner, inner_text);
+            checks::check_run_body(cx, &inner, inner_text);
+        }
+        "ADD" => {
+            check_add(cx, &inner);
+            checks::check_copy(cx, &inner);
+        }
+        "COPY" => checks::check_copy(cx, &inner),
+        "ENV" => {
+            for (name, value) in env_pairs(&inner.args, cx.escape) {
+                check_secret(cx, &inner, inner_text, "ENV", &name, Some(&value), dialect);
+                check_env_verify(cx, &inner, inner_text, &name, &value);
+            }
+        }
+        "ARG" => {
+            for (w, _) in words(&inner.args, cx.escape) {
+                let (name, default) = match w.split_once('=') {
+                    Some((n, d)) => (n.to_string(), Some(d.to_string())),
+                    None => (w.clone(), None),
+                };
+                check_secret(
+                    cx,
+                    &inner,
+                    inner_text,
+                    "ARG",
+                    &name,
+                    default.as_deref(),
+                    dialect,
+                );
+            }
+        }
+        _ => {}
+    }
+    for (f, lines) in cx.out.iter_mut().skip(before) {
+        f.evidence = format!(
+            "ONBUILD {} (runs in every image built FROM this one)",
+            f.evidence
+        );
+        let (line, _) = line_col(cx.text, ins.offset);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+}
+
+/// ENV that switches TLS verification off for every later step and for
+/// the container.
+fn check_env_verify(cx: &mut Ctx<'_>, ins: &Instruction, raw_text: &str, name: &str, value: &str) {
+    if checks::verify_off_env(name, value) {
+        let at = raw_text
+            .find(name)
+            .map_or(ins.offset, |p| ins.raw.start + p);
+        cx.emit(
+            &DOCKERFILE_VERIFY_OFF,
+            at,
+            ins.offset,
+            format!("ENV {name}={value}"),
+            format!("Remove {name}; if a private CA signs the server, trust that CA instead:\nCOPY corp-ca.crt /usr/local/share/ca-certificates/\nRUN update-ca-certificates"),
+        );
+    }
+}
+
+/// A secret-looking name: with a literal value, the value is in the file
+/// (`dockerfile-secret`); with none, or one taken from another variable,
+/// it comes from `--build-arg` and lands in the history, or is copied into
+/// the image's config by ENV (`dockerfile-secret-arg`).
 #[allow(clippy::too_many_arguments)]
 fn check_secret(
     cx: &mut Ctx<'_>,
@@ -426,22 +578,48 @@ fn check_secret(
     raw_text: &str,
     kw: &str,
     name: &str,
-    value: &str,
+    value: Option<&str>,
     dialect: Dialect,
 ) {
-    if !secret_name(name) || value.trim().is_empty() || has_reference(value, dialect) {
+    if !secret_name(name) {
         return;
     }
     let at = match raw_text.find(name) {
         Some(p) => ins.raw.start + p,
         None => ins.offset,
     };
+    let id = name.to_ascii_lowercase();
+    match value {
+        Some(v) if !v.trim().is_empty() && !has_reference(v, dialect) => {}
+        Some(v) if v.trim().is_empty() && kw == "ENV" => return,
+        from_build => {
+            let how = match (kw, from_build) {
+                ("ENV", Some(v)) => {
+                    format!("ENV {name}={v}: the value is copied into the image's config")
+                }
+                (_, Some(v)) => {
+                    format!("ARG {name}={v}: its value is recorded in the image's history")
+                }
+                (_, None) => format!(
+                    "ARG {name}: its value (from --build-arg) is recorded in the image's history"
+                ),
+            };
+            cx.emit(
+                &DOCKERFILE_SECRET_ARG,
+                at,
+                ins.offset,
+                how,
+                format!("Remove the {kw}; mount the secret only in the step that uses it:\nRUN --mount=type=secret,id={id},env={name} <command>\n(build with `docker build --secret id={id},env={name} .`)"),
+            );
+            return;
+        }
+    }
     cx.emit(
         &DOCKERFILE_SECRET,
         at,
         ins.offset,
         format!("{kw} {name}=<redacted>"),
-        format!("Remove the literal value; at build time use a secret mount:\nRUN --mount=type=secret,id={id} {name}=\"$(cat /run/secrets/{id})\" <command>\n(build with `docker build --secret id={id},env={name} .`); at run time pass it with `docker run -e {name}` or a Docker secret.", id = name.to_ascii_lowercase()),
+        format!("Remove the literal value; at build time use a secret mount:\nRUN --mount=type=secret,id={id},env={name} <command>\n(build with `docker build --secret id={id},env={name} .`); at run time pass it with `docker run -e {name}` or a Docker secret."),
     );
 }
 
@@ -521,19 +699,26 @@ const ARCHIVES: &[&str] = &[
     ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar.zst", ".tzst",
 ];
 
-fn check_add(cx: &mut Ctx<'_>, ins: &Instruction) {
-    let raw_text = cx.text.get(ins.raw.clone()).unwrap_or("");
-    let ws = words(&ins.args, cx.escape);
-    let checksum = ws.iter().any(|(w, _)| w.starts_with("--checksum"));
-    let operands: Vec<(String, usize)> = match exec_form(strip_flags(&ins.args)) {
+/// The sources of a COPY or ADD (every operand but the destination), with
+/// their offsets in the joined arguments (0 in the exec form).
+fn sources(ins: &Instruction, escape: char) -> Vec<(String, usize)> {
+    let mut operands: Vec<(String, usize)> = match exec_form(strip_flags(&ins.args)) {
         Some(list) => list.into_iter().map(|w| (w, 0)).collect(),
-        None => ws
+        None => words(&ins.args, escape)
             .into_iter()
             .filter(|(w, _)| !w.starts_with("--"))
             .collect(),
     };
-    let n = operands.len();
-    for (src, off) in operands.into_iter().take(n.saturating_sub(1)) {
+    operands.pop();
+    operands
+}
+
+fn check_add(cx: &mut Ctx<'_>, ins: &Instruction) {
+    let raw_text = cx.text.get(ins.raw.clone()).unwrap_or("");
+    let checksum = words(&ins.args, cx.escape)
+        .iter()
+        .any(|(w, _)| w.starts_with("--checksum"));
+    for (src, off) in sources(ins, cx.escape) {
         let at = raw_offset(ins, raw_text, &ins.args, off);
         let lower = src.to_ascii_lowercase();
         let remote = lower.starts_with("http://")

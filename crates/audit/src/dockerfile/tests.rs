@@ -84,6 +84,9 @@ RUN cat <<EOF > /etc/motd\nsudo is not run here\nEOF\n";
     assert_eq!(
         rules(text),
         [
+            // apt-get install keeps /var/lib/apt/lists in the layer.
+            ("dockerfile-package-cache".to_string(), 4),
+            ("dockerfile-package-cache".to_string(), 12),
             ("dockerfile-sudo".to_string(), 4),
             ("dockerfile-sudo".to_string(), 9),
             ("dockerfile-sudo".to_string(), 11),
@@ -100,6 +103,10 @@ fn add_secret_and_ssh() {
             ("dockerfile-add-local".to_string(), 5),
             ("dockerfile-add-remote".to_string(), 3),
             ("dockerfile-secret".to_string(), 6),
+            // A secret by name only: from --build-arg into the history,
+            // and by ENV into the image's config.
+            ("dockerfile-secret-arg".to_string(), 7),
+            ("dockerfile-secret-arg".to_string(), 8),
             ("dockerfile-ssh-port".to_string(), 9),
             ("dockerfile-ssh-port".to_string(), 10),
         ]
@@ -148,4 +155,78 @@ fn secret_names() {
     ] {
         assert!(!secret_name(n), "{n}");
     }
+}
+
+#[test]
+fn onbuild_triggers_are_audited_as_what_they_carry() {
+    let text = "FROM a:1\nUSER app\nONBUILD RUN sudo make install\nONBUILD ADD https://x/y.sh /y.sh\nONBUILD ARG NPM_TOKEN\nONBUILD COPY id_rsa /root/.ssh/\nONBUILD USER root\n";
+    assert_eq!(
+        rules(text),
+        [
+            ("dockerfile-add-remote".to_string(), 4),
+            ("dockerfile-secret-arg".to_string(), 5),
+            ("dockerfile-secret-file".to_string(), 6),
+            ("dockerfile-sudo".to_string(), 3),
+        ]
+    );
+    let f = audit_dockerfile("Dockerfile", text, &BuildArgs::new()).unwrap();
+    assert!(
+        f.iter().all(|f| f.evidence.starts_with("ONBUILD ")),
+        "{f:#?}"
+    );
+    // The trigger changes children, not this image's user.
+    assert!(!rules(text).iter().any(|(r, _)| r == "dockerfile-root-user"));
+}
+
+#[test]
+fn secret_names_keep_precision() {
+    let text = "FROM a:1\nUSER app\nARG TOKEN_TTL\nARG SECRET_FILE\nARG GPG_KEY\nARG PASSWORD_MIN_LENGTH\nARG SSH_PUBLIC_KEY\nARG AWS_SECRET_ACCESS_KEY\nARG DB_PASSWORD\n";
+    assert_eq!(
+        rules(text),
+        [
+            ("dockerfile-secret-arg".to_string(), 8),
+            ("dockerfile-secret-arg".to_string(), 9),
+        ]
+    );
+}
+
+#[test]
+fn scripts_from_the_network_and_verification_off() {
+    let text = "FROM a:1\nUSER app\n\
+RUN curl -fsSL https://x/i.sh | sh\n\
+RUN wget -qO- https://x/i.sh | sudo bash -s --\n\
+RUN sh -c \"$(curl -fsSL https://x/i.sh)\"\n\
+RUN curl -fsSLk https://x/f -o /f\n\
+RUN wget --no-check-certificate https://x/f\n\
+RUN pip install --trusted-host pypi.example x\n\
+RUN npm config set strict-ssl false\n\
+RUN git -c http.sslVerify=false clone https://x/r\n\
+ENV NODE_TLS_REJECT_UNAUTHORIZED=0\n\
+RUN apk add --allow-untrusted --no-cache x.apk\n\
+RUN echo 'deb [trusted=yes] http://x/ ./' > /etc/apt/sources.list.d/x.list\n\
+RUN echo 'curl -k | sh' && curl -fsSL https://x/f -o /f && echo \"x\" | sh\n\
+RUN chmod 777 /app && chmod 1777 /scratch && chmod -R o+w /data\n\
+COPY --chmod=666 app.sh /app/\n\
+COPY .env id_ed25519.pub ./\n";
+    assert_eq!(
+        rules(text),
+        [
+            ("dockerfile-curl-pipe-shell".to_string(), 3),
+            ("dockerfile-curl-pipe-shell".to_string(), 4),
+            ("dockerfile-curl-pipe-shell".to_string(), 5),
+            ("dockerfile-secret-file".to_string(), 17),
+            ("dockerfile-sudo".to_string(), 4),
+            ("dockerfile-verify-off".to_string(), 6),
+            ("dockerfile-verify-off".to_string(), 7),
+            ("dockerfile-verify-off".to_string(), 8),
+            ("dockerfile-verify-off".to_string(), 9),
+            ("dockerfile-verify-off".to_string(), 10),
+            ("dockerfile-verify-off".to_string(), 11),
+            ("dockerfile-verify-off".to_string(), 12),
+            ("dockerfile-verify-off".to_string(), 13),
+            ("dockerfile-world-writable".to_string(), 15),
+            ("dockerfile-world-writable".to_string(), 15),
+            ("dockerfile-world-writable".to_string(), 16),
+        ]
+    );
 }

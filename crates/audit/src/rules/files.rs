@@ -38,6 +38,54 @@ pub(crate) const DOCKERFILE_SECRET: Rule = Rule {
     cis: Some("4.10"),
 };
 
+pub(crate) const DOCKERFILE_SECRET_ARG: Rule = Rule {
+    id: "dockerfile-secret-arg",
+    severity: Medium,
+    title: "Secret passed as a build argument",
+    help: "An ARG whose name says it holds a secret (`ARG GITHUB_TOKEN`) gets its value from `--build-arg`, and every build argument a RUN step uses is recorded in the image's history, readable by whoever can pull it; an ENV set from it puts the value in the image's config. Names of paths, files, lifetimes and public keys (`TOKEN_FILE`, `TOKEN_TTL`, `GPG_KEY`) are not reported. Fix: use a build secret (`RUN --mount=type=secret,id=token,env=GITHUB_TOKEN <command>`, built with `docker build --secret id=token,env=GITHUB_TOKEN .`).",
+    cis: Some("4.10"),
+};
+
+pub(crate) const DOCKERFILE_SECRET_FILE: Rule = Rule {
+    id: "dockerfile-secret-file",
+    severity: High,
+    title: "Private key or credentials file copied into the image",
+    help: "COPY or ADD of a private key (`id_rsa`, `*.key`, `*.p12`), a `.env` file or a credentials file (`.netrc`, `.npmrc`, `.pypirc`, `.git-credentials`, `.aws/credentials`) puts it in a layer: deleting it later does not remove it from the image. Fix: pass it at build time with a secret mount (`RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`) and at run time with a Docker secret or a bind mount; keep such files out of the context with .dockerignore.",
+    cis: Some("4.10"),
+};
+
+pub(crate) const DOCKERFILE_CURL_PIPE_SHELL: Rule = Rule {
+    id: "dockerfile-curl-pipe-shell",
+    severity: Medium,
+    title: "Downloaded script run without verification",
+    help: "`curl … | sh` (or wget, or `sh -c \"$(curl …)\"`) runs whatever the server sends at build time, unverified and unreproducible. Fix: download to a file, check it against a pinned checksum, then run it: `curl -fsSL <url> -o /tmp/install.sh && echo '<sha256>  /tmp/install.sh' | sha256sum -c - && sh /tmp/install.sh`.",
+    cis: None,
+};
+
+pub(crate) const DOCKERFILE_VERIFY_OFF: Rule = Rule {
+    id: "dockerfile-verify-off",
+    severity: High,
+    title: "TLS or package signature verification switched off",
+    help: "`curl -k`, `wget --no-check-certificate`, `pip --trusted-host`, `npm config set strict-ssl false`, `git -c http.sslVerify=false`, `GIT_SSL_NO_VERIFY`, `NODE_TLS_REJECT_UNAUTHORIZED=0`, `PYTHONHTTPSVERIFY=0`, apt's `--allow-unauthenticated` or `Verify-Peer=false`, `[trusted=yes]` sources, `apk --allow-untrusted`, `--nogpgcheck`: each lets anyone on the network path replace what the build downloads. Fix: remove the option and install the CA the server needs (`COPY corp-ca.crt /usr/local/share/ca-certificates/ && update-ca-certificates`).",
+    cis: None,
+};
+
+pub(crate) const DOCKERFILE_WORLD_WRITABLE: Rule = Rule {
+    id: "dockerfile-world-writable",
+    severity: Medium,
+    title: "World-writable path in the image",
+    help: "`chmod 777` (or `666`, `o+w`, `a+w`, `COPY --chmod=777`) lets any user in the container, and any process sharing the volume, change the file: a program or script made writable this way can be replaced by whoever gets a foothold. Directories with the sticky bit (`1777`, like /tmp) are not reported. Fix: give the file to the user that needs it (`COPY --chown=10001:10001`, `chown`) and keep others read-only (`chmod 755` / `644`).",
+    cis: None,
+};
+
+pub(crate) const DOCKERFILE_PACKAGE_CACHE: Rule = Rule {
+    id: "dockerfile-package-cache",
+    severity: Low,
+    title: "Package manager cache left in the image",
+    help: "`apt-get install` without removing /var/lib/apt/lists in the same RUN, or `apk add` without `--no-cache`, leaves the package index in a layer: a larger image, and stale package metadata for scanners to misread. Fix: `apt-get update && apt-get install -y --no-install-recommends <pkgs> && rm -rf /var/lib/apt/lists/*`, `apk add --no-cache <pkgs>`, or a cache mount (`RUN --mount=type=cache,target=/var/cache/apt …`).",
+    cis: None,
+};
+
 pub(crate) const DOCKERFILE_SSH_PORT: Rule = Rule {
     id: "dockerfile-ssh-port",
     severity: Medium,
@@ -161,11 +209,17 @@ pub(crate) const COMPOSE_UNPINNED_IMAGE: Rule = Rule {
 pub(crate) static RULES: &[Rule] = &[
     DOCKERFILE_ADD_LOCAL,
     DOCKERFILE_ADD_REMOTE,
+    DOCKERFILE_CURL_PIPE_SHELL,
+    DOCKERFILE_PACKAGE_CACHE,
     DOCKERFILE_ROOT_USER,
     DOCKERFILE_SECRET,
+    DOCKERFILE_SECRET_ARG,
+    DOCKERFILE_SECRET_FILE,
     DOCKERFILE_SSH_PORT,
     DOCKERFILE_SUDO,
     DOCKERFILE_UNPINNED_IMAGE,
+    DOCKERFILE_VERIFY_OFF,
+    DOCKERFILE_WORLD_WRITABLE,
     COMPOSE_DANGEROUS_CAPABILITY,
     COMPOSE_DEVICE,
     COMPOSE_DOCKER_SOCKET,
