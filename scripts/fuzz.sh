@@ -6,13 +6,22 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-15}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
-targets=(dockerfile compose daemon audit_config firewall_policy conntrack api_head api_json proxy_policy proxy_stream proxy_framing proxy_framing_hyper)
+targets=(dockerfile image_save compose daemon audit_config firewall_policy conntrack api_head api_json proxy_policy proxy_stream proxy_framing proxy_framing_hyper)
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 for t in "${targets[@]}"; do mkdir -p "$seeds/$t"; done
 find ../crates/audit/tests/corpus -name '*ockerfile*' -o -name 'Containerfile' | xargs -I{} cp {} "$seeds/dockerfile/" 2>/dev/null || true
 cp ../crates/audit/tests/corpus/compose/* "$seeds/compose/"
 i=0; for f in $(find ../crates/audit/tests/corpus/daemon -name daemon.json); do cp "$f" "$seeds/daemon/$i.json"; i=$((i+1)); done
+# A saved image: manifest, config with history, one layer with a setuid
+# file, a key and a whiteout.
+( d=$(mktemp -d); mkdir -p "$d/l/usr/bin" "$d/l/k" "$d/s/l1"
+  printf x > "$d/l/usr/bin/su"; chmod 4755 "$d/l/usr/bin/su"
+  printf -- '-----BEGIN RSA PRIVATE KEY-----\n' > "$d/l/k/id_rsa"; : > "$d/l/k/.wh.gone"
+  tar -C "$d/l" -cf "$d/s/l1/layer.tar" .
+  printf '{"history":[{"created_by":"|1 TOKEN=x /bin/sh -c sudo curl -k x | sh"},{"created_by":"/bin/sh -c #(nop)  ENV A=1","empty_layer":true}],"rootfs":{"diff_ids":["sha256:aa"]}}' > "$d/s/c.json"
+  printf '[{"Config":"c.json","Layers":["l1/layer.tar"]}]' > "$d/s/manifest.json"
+  tar -C "$d/s" -cf "$seeds/image_save/1" .; rm -rf "$d" )
 printf 'GET\0/v1.41/containers/json?all=1' > "$seeds/api_head/1"
 printf 'POST\0/v1.41/containers/x%%2e%%2e/exec' > "$seeds/api_head/2"
 printf '{"Image":"x","HostConfig":{"Binds":["/:/h"],"Privileged":true,"CapAdd":["SYS_ADMIN"]}}' > "$seeds/api_json/1"

@@ -71,6 +71,14 @@ pub enum Location {
         name: String,
         id: String,
     },
+    /// An image; `layer` is the layer's digest (`sha256:…`) when the
+    /// finding is in one.
+    Image {
+        name: String,
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        layer: Option<String>,
+    },
 }
 
 impl Location {
@@ -90,6 +98,7 @@ impl Location {
             Self::Daemon { source } => format!("daemon (read from {source})"),
             Self::Swarm { node } => format!("swarm (seen from {node})"),
             Self::Service { name, .. } => format!("service {name}"),
+            Self::Image { name, .. } => format!("image {name}"),
         }
     }
 }

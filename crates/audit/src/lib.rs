@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod baseline;
 pub mod finding;
 pub mod harden;
+pub mod image;
 
 pub use finding::{Diagnostic, Finding, Location, Severity, Suppression};
 pub mod compose;
@@ -33,6 +34,7 @@ pub use daemon::{
     audit_daemon, parse_daemon_json, parse_docker_opts, parse_dockerd_args, DaemonSettings,
 };
 pub use dockerfile::{audit_dockerfile, BuildArgs};
+pub use image::{audit_image, ImageFacts};
 pub use report::{Report, Target};
 pub use swarm::{audit_node_ports, audit_service, audit_swarm, NodePorts};
 

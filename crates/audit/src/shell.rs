@@ -392,7 +392,8 @@ fn program_index(cmd: &[Word]) -> Option<usize> {
         {
             continue;
         }
-        if WRAPPERS.contains(&base) || base == "sudo" {
+        // `sudo cmd` and `busybox cmd` run `cmd`.
+        if WRAPPERS.contains(&base) || base == "sudo" || base == "busybox" {
             after_wrapper = true;
             continue;
         }

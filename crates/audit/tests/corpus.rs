@@ -53,6 +53,7 @@ fn corpus_gives_exactly_the_expected_findings() {
                         Location::Daemon { source } => (source.clone(), 0),
                         Location::Container { name, .. }
                         | Location::Service { name, .. }
+                        | Location::Image { name, .. }
                         | Location::Swarm { node: name } => (name.clone(), 0),
                     };
                     let sup = if f.suppressed.is_some() {

@@ -9,6 +9,7 @@ use dockward_audit::{
 };
 use dockward_docker::{Endpoint, Engine, EngineError, InventorySource};
 use dockward_model::Inventory;
+use futures_util::StreamExt;
 use std::collections::BTreeMap;
 
 pub struct Host {
@@ -23,6 +24,8 @@ pub struct Host {
     pub daemon_source: String,
     /// A daemon.json that could not be parsed.
     pub diagnostics: Vec<Diagnostic>,
+    /// The config and history of each image a container uses.
+    pub images: Vec<dockward_audit::ImageFacts>,
 }
 
 /// Everything the host audit needs; `state_dir` is the firewall's (to read
@@ -32,8 +35,8 @@ pub async fn gather(
     recorded: Option<Inventory>,
     state_dir: &std::path::Path,
 ) -> Result<Host, EngineError> {
-    let (inventory, image_users) = match recorded {
-        Some(inv) => (inv, BTreeMap::new()),
+    let (inventory, image_users, images) = match recorded {
+        Some(inv) => (inv, BTreeMap::new(), Vec::new()),
         None => {
             let engine = Engine::connect(endpoint.clone()).await?;
             let inventory = engine.snapshot().await?;
@@ -45,7 +48,31 @@ pub async fn gather(
                 .collect();
             let users = engine.images(&ids).await?;
             let users = users.into_iter().map(|(id, i)| (id, i.user)).collect();
-            (inventory, users)
+            // One read per image, named as its first container names it.
+            let mut used: BTreeMap<&str, &str> = BTreeMap::new();
+            for c in &inventory.containers {
+                if !c.image_id.is_empty() {
+                    used.entry(c.image_id.as_str()).or_insert(c.image.as_str());
+                }
+            }
+            let images = futures_util::stream::iter(used)
+                .map(|(id, name)| {
+                    let engine = &engine;
+                    async move {
+                        crate::image::read(engine, id, false).await.map(|mut f| {
+                            f.name = name.to_string();
+                            f
+                        })
+                    }
+                })
+                .buffer_unordered(8)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                // An image removed since the list is no longer used.
+                .filter_map(Result::ok)
+                .collect();
+            (inventory, users, images)
         }
     };
     let (exposure, cluster_closed) = exposure(&inventory, state_dir);
@@ -76,6 +103,7 @@ pub async fn gather(
         daemon: d.settings,
         daemon_source: d.source,
         diagnostics: d.diagnostics,
+        images,
     })
 }
 
@@ -100,6 +128,15 @@ pub fn audit(host: Host, report: &mut Report) {
                 Ok(dockward_audit::audit_service(svc, nets)),
             );
         }
+    }
+    for img in &host.images {
+        // A container's user is judged where it runs (`container-root-
+        // user`, which sees `--user`); the image's would say it twice.
+        let found = dockward_audit::audit_image(img)
+            .into_iter()
+            .filter(|f| f.rule != "image-root-user")
+            .collect();
+        report.add("image", &img.name, Ok(found));
     }
     for c in &host.inventory.containers {
         let image_user = host.image_users.get(&c.image_id).map(String::as_str);

@@ -6,6 +6,8 @@
 //!   honoured as git would), reading them, and compose's `.env`;
 //! - [`host`]: the inventory from dockerd, the daemon's settings from
 //!   `dockward-hostprobe`, and the firewall's verdicts now in force;
+//! - [`image`]: an image's config, history and layer listing (`docker
+//!   save`, streamed);
 //! - [`harden`]: daemon.json read, planned by the pure planner, and
 //!   written with a backup and an atomic rename.
 //!
@@ -15,6 +17,7 @@
 pub mod files;
 pub mod harden;
 pub mod host;
+pub mod image;
 
 use dockward_audit::config::AuditConfig;
 use std::path::{Path, PathBuf};

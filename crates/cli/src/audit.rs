@@ -35,11 +35,20 @@ pub(crate) fn run(config: &Config, args: &AuditArgs) -> u8 {
         }
     }
     let mut report = Report::default();
-    if let Err(e) = files::audit(&args.paths, &build_args, &config.process_env, &mut report) {
-        return usage(e);
+    // `--image` alone audits the images, not the current directory too.
+    let images_only = !args.images.is_empty() && args.paths.is_empty() && !config.host_requested;
+    if !images_only {
+        if let Err(e) = files::audit(&args.paths, &build_args, &config.process_env, &mut report) {
+            return usage(e);
+        }
+    }
+    if !args.images.is_empty() {
+        if let Err(code) = audit_images(config, &args.images, &mut report) {
+            return code;
+        }
     }
 
-    let want_host = args.paths.is_empty() || config.host_requested;
+    let want_host = !images_only && (args.paths.is_empty() || config.host_requested);
     let mut host_missed = None;
     if want_host {
         match audit_host(config, args, &mut report) {
@@ -190,6 +199,32 @@ fn list_rules(format: AuditFormat) -> u8 {
                 r.title
             )
         })
+    })
+}
+
+/// Each `--image`, layers included, into `report`. An image dockerd does
+/// not have is an error of the run (exit 4), like an unreachable daemon.
+fn audit_images(config: &Config, names: &[String], report: &mut Report) -> Result<(), u8> {
+    let rt = crate::runtime("audit", 1)?;
+    rt.block_on(async {
+        let engine = dockward_docker::Engine::connect(config.endpoint.clone()).await;
+        let engine = engine.map_err(|e| {
+            error_line("audit", &e);
+            crate::status::engine_exit(&e)
+        })?;
+        for name in names {
+            let progress = crate::out::Progress::start(&format!("reading image {name}"));
+            let facts = dockward_auditctl::image::read(&engine, name, true).await;
+            drop(progress);
+            match facts {
+                Ok(f) => report.add("image", name, Ok(dockward_audit::audit_image(&f))),
+                Err(e) => {
+                    error_line("audit", &format!("--image {name}: {e}"));
+                    return Err(crate::status::engine_exit(&e));
+                }
+            }
+        }
+        Ok(())
     })
 }
 

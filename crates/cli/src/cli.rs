@@ -510,6 +510,17 @@ pub(crate) struct AuditArgs {
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     pub build_args: Vec<String>,
 
+    /// Audit a local image without running it (repeatable): its config
+    /// (user, environment, exposed ports, health check, ONBUILD triggers),
+    /// its history, and every file of its layers, streamed from `docker
+    /// save` (setuid binaries, private keys and credential files even when
+    /// a later layer deletes them, world-writable directories on PATH).
+    /// Alone, only the images are audited. With --host, every image a
+    /// container uses has its config and history audited too (not its
+    /// layers: that reads the whole image).
+    #[arg(long = "image", value_name = "NAME")]
+    pub images: Vec<String>,
+
     /// Print every rule (id, severity, CIS id, title) and exit.
     #[arg(long)]
     pub list_rules: bool,

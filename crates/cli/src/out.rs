@@ -55,3 +55,28 @@ pub(crate) fn replace_file(path: &std::path::Path, text: &str) -> io::Result<()>
         let _ = std::fs::remove_file(&tmp);
     })
 }
+
+/// A spinner on stderr for work a user waits on (reading a whole image),
+/// shown only on a terminal; cleared when dropped.
+pub(crate) struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    pub(crate) fn start(message: &str) -> Self {
+        use std::io::IsTerminal;
+        if !io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(message.to_string());
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self(Some(pb))
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}

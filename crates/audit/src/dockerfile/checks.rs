@@ -272,7 +272,7 @@ fn package_cache(cx: &mut Ctx<'_>, ins: &Instruction, raw_text: &str, cmds: &[Co
 }
 
 /// The secret file a COPY/ADD source names, if any.
-pub(super) fn secret_file(src: &str) -> Option<&'static str> {
+pub(crate) fn secret_file(src: &str) -> Option<&'static str> {
     let path = src.trim_end_matches('/');
     let base = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     if base == ".env" {

@@ -7,7 +7,7 @@
 //! the other linters miss (USER via an ARG, root final stage after a
 //! non-root builder, `0:0`), so it is done the way the builder does it.
 
-mod checks;
+pub(crate) mod checks;
 mod parse;
 
 use crate::finding::{line_col, Diagnostic};

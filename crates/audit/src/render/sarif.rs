@@ -94,6 +94,15 @@ fn location(l: &Location) -> Value {
         Location::Service { name, id } => json!({
             "logicalLocations": [{ "name": name, "fullyQualifiedName": format!("service/{id}"), "kind": "resource" }]
         }),
+        Location::Image { name, id, layer } => {
+            let mut v = vec![
+                json!({ "name": name, "fullyQualifiedName": format!("image/{id}"), "kind": "resource" }),
+            ];
+            if let Some(l) = layer {
+                v.push(json!({ "name": l, "fullyQualifiedName": format!("image/{id}/layer/{l}"), "kind": "resource" }));
+            }
+            json!({ "logicalLocations": v })
+        }
     }
 }
 

@@ -43,7 +43,16 @@ fn place(l: &Location) -> String {
         Location::Daemon { .. } => "daemon".to_string(),
         Location::Swarm { node } => format!("swarm (seen from {node})"),
         Location::Service { name, .. } => format!("service {name}"),
+        Location::Image { name, layer, .. } => match layer {
+            Some(l) => format!("image {name} layer {}", short_digest(l)),
+            None => format!("image {name}"),
+        },
     }
+}
+
+/// `sha256:0123456789ab…` -> `sha256:0123456789ab`.
+fn short_digest(d: &str) -> &str {
+    d.get(..19).unwrap_or(d)
 }
 
 fn summary_line(report: &Report) -> String {

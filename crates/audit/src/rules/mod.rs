@@ -1,11 +1,12 @@
 //! The rule catalogue: one entry per stable rule id. SARIF's `rules[]`, the
 //! `--explain` text and the docs are generated from it, so a rule exists in
 //! exactly one place. File rules live in `files.rs`, host rules in
-//! `host.rs`, Swarm rules in `swarm.rs`, the rule type in `rule.rs`; this
+//! `host.rs`, image rules in `image.rs`, Swarm rules in `swarm.rs`, the rule type in `rule.rs`; this
 //! module joins them.
 
 pub(crate) mod files;
 pub(crate) mod host;
+pub(crate) mod image;
 mod rule;
 pub(crate) mod swarm;
 
@@ -16,6 +17,7 @@ pub fn catalogue() -> Vec<&'static Rule> {
     files::RULES
         .iter()
         .chain(host::RULES.iter())
+        .chain(image::RULES.iter())
         .chain(swarm::RULES.iter())
         .collect()
 }
