@@ -17,10 +17,13 @@
 
 use crate::dockerfile::is_root;
 use crate::rules::host::{
-    CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET,
-    CONTAINER_HOST_NAMESPACE, CONTAINER_HOST_NETWORK, CONTAINER_PORT_ALL_INTERFACES,
-    CONTAINER_PRIVILEGED, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_UNCONFINED,
-    LABEL_INVALID,
+    CONTAINER_CGROUP_PARENT, CONTAINER_DANGEROUS_CAPABILITY, CONTAINER_DEFAULT_BRIDGE,
+    CONTAINER_DEVICE, CONTAINER_DOCKER_SOCKET, CONTAINER_HEALTH, CONTAINER_HOST_NAMESPACE,
+    CONTAINER_HOST_NETWORK, CONTAINER_MOUNT_PROPAGATION, CONTAINER_NEW_PRIVILEGES,
+    CONTAINER_NO_CPU_LIMIT, CONTAINER_NO_MEMORY_LIMIT, CONTAINER_NO_PIDS_LIMIT,
+    CONTAINER_PORT_ALL_INTERFACES, CONTAINER_PRIVILEGED, CONTAINER_PRIVILEGED_PORT,
+    CONTAINER_RESTART_POLICY, CONTAINER_ROOT_USER, CONTAINER_SENSITIVE_MOUNT, CONTAINER_ULIMIT,
+    CONTAINER_UNCONFINED, CONTAINER_WRITABLE_ROOTFS, LABEL_INVALID,
 };
 use crate::rules::Rule;
 use crate::runcmd::{self, Change};
@@ -351,7 +354,204 @@ pub fn audit_container(
         };
         port(&mut cx, p, &hosts.join(" and "), exposure);
     }
+    runtime(&mut cx);
     cx.out
+}
+
+/// The runtime options of CIS section 5 that bound what a container may
+/// use or do: each a low finding, but for shared mount propagation and an
+/// unhealthy container.
+fn runtime(cx: &mut Ctx<'_>) {
+    let c = cx.c;
+    let l = &c.limits;
+    let mut privileged_ports: Vec<(u16, Protocol)> = Vec::new();
+    for p in &c.ports {
+        if let Some(h) = p.host_port.filter(|h| *h > 0 && *h < 1024) {
+            if !privileged_ports.contains(&(h, p.protocol)) {
+                privileged_ports.push((h, p.protocol));
+            }
+        }
+    }
+    for (h, proto) in privileged_ports {
+        cx.emit(
+            &CONTAINER_PRIVILEGED_PORT,
+            format!("host port {h}/{proto} is below 1024"),
+            "publish on a port of 1024 or above behind the reverse proxy (-p 8080:80), or accept it for the proxy itself in .dockward.toml".to_string(),
+        );
+    }
+    if l.memory <= 0 {
+        let fix = cx.recreate(
+            &[
+                Change::Set("--memory", "512m".into()),
+                Change::Note("size --memory to the service".into()),
+            ],
+            "--memory 512m (sized to the service)",
+            "mem_limit: 512m",
+        );
+        cx.emit(&CONTAINER_NO_MEMORY_LIMIT, "no --memory".to_string(), fix);
+    }
+    let default_weight = l.cpu_shares == 0 || l.cpu_shares == 1024;
+    if l.nano_cpus <= 0 && l.cpu_quota <= 0 && default_weight {
+        let fix = cx.recreate(
+            &[Change::Set("--cpus", "1".into())],
+            "--cpus 1",
+            "cpus: 1.0",
+        );
+        cx.emit(
+            &CONTAINER_NO_CPU_LIMIT,
+            "no --cpus, --cpu-quota or --cpu-shares".to_string(),
+            fix,
+        );
+    }
+    if !c.readonly_rootfs && !c.privileged {
+        let fix = cx.recreate(
+            &[
+                Change::Flag("--read-only"),
+                Change::Note("give each path it writes a volume or --tmpfs".into()),
+            ],
+            "--read-only (with --tmpfs or a volume for the paths it writes)",
+            "read_only: true",
+        );
+        cx.emit(
+            &CONTAINER_WRITABLE_ROOTFS,
+            "root filesystem writable".to_string(),
+            fix,
+        );
+    }
+    let unbounded = match l.restart.as_str() {
+        "always" | "unless-stopped" => Some(format!("--restart {}", l.restart)),
+        "on-failure" if l.restart_max == 0 || l.restart_max > 5 => Some(format!(
+            "--restart on-failure{}",
+            if l.restart_max > 0 {
+                format!(":{}", l.restart_max)
+            } else {
+                String::new()
+            }
+        )),
+        _ => None,
+    };
+    if let Some(policy) = unbounded {
+        let fix = cx.recreate(
+            &[Change::Set("--restart", "on-failure:5".into())],
+            "--restart on-failure:5",
+            "restart: on-failure:5",
+        );
+        cx.emit(&CONTAINER_RESTART_POLICY, policy, fix);
+    }
+    if !l.ulimits.is_empty() {
+        let fix = cx.recreate(
+            &[Change::Drop("--ulimit", None)],
+            "(without --ulimit, if the daemon's defaults serve)",
+            "# remove ulimits: if the daemon's defaults serve",
+        );
+        cx.emit(
+            &CONTAINER_ULIMIT,
+            format!("--ulimit {}", l.ulimits.join(" --ulimit ")),
+            fix,
+        );
+    }
+    for m in &c.mounts {
+        if matches!(m.propagation.as_str(), "shared" | "rshared") {
+            let ro = if m.read_only { ":ro" } else { "" };
+            let fix = cx.recreate(
+                &[
+                    Change::DropMount(m.destination.clone()),
+                    Change::Add("--volume", format!("{}:{}{ro}", m.source, m.destination)),
+                ],
+                &format!(
+                    "-v {}:{}{ro} (private propagation)",
+                    m.source, m.destination
+                ),
+                &format!(
+                    "volumes:\n      - {}:{}{ro}   # no :shared / :rshared",
+                    m.source, m.destination
+                ),
+            );
+            cx.emit(
+                &CONTAINER_MOUNT_PROPAGATION,
+                format!(
+                    "bind {} -> {} with {} propagation",
+                    m.source, m.destination, m.propagation
+                ),
+                fix,
+            );
+        }
+    }
+    if !l.cgroup_parent.is_empty() {
+        let fix = cx.recreate(
+            &[Change::Drop("--cgroup-parent", None)],
+            "(without --cgroup-parent)",
+            "# remove cgroup_parent",
+        );
+        cx.emit(
+            &CONTAINER_CGROUP_PARENT,
+            format!("--cgroup-parent {}", l.cgroup_parent),
+            fix,
+        );
+    }
+    let nnp = c.security_opt.iter().any(|o| {
+        let o = o.trim().to_ascii_lowercase();
+        o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true"
+    });
+    if !nnp && !c.privileged {
+        let fix = cx.recreate(
+            &[Change::Add("--security-opt", "no-new-privileges".into())],
+            "--security-opt no-new-privileges",
+            "security_opt: [\"no-new-privileges:true\"]",
+        );
+        cx.emit(
+            &CONTAINER_NEW_PRIVILEGES,
+            "no --security-opt no-new-privileges".to_string(),
+            fix,
+        );
+    }
+    if l.health == "unhealthy" {
+        let name = &c.name;
+        let f = cx.emit(
+            &CONTAINER_HEALTH,
+            "unhealthy: its own health check fails".to_string(),
+            format!("docker inspect --format '{{{{json .State.Health}}}}' {name}   (the last checks and their output)"),
+        );
+        f.severity = Severity::Medium;
+    } else if !l.healthcheck {
+        cx.emit(
+            &CONTAINER_HEALTH,
+            "no health check".to_string(),
+            match &c.compose {
+                Some(cp) if !cp.service.is_empty() => format!(
+                    "in the compose file of project {}: services:\n  {}:\n    healthcheck:\n      test: [\"CMD-SHELL\", \"<a command that fails when the service does>\"]",
+                    cp.project, cp.service
+                ),
+                _ => "add HEALTHCHECK to its image, or recreate it with --health-cmd '<a command that fails when the service does>'".to_string(),
+            },
+        );
+    }
+    if l.pids <= 0 {
+        let fix = cx.recreate(
+            &[Change::Set("--pids-limit", "256".into())],
+            "--pids-limit 256",
+            "pids_limit: 256",
+        );
+        cx.emit(&CONTAINER_NO_PIDS_LIMIT, "no --pids-limit".to_string(), fix);
+    }
+    if matches!(c.network_mode.as_str(), "default" | "bridge") {
+        let fix = cx.recreate(
+            &[
+                Change::Before(
+                    "(docker network inspect app-net >/dev/null 2>&1 || docker network create app-net)".into(),
+                ),
+                Change::Set("--network", "app-net".into()),
+                Change::Note("put the containers that talk to each other on app-net, and only those".into()),
+            ],
+            "--network app-net (a network of its own: docker network create app-net)",
+            "networks: [app]   # compose creates a network per project unless network_mode is set",
+        );
+        cx.emit(
+            &CONTAINER_DEFAULT_BRIDGE,
+            "on the default bridge (docker0)".to_string(),
+            fix,
+        );
+    }
 }
 
 fn socket(cx: &mut Ctx<'_>, m: &dockward_model::Mount, rw: &str) {
@@ -510,9 +710,195 @@ mod tests {
             image: "app:1".into(),
             user: "app".into(),
             state: ContainerState::Running,
-            network_mode: "bridge".into(),
+            network_mode: "shop".into(),
+            readonly_rootfs: true,
+            security_opt: vec!["no-new-privileges".into()],
+            limits: hardened(),
             ..Container::default()
         }
+    }
+
+    /// Every CIS section-5 limit set.
+    fn hardened() -> dockward_model::Limits {
+        dockward_model::Limits {
+            memory: 512 << 20,
+            nano_cpus: 1_000_000_000,
+            pids: 256,
+            restart: "on-failure".into(),
+            restart_max: 5,
+            healthcheck: true,
+            health: "healthy".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_runtime_option_trips_its_rule_and_only_it() {
+        let cases: Vec<(&str, Container)> = vec![
+            (
+                "container-no-memory-limit",
+                Container {
+                    limits: dockward_model::Limits {
+                        memory: 0,
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-no-cpu-limit",
+                Container {
+                    limits: dockward_model::Limits {
+                        nano_cpus: 0,
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-writable-rootfs",
+                Container {
+                    readonly_rootfs: false,
+                    ..base()
+                },
+            ),
+            (
+                "container-restart-policy",
+                Container {
+                    limits: dockward_model::Limits {
+                        restart: "unless-stopped".into(),
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-restart-policy",
+                Container {
+                    limits: dockward_model::Limits {
+                        restart_max: 0,
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-ulimit",
+                Container {
+                    limits: dockward_model::Limits {
+                        ulimits: vec!["nofile=1:2".into()],
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-cgroup-parent",
+                Container {
+                    limits: dockward_model::Limits {
+                        cgroup_parent: "/x".into(),
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-new-privileges",
+                Container {
+                    security_opt: vec![],
+                    ..base()
+                },
+            ),
+            (
+                "container-health",
+                Container {
+                    limits: dockward_model::Limits {
+                        healthcheck: false,
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-health",
+                Container {
+                    limits: dockward_model::Limits {
+                        health: "unhealthy".into(),
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-no-pids-limit",
+                Container {
+                    limits: dockward_model::Limits {
+                        pids: -1,
+                        ..hardened()
+                    },
+                    ..base()
+                },
+            ),
+            (
+                "container-default-bridge",
+                Container {
+                    network_mode: "default".into(),
+                    ..base()
+                },
+            ),
+            (
+                "container-mount-propagation",
+                Container {
+                    mounts: vec![M {
+                        kind: "bind".into(),
+                        source: "/srv".into(),
+                        destination: "/srv".into(),
+                        read_only: false,
+                        propagation: "rshared".into(),
+                    }],
+                    ..base()
+                },
+            ),
+            (
+                "container-privileged-port",
+                Container {
+                    ports: vec![PublishedPort {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(80),
+                        container_port: 80,
+                        host_port_end: None,
+                        protocol: Protocol::Tcp,
+                    }],
+                    ..base()
+                },
+            ),
+        ];
+        for (rule, c) in cases {
+            let f = audit_container(&c, None, &Exposure::new());
+            assert_eq!(ids(&f), [rule], "{f:#?}");
+        }
+        // A weight other than the default is a CPU setting; on-failure:3 is bounded.
+        let c = Container {
+            limits: dockward_model::Limits {
+                nano_cpus: 0,
+                cpu_shares: 512,
+                restart_max: 3,
+                ..hardened()
+            },
+            ..base()
+        };
+        assert!(audit_container(&c, None, &Exposure::new()).is_empty());
+        let unhealthy = Container {
+            limits: dockward_model::Limits {
+                health: "unhealthy".into(),
+                ..hardened()
+            },
+            ..base()
+        };
+        assert_eq!(
+            audit_container(&unhealthy, None, &Exposure::new())[0].severity,
+            Severity::Medium
+        );
     }
 
     fn ids(f: &[Finding]) -> Vec<&str> {
@@ -593,24 +979,28 @@ mod tests {
                     source: "/var/run/docker.sock".into(),
                     destination: "/s".into(),
                     read_only: false,
+                    propagation: String::new(),
                 },
                 M {
                     kind: "bind".into(),
                     source: "/etc".into(),
                     destination: "/h".into(),
                     read_only: true,
+                    propagation: String::new(),
                 },
                 M {
                     kind: "bind".into(),
                     source: "/srv/data".into(),
                     destination: "/d".into(),
                     read_only: false,
+                    propagation: String::new(),
                 },
                 M {
                     kind: "volume".into(),
                     source: "etc".into(),
                     destination: "/v".into(),
                     read_only: false,
+                    propagation: String::new(),
                 },
             ],
             state: ContainerState::Exited,
@@ -642,10 +1032,10 @@ mod tests {
         };
         let c = Container {
             ports: vec![
-                p(Some("0.0.0.0"), 80),
-                p(Some("127.0.0.1"), 81),
-                p(Some("::"), 82),
-                p(None, 83),
+                p(Some("0.0.0.0"), 8080),
+                p(Some("127.0.0.1"), 8081),
+                p(Some("::"), 8082),
+                p(None, 8083),
             ],
             ..base()
         };
@@ -653,8 +1043,8 @@ mod tests {
         assert_eq!(f.len(), 3);
         assert!(f.iter().all(|f| f.severity == Severity::High));
         let mut e = Exposure::new();
-        e.insert((c.id.clone(), 80, Protocol::Tcp), Reach::LocalOnly);
-        e.insert((c.id.clone(), 82, Protocol::Tcp), Reach::Public);
+        e.insert((c.id.clone(), 8080, Protocol::Tcp), Reach::LocalOnly);
+        e.insert((c.id.clone(), 8082, Protocol::Tcp), Reach::Public);
         let f = audit_container(&c, None, &e);
         let sev: Vec<_> = f.iter().map(|f| f.severity).collect();
         assert_eq!(sev, [Severity::Low, Severity::Medium, Severity::High]);
@@ -751,6 +1141,7 @@ mod tests {
                 source: "/var/run/docker.sock".into(),
                 destination: "/var/run/docker.sock".into(),
                 read_only: true,
+                propagation: String::new(),
             }],
             recreate: Recreate::Run(dockward_model::RunSpec {
                 options: vec![
@@ -787,6 +1178,7 @@ mod tests {
             source: "/var/run/docker.sock".into(),
             destination: "/var/run/docker.sock".into(),
             read_only: true,
+            propagation: String::new(),
         };
         let with = |image: &str| Container {
             image: image.into(),

@@ -24,6 +24,8 @@ pub(crate) enum Change {
     Set(&'static str, String),
     /// Add an option.
     Add(&'static str, String),
+    /// Add a flag without a value, once.
+    Flag(&'static str),
     /// Bind to 127.0.0.1 the all-interfaces `--publish` options of this
     /// host port and container port (`80/tcp`); a random host port stays
     /// random.
@@ -92,6 +94,14 @@ fn apply(spec: &RunSpec, changes: &[Change]) -> (RunSpec, Vec<String>, Vec<Strin
                 s.options.insert(at, opt(flag, value.clone()));
             }
             Change::Add(flag, value) => s.options.push(opt(flag, value.clone())),
+            Change::Flag(flag) => {
+                if !s.options.iter().any(|o| o.flag == *flag) {
+                    s.options.push(RunOption {
+                        flag: (*flag).into(),
+                        value: None,
+                    });
+                }
+            }
             Change::LocalPort(host, container) => {
                 let mut seen = Vec::new();
                 s.options.retain_mut(|o| {

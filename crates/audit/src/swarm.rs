@@ -315,6 +315,7 @@ mod tests {
             source: src.into(),
             destination: "/x".into(),
             read_only: true,
+            propagation: String::new(),
         };
         let mut svc = Service {
             id: "abcdef0123456789".into(),

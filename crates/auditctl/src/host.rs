@@ -138,13 +138,16 @@ pub fn audit(host: Host, report: &mut Report) {
             .collect();
         report.add("image", &img.name, Ok(found));
     }
+    // The daemon's `no-new-privileges` covers every container; their own
+    // SecurityOpt does not show it.
+    let nnp_default = host.daemon.no_new_privileges == Some(true);
     for c in &host.inventory.containers {
         let image_user = host.image_users.get(&c.image_id).map(String::as_str);
-        report.add(
-            "container",
-            &c.name,
-            Ok(audit_container(c, image_user, &host.exposure)),
-        );
+        let found = audit_container(c, image_user, &host.exposure)
+            .into_iter()
+            .filter(|f| !(nnp_default && f.rule == "container-new-privileges"))
+            .collect();
+        report.add("container", &c.name, Ok(found));
     }
 }
 

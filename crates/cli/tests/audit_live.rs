@@ -26,11 +26,31 @@ fn audit(host: Option<&str>) -> (i32, Value) {
     (code, v)
 }
 
+/// The CIS section-5 limits (memory, CPU, PIDs, read-only root, restart,
+/// health, no-new-privileges, default bridge): most test containers trip
+/// them, so the tests of the other rules leave them out and
+/// `each_runtime_limit_is_read_from_the_real_container` judges them.
+const RUNTIME: &[&str] = &[
+    "container-no-memory-limit",
+    "container-no-cpu-limit",
+    "container-writable-rootfs",
+    "container-restart-policy",
+    "container-ulimit",
+    "container-mount-propagation",
+    "container-cgroup-parent",
+    "container-new-privileges",
+    "container-health",
+    "container-no-pids-limit",
+    "container-default-bridge",
+    "container-privileged-port",
+];
+
 fn rules_for(v: &Value, container: &str) -> BTreeSet<String> {
     v["findings"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|f| !RUNTIME.contains(&f["rule"].as_str().unwrap_or("")))
         .filter(|f| f["location"]["kind"] == "container" && f["location"]["name"] == container)
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
@@ -819,6 +839,7 @@ fn fix_until_clean(name: &str, work: &std::path::Path) -> Vec<String> {
             .unwrap()
             .iter()
             .filter(|f| f["location"]["name"] == name && f["suppressed"].is_null())
+            .filter(|f| !RUNTIME.contains(&f["rule"].as_str().unwrap_or("")))
             .collect();
         let Some(f) = open.first() else {
             return applied;
@@ -943,4 +964,125 @@ fn an_image_is_judged_by_its_config_history_and_layers() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("dwt-no-such-image:0"), "{err}");
+}
+
+/// Each CIS section-5 runtime option, read from real containers: one with
+/// every limit set trips none of them, and each container with one option
+/// off trips exactly that rule.
+#[test]
+fn each_runtime_limit_is_read_from_the_real_container() {
+    require_engine!();
+    let net = dockward_testbench::Network::create("limits", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let bind = format!("{}:/srv", dir.path().display());
+    let hardened = |extra: &[&str], drop: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = [
+            "--user",
+            "1000",
+            "--memory",
+            "64m",
+            "--cpus",
+            "0.5",
+            "--pids-limit",
+            "64",
+            "--read-only",
+            "--security-opt",
+            "no-new-privileges",
+            "--health-cmd",
+            "true",
+            "--restart",
+            "on-failure:3",
+            "--network",
+            &net.name,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for d in drop {
+            if let Some(i) = all.iter().position(|a| a == d) {
+                let n = if *d == "--read-only" { 1 } else { 2 };
+                all.drain(i..i + n);
+            }
+        }
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all.extend([IMAGE, "sleep", "600"].iter().map(|s| s.to_string()));
+        all
+    };
+    let run = |what: &str, extra: &[&str], drop: &[&str]| {
+        let a = hardened(extra, drop);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        Container::run(what, &a)
+    };
+    let clean = run("lim-clean", &[], &[]);
+    let cases = [
+        (
+            run("lim-mem", &[], &["--memory"]),
+            "container-no-memory-limit",
+        ),
+        (run("lim-cpu", &[], &["--cpus"]), "container-no-cpu-limit"),
+        (
+            run("lim-pids", &[], &["--pids-limit"]),
+            "container-no-pids-limit",
+        ),
+        (
+            run("lim-rw", &[], &["--read-only"]),
+            "container-writable-rootfs",
+        ),
+        (
+            run("lim-nnp", &[], &["--security-opt"]),
+            "container-new-privileges",
+        ),
+        (
+            run("lim-health", &[], &["--health-cmd"]),
+            "container-health",
+        ),
+        (
+            run("lim-restart", &["--restart", "always"], &["--restart"]),
+            "container-restart-policy",
+        ),
+        (
+            run("lim-bridge", &[], &["--network"]),
+            "container-default-bridge",
+        ),
+        (
+            run("lim-ulimit", &["--ulimit", "nofile=512:1024"], &[]),
+            "container-ulimit",
+        ),
+        (
+            run("lim-cgroup", &["--cgroup-parent", "dwt-limits.slice"], &[]),
+            "container-cgroup-parent",
+        ),
+        (
+            // Created, not started: / is not a shared mount on the bench,
+            // so dockerd would refuse to start it.
+            {
+                let a = hardened(&["-v", &format!("{bind}:rshared")], &[]);
+                let a: Vec<&str> = a.iter().map(String::as_str).collect();
+                Container::create("lim-prop", &a)
+            },
+            "container-mount-propagation",
+        ),
+        (
+            run("lim-port", &["-p", "127.0.0.1:993:80"], &[]),
+            "container-privileged-port",
+        ),
+    ];
+    let (_, v) = audit(None);
+    let runtime_rules = |name: &str| -> BTreeSet<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["location"]["name"] == name)
+            .filter(|f| RUNTIME.contains(&f["rule"].as_str().unwrap_or("")))
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(runtime_rules(&clean.name), set(&[]), "{v:#}");
+    for (c, rule) in &cases {
+        assert_eq!(runtime_rules(&c.name), set(&[rule]), "{}", c.name);
+    }
+    drop(cases);
+    drop(clean);
+    drop(net);
 }

@@ -279,6 +279,12 @@ fn service(svc: &api::Service) -> m::Service {
             source: mt.source.unwrap_or_default(),
             destination: mt.target.unwrap_or_default(),
             read_only: mt.read_only.unwrap_or(false),
+            propagation: mt
+                .bind_options
+                .as_ref()
+                .and_then(|b| b.propagation)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
         })
         .collect();
     m::Service {
@@ -361,8 +367,53 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             },
             destination: mp.destination.unwrap_or_default(),
             read_only: !mp.rw.unwrap_or(true),
+            propagation: mp.propagation.unwrap_or_default(),
         })
         .collect();
+    let limits = m::Limits {
+        memory: host.memory.unwrap_or(0),
+        nano_cpus: host.nano_cpus.unwrap_or(0),
+        cpu_shares: host.cpu_shares.unwrap_or(0),
+        cpu_quota: host.cpu_quota.unwrap_or(0),
+        pids: host.pids_limit.unwrap_or(0),
+        restart: host
+            .restart_policy
+            .as_ref()
+            .and_then(|r| r.name)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        restart_max: host
+            .restart_policy
+            .as_ref()
+            .and_then(|r| r.maximum_retry_count)
+            .unwrap_or(0),
+        cgroup_parent: host.cgroup_parent.clone().unwrap_or_default(),
+        ulimits: host
+            .ulimits
+            .iter()
+            .flatten()
+            .map(|u| {
+                format!(
+                    "{}={}:{}",
+                    u.name.clone().unwrap_or_default(),
+                    u.soft.unwrap_or(0),
+                    u.hard.unwrap_or(0)
+                )
+            })
+            .collect(),
+        healthcheck: config
+            .healthcheck
+            .as_ref()
+            .and_then(|h| h.test.as_ref())
+            .is_some_and(|t| !t.is_empty() && t[0] != "NONE"),
+        health: c
+            .state
+            .as_ref()
+            .and_then(|s| s.health.as_ref())
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    };
     m::Container {
         id: c.id.clone().unwrap_or_default(),
         name: c
@@ -396,6 +447,7 @@ pub fn container(c: &api::ContainerInspectResponse) -> m::Container {
             .filter_map(|d| d.path_on_host)
             .collect(),
         readonly_rootfs: host.readonly_rootfs.unwrap_or(false),
+        limits,
         mounts,
         ports,
         networks,

@@ -154,6 +154,7 @@ mod tests {
             source: "/run/docker.sock".into(),
             destination: "/var/run/docker.sock".into(),
             read_only: true,
+            propagation: String::new(),
         });
         inv.containers.push(agent);
         assert_eq!(

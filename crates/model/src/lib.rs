@@ -174,6 +174,9 @@ pub struct Container {
     /// Host device paths mapped into the container.
     pub devices: Vec<String>,
     pub readonly_rootfs: bool,
+    /// What the container may use and how it restarts (CIS 5.11–5.29).
+    #[serde(skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
     pub mounts: Vec<Mount>,
     /// Ports published on the host. For a running container these are the
     /// live bindings; for a stopped one, what it will bind when started.
@@ -337,6 +340,44 @@ pub struct Mount {
     pub source: String,
     pub destination: String,
     pub read_only: bool,
+    /// A bind's propagation (`rprivate`, `shared`, `rshared`, …).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub propagation: String,
+}
+
+/// A container's resource limits, restart policy and health, as inspect
+/// reports them (0 / empty: not set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// `HostConfig.Memory`, bytes.
+    pub memory: i64,
+    /// `HostConfig.NanoCpus`.
+    pub nano_cpus: i64,
+    /// `HostConfig.CpuShares` (0 and 1024 are the default weight).
+    pub cpu_shares: i64,
+    /// `HostConfig.CpuQuota`.
+    pub cpu_quota: i64,
+    /// `HostConfig.PidsLimit` (0 or -1: unlimited).
+    pub pids: i64,
+    /// `HostConfig.RestartPolicy.Name` (`no`, `always`, `unless-stopped`,
+    /// `on-failure`).
+    pub restart: String,
+    pub restart_max: i64,
+    /// `HostConfig.CgroupParent`.
+    pub cgroup_parent: String,
+    /// `HostConfig.Ulimits`, as `name=soft:hard`.
+    pub ulimits: Vec<String>,
+    /// `Config.Healthcheck` is set and is not `NONE`.
+    pub healthcheck: bool,
+    /// `State.Health.Status` (`healthy`, `unhealthy`, `starting`).
+    pub health: String,
+}
+
+impl Limits {
+    pub fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -151,6 +151,102 @@ pub(crate) const CONTAINER_UNCONFINED: Rule = Rule {
     cis: Some("5.2, 5.3, 5.22"),
 };
 
+pub(crate) const CONTAINER_PRIVILEGED_PORT: Rule = Rule {
+    id: "container-privileged-port",
+    severity: Low,
+    title: "Container published on a privileged host port",
+    help: "A host port below 1024 is one only root may bind: publishing a container there gives it a port users trust to be the host's own service (CIS 5.8). A reverse proxy on 80/443 is the usual exception, and may be accepted in .dockward.toml. Fix: publish on a port of 1024 or above (`-p 8080:80`), behind the reverse proxy.",
+    cis: Some("5.8"),
+};
+
+pub(crate) const CONTAINER_NO_MEMORY_LIMIT: Rule = Rule {
+    id: "container-no-memory-limit",
+    severity: Low,
+    title: "Container has no memory limit",
+    help: "Without `--memory`, one container can take all of the host's memory and get other services killed by the OOM killer (CIS 5.11). Fix: recreate with `--memory <size>` (e.g. `512m`), sized to the service.",
+    cis: Some("5.11"),
+};
+
+pub(crate) const CONTAINER_NO_CPU_LIMIT: Rule = Rule {
+    id: "container-no-cpu-limit",
+    severity: Low,
+    title: "Container has no CPU limit or weight",
+    help: "Without `--cpus`, `--cpu-quota` or a `--cpu-shares` weight, a busy container competes equally with everything else on the host (CIS 5.12). Fix: recreate with `--cpus <n>` (e.g. `1.5`) or a lower `--cpu-shares` for background work.",
+    cis: Some("5.12"),
+};
+
+pub(crate) const CONTAINER_WRITABLE_ROOTFS: Rule = Rule {
+    id: "container-writable-rootfs",
+    severity: Low,
+    title: "Container root filesystem is writable",
+    help: "A writable root filesystem lets a compromised process change the container's own programs and persist there (CIS 5.13). Fix: recreate with `--read-only`, giving the paths it writes a volume or `--tmpfs /run --tmpfs /tmp`.",
+    cis: Some("5.13"),
+};
+
+pub(crate) const CONTAINER_RESTART_POLICY: Rule = Rule {
+    id: "container-restart-policy",
+    severity: Low,
+    title: "Container restarts without bound",
+    help: "`--restart always` or `unless-stopped`, or `on-failure` without a small maximum, restarts a crashing container forever: a crash loop an attacker can drive, and a denial of service for the host (CIS 5.15). Fix: recreate with `--restart on-failure:5`. `no` is not reported.",
+    cis: Some("5.15"),
+};
+
+pub(crate) const CONTAINER_ULIMIT: Rule = Rule {
+    id: "container-ulimit",
+    severity: Low,
+    title: "Container overrides the daemon's ulimits",
+    help: "`--ulimit` replaces the daemon's default limits for this container; CIS 5.19 asks that this be done only where needed. Fix: confirm each one is needed, else recreate without it (the daemon's `default-ulimits` apply).",
+    cis: Some("5.19"),
+};
+
+pub(crate) const CONTAINER_MOUNT_PROPAGATION: Rule = Rule {
+    id: "container-mount-propagation",
+    severity: Medium,
+    title: "Bind mount propagation is shared",
+    help: "A bind mount with `shared` or `rshared` propagation passes mounts made inside the container back to the host, and the host's into the container (CIS 5.20). Fix: recreate with the default (private) propagation: drop `:shared`/`:rshared` (or `bind-propagation=`) from the mount.",
+    cis: Some("5.20"),
+};
+
+pub(crate) const CONTAINER_CGROUP_PARENT: Rule = Rule {
+    id: "container-cgroup-parent",
+    severity: Low,
+    title: "Container runs under a custom cgroup parent",
+    help: "`--cgroup-parent` moves the container out of Docker's cgroup, where the limits set for containers may not apply (CIS 5.25). Fix: confirm the parent cgroup has the limits intended, else recreate without `--cgroup-parent`.",
+    cis: Some("5.25"),
+};
+
+pub(crate) const CONTAINER_NEW_PRIVILEGES: Rule = Rule {
+    id: "container-new-privileges",
+    severity: Low,
+    title: "Container processes may gain privileges",
+    help: "Without `no-new-privileges`, a process in the container can gain privileges through setuid or setgid binaries (CIS 5.26). Not reported when the daemon sets it for every container (`\"no-new-privileges\": true`). Fix: recreate with `--security-opt no-new-privileges`, or set it daemon-wide.",
+    cis: Some("5.26"),
+};
+
+pub(crate) const CONTAINER_HEALTH: Rule = Rule {
+    id: "container-health",
+    severity: Low,
+    title: "Container health is not checked, or it is unhealthy",
+    help: "A container with no health check cannot be told hung from working; an `unhealthy` one is failing its own check now (medium) (CIS 5.27). Fix: recreate with `--health-cmd '<a command that fails when the service does>'` (or add HEALTHCHECK to the image); look at an unhealthy one with `docker inspect --format '{{json .State.Health}}' <name>`.",
+    cis: Some("5.27"),
+};
+
+pub(crate) const CONTAINER_NO_PIDS_LIMIT: Rule = Rule {
+    id: "container-no-pids-limit",
+    severity: Low,
+    title: "Container has no PIDs limit",
+    help: "Without `--pids-limit`, a fork bomb in one container exhausts the host's process table (CIS 5.29). Fix: recreate with `--pids-limit <n>` (e.g. `256`).",
+    cis: Some("5.29"),
+};
+
+pub(crate) const CONTAINER_DEFAULT_BRIDGE: Rule = Rule {
+    id: "container-default-bridge",
+    severity: Low,
+    title: "Container on the default bridge",
+    help: "On the default bridge (docker0) every container can reach every other's ports, with no name resolution between them and no way to separate them (CIS 5.30). Fix: create a network per application (`docker network create app`) and recreate the container on it; `dockward firewall` also isolates containers on one bridge.",
+    cis: Some("5.30"),
+};
+
 pub(crate) const LABEL_INVALID: Rule = Rule {
     id: "label-invalid",
     severity: Medium,
@@ -178,5 +274,17 @@ pub(crate) static RULES: &[Rule] = &[
     CONTAINER_ROOT_USER,
     CONTAINER_SENSITIVE_MOUNT,
     CONTAINER_UNCONFINED,
+    CONTAINER_CGROUP_PARENT,
+    CONTAINER_DEFAULT_BRIDGE,
+    CONTAINER_HEALTH,
+    CONTAINER_MOUNT_PROPAGATION,
+    CONTAINER_NEW_PRIVILEGES,
+    CONTAINER_NO_CPU_LIMIT,
+    CONTAINER_NO_MEMORY_LIMIT,
+    CONTAINER_NO_PIDS_LIMIT,
+    CONTAINER_PRIVILEGED_PORT,
+    CONTAINER_RESTART_POLICY,
+    CONTAINER_ULIMIT,
+    CONTAINER_WRITABLE_ROOTFS,
     LABEL_INVALID,
 ];
