@@ -149,6 +149,7 @@ fn names(l: &crate::Location) -> Vec<String> {
         crate::Location::Service { name, id } => {
             vec![name.clone(), id.clone(), format!("service {name}")]
         }
+        crate::Location::Host { path } => vec![path.clone(), format!("host file {path}")],
         crate::Location::Image { name, id, .. } => {
             vec![name.clone(), id.clone(), format!("image {name}")]
         }

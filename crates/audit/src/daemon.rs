@@ -9,8 +9,10 @@
 //! and evidence says which.
 
 use crate::rules::host::{
-    DAEMON_DEFAULT_BIND_ALL, DAEMON_ICC, DAEMON_INSECURE_REGISTRY, DAEMON_IPTABLES_DISABLED,
-    DAEMON_LIVE_RESTORE, DAEMON_NO_NEW_PRIVILEGES, DAEMON_TCP_WITHOUT_TLS, DAEMON_USERNS_REMAP,
+    DAEMON_AUFS, DAEMON_AUTHORIZATION, DAEMON_BASE_DEVICE_SIZE, DAEMON_CGROUP_PARENT,
+    DAEMON_DEFAULT_BIND_ALL, DAEMON_EXPERIMENTAL, DAEMON_ICC, DAEMON_INSECURE_REGISTRY,
+    DAEMON_IPTABLES_DISABLED, DAEMON_LIVE_RESTORE, DAEMON_LOG_LEVEL, DAEMON_NO_NEW_PRIVILEGES,
+    DAEMON_REMOTE_LOGGING, DAEMON_TCP_WITHOUT_TLS, DAEMON_USERLAND_PROXY, DAEMON_USERNS_REMAP,
 };
 use crate::rules::Rule;
 use crate::{Diagnostic, Finding, Location};
@@ -29,8 +31,27 @@ pub struct DaemonSettings {
     /// Listening sockets (`hosts`, `-H`).
     pub hosts: Vec<String>,
     pub tlsverify: Option<bool>,
+    /// `tlscacert`, `tlscert`, `tlskey`: where its TLS files are.
+    pub tlscacert: Option<String>,
+    pub tlscert: Option<String>,
+    pub tlskey: Option<String>,
     pub iptables: Option<bool>,
     pub insecure_registries: Vec<String>,
+    /// `log-level`, `-l`.
+    pub log_level: Option<String>,
+    /// `storage-driver`, `-s`, or the API's `Driver`.
+    pub storage_driver: Option<String>,
+    /// `storage-opts`, `--storage-opt`.
+    pub storage_opts: Vec<String>,
+    /// `cgroup-parent`.
+    pub cgroup_parent: Option<String>,
+    /// `authorization-plugins`, `--authorization-plugin`, or the API's
+    /// `Plugins.Authorization`.
+    pub authorization_plugins: Vec<String>,
+    /// `log-driver`, or the API's `LoggingDriver`.
+    pub log_driver: Option<String>,
+    pub userland_proxy: Option<bool>,
+    pub experimental: Option<bool>,
     /// The daemon is a Swarm node (from its API, not a setting): dockerd
     /// refuses to start with live-restore in swarm mode ("--live-restore
     /// daemon configuration is incompatible with swarm mode"), so it is
@@ -55,7 +76,26 @@ impl DaemonSettings {
         pick(&mut self.live_restore, over.live_restore);
         pick(&mut self.tlsverify, over.tlsverify);
         pick(&mut self.iptables, over.iptables);
+        pick(&mut self.log_level, over.log_level);
+        pick(&mut self.tlscacert, over.tlscacert);
+        pick(&mut self.tlscert, over.tlscert);
+        pick(&mut self.tlskey, over.tlskey);
+        pick(&mut self.storage_driver, over.storage_driver);
+        pick(&mut self.cgroup_parent, over.cgroup_parent);
+        pick(&mut self.log_driver, over.log_driver);
+        pick(&mut self.userland_proxy, over.userland_proxy);
+        pick(&mut self.experimental, over.experimental);
         self.swarm |= over.swarm;
+        for (mine, theirs) in [
+            (&mut self.storage_opts, over.storage_opts),
+            (&mut self.authorization_plugins, over.authorization_plugins),
+        ] {
+            for v in theirs {
+                if !mine.contains(&v) {
+                    mine.push(v);
+                }
+            }
+        }
         for h in over.hosts {
             if !self.hosts.contains(&h) {
                 self.hosts.push(h);
@@ -133,6 +173,20 @@ pub fn parse_daemon_json(path: &str, text: &str) -> Result<DaemonSettings, Diagn
             .get("insecure-registries")
             .map(as_strings)
             .unwrap_or_default(),
+        log_level: s("log-level"),
+        tlscacert: s("tlscacert"),
+        tlscert: s("tlscert"),
+        tlskey: s("tlskey"),
+        storage_driver: s("storage-driver"),
+        storage_opts: m.get("storage-opts").map(as_strings).unwrap_or_default(),
+        cgroup_parent: s("cgroup-parent"),
+        authorization_plugins: m
+            .get("authorization-plugins")
+            .map(as_strings)
+            .unwrap_or_default(),
+        log_driver: s("log-driver"),
+        userland_proxy: b("userland-proxy"),
+        experimental: b("experimental"),
         // A file cannot say; the host's audit learns it from the API.
         swarm: false,
     })
@@ -212,6 +266,17 @@ pub fn parse_dockerd_args<S: AsRef<str>>(args: &[S]) -> DaemonSettings {
             "tlsverify" => s.tlsverify = flag,
             "iptables" => s.iptables = flag,
             "insecure-registry" | "insecure-registries" => s.insecure_registries.push(value),
+            "l" | "log-level" => s.log_level = Some(value),
+            "tlscacert" => s.tlscacert = Some(value),
+            "tlscert" => s.tlscert = Some(value),
+            "tlskey" => s.tlskey = Some(value),
+            "s" | "storage-driver" => s.storage_driver = Some(value),
+            "storage-opt" => s.storage_opts.push(value),
+            "cgroup-parent" => s.cgroup_parent = Some(value),
+            "authorization-plugin" => s.authorization_plugins.push(value),
+            "log-driver" => s.log_driver = Some(value),
+            "userland-proxy" => s.userland_proxy = flag,
+            "experimental" => s.experimental = flag,
             _ => {}
         }
     }
@@ -315,6 +380,7 @@ pub fn audit_daemon(s: &DaemonSettings, source: &str) -> Vec<Finding> {
             "remove \"iptables\": false from /etc/docker/daemon.json (and --iptables=false from the dockerd command line)",
         ));
     }
+    configuration(s, source, &mut out);
     if !s.insecure_registries.is_empty() {
         out.push(finding(
             &DAEMON_INSECURE_REGISTRY,
@@ -324,6 +390,93 @@ pub fn audit_daemon(s: &DaemonSettings, source: &str) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// The rest of CIS section 2, in docker-bench-security's numbering.
+fn configuration(s: &DaemonSettings, source: &str, out: &mut Vec<Finding>) {
+    if let Some(level) = s
+        .log_level
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("info"))
+    {
+        out.push(finding(
+            &DAEMON_LOG_LEVEL,
+            source,
+            format!("log-level set to {level}"),
+            "/etc/docker/daemon.json: { \"log-level\": \"info\" }   (or remove --log-level from the dockerd command line)",
+        ));
+    }
+    if s.storage_driver.as_deref() == Some("aufs") {
+        out.push(finding(
+            &DAEMON_AUFS,
+            source,
+            "storage driver aufs".to_string(),
+            "/etc/docker/daemon.json: { \"storage-driver\": \"overlay2\" }   (images and containers must be re-created under the new driver)",
+        ));
+    }
+    if let Some(parent) = s.cgroup_parent.as_deref().filter(|p| !p.trim().is_empty()) {
+        out.push(finding(
+            &DAEMON_CGROUP_PARENT,
+            source,
+            format!("cgroup-parent set to {parent}"),
+            "confirm the cgroup has the limits intended; else remove \"cgroup-parent\" from /etc/docker/daemon.json (and --cgroup-parent)",
+        ));
+    }
+    if let Some(o) = s
+        .storage_opts
+        .iter()
+        .find(|o| o.trim().to_ascii_lowercase().starts_with("dm.basesize"))
+    {
+        out.push(finding(
+            &DAEMON_BASE_DEVICE_SIZE,
+            source,
+            format!("storage-opt {o}"),
+            "remove dm.basesize from \"storage-opts\" in /etc/docker/daemon.json (and --storage-opt) unless the images need it",
+        ));
+    }
+    if s.authorization_plugins.is_empty() {
+        out.push(finding(
+            &DAEMON_AUTHORIZATION,
+            source,
+            "no authorization plugin: every client of the socket may do everything".to_string(),
+            "give clients that need the API a filtering proxy instead of the socket: `dockward proxy` (docs/proxy.md); or configure an authorization plugin (\"authorization-plugins\" in /etc/docker/daemon.json)",
+        ));
+    }
+    match s.log_driver.as_deref().map(str::trim) {
+        None | Some("" | "json-file" | "local" | "none") => out.push(finding(
+            &DAEMON_REMOTE_LOGGING,
+            source,
+            match &s.log_driver {
+                Some(d) => format!("log-driver {d}: logs stay on this host"),
+                None => "log-driver not set (default json-file): logs stay on this host".to_string(),
+            },
+            "/etc/docker/daemon.json: { \"log-driver\": \"syslog\", \"log-opts\": { \"syslog-address\": \"udp://<log host>:514\" } }   (or journald, fluentd, gelf…)",
+        )),
+        Some(_) => {}
+    }
+    if s.userland_proxy != Some(false) {
+        out.push(finding(
+            &DAEMON_USERLAND_PROXY,
+            source,
+            format!(
+                "userland-proxy {}",
+                match s.userland_proxy {
+                    Some(b) => format!("set to {b}"),
+                    None => "not set (default true)".to_string(),
+                }
+            ),
+            "/etc/docker/daemon.json: { \"userland-proxy\": false }   (restart dockerd; hairpin NAT then carries host-to-published-port traffic, and IPv6 clients of an IPv4-only container are no longer proxied)",
+        ));
+    }
+    if s.experimental == Some(true) {
+        out.push(finding(
+            &DAEMON_EXPERIMENTAL,
+            source,
+            "experimental features on".to_string(),
+            "remove \"experimental\": true from /etc/docker/daemon.json (and --experimental)",
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -341,7 +494,8 @@ mod tests {
         let s = parse_daemon_json(
             "daemon.json",
             r#"{"icc": false, "userns-remap": "default", "ip": "127.0.0.1", "no-new-privileges": true,
-               "live-restore": true, "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true}"#,
+               "live-restore": true, "hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true,
+               "userland-proxy": false, "log-driver": "syslog", "authorization-plugins": ["authz-broker"]}"#,
         )
         .unwrap();
         assert!(audit_daemon(&s, "daemon.json").is_empty());
@@ -353,13 +507,61 @@ mod tests {
         assert_eq!(
             ids(&audit_daemon(&s, "daemon.json")),
             [
+                "daemon-authorization",
                 "daemon-default-bind-all",
                 "daemon-icc",
                 "daemon-live-restore",
                 "daemon-no-new-privileges",
+                "daemon-remote-logging",
+                "daemon-userland-proxy",
                 "daemon-userns-remap"
             ]
         );
+    }
+
+    #[test]
+    fn the_rest_of_section_2_from_file_flags_and_api() {
+        let s = parse_daemon_json(
+            "daemon.json",
+            r#"{"log-level": "debug", "storage-driver": "aufs", "cgroup-parent": "/big", "storage-opts": ["dm.basesize=50G"], "experimental": true}"#,
+        )
+        .unwrap();
+        let f = audit_daemon(&s, "daemon.json");
+        let found = ids(&f);
+        for want in [
+            "daemon-log-level",
+            "daemon-aufs",
+            "daemon-cgroup-parent",
+            "daemon-base-device-size",
+            "daemon-experimental",
+        ] {
+            assert!(found.contains(&want), "{want}: {found:?}");
+        }
+        let flags = parse_dockerd_args(&[
+            "-l",
+            "info",
+            "--log-driver=journald",
+            "--authorization-plugin",
+            "opa",
+            "--userland-proxy=false",
+        ]);
+        let f = audit_daemon(&flags, "dockerd command line");
+        let found = ids(&f);
+        for gone in [
+            "daemon-log-level",
+            "daemon-remote-logging",
+            "daemon-authorization",
+            "daemon-userland-proxy",
+        ] {
+            assert!(!found.contains(&gone), "{gone}: {found:?}");
+        }
+        // The API's answer wins over the files (what runs is what counts).
+        let api = DaemonSettings {
+            log_driver: Some("json-file".into()),
+            ..DaemonSettings::default()
+        };
+        let merged = flags.merge(api);
+        assert!(ids(&audit_daemon(&merged, "x")).contains(&"daemon-remote-logging"));
     }
 
     #[test]
@@ -393,9 +595,12 @@ mod tests {
         assert_eq!(
             ids(&audit_daemon(&s, "dockerd command line")),
             [
+                "daemon-authorization",
                 "daemon-insecure-registry",
                 "daemon-iptables-disabled",
-                "daemon-tcp-without-tls"
+                "daemon-remote-logging",
+                "daemon-tcp-without-tls",
+                "daemon-userland-proxy"
             ]
         );
         let with_tls = s.merge(parse_dockerd_args(&["--tlsverify"]));

@@ -71,6 +71,10 @@ pub enum Location {
         name: String,
         id: String,
     },
+    /// A file or directory of the host (`/etc/docker/daemon.json`).
+    Host {
+        path: String,
+    },
     /// An image; `layer` is the layer's digest (`sha256:…`) when the
     /// finding is in one.
     Image {
@@ -99,6 +103,7 @@ impl Location {
             Self::Swarm { node } => format!("swarm (seen from {node})"),
             Self::Service { name, .. } => format!("service {name}"),
             Self::Image { name, .. } => format!("image {name}"),
+            Self::Host { path } => format!("host file {path}"),
         }
     }
 }

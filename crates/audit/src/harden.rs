@@ -322,6 +322,23 @@ pub fn plan(before: &Object, flags: &DaemonSettings) -> Plan {
             }
         }
     }
+    if flags
+        .userland_proxy
+        .or(truthy(before.get("userland-proxy")))
+        != Some(false)
+    {
+        if flags.userland_proxy.is_some() {
+            manual.push(flag_note("userland-proxy", "--userland-proxy", "false"));
+        } else {
+            change(
+                &mut after,
+                "userland-proxy",
+                "daemon-userland-proxy",
+                Some(Value::Bool(false)),
+                "no docker-proxy process per published port: the kernel's NAT carries all of it, including traffic from the host to its own published ports (hairpin); an IPv4-only container is then no longer reachable over IPv6 through the proxy",
+            );
+        }
+    }
     let mut hosts: Vec<String> = flags.hosts.clone();
     if let Some(Value::Array(a)) = before.get("hosts") {
         hosts.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
@@ -373,12 +390,24 @@ mod tests {
                 "userns-remap",
                 "ip",
                 "no-new-privileges",
-                "live-restore"
+                "live-restore",
+                "userland-proxy"
             ]
         );
         let after = parse_daemon_json("d.json", &p.after.to_pretty()).unwrap();
-        assert!(audit_daemon(&after, "d.json").is_empty());
+        assert!(fixable(&after).is_empty(), "{:?}", fixable(&after));
         assert!(p.manual.is_empty());
+    }
+
+    /// What the daemon audit still finds that a daemon.json edit can fix:
+    /// not an authorization plugin or a remote log destination, which
+    /// need a decision only the operator can make.
+    fn fixable(s: &DaemonSettings) -> Vec<String> {
+        audit_daemon(s, "d.json")
+            .into_iter()
+            .map(|f| f.rule)
+            .filter(|r| r != "daemon-authorization" && r != "daemon-remote-logging")
+            .collect()
     }
 
     #[test]
@@ -395,7 +424,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             keys(&q),
-            ["iptables", "icc", "no-new-privileges", "live-restore"]
+            [
+                "iptables",
+                "icc",
+                "no-new-privileges",
+                "live-restore",
+                "userland-proxy"
+            ]
         );
         let skipped: Vec<&str> = q.skipped.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(skipped, ["userns-remap", "ip"]);
@@ -442,7 +477,8 @@ mod tests {
                 "userns-remap",
                 "ip",
                 "no-new-privileges",
-                "live-restore"
+                "live-restore",
+                "userland-proxy"
             ]
         );
         assert!(text.contains("\"icc\": false"), "{text}");
@@ -467,7 +503,10 @@ mod tests {
             "tcp://0.0.0.0:2375",
         ]);
         let p = plan(&parse_object("d.json", "{}").unwrap(), &flags);
-        assert_eq!(keys(&p), ["userns-remap", "no-new-privileges"]);
+        assert_eq!(
+            keys(&p),
+            ["userns-remap", "no-new-privileges", "userland-proxy"]
+        );
         assert!(
             !p.manual.iter().any(|m| m.starts_with("live-restore")),
             "the flag already turns it on"
@@ -510,12 +549,8 @@ mod tests {
         assert!(!keys(&p).contains(&"live-restore"), "{:?}", keys(&p));
         let mut after = parse_daemon_json("d.json", &p.after.to_pretty()).unwrap();
         after.swarm = true;
-        assert!(audit_daemon(&after, "d.json").is_empty());
+        assert!(fixable(&after).is_empty());
         after.swarm = false;
-        let ids: Vec<String> = audit_daemon(&after, "d.json")
-            .into_iter()
-            .map(|f| f.rule)
-            .collect();
-        assert_eq!(ids, ["daemon-live-restore"]);
+        assert_eq!(fixable(&after), ["daemon-live-restore"]);
     }
 }

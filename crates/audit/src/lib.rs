@@ -11,6 +11,8 @@ pub mod artifact;
 pub mod baseline;
 pub mod finding;
 pub mod harden;
+pub mod hostfiles;
+pub mod hostsetup;
 pub mod image;
 
 pub use finding::{Diagnostic, Finding, Location, Severity, Suppression};

@@ -50,7 +50,9 @@ fn corpus_gives_exactly_the_expected_findings() {
                 for f in findings {
                     let (path, line) = match &f.location {
                         Location::File { path, line, .. } => (path.clone(), *line),
-                        Location::Daemon { source } => (source.clone(), 0),
+                        Location::Daemon { source } | Location::Host { path: source } => {
+                            (source.clone(), 0)
+                        }
                         Location::Container { name, .. }
                         | Location::Service { name, .. }
                         | Location::Image { name, .. }

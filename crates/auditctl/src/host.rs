@@ -26,6 +26,11 @@ pub struct Host {
     pub diagnostics: Vec<Diagnostic>,
     /// The config and history of each image a container uses.
     pub images: Vec<dockward_audit::ImageFacts>,
+    /// Docker's files on this host (CIS section 3), when the daemon is a
+    /// local one.
+    pub files: Option<Vec<dockward_audit::hostfiles::HostFile>>,
+    /// The host's set-up (CIS sections 1 and 6), likewise.
+    pub setup: Option<dockward_audit::hostsetup::HostSetup>,
 }
 
 /// Everything the host audit needs; `state_dir` is the firewall's (to read
@@ -35,8 +40,8 @@ pub async fn gather(
     recorded: Option<Inventory>,
     state_dir: &std::path::Path,
 ) -> Result<Host, EngineError> {
-    let (inventory, image_users, images) = match recorded {
-        Some(inv) => (inv, BTreeMap::new(), Vec::new()),
+    let (inventory, image_users, images, image_count) = match recorded {
+        Some(inv) => (inv, BTreeMap::new(), Vec::new(), None),
         None => {
             let engine = Engine::connect(endpoint.clone()).await?;
             let inventory = engine.snapshot().await?;
@@ -55,6 +60,7 @@ pub async fn gather(
                     used.entry(c.image_id.as_str()).or_insert(c.image.as_str());
                 }
             }
+            let used_count = used.len();
             let images = futures_util::stream::iter(used)
                 .map(|(id, name)| {
                     let engine = &engine;
@@ -72,7 +78,15 @@ pub async fn gather(
                 // An image removed since the list is no longer used.
                 .filter_map(Result::ok)
                 .collect();
-            (inventory, users, images)
+            // CIS 6.1: how many local images, against those in use.
+            let listed = engine
+                .docker()
+                .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+                .await
+                .ok()
+                .map(|l| l.len());
+            let count = listed.map(|n| (n, used_count));
+            (inventory, users, images, count)
         }
     };
     let (exposure, cluster_closed) = exposure(&inventory, state_dir);
@@ -95,6 +109,40 @@ pub async fn gather(
     let mut d =
         dockward_hostprobe::daemon::settings(&sys, &endpoint.url, dockerd.as_ref(), &inventory);
     d.settings.swarm = inventory.swarm.is_some();
+    let daemon_json = dockerd
+        .as_ref()
+        .and_then(|d| d.value_of("--config-file"))
+        .unwrap_or_else(|| "/etc/docker/daemon.json".to_string());
+    // Files of this machine say something only of a daemon on it.
+    let files = endpoint.url.strip_prefix("unix://").map(|socket| {
+        let paths = dockward_hostprobe::files::Paths {
+            socket: Some(socket.to_string()),
+            daemon_json: daemon_json.clone(),
+            tlscacert: d.settings.tlscacert.clone(),
+            tlscert: d.settings.tlscert.clone(),
+            tlskey: d.settings.tlskey.clone(),
+            tlsverify: d.settings.tlsverify == Some(true),
+        };
+        dockward_hostprobe::files::gather(&sys, &paths)
+    });
+    let setup = endpoint.url.starts_with("unix://").then(|| {
+        let mut h = dockward_hostprobe::setup::gather(
+            &sys,
+            &inventory.daemon.root_dir,
+            dockerd.as_ref().map(|d| d.pid),
+            &daemon_json,
+        );
+        h.images = image_count;
+        h.containers = (
+            inventory.containers.len(),
+            inventory
+                .containers
+                .iter()
+                .filter(|c| c.is_running())
+                .count(),
+        );
+        h
+    });
     Ok(Host {
         inventory,
         image_users,
@@ -104,6 +152,8 @@ pub async fn gather(
         daemon_source: d.source,
         diagnostics: d.diagnostics,
         images,
+        files,
+        setup,
     })
 }
 
@@ -116,6 +166,13 @@ pub fn audit(host: Host, report: &mut Report) {
         &host.daemon_source,
         Ok(audit_daemon(&host.daemon, &host.daemon_source)),
     );
+    if let Some(files) = &host.files {
+        let mut found = dockward_audit::hostfiles::audit_host_files(files);
+        if let Some(setup) = &host.setup {
+            found.extend(dockward_audit::hostsetup::audit_host_setup(setup));
+        }
+        report.add("host", "files", Ok(found));
+    }
     if let Some(s) = &host.inventory.swarm {
         let nets = &host.inventory.networks;
         let mut found = dockward_audit::audit_swarm(s, nets);

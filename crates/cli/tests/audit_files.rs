@@ -352,11 +352,11 @@ fn list_rules_prints_the_catalogue() {
     ] {
         assert!(out.contains(id), "{id}");
     }
-    assert_eq!(out.lines().count(), 76);
+    assert_eq!(out.lines().count(), 91);
     let (code, out, _) = audit(dir.path(), &["--list-rules", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 76);
+    assert_eq!(v.as_array().unwrap().len(), 91);
     assert_eq!(v[0]["id"], "dockerfile-add-local");
     assert!(v
         .as_array()

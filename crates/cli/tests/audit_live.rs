@@ -386,9 +386,12 @@ fn the_daemon_as_it_runs_with_its_own_config_file_and_flags() {
     let port = 23000 + (std::process::id() % 2000) as u16;
     let tcp = format!("tcp://127.0.0.1:{port}");
     let d = PrivateDaemon::start_with(
-        r#"{"live-restore": true, "no-new-privileges": true, "ip": "127.0.0.1"}"#,
+        r#"{"live-restore": true, "no-new-privileges": true, "ip": "127.0.0.1", "log-level": "debug", "experimental": true}"#,
         &["-H", &tcp],
     );
+    // CIS 3.18: a daemon.json others can write.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(d.config_file(), std::fs::Permissions::from_mode(0o666)).unwrap();
     let (code, v) = audit(Some(&d.host()));
     assert_eq!(code, 1);
     let daemon: Vec<&Value> = v["findings"]
@@ -409,12 +412,52 @@ fn the_daemon_as_it_runs_with_its_own_config_file_and_flags() {
     assert_eq!(
         ids,
         set(&[
+            "daemon-authorization",
+            "daemon-experimental",
             "daemon-icc",
             "daemon-iptables-disabled",
+            "daemon-log-level",
+            "daemon-remote-logging",
             "daemon-tcp-without-tls",
+            "daemon-userland-proxy",
             "daemon-userns-remap"
         ]),
         "{v:#}"
+    );
+    // Its files (CIS 3.18 on the --config-file it really uses) and its
+    // data root (CIS 1.1.1: a directory under /tmp, no partition).
+    let host: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["location"]["kind"] == "host")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["cis"].as_str().unwrap_or("").to_string(),
+                f["location"]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let config = d.config_file().display().to_string();
+    assert!(
+        host.contains(&("host-file-mode".into(), "3.18".into(), config.clone())),
+        "{host:?}"
+    );
+    assert!(
+        host.iter()
+            .any(|(r, c, _)| r == "host-data-root-partition" && c == "1.1.1"),
+        "{host:?}"
+    );
+    std::fs::set_permissions(d.config_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_, v) = audit(Some(&d.host()));
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["location"]["path"] == config.as_str()),
+        "0644 passes"
     );
     let source = daemon[0]["location"]["source"].as_str().unwrap();
     assert!(
@@ -536,7 +579,8 @@ fn harden_daemon_writes_a_backup_and_never_restarts_dockerd() {
             "userns-remap",
             "ip",
             "no-new-privileges",
-            "live-restore"
+            "live-restore",
+            "userland-proxy"
         ],
         "{written}"
     );
@@ -559,7 +603,16 @@ fn harden_daemon_writes_a_backup_and_never_restarts_dockerd() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(ids, set(&["daemon-icc"]));
+    // icc stays (no iptables on this private daemon); an authorization
+    // plugin and a remote log destination are the operator's choice.
+    assert_eq!(
+        ids,
+        set(&[
+            "daemon-icc",
+            "daemon-authorization",
+            "daemon-remote-logging"
+        ])
+    );
     // Applying again changes nothing and writes no second backup.
     let out = harden(&["--apply"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to change in the file"));

@@ -67,6 +67,15 @@ pub fn daemon(
             .and_then(|f| f.driver.clone())
             .filter(|d| !d.is_empty()),
         default_bridge,
+        storage_driver: info.driver.clone().unwrap_or_default(),
+        logging_driver: info.logging_driver.clone().unwrap_or_default(),
+        experimental: info.experimental_build.unwrap_or(false),
+        root_dir: info.docker_root_dir.clone().unwrap_or_default(),
+        authorization_plugins: info
+            .plugins
+            .as_ref()
+            .and_then(|p| p.authorization.clone())
+            .unwrap_or_default(),
     }
 }
 

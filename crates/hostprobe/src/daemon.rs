@@ -80,6 +80,11 @@ pub fn settings(
             } else {
                 String::new()
             }),
+            // What the daemon runs with, whatever its files say.
+            storage_driver: Some(d.storage_driver.clone()).filter(|v| !v.is_empty()),
+            log_driver: Some(d.logging_driver.clone()).filter(|v| !v.is_empty()),
+            experimental: Some(d.experimental),
+            authorization_plugins: d.authorization_plugins.clone(),
             ..DaemonSettings::default()
         };
         s = s.merge(api);

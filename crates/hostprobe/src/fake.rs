@@ -13,6 +13,8 @@ pub struct Fake {
     pub files: BTreeMap<PathBuf, Vec<u8>>,
     /// Symbolic links: path → target, as `read_link` returns it.
     pub links: BTreeMap<PathBuf, PathBuf>,
+    /// `stat` answers.
+    pub stats: BTreeMap<PathBuf, crate::FileMeta>,
     /// Every path read, in order.
     pub reads: std::sync::Mutex<Vec<PathBuf>>,
 }
@@ -25,6 +27,12 @@ impl Fake {
     /// Add a file.
     pub fn file(mut self, path: &str, text: impl AsRef<[u8]>) -> Self {
         self.files.insert(path.into(), text.as_ref().to_vec());
+        self
+    }
+
+    /// Add what `stat` says of a path.
+    pub fn stat(mut self, path: &str, meta: crate::FileMeta) -> Self {
+        self.stats.insert(path.into(), meta);
         self
     }
 
@@ -52,6 +60,11 @@ impl Fake {
 }
 
 impl System for Fake {
+    fn stat(&self, path: &Path) -> io::Result<crate::FileMeta> {
+        self.note(path);
+        self.stats.get(path).copied().ok_or_else(|| missing(path))
+    }
+
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.note(path);
         self.files.get(path).cloned().ok_or_else(|| missing(path))

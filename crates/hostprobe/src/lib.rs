@@ -16,10 +16,12 @@
 pub mod daemon;
 pub mod dockerd;
 pub mod fake;
+pub mod files;
 pub mod guard;
 pub mod listeners;
 pub mod pid;
 pub mod ports;
+pub mod setup;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -36,12 +38,27 @@ pub trait System {
     /// The path with every symbolic link resolved.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
 
+    /// Owner, group, mode and kind of the file at `path`, symlinks followed
+    /// (`stat(2)`).
+    fn stat(&self, path: &Path) -> io::Result<FileMeta>;
+
     /// A whole file as text (lossy: `/proc` files are ASCII, and a config
     /// file that is not UTF-8 fails its parser with a clear message).
     fn read_text(&self, path: &Path) -> io::Result<String> {
         self.read(path)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
+}
+
+/// What `stat(2)` says of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits with setuid, setgid and sticky (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub dir: bool,
+    pub socket: bool,
 }
 
 /// The host itself.
@@ -66,5 +83,17 @@ impl System for Real {
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<FileMeta> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let m = std::fs::metadata(path)?;
+        Ok(FileMeta {
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode() & 0o7777,
+            dir: m.is_dir(),
+            socket: m.file_type().is_socket(),
+        })
     }
 }

@@ -79,6 +79,21 @@ pub struct Daemon {
     pub firewall_backend: Option<String>,
     /// The default bridge (`docker0`), when the daemon has one.
     pub default_bridge: Option<BridgeDefaults>,
+    /// `Driver` (the storage driver, e.g. `overlay2`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub storage_driver: String,
+    /// `LoggingDriver` (the default log driver, e.g. `json-file`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub logging_driver: String,
+    /// `ExperimentalBuild`.
+    #[serde(default)]
+    pub experimental: bool,
+    /// `DockerRootDir`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub root_dir: String,
+    /// `Plugins.Authorization`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_plugins: Vec<String>,
 }
 
 impl Daemon {

@@ -94,6 +94,9 @@ fn location(l: &Location) -> Value {
         Location::Service { name, id } => json!({
             "logicalLocations": [{ "name": name, "fullyQualifiedName": format!("service/{id}"), "kind": "resource" }]
         }),
+        Location::Host { path } => json!({
+            "physicalLocation": { "artifactLocation": { "uri": uri(path) } }
+        }),
         Location::Image { name, id, layer } => {
             let mut v = vec![
                 json!({ "name": name, "fullyQualifiedName": format!("image/{id}"), "kind": "resource" }),

@@ -43,6 +43,7 @@ fn place(l: &Location) -> String {
         Location::Daemon { .. } => "daemon".to_string(),
         Location::Swarm { node } => format!("swarm (seen from {node})"),
         Location::Service { name, .. } => format!("service {name}"),
+        Location::Host { path } => format!("host file {path}"),
         Location::Image { name, layer, .. } => match layer {
             Some(l) => format!("image {name} layer {}", short_digest(l)),
             None => format!("image {name}"),

@@ -44,7 +44,7 @@ pub(crate) const DAEMON_LIVE_RESTORE: Rule = Rule {
     severity: Low,
     title: "Live restore disabled",
     help: "Without live-restore every container stops when dockerd stops or is upgraded, which discourages applying daemon security updates. Fix: in /etc/docker/daemon.json set `\"live-restore\": true` (not available in swarm mode).",
-    cis: Some("2.14"),
+    cis: Some("2.15"),
 };
 
 pub(crate) const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
@@ -52,7 +52,7 @@ pub(crate) const DAEMON_NO_NEW_PRIVILEGES: Rule = Rule {
     severity: Medium,
     title: "Containers may gain new privileges",
     help: "Without no-new-privileges a process in a container can gain privileges through setuid binaries. Fix: in /etc/docker/daemon.json set `\"no-new-privileges\": true`.",
-    cis: Some("2.18"),
+    cis: Some("2.14"),
 };
 
 pub(crate) const DAEMON_TCP_WITHOUT_TLS: Rule = Rule {
@@ -149,6 +149,126 @@ pub(crate) const CONTAINER_UNCONFINED: Rule = Rule {
     title: "Container runs without a security profile",
     help: "seccomp or AppArmor unconfined, or SELinux labels disabled, switch off kernel confinement that container escapes run into. Fix: recreate without the `--security-opt` entry, or with a custom profile that allows only what is needed.",
     cis: Some("5.2, 5.3, 5.22"),
+};
+
+pub(crate) const DAEMON_LOG_LEVEL: Rule = Rule {
+    id: "daemon-log-level",
+    severity: Low,
+    title: "Daemon log level is not info",
+    help: "`debug` logs request bodies and secrets passed to the API; `warn` and above drop the events an investigation needs (CIS 2.3). Fix: `\"log-level\": \"info\"` in /etc/docker/daemon.json, or no `--log-level`.",
+    cis: Some("2.3"),
+};
+
+pub(crate) const DAEMON_AUFS: Rule = Rule {
+    id: "daemon-aufs",
+    severity: Medium,
+    title: "aufs storage driver in use",
+    help: "aufs is unmaintained, out of the mainline kernel, and has had container-escape bugs (CIS 2.6). Fix: `\"storage-driver\": \"overlay2\"`; images and containers are re-created under the new driver.",
+    cis: Some("2.6"),
+};
+
+pub(crate) const DAEMON_CGROUP_PARENT: Rule = Rule {
+    id: "daemon-cgroup-parent",
+    severity: Low,
+    title: "Daemon-wide cgroup parent changed",
+    help: "`cgroup-parent` puts every container under another cgroup, whose limits then apply instead of Docker's (CIS 2.10). Fix: confirm that cgroup's limits, else remove the setting.",
+    cis: Some("2.10"),
+};
+
+pub(crate) const DAEMON_BASE_DEVICE_SIZE: Rule = Rule {
+    id: "daemon-base-device-size",
+    severity: Low,
+    title: "Base device size changed",
+    help: "`dm.basesize` grows every container's base device, letting one fill the host's storage (CIS 2.11). Fix: remove it from `storage-opts` unless the images need it.",
+    cis: Some("2.11"),
+};
+
+pub(crate) const DAEMON_AUTHORIZATION: Rule = Rule {
+    id: "daemon-authorization",
+    severity: Low,
+    title: "No authorization for Docker API clients",
+    help: "Without an authorization plugin, whoever reaches the socket may do anything, including start a privileged container: root on the host (CIS 2.12). Fix: give clients that need the API a filtering proxy instead of the socket (`dockward proxy`), or configure an authorization plugin.",
+    cis: Some("2.12"),
+};
+
+pub(crate) const DAEMON_REMOTE_LOGGING: Rule = Rule {
+    id: "daemon-remote-logging",
+    severity: Low,
+    title: "Container logs are kept only on the host",
+    help: "With the `json-file` (default), `local` or `none` log driver, container logs stay on the host, where an intruder can erase them (CIS 2.13). Fix: a remote log driver (`syslog` with `syslog-address`, `journald` forwarded, `fluentd`, `gelf`).",
+    cis: Some("2.13"),
+};
+
+pub(crate) const DAEMON_USERLAND_PROXY: Rule = Rule {
+    id: "daemon-userland-proxy",
+    severity: Low,
+    title: "Userland proxy enabled",
+    help: "With the userland proxy (the default), a `docker-proxy` process per published port listens on the host, reachable over IPv6 even for an IPv4-only container, and hides the client's address (CIS 2.16). Fix: `\"userland-proxy\": false` and a dockerd restart; hairpin NAT then carries traffic from the host to its published ports.",
+    cis: Some("2.16"),
+};
+
+pub(crate) const DAEMON_EXPERIMENTAL: Rule = Rule {
+    id: "daemon-experimental",
+    severity: Medium,
+    title: "Experimental features on",
+    help: "Experimental features are unsupported and change without notice; they do not belong on a production daemon (CIS 2.18). Fix: remove `\"experimental\": true` (and `--experimental`).",
+    cis: Some("2.18"),
+};
+
+pub(crate) const HOST_DATA_ROOT_PARTITION: Rule = Rule {
+    id: "host-data-root-partition",
+    severity: Low,
+    title: "Docker's data root is not on a partition of its own",
+    help: "Images, containers and their logs live under dockerd's data root; on the root filesystem, one container writing without bound fills / and stops the host (CIS 1.1.1). Fix: mount a filesystem of its own at the data root (`/var/lib/docker`).",
+    cis: Some("1.1.1"),
+};
+
+pub(crate) const HOST_DOCKER_GROUP: Rule = Rule {
+    id: "host-docker-group",
+    severity: Low,
+    title: "Users in the docker group",
+    help: "Every member of group docker can reach the socket, and so is root on the host (CIS 1.1.2). Which of them should be is the operator's call: the finding lists them. Fix: `gpasswd -d <user> docker` for each who must not be root; accept the rest in .dockward.toml.",
+    cis: Some("1.1.2"),
+};
+
+pub(crate) const HOST_AUDIT_RULES: Rule = Rule {
+    id: "host-audit-rules",
+    severity: Low,
+    title: "Docker's files are not audited",
+    help: "Without audit rules on dockerd, containerd, runc, their sockets, units and configuration, a change to them leaves no trace (CIS 1.1.3–1.1.18). Rules are read from /etc/audit/audit.rules and /etc/audit/rules.d, and matched by exact path. Fix: `-w <path> -k docker` for each path named, in /etc/audit/rules.d/docker.rules, then `augenrules --load`.",
+    cis: Some("1.1.3, 1.1.4, 1.1.5, 1.1.6, 1.1.7, 1.1.8, 1.1.9, 1.1.10, 1.1.11, 1.1.12, 1.1.13, 1.1.14, 1.1.15, 1.1.16, 1.1.17, 1.1.18"),
+};
+
+pub(crate) const HOST_IMAGE_SPRAWL: Rule = Rule {
+    id: "host-image-sprawl",
+    severity: Low,
+    title: "Most local images are not used",
+    help: "More than half of the local images are used by no container: old images keep old vulnerabilities one `docker run` away, and fill the disk (CIS 6.1). Fix: `docker image prune -a` after checking the list.",
+    cis: Some("6.1"),
+};
+
+pub(crate) const HOST_CONTAINER_SPRAWL: Rule = Rule {
+    id: "host-container-sprawl",
+    severity: Low,
+    title: "Many stopped containers",
+    help: "More than 25 stopped containers: each keeps its writable layer, its settings (privileges, mounts) and a `docker start` away from running again (CIS 6.2). Fix: `docker container prune` after checking them.",
+    cis: Some("6.2"),
+};
+
+pub(crate) const HOST_FILE_OWNER: Rule = Rule {
+    id: "host-file-owner",
+    severity: Medium,
+    title: "Docker file not owned by root",
+    help: "A Docker unit file, /etc/docker, a registry or TLS certificate or key, daemon.json, /etc/default/docker, /etc/sysconfig/docker or the containerd socket owned by another user or group lets that user change how dockerd runs, or read its keys; the Docker socket may belong to group docker (CIS 3.1, 3.3, 3.5, 3.7, 3.9, 3.11, 3.13, 3.15, 3.17, 3.19, 3.22, 3.23). Fix: `chown root:root <path>` (`root:docker` for docker.sock).",
+    cis: Some("3.1, 3.3, 3.5, 3.7, 3.9, 3.11, 3.13, 3.15, 3.17, 3.19, 3.22, 3.23"),
+};
+
+pub(crate) const HOST_FILE_MODE: Rule = Rule {
+    id: "host-file-mode",
+    severity: Medium,
+    title: "Docker file more open than allowed",
+    help: "Modes are compared as permission bits: unit files, daemon.json, /etc/default/docker and /etc/sysconfig/docker at most 644, /etc/docker 755, certificates 444, the TLS key 400, docker.sock and the containerd socket 660 (CIS 3.2, 3.4, 3.6, 3.8, 3.10, 3.12, 3.14, 3.16, 3.18, 3.20, 3.21, 3.24). docker-bench-security compares them as decimal numbers and passes a world-writable 606. Fix: `chmod <limit> <path>`.",
+    cis: Some("3.2, 3.4, 3.6, 3.8, 3.10, 3.12, 3.14, 3.16, 3.18, 3.20, 3.21, 3.24"),
 };
 
 pub(crate) const CONTAINER_PRIVILEGED_PORT: Rule = Rule {
@@ -256,6 +376,21 @@ pub(crate) const LABEL_INVALID: Rule = Rule {
 };
 
 pub(crate) static RULES: &[Rule] = &[
+    DAEMON_AUFS,
+    DAEMON_AUTHORIZATION,
+    DAEMON_BASE_DEVICE_SIZE,
+    DAEMON_CGROUP_PARENT,
+    DAEMON_EXPERIMENTAL,
+    DAEMON_LOG_LEVEL,
+    DAEMON_REMOTE_LOGGING,
+    DAEMON_USERLAND_PROXY,
+    HOST_AUDIT_RULES,
+    HOST_CONTAINER_SPRAWL,
+    HOST_DATA_ROOT_PARTITION,
+    HOST_DOCKER_GROUP,
+    HOST_FILE_MODE,
+    HOST_FILE_OWNER,
+    HOST_IMAGE_SPRAWL,
     DAEMON_DEFAULT_BIND_ALL,
     DAEMON_ICC,
     DAEMON_INSECURE_REGISTRY,
