@@ -65,13 +65,29 @@ pub fn audit(
         } else {
             &no_env
         };
-        report.add(
-            kind.as_str(),
-            &shown,
-            audit_text(kind, &shown, &text, build_args, env),
-        );
+        let mut result = audit_text(kind, &shown, &text, build_args, env);
+        if kind == Kind::Compose {
+            if let Ok(found) = &mut result {
+                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                found.extend(dockward_audit::compose::audit_env_files(
+                    &shown,
+                    &text,
+                    env,
+                    &|p| read_env_file(&dir.join(p)),
+                ));
+            }
+        }
+        report.add(kind.as_str(), &shown, result);
     }
     Ok(())
+}
+
+/// An env file's mode and text, for [`dockward_audit::compose::audit_env_files`].
+fn read_env_file(p: &Path) -> Option<dockward_audit::compose::EnvFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(p).ok()?.permissions().mode() & 0o7777;
+    let text = std::fs::read_to_string(p).ok()?;
+    Some(dockward_audit::compose::EnvFile { mode, text })
 }
 
 /// Every file to audit, with whether it was named explicitly.

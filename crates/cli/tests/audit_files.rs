@@ -352,11 +352,11 @@ fn list_rules_prints_the_catalogue() {
     ] {
         assert!(out.contains(id), "{id}");
     }
-    assert_eq!(out.lines().count(), 91);
+    assert_eq!(out.lines().count(), 93);
     let (code, out, _) = audit(dir.path(), &["--list-rules", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 91);
+    assert_eq!(v.as_array().unwrap().len(), 93);
     assert_eq!(v[0]["id"], "dockerfile-add-local");
     assert!(v
         .as_array()
@@ -547,4 +547,49 @@ fn on_a_host_with_hundreds_of_containers_the_critical_finding_leads() {
         .filter(|f| f["rule"] == "container-port-all-interfaces")
         .count();
     assert_eq!(ports, 326);
+}
+
+/// An env_file with a secret is judged by who can read it: 644 is a
+/// finding (the value never printed), 600 is not; a file without secrets
+/// is never one.
+#[test]
+fn env_files_with_secrets_must_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "compose.yaml",
+        "services:\n  db:\n    image: postgres:16.3\n    user: postgres\n    env_file:\n      - secrets.env\n      - path: ./plain.env\n        required: false\n",
+    );
+    write(
+        d,
+        "secrets.env",
+        "POSTGRES_PASSWORD=hunter2-dwt\nPGDATA=/data\n",
+    );
+    write(d, "plain.env", "PGDATA=/data\n");
+    let mode = |name: &str, m: u32| {
+        std::fs::set_permissions(d.join(name), std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode("secrets.env", 0o644);
+    mode("plain.env", 0o644);
+    let (code, out, err) = audit(d, &[".", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains("hunter2"), "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let found: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "compose-env-file-secret")
+        .collect();
+    assert_eq!(found.len(), 1, "{out}");
+    assert!(found[0]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("secrets.env holds POSTGRES_PASSWORD"));
+    assert_eq!(found[0]["location"]["line"], 6);
+    mode("secrets.env", 0o600);
+    let (_, out, _) = audit(d, &[".", "--format", "json"]);
+    assert!(!out.contains("compose-env-file-secret"), "{out}");
 }

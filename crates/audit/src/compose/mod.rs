@@ -19,9 +19,10 @@ mod yaml;
 use crate::dockerfile::{secret_name, unpinned};
 use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::files::{
-    COMPOSE_DANGEROUS_CAPABILITY, COMPOSE_DEVICE, COMPOSE_DOCKER_SOCKET, COMPOSE_HOST_NAMESPACE,
-    COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED, COMPOSE_ROOT_USER,
-    COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
+    COMPOSE_DANGEROUS_CAPABILITY, COMPOSE_DEVICE, COMPOSE_DOCKER_SOCKET, COMPOSE_ENV_FILE_SECRET,
+    COMPOSE_HOST_NAMESPACE, COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED,
+    COMPOSE_ROOT_USER, COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED,
+    COMPOSE_UNPINNED_IMAGE,
 };
 use crate::rules::host::LABEL_INVALID;
 use crate::rules::Rule;
@@ -143,6 +144,89 @@ pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Fin
             f
         })
         .collect())
+}
+
+/// A file an `env_file:` entry names, as the edge read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFile {
+    /// Permission bits.
+    pub mode: u32,
+    pub text: String,
+}
+
+/// The `env_file:` files of a compose file's services, read through
+/// `read` (given the path as written, interpolated; the edge resolves it
+/// against the compose file's directory): a file that holds a secret and
+/// that other users may read is reported (`compose-env-file-secret`). An
+/// env file is the right place for a secret; a world-readable one hands
+/// it to every account on the host. A file `read` cannot read is not
+/// judged here (`docker compose` refuses to start without a required one).
+pub fn audit_env_files(
+    path: &str,
+    text: &str,
+    env: &ComposeEnv,
+    read: &dyn Fn(&str) -> Option<EnvFile>,
+) -> Vec<Finding> {
+    let Ok(root) = yaml::parse(text) else {
+        return Vec::new();
+    };
+    let mut cx = Ctx {
+        path,
+        env,
+        out: Vec::new(),
+    };
+    let Some((_, services)) = root.get("services") else {
+        return Vec::new();
+    };
+    for (name_node, svc) in services.entries() {
+        let name = name_node.scalar().unwrap_or_default();
+        let Some((_, files)) = svc.get("env_file") else {
+            continue;
+        };
+        let nodes: Vec<&Node> = match &files.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![files],
+        };
+        for n in nodes {
+            // Short syntax, or `{path: …, required: …}`.
+            let at = n.get("path").map_or(n, |(_, p)| p);
+            let Some(p) = cx.text(at) else { continue };
+            let Some(f) = read(&p) else { continue };
+            if f.mode & 0o044 == 0 {
+                continue;
+            }
+            let secrets: Vec<String> = crate::artifact::parse_dotenv(&f.text)
+                .into_iter()
+                .filter(|(k, v)| secret_name(k) && !v.trim().is_empty())
+                .map(|(k, _)| k)
+                .collect();
+            if secrets.is_empty() {
+                continue;
+            }
+            let who = if f.mode & 0o004 != 0 {
+                "every user of this host"
+            } else {
+                "its group"
+            };
+            cx.emit(
+                &COMPOSE_ENV_FILE_SECRET,
+                at,
+                format!(
+                    "service {name}: env_file {p} holds {} (values redacted), readable by {who} (mode {:o})",
+                    secrets.join(", "),
+                    f.mode & 0o777
+                ),
+                format!("chmod 600 {p}   (and keep it out of version control: add it to .gitignore)"),
+            );
+        }
+    }
+    cx.out
+        .into_iter()
+        .map(|(mut f, lines)| {
+            suppress::apply(text, &mut f, &lines);
+            f
+        })
+        .collect()
 }
 
 fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {

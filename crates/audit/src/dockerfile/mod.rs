@@ -15,7 +15,7 @@ use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::files::{
     DOCKERFILE_ADD_LOCAL, DOCKERFILE_ADD_REMOTE, DOCKERFILE_ROOT_USER, DOCKERFILE_SECRET,
     DOCKERFILE_SECRET_ARG, DOCKERFILE_SSH_PORT, DOCKERFILE_SUDO, DOCKERFILE_UNPINNED_IMAGE,
-    DOCKERFILE_VERIFY_OFF,
+    DOCKERFILE_VERIFY_OFF, DOCKERFILE_WRITABLE_PROGRAM,
 };
 use crate::rules::Rule;
 use crate::shell::{invocations, invocations_in, simple_commands, Word};
@@ -43,6 +43,11 @@ struct Stage {
     parent: Option<usize>,
     user: Option<UserSet>,
     env: BTreeMap<String, String>,
+    /// Files COPY/ADD gave an owner: (owner's user, destination path,
+    /// offset of the instruction).
+    chowned: Vec<(String, String, usize)>,
+    /// The program ENTRYPOINT (else CMD) runs, when a path.
+    program: Option<String>,
 }
 
 struct Ctx<'a> {
@@ -173,8 +178,20 @@ pub fn audit_dockerfile(
             "ADD" => {
                 check_add(&mut cx, ins);
                 checks::check_copy(&mut cx, ins);
+                record_chown(&cx, ins, stages.last_mut(), &args, dialect);
             }
-            "COPY" => checks::check_copy(&mut cx, ins),
+            "COPY" => {
+                checks::check_copy(&mut cx, ins);
+                record_chown(&cx, ins, stages.last_mut(), &args, dialect);
+            }
+            "ENTRYPOINT" | "CMD" => {
+                if let Some(st) = stages.last_mut() {
+                    let prog = program_of(&ins.args);
+                    if ins.keyword == "ENTRYPOINT" || st.program.is_none() {
+                        st.program = prog;
+                    }
+                }
+            }
             // The instruction runs in every image built FROM this one:
             // audited as what it carries, without changing this build's
             // stages.
@@ -200,6 +217,7 @@ pub fn audit_dockerfile(
     }
     if let Some(last) = stages.len().checked_sub(1) {
         check_final_user(&mut cx, &stages, last);
+        check_writable_program(&mut cx, &stages, last);
     }
     let Ctx { out, .. } = cx;
     Ok(out
@@ -285,6 +303,10 @@ fn from_stage(
         image,
         parent,
         user: None,
+        chowned: Vec::new(),
+        program: parent
+            .and_then(|p| stages.get(p))
+            .and_then(|s| s.program.clone()),
         env: parent
             .and_then(|p| stages.get(p))
             .map(|s| s.env.clone())
@@ -393,6 +415,78 @@ fn check_final_user(cx: &mut Ctx<'_>, stages: &[Stage], last: usize) {
                 fix,
             );
         }
+    }
+}
+
+/// Remembers a COPY/ADD `--chown` of the current stage.
+fn record_chown(
+    cx: &Ctx<'_>,
+    ins: &Instruction,
+    stage: Option<&mut Stage>,
+    args: &BTreeMap<String, String>,
+    dialect: Dialect,
+) {
+    let Some(st) = stage else { return };
+    let ws = words(&ins.args, cx.escape);
+    let Some(owner) = ws.iter().find_map(|(w, _)| w.strip_prefix("--chown=")) else {
+        return;
+    };
+    let owner = interpolate(owner, &|n| lookup(Some(&st.env), args, n), dialect);
+    let user = owner.split(':').next().unwrap_or("").to_string();
+    let mut ops = sources(ins, cx.escape);
+    let dest = match exec_form(strip_flags(&ins.args)) {
+        Some(list) => list.last().cloned(),
+        None => ws
+            .iter()
+            .rfind(|(w, _)| !w.starts_with("--"))
+            .map(|(w, _)| w.clone()),
+    };
+    let Some(dest) = dest else { return };
+    // `COPY --chown=app server /app/` puts it at /app/server.
+    if dest.ends_with('/') {
+        for (src, _) in ops.drain(..) {
+            let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            st.chowned
+                .push((user.clone(), format!("{dest}{base}"), ins.offset));
+        }
+    } else {
+        st.chowned.push((user, dest, ins.offset));
+    }
+}
+
+/// The program ENTRYPOINT/CMD runs: the first word, in either form.
+fn program_of(args: &str) -> Option<String> {
+    let first = match exec_form(args) {
+        Some(list) => list.into_iter().next(),
+        None => args.split_whitespace().next().map(str::to_string),
+    }?;
+    first.starts_with('/').then_some(first)
+}
+
+/// The final stage runs as a user who owns the program it runs: a
+/// compromised process can replace its own binary, and the change
+/// survives a restart of the container.
+fn check_writable_program(cx: &mut Ctx<'_>, stages: &[Stage], last: usize) {
+    let Some(st) = stages.get(last) else { return };
+    let (Some(user), Some(program)) = (&st.user, &st.program) else {
+        return;
+    };
+    let runs_as = user.resolved.split(':').next().unwrap_or("");
+    if is_root(runs_as) {
+        return;
+    }
+    let hit = st
+        .chowned
+        .iter()
+        .rfind(|(owner, dest, _)| owner == runs_as && dest.trim_end_matches('/') == program);
+    if let Some((owner, _, at)) = hit {
+        cx.emit(
+            &DOCKERFILE_WRITABLE_PROGRAM,
+            *at,
+            *at,
+            format!("{program} is copied with --chown={owner}, the user it runs as"),
+            format!("Copy the program owned by root, readable by all (`COPY --chmod=755 …` without --chown), and give {owner} only the directories it writes"),
+        );
     }
 }
 

@@ -86,6 +86,14 @@ pub(crate) const DOCKERFILE_PACKAGE_CACHE: Rule = Rule {
     cis: None,
 };
 
+pub(crate) const DOCKERFILE_WRITABLE_PROGRAM: Rule = Rule {
+    id: "dockerfile-writable-program",
+    severity: Low,
+    title: "The program is owned by the user that runs it",
+    help: "The final stage copies its ENTRYPOINT (or CMD) program with `--chown` to the same user it then runs as: a compromised process can overwrite its own binary, and the change outlives a restart of the container. Fix: copy programs owned by root (no `--chown`, `--chmod=755`) and give the user only the directories it writes.",
+    cis: None,
+};
+
 pub(crate) const DOCKERFILE_SSH_PORT: Rule = Rule {
     id: "dockerfile-ssh-port",
     severity: Medium,
@@ -132,6 +140,14 @@ pub(crate) const COMPOSE_DOCKER_SOCKET: Rule = Rule {
     title: "Docker socket mounted into the container",
     help: "Whoever reaches docker.sock controls the daemon and so is root on the host. Fix: remove the volume; if the service needs the Docker API, put a filtering proxy in front of the socket (`dockward proxy`, or tecnativa/docker-socket-proxy) and point DOCKER_HOST at it.",
     cis: Some("5.32"),
+};
+
+pub(crate) const COMPOSE_ENV_FILE_SECRET: Rule = Rule {
+    id: "compose-env-file-secret",
+    severity: Medium,
+    title: "Secret in an env_file others can read",
+    help: "An `env_file:` holds a variable whose name says secret, with a value, and the file is readable by its group or by every user of the host: whoever has an account there reads it. Fix: `chmod 600 <file>`, owned by the user who runs `docker compose`; keep it out of version control.",
+    cis: None,
 };
 
 pub(crate) const COMPOSE_HOST_NAMESPACE: Rule = Rule {
@@ -220,9 +236,11 @@ pub(crate) static RULES: &[Rule] = &[
     DOCKERFILE_UNPINNED_IMAGE,
     DOCKERFILE_VERIFY_OFF,
     DOCKERFILE_WORLD_WRITABLE,
+    DOCKERFILE_WRITABLE_PROGRAM,
     COMPOSE_DANGEROUS_CAPABILITY,
     COMPOSE_DEVICE,
     COMPOSE_DOCKER_SOCKET,
+    COMPOSE_ENV_FILE_SECRET,
     COMPOSE_HOST_NAMESPACE,
     COMPOSE_HOST_NETWORK,
     COMPOSE_PORT_ALL_INTERFACES,
