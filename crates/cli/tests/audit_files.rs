@@ -352,11 +352,11 @@ fn list_rules_prints_the_catalogue() {
     ] {
         assert!(out.contains(id), "{id}");
     }
-    assert_eq!(out.lines().count(), 93);
+    assert_eq!(out.lines().count(), 94);
     let (code, out, _) = audit(dir.path(), &["--list-rules", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 93);
+    assert_eq!(v.as_array().unwrap().len(), 94);
     assert_eq!(v[0]["id"], "dockerfile-add-local");
     assert!(v
         .as_array()
@@ -554,13 +554,12 @@ fn on_a_host_with_hundreds_of_containers_the_critical_finding_leads() {
 /// is never one.
 #[test]
 fn env_files_with_secrets_must_be_private() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(
         d,
         "compose.yaml",
-        "services:\n  db:\n    image: postgres:16.3\n    user: postgres\n    env_file:\n      - secrets.env\n      - path: ./plain.env\n        required: false\n",
+        "services:\n  db:\n    image: postgres:16.3\n    user: postgres\n    env_file:\n      - secrets.env\n      - path: ./plain.env\n        required: false\nsecrets:\n  pg:\n    file: ./pg.txt\n",
     );
     write(
         d,
@@ -568,9 +567,9 @@ fn env_files_with_secrets_must_be_private() {
         "POSTGRES_PASSWORD=hunter2-dwt\nPGDATA=/data\n",
     );
     write(d, "plain.env", "PGDATA=/data\n");
-    let mode = |name: &str, m: u32| {
-        std::fs::set_permissions(d.join(name), std::fs::Permissions::from_mode(m)).unwrap();
-    };
+    write(d, "pg.txt", "hunter2-dwt\n");
+    mode_of(d, "pg.txt", 0o640);
+    let mode = |name: &str, m: u32| mode_of(d, name, m);
     mode("secrets.env", 0o644);
     mode("plain.env", 0o644);
     let (code, out, err) = audit(d, &[".", "--format", "json"]);
@@ -589,7 +588,18 @@ fn env_files_with_secrets_must_be_private() {
         .unwrap()
         .contains("secrets.env holds POSTGRES_PASSWORD"));
     assert_eq!(found[0]["location"]["line"], 6);
+    assert!(
+        out.contains("secret pg: file ./pg.txt is readable by its group"),
+        "{out}"
+    );
     mode("secrets.env", 0o600);
+    mode("pg.txt", 0o600);
     let (_, out, _) = audit(d, &[".", "--format", "json"]);
     assert!(!out.contains("compose-env-file-secret"), "{out}");
+    assert!(!out.contains("compose-secret-file"), "{out}");
+}
+
+fn mode_of(dir: &Path, name: &str, m: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(m)).unwrap();
 }

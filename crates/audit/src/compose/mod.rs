@@ -21,8 +21,8 @@ use crate::interpolate::{has_reference, interpolate, Dialect};
 use crate::rules::files::{
     COMPOSE_DANGEROUS_CAPABILITY, COMPOSE_DEVICE, COMPOSE_DOCKER_SOCKET, COMPOSE_ENV_FILE_SECRET,
     COMPOSE_HOST_NAMESPACE, COMPOSE_HOST_NETWORK, COMPOSE_PORT_ALL_INTERFACES, COMPOSE_PRIVILEGED,
-    COMPOSE_ROOT_USER, COMPOSE_SECRET, COMPOSE_SENSITIVE_MOUNT, COMPOSE_UNCONFINED,
-    COMPOSE_UNPINNED_IMAGE,
+    COMPOSE_ROOT_USER, COMPOSE_SECRET, COMPOSE_SECRET_FILE, COMPOSE_SENSITIVE_MOUNT,
+    COMPOSE_UNCONFINED, COMPOSE_UNPINNED_IMAGE,
 };
 use crate::rules::host::LABEL_INVALID;
 use crate::rules::Rule;
@@ -175,10 +175,35 @@ pub fn audit_env_files(
         env,
         out: Vec::new(),
     };
-    let Some((_, services)) = root.get("services") else {
-        return Vec::new();
-    };
-    for (name_node, svc) in services.entries() {
+    // Top-level `secrets:` from a file: a secret by definition, so any
+    // group or other read bit is too much.
+    if let Some((_, secrets)) = root.get("secrets") {
+        for (name_node, def) in secrets.entries() {
+            let name = name_node.scalar().unwrap_or_default();
+            let Some((_, at)) = def.get("file") else {
+                continue;
+            };
+            let Some(p) = cx.text(at) else { continue };
+            let Some(f) = read(&p) else { continue };
+            if f.mode & 0o044 != 0 {
+                cx.emit(
+                    &COMPOSE_SECRET_FILE,
+                    at,
+                    format!(
+                        "secret {name}: file {p} is readable by {} (mode {:o})",
+                        if f.mode & 0o004 != 0 { "every user of this host" } else { "its group" },
+                        f.mode & 0o777
+                    ),
+                    format!("chmod 600 {p}   (compose mounts it into the container; the host copy needs no other reader)"),
+                );
+            }
+        }
+    }
+    let services = root
+        .get("services")
+        .map(|(_, s)| s.entries())
+        .unwrap_or(&[]);
+    for (name_node, svc) in services {
         let name = name_node.scalar().unwrap_or_default();
         let Some((_, files)) = svc.get("env_file") else {
             continue;

@@ -150,6 +150,14 @@ pub(crate) const COMPOSE_ENV_FILE_SECRET: Rule = Rule {
     cis: None,
 };
 
+pub(crate) const COMPOSE_SECRET_FILE: Rule = Rule {
+    id: "compose-secret-file",
+    severity: Medium,
+    title: "Compose secret file readable by others",
+    help: "A top-level `secrets:` entry reads its value from a `file:` that its group or every user of the host can read: the secret is kept from the image and the environment, and handed to every account instead. Fix: `chmod 600 <file>`.",
+    cis: None,
+};
+
 pub(crate) const COMPOSE_HOST_NAMESPACE: Rule = Rule {
     id: "compose-host-namespace",
     severity: High,
@@ -247,6 +255,7 @@ pub(crate) static RULES: &[Rule] = &[
     COMPOSE_PRIVILEGED,
     COMPOSE_ROOT_USER,
     COMPOSE_SECRET,
+    COMPOSE_SECRET_FILE,
     COMPOSE_SENSITIVE_MOUNT,
     COMPOSE_UNCONFINED,
     COMPOSE_UNPINNED_IMAGE,
