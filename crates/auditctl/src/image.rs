@@ -127,7 +127,9 @@ struct RootFs {
 pub fn read_save(r: impl Read) -> Result<Saved, String> {
     let mut outer = tar::Archive::new(r);
     let mut json: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut listings: BTreeMap<String, Vec<FileEntry>> = BTreeMap::new();
+    // A layer that cannot be read is an error only if the manifest lists
+    // it (other blobs may be anything).
+    let mut listings: BTreeMap<String, Result<Vec<FileEntry>, String>> = BTreeMap::new();
     for entry in outer.entries().map_err(|e| format!("not a tar: {e}"))? {
         let entry = entry.map_err(|e| format!("bad tar entry: {e}"))?;
         let path = entry
@@ -150,7 +152,16 @@ pub fn read_save(r: impl Read) -> Result<Saved, String> {
             buf.read_to_end(&mut v).map_err(|e| e.to_string())?;
             json.insert(path, v);
         } else if path.ends_with("layer.tar") || path.starts_with("blobs/") {
-            listings.insert(path, list_layer(buf)?);
+            // The containerd image store saves layers as the registry
+            // served them: gzip is read, anything else is named.
+            let listing = match peek {
+                [0x1f, 0x8b, ..] => list_layer(flate2::read::GzDecoder::new(buf)),
+                [0x28, 0xb5, 0x2f, 0xfd, ..] => {
+                    Err("a zstd-compressed layer, which dockward does not read yet".to_string())
+                }
+                _ => list_layer(buf),
+            };
+            listings.insert(path, listing);
         }
     }
     let manifest: Vec<ManifestEntry> = json
@@ -162,20 +173,27 @@ pub fn read_save(r: impl Read) -> Result<Saved, String> {
         .get(&m.config)
         .and_then(|b| serde_json::from_slice(b).ok())
         .ok_or_else(|| format!("the image config {} is missing or invalid", m.config))?;
-    let layers = m
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Layer {
+    let mut layers = Vec::new();
+    for (i, p) in m.layers.iter().enumerate() {
+        let files = match listings.remove(p) {
+            Some(Ok(files)) => files,
+            Some(Err(e)) => return Err(format!("layer {p}: {e}")),
+            None => {
+                return Err(format!(
+                    "layer {p} is listed in manifest.json but not in the stream"
+                ))
+            }
+        };
+        layers.push(Layer {
             digest: config
                 .rootfs
                 .diff_ids
                 .get(i)
                 .cloned()
                 .unwrap_or_else(|| p.clone()),
-            files: listings.remove(p).unwrap_or_default(),
-        })
-        .collect();
+            files,
+        });
+    }
     let history = config
         .history
         .into_iter()
@@ -276,6 +294,37 @@ mod tests {
             assert_eq!(s.history.len(), 3);
             assert!(s.history[1].empty_layer);
         }
+    }
+
+    #[test]
+    fn gzip_layers_are_read_and_a_missing_or_unknown_layer_is_an_error() {
+        use std::io::Write;
+        let layer = tar_of(&[("bin/su", b"x", 0o4755)]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&layer).unwrap();
+        let gz = gz.finish().unwrap();
+        let config = br#"{"history":[],"rootfs":{"diff_ids":["sha256:one"]}}"#;
+        let manifest = br#"[{"Config":"blobs/sha256/c","Layers":["blobs/sha256/l"]}]"#;
+        let save = tar_of(&[
+            ("blobs/sha256/l", &gz, 0o644),
+            ("blobs/sha256/c", config, 0o644),
+            ("manifest.json", manifest, 0o644),
+        ]);
+        let s = read_save(&save[..]).unwrap();
+        assert_eq!(s.layers[0].files[0].mode, 0o4755);
+        let zstd = tar_of(&[
+            ("blobs/sha256/l", &[0x28, 0xb5, 0x2f, 0xfd, 0, 0], 0o644),
+            ("blobs/sha256/c", config, 0o644),
+            ("manifest.json", manifest, 0o644),
+        ]);
+        assert!(read_save(&zstd[..]).unwrap_err().contains("zstd"));
+        let missing = tar_of(&[
+            ("blobs/sha256/c", config, 0o644),
+            ("manifest.json", manifest, 0o644),
+        ]);
+        assert!(read_save(&missing[..])
+            .unwrap_err()
+            .contains("not in the stream"));
     }
 
     #[test]
