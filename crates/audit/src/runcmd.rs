@@ -230,7 +230,11 @@ pub(crate) fn commands(c: &Container, spec: &RunSpec, changes: &[Change]) -> Opt
         lines.push(format!("docker stop {}", q(&old)?));
         lines.push(format!("docker start {}", q(name)?));
     }
-    lines.push(format!("docker rm {}", q(&old)?));
+    // `--rm`: stopping the old one removed it already.
+    let auto_remove = s.options.iter().any(|o| o.flag == "--rm");
+    if !(auto_remove && running) {
+        lines.push(format!("docker rm {}", q(&old)?));
+    }
     let mut out = lines.join(" &&\n");
     if s.env > 0 {
         out.push_str(&format!("; rm -f {}", q(&env_file)?));
@@ -387,6 +391,18 @@ mod tests {
             commands(&container(), &nul, &[]).is_none(),
             "no quoting for NUL"
         );
+    }
+
+    #[test]
+    fn a_container_run_with_rm_is_removed_by_its_stop() {
+        let mut s = spec();
+        s.options.push(RunOption {
+            flag: "--rm".into(),
+            value: None,
+        });
+        let out = commands(&container(), &s, &[]).expect("command");
+        assert!(out.contains("docker stop web-old"), "{out}");
+        assert!(!out.contains("docker rm web-old"), "{out}");
     }
 
     #[test]
