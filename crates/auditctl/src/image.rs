@@ -18,6 +18,9 @@ use futures_util::TryStreamExt;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 
+/// All the JSON entries of a save (manifest, configs, index) together.
+const JSON_BUDGET: u64 = 64 * 1024 * 1024;
+
 /// How much of a small file is searched for a private key.
 const KEY_SCAN: u64 = 64 * 1024;
 
@@ -30,19 +33,24 @@ pub async fn read(engine: &Engine, name: &str, layers: bool) -> Result<ImageFact
         let what = what.to_string();
         move |e| EngineError::from_bollard(&endpoint, &what, e)
     };
-    let inspect = d
-        .inspect_image(name)
-        .await
-        .map_err(err(&format!("GET /images/{name}/json")))?;
-    let config = inspect.config.clone().unwrap_or_default();
+    // The client's cached inspect: under --host the snapshot has made it.
+    let config = engine
+        .images(&[name.to_string()])
+        .await?
+        .remove(name)
+        .ok_or_else(|| EngineError::Api {
+            url: engine.endpoint().url.clone(),
+            call: format!("GET /images/{name}/json"),
+            detail: format!("No such image: {name}"),
+        })?;
     let mut facts = ImageFacts {
         name: name.to_string(),
-        id: inspect.id.clone().unwrap_or_default(),
-        user: config.user.clone().unwrap_or_default(),
-        env: config.env.clone().unwrap_or_default(),
-        exposed: config.exposed_ports.clone().unwrap_or_default(),
-        healthcheck: config.healthcheck.as_ref().and_then(|h| h.test.clone()),
-        onbuild: config.on_build.clone().unwrap_or_default(),
+        id: config.id,
+        user: config.user,
+        env: config.env,
+        exposed: config.exposed,
+        healthcheck: config.healthcheck,
+        onbuild: config.onbuild,
         history: Vec::new(),
         layers: None,
     };
@@ -127,6 +135,7 @@ struct RootFs {
 pub fn read_save(r: impl Read) -> Result<Saved, String> {
     let mut outer = tar::Archive::new(r);
     let mut json: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut json_bytes = 0u64;
     // A layer that cannot be read is an error only if the manifest lists
     // it (other blobs may be anything).
     let mut listings: BTreeMap<String, Result<Vec<FileEntry>, String>> = BTreeMap::new();
@@ -145,8 +154,15 @@ pub fn read_save(r: impl Read) -> Result<Saved, String> {
         let peek = buf.fill_buf().map_err(|e| e.to_string())?;
         let is_json = peek.first() == Some(&b'{') || peek.first() == Some(&b'[');
         if is_json {
-            if size > 16 * 1024 * 1024 {
-                continue;
+            // Manifests and configs are kilobytes: a stream that holds
+            // more JSON than this is refused, not buffered (the image's
+            // contents are anyone's).
+            json_bytes += size;
+            if json_bytes > JSON_BUDGET {
+                return Err(format!(
+                    "more than {} MiB of JSON entries: not an image save",
+                    JSON_BUDGET >> 20
+                ));
             }
             let mut v = Vec::new();
             buf.read_to_end(&mut v).map_err(|e| e.to_string())?;
@@ -325,6 +341,14 @@ mod tests {
         assert!(read_save(&missing[..])
             .unwrap_err()
             .contains("not in the stream"));
+    }
+
+    #[test]
+    fn a_stream_of_json_is_refused_not_buffered() {
+        let mut big = vec![b' '; 33 << 20];
+        big[0] = b'{';
+        let save = tar_of(&[("a.json", &big, 0o644), ("b.json", &big, 0o644)]);
+        assert!(read_save(&save[..]).unwrap_err().contains("MiB of JSON"));
     }
 
     #[test]

@@ -68,13 +68,25 @@ impl std::fmt::Debug for Scope {
     }
 }
 
-/// What dockward reads from an image's config.
+/// What dockward reads from an image's config (one inspect per image per
+/// client, cached: the snapshot's labels and the audit's image rules share
+/// it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageConfig {
+    /// The image's id (`sha256:…`).
+    pub id: String,
     /// `Config.User`, empty for root.
     pub user: String,
     /// `Config.Labels`.
     pub labels: BTreeMap<String, String>,
+    /// `Config.Env`.
+    pub env: Vec<String>,
+    /// `Config.ExposedPorts` (`22/tcp`).
+    pub exposed: Vec<String>,
+    /// `Config.Healthcheck.Test`, `None` without one.
+    pub healthcheck: Option<Vec<String>>,
+    /// `Config.OnBuild`.
+    pub onbuild: Vec<String>,
 }
 
 impl Engine {
@@ -188,9 +200,16 @@ impl Engine {
                 match d.inspect_image(&id).await {
                     Ok(img) => {
                         let config = img.config.unwrap_or_default();
-                        let labels = config.labels.unwrap_or_default().into_iter().collect();
-                        let user = config.user.unwrap_or_default();
-                        Ok(Some((id, ImageConfig { user, labels })))
+                        let c = ImageConfig {
+                            id: img.id.unwrap_or_default(),
+                            user: config.user.unwrap_or_default(),
+                            labels: config.labels.unwrap_or_default().into_iter().collect(),
+                            env: config.env.unwrap_or_default(),
+                            exposed: config.exposed_ports.unwrap_or_default(),
+                            healthcheck: config.healthcheck.and_then(|h| h.test),
+                            onbuild: config.on_build.unwrap_or_default(),
+                        };
+                        Ok(Some((id, c)))
                     }
                     Err(bollard::errors::Error::DockerResponseServerError {
                         status_code: 404,
