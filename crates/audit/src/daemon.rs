@@ -293,6 +293,14 @@ pub fn parse_docker_opts(opts: &str) -> DaemonSettings {
     parse_dockerd_args(&words)
 }
 
+/// A boolean setting as evidence: its value, or the default it falls to.
+fn shown(v: &Option<bool>, default: &str) -> String {
+    match v {
+        Some(b) => format!("set to {b}"),
+        None => format!("not set (default {default})"),
+    }
+}
+
 fn finding(rule: &Rule, source: &str, evidence: String, fix: &str) -> Finding {
     rule.finding(
         Location::Daemon {
@@ -307,10 +315,6 @@ fn finding(rule: &Rule, source: &str, evidence: String, fix: &str) -> Finding {
 /// (`/etc/docker/daemon.json`, `dockerd command line`, …).
 pub fn audit_daemon(s: &DaemonSettings, source: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let shown = |v: &Option<bool>, default: &str| match v {
-        Some(b) => format!("set to {b}"),
-        None => format!("not set (default {default})"),
-    };
     if s.icc != Some(false) {
         out.push(finding(
             &DAEMON_ICC,
@@ -459,13 +463,7 @@ fn configuration(s: &DaemonSettings, source: &str, out: &mut Vec<Finding>) {
         out.push(finding(
             &DAEMON_USERLAND_PROXY,
             source,
-            format!(
-                "userland-proxy {}",
-                match s.userland_proxy {
-                    Some(b) => format!("set to {b}"),
-                    None => "not set (default true)".to_string(),
-                }
-            ),
+            format!("userland-proxy {}", shown(&s.userland_proxy, "true")),
             "/etc/docker/daemon.json: { \"userland-proxy\": false }   (restart dockerd; hairpin NAT then carries host-to-published-port traffic, and IPv6 clients of an IPv4-only container are no longer proxied)",
         ));
     }

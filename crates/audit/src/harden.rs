@@ -296,47 +296,40 @@ pub fn plan(before: &Object, flags: &DaemonSettings) -> Plan {
             );
         }
     }
-    for (key, rule, consequence, flag) in [
+    // Each a boolean the daemon should have at `want`.
+    for (key, rule, consequence, flag, want) in [
         (
             "no-new-privileges",
             "daemon-no-new-privileges",
             "setuid and file-capability binaries (sudo, su, some ping builds) no longer gain privileges inside containers; images that rely on them must run as the needed user instead",
             flags.no_new_privileges,
+            true,
         ),
         (
             "live-restore",
             "daemon-live-restore",
             "containers keep running while dockerd restarts or upgrades; not compatible with swarm mode",
             flags.live_restore,
+            true,
+        ),
+        (
+            "userland-proxy",
+            "daemon-userland-proxy",
+            "no docker-proxy process per published port: the kernel's NAT carries all of it, including traffic from the host to its own published ports (hairpin); an IPv4-only container is then no longer reachable over IPv6 through the proxy",
+            flags.userland_proxy,
+            false,
         ),
     ] {
         // dockerd would not start: live-restore is refused in swarm mode.
         if key == "live-restore" && flags.swarm {
             continue;
         }
-        if flag.or(truthy(before.get(key))) != Some(true) {
+        if flag.or(truthy(before.get(key))) != Some(want) {
             if flag.is_some() {
-                manual.push(flag_note(key, &format!("--{key}"), "true"));
+                manual.push(flag_note(key, &format!("--{key}"), &want.to_string()));
             } else {
-                change(&mut after, key, rule, Some(Value::Bool(true)), consequence);
+                change(&mut after, key, rule, Some(Value::Bool(want)), consequence);
             }
-        }
-    }
-    if flags
-        .userland_proxy
-        .or(truthy(before.get("userland-proxy")))
-        != Some(false)
-    {
-        if flags.userland_proxy.is_some() {
-            manual.push(flag_note("userland-proxy", "--userland-proxy", "false"));
-        } else {
-            change(
-                &mut after,
-                "userland-proxy",
-                "daemon-userland-proxy",
-                Some(Value::Bool(false)),
-                "no docker-proxy process per published port: the kernel's NAT carries all of it, including traffic from the host to its own published ports (hairpin); an IPv4-only container is then no longer reachable over IPv6 through the proxy",
-            );
         }
     }
     let mut hosts: Vec<String> = flags.hosts.clone();
