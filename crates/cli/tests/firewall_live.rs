@@ -1760,67 +1760,13 @@ impl Drop for Receiver {
 
 /// A CA and a server certificate for 127.0.0.1 in `d`: (ca, cert, key).
 fn loopback_tls(d: &std::path::Path) -> (String, String, String) {
-    let run = |args: &[&str]| {
-        let o = std::process::Command::new("openssl")
-            .current_dir(d)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=dwt-alert-ca",
-        "-keyout",
-        "ca-key.pem",
-        "-out",
-        "ca.pem",
-    ]);
-    std::fs::write(
-        d.join("srv.ext"),
+    dockward_testbench::tls::ca(d, "dwt-alert-ca");
+    dockward_testbench::tls::signed(
+        d,
+        "srv",
+        "dwt-alert",
         "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
-    )
-    .unwrap();
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=dwt-alert",
-        "-keyout",
-        "srv-key.pem",
-        "-out",
-        "srv.csr",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "srv.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca-key.pem",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "srv.ext",
-        "-out",
-        "srv.pem",
-    ]);
+    );
     let p = |n: &str| d.join(n).to_str().unwrap().to_string();
     (p("ca.pem"), p("srv.pem"), p("srv-key.pem"))
 }

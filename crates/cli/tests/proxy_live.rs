@@ -1267,20 +1267,6 @@ fn visibility_hides_containers_and_env_values() {
     );
 }
 
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let o = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// TLS with client certificates on a TCP listener: the docker CLI's own
 /// --tlsverify setup works, a client without a certificate gets nothing,
 /// and the audit log names the client by its certificate.
@@ -1289,67 +1275,14 @@ fn tls_listener_requires_a_client_certificate() {
     require_engine!();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
+    dockward_testbench::tls::ca(d, "dwt-ca");
+    dockward_testbench::tls::signed(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=dwt-ca",
-            "-keyout",
-            "ca-key.pem",
-            "-out",
-            "ca.pem",
-        ],
-    );
-    std::fs::write(
-        d.join("server.ext"),
+        "server",
+        "dwt-server",
         "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("client.ext"), "extendedKeyUsage = clientAuth\n").unwrap();
-    for who in ["server", "client"] {
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                &format!("/CN=dwt-{who}"),
-                "-keyout",
-                &format!("{who}-key.pem"),
-                "-out",
-                &format!("{who}.csr"),
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{who}.csr"),
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca-key.pem",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &format!("{who}.ext"),
-                "-out",
-                &format!("{who}.pem"),
-            ],
-        );
-    }
+    );
+    dockward_testbench::tls::signed(d, "client", "dwt-client", "extendedKeyUsage = clientAuth\n");
     let port = 25000 + (std::process::id() % 1000) as u16;
     let p = Proxy::start_with(
         &[("CONTAINERS", "1")],

@@ -13,6 +13,7 @@
 mod daemon;
 mod netns;
 mod swarm;
+pub mod tls;
 
 pub use daemon::PrivateDaemon;
 pub use netns::{OutsideHost, Probe};
