@@ -118,7 +118,7 @@ pub fn audit_node_ports(s: &Swarm, ports: NodePorts) -> Vec<Finding> {
         out.push(SWARM_MANAGER_LISTEN_ALL.finding(
             loc(),
             format!("dockerd listens on 0.0.0.0/[::]:2377 on this manager ({})", s.node_addr),
-            format!("docker swarm leave --force && docker swarm init --listen-addr {0}:2377 --advertise-addr {0}   # on a new cluster; or close 2377 with dockward firewall: [swarm] cluster-ports = \"nodes\"", s.node_addr.split(':').next().unwrap_or(&s.node_addr)),
+            format!("docker swarm leave --force && docker swarm init --listen-addr {0}:2377 --advertise-addr {0}   # on a new cluster; or close 2377 to all but the nodes: `dockward firewall apply` (its default)", s.node_addr.split(':').next().unwrap_or(&s.node_addr)),
         ));
     }
     if ports.cluster_closed == Some(false) {
@@ -130,7 +130,7 @@ pub fn audit_node_ports(s: &Swarm, ports: NodePorts) -> Vec<Finding> {
         out.push(SWARM_CLUSTER_PORTS_EXPOSED.finding(
             loc(),
             format!("{which} answer any source: no dockward firewall rule limits them to the swarm's nodes"),
-            "in /etc/dockward/firewall.toml:\n[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"<where new nodes join from>\"]\nthen `dockward firewall apply` (or reload the watch) on every node".to_string(),
+            "`dockward firewall apply` (or `firewall watch`) on every node: it closes them to all but the swarm's nodes by default; in /etc/dockward/firewall.toml:\n[swarm]\njoin-from = [\"<where new nodes join from>\"]\nand no cluster-ports = \"open\"".to_string(),
         ));
     }
     out

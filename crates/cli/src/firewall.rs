@@ -121,7 +121,7 @@ async fn plan_cmd(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(&args.policy)?;
-    let (inv, guard) = gather(&config.endpoint, args.policy.inventory.as_deref()).await?;
+    let (inv, guard) = gather(&config.endpoint, args.policy.inventory.as_deref(), &file).await?;
     let (resolved, rs) = compute(
         &inv,
         &file,
@@ -147,7 +147,7 @@ async fn apply_cmd(
     k: &mut Kernel<impl Netfilter, impl Xtables>,
 ) -> Result<(), FwError> {
     let file = policy(args)?;
-    let (inv, guard) = gather(&config.endpoint, args.inventory.as_deref()).await?;
+    let (inv, guard) = gather(&config.endpoint, args.inventory.as_deref(), &file).await?;
     let host = read_host(&*k.host, &inv, &mut PortIndex::default());
     let applied = dockward_fwctl::apply(k, args.backend.into(), &inv, &file, &guard, &host)?;
     let summary = applied.sweep_and_summary(&mut k.nf);

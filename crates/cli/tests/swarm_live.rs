@@ -321,11 +321,19 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    firewall(&bench.nodes[0], &["apply"]);
+    // Closed by default; open only when the policy says so.
+    let open = write("open.toml", "[swarm]\ncluster-ports = \"open\"\n");
+    firewall(&bench.nodes[0], &["apply", "--policy", &open]);
     assert!(
         tcp_answers(&outsider.ns, &bench.nodes[0].addr, 2377),
-        "open without the policy's word"
+        "open with cluster-ports = \"open\""
     );
+    firewall(&bench.nodes[0], &["apply"]);
+    assert!(
+        !tcp_answers(&outsider.ns, &bench.nodes[0].addr, 2377),
+        "closed by default"
+    );
+    assert!(tcp_answers(&bench.nodes[2].ns, &bench.nodes[0].addr, 2377));
     firewall(&bench.nodes[0], &["apply", "--policy", &on_manager]);
     // The manager's audit, in its own network namespace, sees them closed.
     let out = std::process::Command::new("ip")
@@ -417,4 +425,262 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
         "open after remove"
     );
     bench.manager().docker(&["service", "rm", "probe"]);
+    service_ports_on_every_node(&mut bench, &outsider, state.path());
+}
+
+/// Service ports, by the services' labels and the policy file, on every
+/// node: the manager reads the services itself; the workers from the
+/// manager's `dockward proxy`, over TLS with the swarm's certificates. A
+/// stand-in for the routing mesh's DNAT (the kernel here has no IPVS; see
+/// `SwarmNode::ingress_standin`) on every node; host-mode ports for real.
+fn service_ports_on_every_node(
+    bench: &mut SwarmBench,
+    outsider: &dockward_testbench::Outsider,
+    state: &std::path::Path,
+) {
+    use std::time::{Duration, Instant};
+    let second = bench.outsider();
+    let m = bench.manager();
+    let mut opened = Vec::new();
+    for (name, args) in [
+        (
+            "pub",
+            vec!["--label", "dockward.expose=public", "-p", "8081:80"],
+        ),
+        ("shut", vec!["-p", "8082:80"]),
+        ("listed", vec!["-p", "8083:80"]),
+        (
+            "shop_front",
+            vec![
+                "--label",
+                "com.docker.stack.namespace=shop",
+                "-p",
+                "8084:80",
+            ],
+        ),
+    ] {
+        let mut all = args.clone();
+        let label = format!("dockward.expose={}", second.addr);
+        if name == "listed" {
+            all.extend(["--label", label.as_str()]);
+        }
+        all.extend(["--replicas", "0", IMAGE, "sleep", "3600"]);
+        create_service(m, name, &all);
+        opened.push(name);
+    }
+    create_service(
+        m,
+        "hostmode",
+        &[
+            "--label",
+            "dockward.expose=public",
+            "--mode",
+            "global",
+            "-p",
+            "mode=host,published=9091,target=91",
+            IMAGE,
+            "sleep",
+            "3600",
+        ],
+    );
+    bench.wait_running("hostmode", bench.nodes.len());
+    for n in &bench.nodes {
+        for port in 8081..=8085 {
+            n.ingress_standin(port);
+        }
+    }
+    // Before any firewall, every ingress port answers on every node.
+    for n in &bench.nodes {
+        assert!(
+            tcp_answers(&outsider.ns, &n.addr, 8082),
+            "{} before",
+            n.name
+        );
+    }
+    // The managers' proxy: services only, to nodes of this swarm.
+    let m = bench.manager();
+    let certs = m.swarm_certs();
+    let mut proxy = std::process::Command::new("ip")
+        .args(["netns", "exec", &m.ns])
+        .arg(assert_cmd::cargo::cargo_bin("dockward"))
+        .args(["proxy", "--upstream", &m.host(), "--listen"])
+        .arg(format!("tcp://{}:2378", m.addr))
+        .arg("--tls-cert")
+        .arg(certs.join("swarm-node.crt"))
+        .arg("--tls-key")
+        .arg(certs.join("swarm-node.key"))
+        .arg("--tls-client-ca")
+        .arg(certs.join("swarm-root-ca.crt"))
+        .env("SERVICES", "1")
+        .env("EVENTS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let policy = |n: &dockward_testbench::SwarmNode| {
+        let p = state.join(format!("{}.toml", n.name));
+        std::fs::write(
+            &p,
+            format!(
+                "[[service]]\nmatch = {{ stack = \"shop\" }}\nexpose = \"public\"\n\n\
+                 [swarm]\nmanagers-proxy = 2378\ncertificates = \"{}\"\n",
+                n.swarm_certs().display()
+            ),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let dockward = |n: &dockward_testbench::SwarmNode, args: &[&str]| {
+        let mut c = std::process::Command::new("ip");
+        c.args(["netns", "exec", &n.ns])
+            .arg(assert_cmd::cargo::cargo_bin("dockward"))
+            .args(["-H", &n.host(), "firewall"])
+            .args(args)
+            .env("DOCKWARD_STATE_DIR", state);
+        c
+    };
+    // Wait for the proxy to listen.
+    assert!(
+        (0..50).any(|_| {
+            let up = tcp_answers(&bench.nodes[1].ns, &m.addr, 2378);
+            if !up {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            up
+        }),
+        "the managers' proxy listens"
+    );
+    // Worker 1 runs watch; the others one apply each.
+    let w1 = policy(&bench.nodes[1]);
+    let mut watch = dockward(&bench.nodes[1], &["watch", "--policy", &w1])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for n in bench.nodes.iter().filter(|n| n.name != "node1") {
+        let out = dockward(n, &["apply", "--policy", &policy(n)])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "apply on {}: {}",
+            n.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let eventually = |ns: &str, addr: &str, port: u16, want: bool| {
+        (0..60).any(|_| {
+            let ok = tcp_answers(ns, addr, port) == want;
+            if !ok {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            ok
+        })
+    };
+    let expect = |n: &dockward_testbench::SwarmNode| {
+        for (ns, port, want, why) in [
+            (&outsider.ns, 8081, true, "labelled public"),
+            (&outsider.ns, 8082, false, "no label: local"),
+            (&outsider.ns, 8083, false, "listed for another address"),
+            (&second.ns, 8083, true, "listed for this address"),
+            (
+                &outsider.ns,
+                8084,
+                true,
+                "the policy file's [[service]] by stack",
+            ),
+            (&outsider.ns, 9091, true, "host mode, the service's label"),
+        ] {
+            assert!(
+                eventually(ns, &n.addr, port, want),
+                "{}:{port} ({why}): answers should be {want}",
+                n.name
+            );
+        }
+    };
+    for n in &bench.nodes {
+        expect(n);
+    }
+    // `status` on the manager, in its namespace: each ingress port's
+    // verdict in force there, from its kernel.
+    let m = bench.manager();
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &m.ns])
+        .arg(assert_cmd::cargo::cargo_bin("dockward"))
+        .args(["-H", &m.host(), "status", "--format", "json"])
+        .env("DOCKWARD_STATE_DIR", state)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let rows = v["swarm"]["services"].as_array().unwrap();
+    let verdict = |port: u64| {
+        rows.iter()
+            .find(|r| r["published_port"] == port)
+            .map(|r| r["firewall"]["verdict"].clone())
+    };
+    assert_eq!(verdict(8081), Some("public".into()), "{v}");
+    assert_eq!(verdict(8082), Some("local only".into()), "{v}");
+    assert_eq!(verdict(8084), Some("public".into()), "{v}");
+    // A service created now: open on the watching worker soon after
+    // `docker service create` returns.
+    let t = Instant::now();
+    create_service(
+        bench.manager(),
+        "late",
+        &[
+            "--label",
+            "dockward.expose=public",
+            "-p",
+            "8085:80",
+            "--replicas",
+            "0",
+            IMAGE,
+            "sleep",
+            "3600",
+        ],
+    );
+    assert!(
+        eventually(&outsider.ns, &bench.nodes[1].addr, 8085, true),
+        "a new public service opens on the watching worker"
+    );
+    eprintln!(
+        "late: open on the worker {:?} after create returned",
+        t.elapsed()
+    );
+    // The worker cut off (its link down, so no manager answers): it keeps
+    // its last rules, and enforces them when it is back.
+    bench.nodes[1].link(false);
+    std::thread::sleep(Duration::from_millis(4500));
+    bench.nodes[1].link(true);
+    expect(&bench.nodes[1]);
+    // A node killed: the others enforce as before.
+    let last = bench.nodes.len() - 1;
+    bench.nodes[last].stop();
+    for n in &bench.nodes[..last] {
+        expect(n);
+    }
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let _ = watch.kill();
+    let out = watch.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("cannot read the services from the managers")
+            && log.contains("the last rules stay"),
+        "{log}"
+    );
+    for n in &bench.nodes[..last] {
+        let _ = dockward(n, &["remove"]).output();
+    }
+    let _ = bench.manager().docker_output(&[
+        "service",
+        "rm",
+        "pub",
+        "shut",
+        "listed",
+        "shop_front",
+        "hostmode",
+        "late",
+    ]);
 }

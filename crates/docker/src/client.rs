@@ -253,12 +253,22 @@ impl Engine {
     }
 }
 
-/// A Swarm's nodes and services, and each overlay network's peers by id.
+/// A Swarm's nodes and services, and what only a network inspect shows,
+/// by network id.
 type SwarmParts = (
     Vec<bollard::models::Node>,
     Vec<bollard::models::Service>,
-    BTreeMap<String, Vec<String>>,
+    BTreeMap<String, Inspected>,
 );
+
+/// What a network inspect adds to the list's view on a Swarm node.
+#[derive(Default)]
+struct Inspected {
+    /// An overlay's peers.
+    peers: Vec<String>,
+    /// On `docker_gwbridge`: the routing mesh sandbox's IPv4 address.
+    ingress_sbox: Option<String>,
+}
 
 impl Engine {
     /// What a Swarm node adds to a snapshot: on a manager, the nodes and
@@ -280,9 +290,13 @@ impl Engine {
         }
         let d = &self.docker;
         let manager = s.control_available.unwrap_or(false);
+        // The overlays, and the bridge the routing mesh's sandbox is on.
         let overlays: Vec<String> = networks
             .iter()
-            .filter(|n| n.driver.as_deref() == Some("overlay"))
+            .filter(|n| {
+                n.driver.as_deref() == Some("overlay")
+                    || n.name.as_deref() == Some(convert::GWBRIDGE)
+            })
             .filter_map(|n| n.id.clone())
             .collect();
         let peers = stream::iter(overlays)
@@ -296,11 +310,15 @@ impl Engine {
                 {
                     Ok(n) => Ok(Some((
                         id,
-                        n.peers
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|p| p.ip.filter(|ip| !ip.is_empty()))
-                            .collect::<Vec<String>>(),
+                        Inspected {
+                            ingress_sbox: convert::ingress_sbox(&n),
+                            peers: n
+                                .peers
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|p| p.ip.filter(|ip| !ip.is_empty()))
+                                .collect(),
+                        },
                     ))),
                     Err(bollard::errors::Error::DockerResponseServerError {
                         status_code: 404,
@@ -315,7 +333,7 @@ impl Engine {
             })
             .buffer_unordered(INSPECT_CONCURRENCY)
             .try_filter_map(|p| async move { Ok(p) })
-            .try_collect::<BTreeMap<String, Vec<String>>>();
+            .try_collect::<BTreeMap<String, Inspected>>();
         let cluster = async {
             if !manager {
                 return Ok((Vec::new(), Vec::new()));
@@ -422,7 +440,8 @@ impl InventorySource for Engine {
         inv.swarm = convert::swarm(&info, &nodes, &services);
         for n in &mut inv.networks {
             if let Some(p) = peers.get(&n.id) {
-                n.peers.clone_from(p);
+                n.peers.clone_from(&p.peers);
+                n.ingress_sbox.clone_from(&p.ingress_sbox);
             }
         }
         // From the cache now, but for an image a container was re-created

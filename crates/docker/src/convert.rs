@@ -79,6 +79,23 @@ pub fn daemon(
     }
 }
 
+/// The bridge that joins a Swarm node's containers (and the routing mesh's
+/// sandbox) to the host.
+pub const GWBRIDGE: &str = "docker_gwbridge";
+
+/// The routing mesh sandbox's IPv4 address on `docker_gwbridge`: moby's
+/// `DOCKER-INGRESS` chain DNATs every ingress-mode port to it
+/// (`--to-destination <it>:<published port>`), and the network inspect
+/// lists it as the endpoint `ingress-sbox`.
+pub fn ingress_sbox(n: &api::NetworkInspect) -> Option<String> {
+    let ep = n.containers.as_ref()?.get("ingress-sbox")?;
+    let a = ep.ipv4_address.as_deref()?;
+    let ip = a.split('/').next()?;
+    ip.parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
 pub fn network(n: &api::Network) -> m::Network {
     let options: BTreeMap<String, String> = sorted(n.options.as_ref());
     let id = n.id.clone().unwrap_or_default();
@@ -135,6 +152,8 @@ pub fn network(n: &api::Network) -> m::Network {
             .flatten()
             .filter_map(|p| p.ip.clone().filter(|ip| !ip.is_empty()))
             .collect(),
+        // The list carries no endpoints: filled from an inspect.
+        ingress_sbox: None,
     }
 }
 
@@ -223,7 +242,7 @@ fn swarm_node(n: &api::Node) -> m::SwarmNode {
     }
 }
 
-fn service(svc: &api::Service) -> m::Service {
+pub fn service(svc: &api::Service) -> m::Service {
     let spec = svc.spec.clone().unwrap_or_default();
     let task = spec.task_template.clone().unwrap_or_default();
     let mode = spec.mode.as_ref().map_or("replicated", |m| {

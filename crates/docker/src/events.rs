@@ -33,7 +33,7 @@ pub enum Update {
     Disconnected(String),
 }
 
-/// One Engine event of type `container` or `network`.
+/// One Engine event of type `container`, `network`, `node` or `service`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DockerEvent {
     /// `container` or `network`.
@@ -135,6 +135,9 @@ async fn session(
             // Swarm nodes joining, leaving or changing role: on a
             // manager, the only notice of the cluster's membership.
             "node".to_string(),
+            // Services created, changed or removed (on a manager): their
+            // labels and ports decide the ingress ports on every node.
+            "service".to_string(),
         ],
     );
     let opts = EventsOptionsBuilder::default()

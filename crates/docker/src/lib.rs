@@ -11,12 +11,14 @@ pub mod convert;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+pub mod managers;
 pub mod runlike;
 
 pub use client::{Engine, ImageConfig, InventorySource, PidOf, Scope};
 pub use endpoint::{Endpoint, Origin};
 pub use error::{EngineError, Unreachable};
 pub use events::{follow, DockerEvent, FollowOptions, Update};
+pub use managers::Managers;
 
 /// A recorded inventory (`--inventory`: JSON as [`dockward_model`]
 /// serialises it), for tests, benchmarks and audits of another host's

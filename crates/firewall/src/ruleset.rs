@@ -274,6 +274,30 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
             }
         }
     }
+    // Swarm's routing mesh: every ingress-mode port is DNATed to the
+    // sandbox on `docker_gwbridge` with its published port unchanged
+    // (moby's `DOCKER-INGRESS`), so its entry is keyed like a container's,
+    // by that address. Host-mode ports are their task containers' above.
+    let sbox: Option<Ipv4Addr> = inv
+        .networks
+        .iter()
+        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
+    if let Some(sbox) = sbox {
+        for sv in resolved
+            .services
+            .iter()
+            .filter(|s| s.mode == dockward_model::PublishMode::Ingress)
+        {
+            let v = verdict(&sv.expose);
+            // One published port is one service's; should two claim it,
+            // the narrower holds.
+            let v = match rs.pub4.get(&(sbox, sv.protocol, sv.published)) {
+                Some(old) => narrower(old, &v),
+                None => v,
+            };
+            rs.pub4.insert((sbox, sv.protocol, sv.published), v);
+        }
+    }
     rs.allow_lists = lists;
     for iso in &resolved.isolated {
         let Some(net) = inv.network(&iso.network) else {

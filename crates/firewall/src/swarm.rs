@@ -104,12 +104,13 @@ mod tests {
             ],
             ..Inventory::default()
         };
-        let on = crate::policy::SwarmRule {
-            nodes_only: true,
-            join_from: Vec::new(),
+        let on = crate::policy::SwarmRule::default();
+        let off = crate::policy::SwarmRule {
+            nodes_only: false,
+            ..crate::policy::SwarmRule::default()
         };
-        // Off unless the policy asks.
-        assert!(cluster(&inv, &crate::policy::SwarmRule::default()).is_none());
+        // On unless the policy opens them.
+        assert!(cluster(&inv, &off).is_none());
         let c = cluster(&inv, &on).expect("active");
         let v4: Vec<String> = c.peers4.iter().map(ToString::to_string).collect();
         assert_eq!(v4, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
@@ -171,9 +172,9 @@ mod rendered {
     }
 
     #[test]
-    fn the_cluster_ports_close_only_when_the_policy_says_so() {
+    fn the_cluster_ports_close_unless_the_policy_opens_them() {
         let inv = swarm_host();
-        assert!(!script("", &inv).contains("cluster_peers"));
+        assert!(script("", &inv).contains("cluster_peers"));
         assert!(!script("[swarm]\ncluster-ports = \"open\"\n", &inv).contains("cluster_peers"));
         let s = script(
             "[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"10.0.0.8/30\", \"10.0.0.0/24\", \"fd00::/64\"]\n",
@@ -225,11 +226,200 @@ mod rendered {
                 "[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"x\"]\n",
                 "join-from",
             ),
-            ("[swarm]\njoin-from = [\"10.0.0.0/8\"]\n", "has no effect"),
+            (
+                "[swarm]\ncluster-ports = \"open\"\njoin-from = [\"10.0.0.0/8\"]\n",
+                "has no effect",
+            ),
+            ("[swarm]\nmanagers-proxy = 0\n", "managers-proxy = 0"),
+            ("[swarm]\ncertificates = \"/x\"\n", "without managers-proxy"),
+            ("[[service]]\nmatch = {}\n", "empty match"),
+            (
+                "[[service]]\nmatch = { compose_project = \"x\" }\n",
+                "unknown field",
+            ),
+            (
+                "[[service]]\nmatch = { name = \"x\" }\nexpose = \"wide\"\n",
+                "[[service]] #1 expose",
+            ),
             ("[swarm]\nports = 1\n", "unknown field"),
         ] {
             let e = parse_file("p.toml", text).unwrap_err().to_string();
             assert!(e.contains(says) && e.contains("p.toml"), "{text}: {e}");
         }
+    }
+
+    /// A manager's view: services with ingress and host-mode ports, the
+    /// routing mesh's sandbox on docker_gwbridge, a host-mode task.
+    fn cluster_with_services() -> Inventory {
+        use dockward_model::{
+            Attachment, Container, Protocol, PublishMode, PublishedPort, Service, ServicePort,
+        };
+        let port = |target, published, mode| ServicePort {
+            protocol: Protocol::Tcp,
+            target,
+            published: Some(published),
+            mode,
+        };
+        let svc = |id: &str, name: &str, labels: &[(&str, &str)], ports| Service {
+            id: id.into(),
+            name: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ports,
+            ..Service::default()
+        };
+        let mut inv = swarm_host();
+        let s = inv.swarm.as_mut().unwrap();
+        s.manager = true;
+        s.services = vec![
+            svc(
+                "s1",
+                "web",
+                &[("dockward.expose", "public")],
+                vec![port(80, 8080, PublishMode::Ingress)],
+            ),
+            svc(
+                "s2",
+                "db",
+                &[],
+                vec![port(5432, 5432, PublishMode::Ingress)],
+            ),
+            svc(
+                "s3",
+                "shop_api",
+                &[
+                    ("com.docker.stack.namespace", "shop"),
+                    ("dockward.expose.90", "10.1.0.0/16"),
+                ],
+                vec![
+                    port(90, 9090, PublishMode::Ingress),
+                    port(91, 9191, PublishMode::Host),
+                ],
+            ),
+            svc(
+                "s4",
+                "bad",
+                &[("dockward.expose", "wide")],
+                vec![port(1, 7070, PublishMode::Ingress)],
+            ),
+        ];
+        inv.networks.push(Network {
+            name: "docker_gwbridge".into(),
+            driver: "bridge".into(),
+            bridge: Some("docker_gwbridge".into()),
+            ingress_sbox: Some("172.18.0.2".into()),
+            ..Network::default()
+        });
+        let mut task = Container {
+            id: "t1".into(),
+            name: "shop_api.1.x".into(),
+            state: dockward_model::ContainerState::Running,
+            labels: [
+                ("com.docker.swarm.service.id", "s3"),
+                ("com.docker.swarm.service.name", "shop_api"),
+                ("com.docker.stack.namespace", "shop"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            ports: vec![PublishedPort {
+                container_port: 91,
+                protocol: Protocol::Tcp,
+                host_ip: Some("0.0.0.0".into()),
+                host_port: Some(9191),
+                host_port_end: None,
+            }],
+            networks: vec![Attachment {
+                network: "docker_gwbridge".into(),
+                ipv4: Some("172.18.0.5".into()),
+                ..Attachment::default()
+            }],
+            ..Container::default()
+        };
+        task.image_labels = Some(Default::default());
+        inv.containers.push(task);
+        inv
+    }
+
+    #[test]
+    fn ingress_ports_are_keyed_by_the_sandbox_and_the_published_port() {
+        use crate::Verdict;
+        use dockward_model::Protocol::Tcp;
+        let inv = cluster_with_services();
+        let sbox: std::net::Ipv4Addr = "172.18.0.2".parse().unwrap();
+        let rs = |policy: &str| {
+            let file = parse_file("p.toml", policy).expect("valid");
+            crate::build(&resolve(&inv, &file), &inv)
+        };
+        let r = rs("");
+        assert_eq!(r.pub4.get(&(sbox, Tcp, 8080)), Some(&Verdict::Accept));
+        assert_eq!(r.pub4.get(&(sbox, Tcp, 5432)), Some(&Verdict::LocalOnly));
+        assert!(matches!(
+            r.pub4.get(&(sbox, Tcp, 9090)),
+            Some(Verdict::Allow(_))
+        ));
+        // A bad label closes its service's ports on every node.
+        assert_eq!(r.pub4.get(&(sbox, Tcp, 7070)), Some(&Verdict::Drop));
+        // Host mode is no ingress entry: its task is keyed by its own address.
+        assert!(!r.pub4.contains_key(&(sbox, Tcp, 9191)));
+        // The task takes its service's label (by target port 91: none), then
+        // the [[service]] entry by stack.
+        let task: std::net::Ipv4Addr = "172.18.0.5".parse().unwrap();
+        assert_eq!(r.pub4.get(&(task, Tcp, 91)), Some(&Verdict::LocalOnly));
+        let r = rs("[[service]]\nmatch = { stack = \"shop\" }\nexpose = \"public\"\n\n[[service]]\nmatch = { name = \"db\" }\nports = { \"5432\" = \"deny\" }\n");
+        assert_eq!(r.pub4.get(&(task, Tcp, 91)), Some(&Verdict::Accept));
+        assert_eq!(r.pub4.get(&(sbox, Tcp, 5432)), Some(&Verdict::Drop));
+        // The service's own label beats the file for its port.
+        assert!(matches!(
+            r.pub4.get(&(sbox, Tcp, 9090)),
+            Some(Verdict::Allow(_))
+        ));
+        // Rendered into the same map as container ports.
+        let s = crate::nft::render(&r);
+        assert!(s.contains("172.18.0.2 . tcp . 8080 : accept"), "{s}");
+    }
+
+    #[test]
+    fn a_forged_service_label_on_a_task_borrows_nothing() {
+        use crate::Verdict;
+        use dockward_model::Protocol::Tcp;
+        let mut inv = cluster_with_services();
+        // The image says it is a task of "web" (public): the container's
+        // labels equal the image's, so the id may be the image's.
+        let c = &mut inv.containers[0];
+        c.labels
+            .insert("com.docker.swarm.service.id".into(), "s1".into());
+        c.labels.remove("com.docker.swarm.service.name");
+        c.labels.remove("com.docker.stack.namespace");
+        c.image_labels = Some(c.labels.clone());
+        let file = parse_file("p.toml", "").unwrap();
+        let r = crate::build(&resolve(&inv, &file), &inv);
+        let task: std::net::Ipv4Addr = "172.18.0.5".parse().unwrap();
+        assert_eq!(r.pub4.get(&(task, Tcp, 91)), Some(&Verdict::LocalOnly));
+    }
+
+    #[test]
+    fn a_worker_that_knows_no_service_closes_every_ingress_port() {
+        let mut inv = cluster_with_services();
+        inv.swarm.as_mut().unwrap().services.clear();
+        let file = parse_file("p.toml", "").unwrap();
+        let r = crate::build(&resolve(&inv, &file), &inv);
+        let sbox: std::net::Ipv4Addr = "172.18.0.2".parse().unwrap();
+        assert!(!r.pub4.keys().any(|(ip, _, _)| *ip == sbox));
+        assert_eq!(r.fallback, crate::Verdict::LocalOnly);
+        // Its host-mode task still follows [[service]] entries by its name.
+        let file = parse_file(
+            "p.toml",
+            "[[service]]\nmatch = { name = \"shop_api\" }\nexpose = \"public\"\n",
+        )
+        .unwrap();
+        let r = crate::build(&resolve(&inv, &file), &inv);
+        let task: std::net::Ipv4Addr = "172.18.0.5".parse().unwrap();
+        assert_eq!(
+            r.pub4.get(&(task, dockward_model::Protocol::Tcp, 91)),
+            Some(&crate::Verdict::Accept)
+        );
     }
 }

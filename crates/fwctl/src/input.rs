@@ -1,7 +1,7 @@
 //! What `firewall` starts from: the policy file and the inventory.
 
 use crate::FwError;
-use dockward_docker::{Endpoint, Engine, InventorySource, Scope};
+use dockward_docker::{Endpoint, Engine, InventorySource, Managers, Scope};
 use dockward_firewall::{parse_file, PolicyFile};
 use dockward_model::Inventory;
 use std::path::{Path, PathBuf};
@@ -53,14 +53,56 @@ pub async fn snapshot(endpoint: &Endpoint, recorded: Option<&Path>) -> Result<In
 pub async fn gather(
     endpoint: &Endpoint,
     recorded: Option<&Path>,
+    file: &PolicyFile,
 ) -> Result<(Inventory, crate::Guard), FwError> {
     let url = endpoint.url.clone();
     let guard = tokio::task::spawn_blocking(move || crate::detect_guard(&url));
-    let inv = snapshot(endpoint, recorded).await?;
+    let mut inv = snapshot(endpoint, recorded).await?;
+    if recorded.is_none() {
+        // A one-shot run has no last good list to keep: without the
+        // managers' answer nothing is applied.
+        worker_services(&mut inv, file)
+            .await
+            .map_err(FwError::Engine)?;
+    }
     let guard = guard
         .await
         .map_err(|e| FwError::Internal(format!("the dockerd probe stopped: {e}")))?;
     Ok((inv, guard))
+}
+
+/// The managers' proxy the policy names (`[swarm] managers-proxy`).
+pub fn managers(file: &PolicyFile) -> Option<Managers> {
+    let port = file.swarm.managers_proxy?;
+    Some(Managers {
+        port,
+        certs: file
+            .swarm
+            .certificates
+            .clone()
+            .unwrap_or_else(|| dockward_docker::managers::DEFAULT_CERTS.into()),
+    })
+}
+
+/// On an active Swarm worker whose policy names the managers' proxy: the
+/// services, from the managers (a worker may not list them). Elsewhere
+/// nothing to do. `Ok(false)`: nothing asked.
+pub async fn worker_services(
+    inv: &mut Inventory,
+    file: &PolicyFile,
+) -> Result<bool, dockward_docker::EngineError> {
+    let Some(m) = managers(file) else {
+        return Ok(false);
+    };
+    let Some(s) = inv
+        .swarm
+        .as_mut()
+        .filter(|s| !s.manager && s.state == "active")
+    else {
+        return Ok(false);
+    };
+    s.services = m.services(&s.managers).await?;
+    Ok(true)
 }
 
 /// What the firewall reads of dockerd: running containers from the list,

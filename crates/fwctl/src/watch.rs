@@ -75,6 +75,9 @@ struct State {
     tracker: Option<crate::alert::Tracker>,
     /// Alerts made where the sinks are out of reach, sent next.
     pending: Vec<dockward_notify::Alert>,
+    /// Why the managers did not answer last time (a worker reading the
+    /// services from them), to say it once.
+    managers_err: Option<String>,
     /// The inventory or the policy changed since the alerts last looked:
     /// only then is there anything new to compare (ticks and kernel
     /// notices change neither).
@@ -147,6 +150,7 @@ pub async fn run(
         tracker: (!opts.notify.is_empty()).then(|| crate::alert::Tracker::new(hostname())),
         pending: Vec::new(),
         changed: false,
+        managers_err: None,
     };
     let (mon_tx, mut mon_rx) = tokio::sync::watch::channel(Instant::now());
     mon_rx.mark_unchanged();
@@ -177,6 +181,10 @@ pub async fn run(
         last_error: None,
     };
     k.state.announce_watch(&mark);
+    // A worker reading the services from its managers follows their
+    // service events too, once it knows them (see `ask_managers`).
+    let (svc_tx, mut svc_rx) = mpsc::channel::<()>(16);
+    let mut following_managers = false;
     let mut tick = tokio::time::interval(opts.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     log(format!(
@@ -195,7 +203,18 @@ pub async fn run(
                             .await
                             .ok()
                             .map(|e| e.with_scope(crate::input::scope()));
-                        st.inv = Some(*inv);
+                        let mut inv = *inv;
+                        carry_services(&mut inv, st.inv.as_ref());
+                        ask_managers(&mut inv, &mut st).await;
+                        if let (false, Some(m), Some(sw)) = (
+                            following_managers,
+                            crate::input::managers(&st.file),
+                            inv.swarm.as_ref().filter(|s| !s.manager),
+                        ) {
+                            following_managers = true;
+                            tokio::spawn(m.follow_services(sw.managers.clone(), svc_tx.clone()));
+                        }
+                        st.inv = Some(inv);
                         st.changed = true;
                         (st.guard, st.dockerd) = detect(&opts.endpoint.url);
                         // After a (re)connection, replace the whole table:
@@ -233,6 +252,17 @@ pub async fn run(
                     check(k, &mut st, seen);
                 }
             }
+            Some(()) = svc_rx.recv() => {
+                let started = Instant::now();
+                if let Some(mut inv) = st.inv.clone() {
+                    ask_managers(&mut inv, &mut st).await;
+                    if Some(&inv) != st.inv.as_ref() {
+                        st.inv = Some(inv);
+                        st.changed = true;
+                        update(k, &mut st, "a service changed on the managers", started);
+                    }
+                }
+            }
             _ = tick.tick() => {
                 if let Some((pid, before)) = &st.dockerd {
                     let now = dockward_hostprobe::listeners::listening(&dockward_hostprobe::Real, *pid);
@@ -244,14 +274,18 @@ pub async fn run(
                 // A worker hears of no node joining: it re-reads its
                 // overlays' peers while its cluster ports are closed to
                 // all but the nodes (`[swarm] cluster-ports = "nodes"`).
-                if let (Some(engine), true) = (engine.as_ref(), polls_peers(&st)) {
+                // Nor of a service: it asks its managers again.
+                if let (Some(engine), true) = (engine.as_ref(), polls(&st)) {
                     match engine.snapshot().await {
-                        Ok(inv) if Some(&inv) != st.inv.as_ref() => {
-                            st.inv = Some(inv);
-                            st.changed = true;
-                            update(k, &mut st, "swarm peers", Instant::now());
+                        Ok(mut inv) => {
+                            carry_services(&mut inv, st.inv.as_ref());
+                            ask_managers(&mut inv, &mut st).await;
+                            if Some(&inv) != st.inv.as_ref() {
+                                st.inv = Some(inv);
+                                st.changed = true;
+                                update(k, &mut st, "swarm peers or services", Instant::now());
+                            }
                         }
-                        Ok(_) => {}
                         Err(e) => log(format!("cannot re-read the swarm's peers: {e}; the last rules stay")),
                     }
                 }
@@ -344,15 +378,53 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "this host".into())
 }
 
-/// A Swarm worker whose cluster ports are closed to all but the nodes:
-/// it learns of new nodes only by reading its overlays' peers again.
-fn polls_peers(st: &State) -> bool {
+/// A Swarm worker whose cluster ports are closed to all but the nodes
+/// learns of new nodes only by reading its overlays' peers again; one
+/// that reads the services from its managers hears of no service change
+/// either, and asks again.
+fn polls(st: &State) -> bool {
     let worker = st
         .inv
         .as_ref()
         .and_then(|i| i.swarm.as_ref())
         .is_some_and(|s| !s.manager);
-    worker && st.applied.as_ref().is_some_and(|r| r.cluster.is_some())
+    worker
+        && (st.applied.as_ref().is_some_and(|r| r.cluster.is_some())
+            || st.file.swarm.managers_proxy.is_some())
+}
+
+/// A worker's services are its managers' answer, which a snapshot of its
+/// own dockerd does not carry: the last one stays until the next.
+fn carry_services(new: &mut Inventory, old: Option<&Inventory>) {
+    let old = old.and_then(|i| i.swarm.as_ref());
+    if let (Some(n), Some(o)) = (new.swarm.as_mut(), old) {
+        if !n.manager && n.services.is_empty() {
+            n.services.clone_from(&o.services);
+        }
+    }
+}
+
+/// Ask the managers for the services (on a worker whose policy names their
+/// proxy). When none answers, the last answer stays, and so do the rules
+/// made from it: a node cut off from its managers keeps enforcing what it
+/// last knew. Said once per new reason, and once when they answer again.
+async fn ask_managers(inv: &mut Inventory, st: &mut State) {
+    match crate::input::worker_services(inv, &st.file).await {
+        Ok(_) => {
+            if st.managers_err.take().is_some() {
+                log("the managers answer again");
+            }
+        }
+        Err(e) => {
+            let e = e.to_string();
+            if st.managers_err.as_ref() != Some(&e) {
+                log(format!(
+                    "cannot read the services from the managers: {e}; the last rules stay"
+                ));
+                st.managers_err = Some(e);
+            }
+        }
+    }
 }
 
 /// Boot order: without a table of dockward's yet, install one for an
@@ -493,6 +565,8 @@ fn need(e: &DockerEvent) -> Need {
         ("network", "create" | "destroy" | "update") => Need::Snapshot,
         // A Swarm node joined, left or changed: the cluster ports' peers.
         ("node", "create" | "update" | "remove") => Need::Snapshot,
+        // A Swarm service created, changed or removed: its ports' verdicts.
+        ("service", "create" | "update" | "remove") => Need::Snapshot,
         _ => Need::Nothing,
     }
 }
@@ -508,7 +582,11 @@ async fn on_event(
         Need::Nothing => return Ok(false),
         Need::Remove(id) => inv.containers.retain(|c| c.id != id),
         Need::Inspect(id) => refresh(engine, inv, &id).await?,
-        Need::Snapshot => *inv = engine.snapshot().await?,
+        Need::Snapshot => {
+            let mut fresh = engine.snapshot().await?;
+            carry_services(&mut fresh, Some(inv));
+            *inv = fresh;
+        }
     }
     Ok(true)
 }
@@ -680,6 +758,7 @@ mod tests {
             tracker: None,
             pending: Vec::new(),
             changed: false,
+            managers_err: None,
         }
     }
 

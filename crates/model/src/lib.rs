@@ -141,6 +141,11 @@ pub struct Network {
     /// lists them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+    /// On a Swarm node's `docker_gwbridge`: the IPv4 address of the routing
+    /// mesh's sandbox (`ingress-sbox`), where every ingress-mode port is
+    /// DNATed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress_sbox: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,12 +23,25 @@ fn certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String
     Ok(v)
 }
 
+/// A PEM private key. A Swarm node's own key (`swarm-node.key`, which
+/// the managers' proxy serves with; see contrib/swarm/) carries RFC 1421
+/// header lines inside its block (`kek-version: 0`), which RFC 7468
+/// parsers refuse; header lines hold a `:`, base64 never does.
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let pem: String = text
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| e.to_string())
+}
+
 /// An acceptor for `cert`/`key`; with `client_ca`, clients must present a
 /// certificate signed by it (otherwise the handshake fails).
 pub fn acceptor(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<TlsAcceptor, String> {
     let chain = certs(cert, "--tls-cert")?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let key = read_key(key).map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -312,6 +312,21 @@ pub fn with_tamper(
 pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> StatusReport {
     let applied = k.as_ruleset();
     let words = |v: &Verdict| dockward_firewall::plan::describe(v, &applied.allow_lists);
+    // An entry's verdict and counter, or the fallback's verdict.
+    let in_force = |entry: Option<&dockward_firewall::kernel::Entry>| match entry {
+        Some(e) => PortFirewall {
+            verdict: words(&e.verdict),
+            by: "entry",
+            packets: e.counter.packets,
+            bytes: e.counter.bytes,
+        },
+        None => PortFirewall {
+            verdict: words(&applied.fallback),
+            by: "fallback",
+            packets: 0,
+            bytes: 0,
+        },
+    };
     for row in &mut r.ports {
         let c = inv.containers.iter().find(|c| c.id == row.container_id);
         let entry = match row.ip_version {
@@ -333,22 +348,27 @@ pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> S
                 })
                 .and_then(|ip| k.pub4.get(&(ip, row.protocol, row.container_port))),
         };
-        row.firewall = Some(match entry {
-            Some(e) => PortFirewall {
-                verdict: words(&e.verdict),
-                by: "entry",
-                packets: e.counter.packets,
-                bytes: e.counter.bytes,
-            },
-            None => PortFirewall {
-                verdict: words(&applied.fallback),
-                by: "fallback",
-                packets: 0,
-                bytes: 0,
-            },
-        });
+        row.firewall = Some(in_force(entry));
         // dockward's forward chain drops new flows from outside to bridges.
         row.direct_routing_open = false;
+    }
+    // Swarm's ingress ports: DNATed to the sandbox, with the published
+    // port unchanged.
+    let sbox: Option<std::net::Ipv4Addr> = inv
+        .networks
+        .iter()
+        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
+    if let Some(sw) = r.swarm.as_mut() {
+        for row in sw
+            .services
+            .iter_mut()
+            .filter(|s| s.mode == dockward_model::PublishMode::Ingress)
+        {
+            let entry = sbox
+                .zip(row.published_port)
+                .and_then(|(ip, port)| k.pub4.get(&(ip, row.protocol, port)));
+            row.firewall = Some(in_force(entry));
+        }
     }
     r.firewall = FirewallStatus::Installed;
     // What the firewall now covers is no longer a warning.

@@ -7,6 +7,10 @@
 //! before the host firewall looks, whether or not it runs a task: the same
 //! hole as a container's `-p`, cluster-wide. In `host` mode only the nodes
 //! running a task publish it, on the bridge path of a container's `-p`.
+//!
+//! With dockward's firewall in force, an ingress port's verdict is the
+//! entry for the routing mesh's sandbox address and the published port
+//! (what `DOCKER-INGRESS` DNATs it to), read from this node's kernel.
 
 use dockward_model::{Inventory, Protocol, PublishMode};
 use serde::Serialize;
@@ -37,6 +41,12 @@ pub struct ServiceRow {
     pub mode: PublishMode,
     /// Who can reach it as Swarm leaves it, in words.
     pub reachable_from: &'static str,
+    /// An ingress-mode port: dockward's verdict in force on this node
+    /// (every node running `dockward firewall` with the same policy has
+    /// the same), read from the kernel. `None` for host mode (its task
+    /// containers' rows carry theirs) or without dockward's firewall.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<crate::PortFirewall>,
 }
 
 /// The Swarm part of the report, when the node is in a swarm.
@@ -61,6 +71,7 @@ pub(crate) fn status(inv: &Inventory) -> Option<SwarmStatus> {
                         "anyone who reaches a node running a task, on every address"
                     }
                 },
+                firewall: None,
             })
         })
         .collect();

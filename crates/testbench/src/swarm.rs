@@ -89,6 +89,84 @@ impl Node {
         crate::daemon::wait_answers(&self.host(), &d.join("dockerd.log"), &self.name);
     }
 
+    /// This node's swarm certificates (`swarm-node.crt`, `swarm-node.key`,
+    /// `swarm-root-ca.crt`), under its data root.
+    pub fn swarm_certs(&self) -> PathBuf {
+        self.dir.path().join("data/swarm/certificates")
+    }
+
+    /// The routing mesh's datapath for an ingress-mode `port`/tcp, as
+    /// moby programs it (libnetwork `programIngress`), where the kernel
+    /// here cannot: without IPVS dockerd gives up before writing
+    /// `DOCKER-INGRESS`. The node's nat table DNATs the port on any local
+    /// address to the sandbox on `docker_gwbridge` (`ingress-sbox`), and
+    /// its filter table accepts it, as moby's rules do; the sandbox is the
+    /// real one, whose kernel answers (a refusal, with no IPVS to hand the
+    /// connection on). The rules live in the node's namespace, and go
+    /// with it.
+    pub fn ingress_standin(&self, port: u16) {
+        let sbox = self.docker(&[
+            "network",
+            "inspect",
+            "docker_gwbridge",
+            "--format",
+            "{{(index .Containers \"ingress-sbox\").IPv4Address}}",
+        ]);
+        let sbox = sbox
+            .trim()
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !sbox.is_empty(),
+            "{}: no ingress-sbox on docker_gwbridge",
+            self.name
+        );
+        let ipt = |args: &str| {
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let out = self.exec(&[&["iptables"], args.as_slice()].concat());
+            assert!(
+                out.status.success(),
+                "iptables {args:?} in {}: {}",
+                self.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let has = |table: &str| {
+            self.exec(&["iptables", "-t", table, "-n", "-L", "DOCKER-INGRESS"])
+                .status
+                .success()
+        };
+        if !has("nat") {
+            ipt("-t nat -N DOCKER-INGRESS");
+            ipt("-t nat -A DOCKER-INGRESS -j RETURN");
+            ipt("-t nat -I PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS");
+        }
+        if !has("filter") {
+            ipt("-N DOCKER-INGRESS");
+            ipt("-A DOCKER-INGRESS -j RETURN");
+            ipt("-I FORWARD 2 -j DOCKER-INGRESS");
+        }
+        ipt(&format!(
+            "-t nat -I DOCKER-INGRESS -p tcp --dport {port} -j DNAT --to-destination {sbox}:{port}"
+        ));
+        ipt(&format!(
+            "-I DOCKER-INGRESS -m state -p tcp --sport {port} --state ESTABLISHED,RELATED -j ACCEPT"
+        ));
+        ipt(&format!(
+            "-I DOCKER-INGRESS -p tcp --dport {port} -j ACCEPT"
+        ));
+    }
+
+    /// Cut this node off the bench (its link down) or plug it back.
+    pub fn link(&self, up: bool) {
+        sh(
+            "ip",
+            &["link", "set", &self.host_if, if up { "up" } else { "down" }],
+        );
+    }
+
     /// Stop the daemon (SIGTERM, then SIGKILL after 20 s).
     pub fn stop(&mut self) {
         crate::daemon::stop(&mut self.child);

@@ -80,7 +80,7 @@ pub(crate) const SWARM_MANAGER_LISTEN_ALL: Rule = Rule {
     id: "swarm-manager-listen-all",
     severity: Medium,
     title: "Swarm manager port 2377 listens on every interface",
-    help: "`docker swarm init` listens on 0.0.0.0:2377 unless told otherwise: the cluster's control plane answers on every network the manager is on, the public one included. Fix: re-create the swarm with `--listen-addr <private address>:2377 --advertise-addr <private address>`, or close 2377 to all but the nodes (`[swarm] cluster-ports = \"nodes\"` in dockward firewall's policy).",
+    help: "`docker swarm init` listens on 0.0.0.0:2377 unless told otherwise: the cluster's control plane answers on every network the manager is on, the public one included. Fix: re-create the swarm with `--listen-addr <private address>:2377 --advertise-addr <private address>`, or close 2377 to all but the nodes (`dockward firewall` does by default; `[swarm] cluster-ports = \"nodes\"`).",
     cis: Some("7.3"),
 };
 
@@ -88,7 +88,7 @@ pub(crate) const SWARM_CLUSTER_PORTS_EXPOSED: Rule = Rule {
     id: "swarm-cluster-ports-exposed",
     severity: High,
     title: "Swarm cluster ports reachable from outside the swarm",
-    help: "2377/tcp (managers), 7946/tcp+udp (gossip) and 4789/udp (VXLAN, unauthenticated: a forged packet lands inside an overlay network) answer anyone who reaches the node. Fix: `[swarm] cluster-ports = \"nodes\"` in dockward firewall's policy (the swarm's own nodes only, kept current), with `join-from` for where new nodes join from.",
+    help: "2377/tcp (managers), 7946/tcp+udp (gossip) and 4789/udp (VXLAN, unauthenticated: a forged packet lands inside an overlay network) answer anyone who reaches the node. Fix: run `dockward firewall` on every node (by default the cluster ports answer the swarm's own nodes only, kept current; not with `[swarm] cluster-ports = \"open\"`), with `join-from` for where new nodes join from.",
     cis: None,
 };
 

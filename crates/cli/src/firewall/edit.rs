@@ -76,9 +76,17 @@ fn target(inv: &Inventory, name: &str, service: bool) -> (Target, Option<String>
 
 type Key = (String, u16, Protocol);
 
+/// Every container port's verdict, and every service port's (named
+/// `NAME (service)`, by target port) on a node that knows the services.
 fn verdicts(inv: &Inventory, file: &policy::PolicyFile) -> BTreeMap<Key, (Expose, Source)> {
-    policy::resolve(inv, file)
-        .ports
+    let r = policy::resolve(inv, file);
+    let services = r.services.into_iter().map(|s| {
+        (
+            (format!("{} (service)", s.service), s.target, s.protocol),
+            (s.expose, s.source),
+        )
+    });
+    r.ports
         .into_iter()
         .map(|p| {
             (
@@ -86,6 +94,7 @@ fn verdicts(inv: &Inventory, file: &policy::PolicyFile) -> BTreeMap<Key, (Expose
                 (p.expose, p.source),
             )
         })
+        .chain(services)
         .collect()
 }
 
@@ -112,18 +121,22 @@ fn diff(
             ));
         }
     }
-    let ours: std::collections::BTreeSet<&str> = inv
+    let ours: std::collections::BTreeSet<String> = inv
         .containers
         .iter()
         .filter(|c| match t {
             Target::Name(n) => c.name == *n,
             Target::Service(s) => c.labels.get("com.docker.swarm.service.name") == Some(s),
         })
-        .map(|c| c.name.as_str())
+        .map(|c| c.name.clone())
+        .chain(match t {
+            Target::Service(s) => Some(format!("{s} (service)")),
+            Target::Name(_) => None,
+        })
         .collect();
     let notes = b
         .iter()
-        .filter(|((name, _, _), _)| ours.contains(name.as_str()))
+        .filter(|((name, _, _), _)| ours.contains(name))
         .filter_map(|((name, port, proto), (_, src))| match src {
             Source::Label(l) => Some(format!(
                 "note: {name} {port}/{proto} is decided by its label {l}, which wins over the file: remove the label (recreate the container) for this rule to count"
@@ -159,7 +172,7 @@ pub(crate) async fn run(
     };
     let before = policy::parse_file(&shown, &old_text)
         .map_err(|e| FwError::Policy(format!("{e}; fix the file by hand first")))?;
-    let (inv, guard) = gather(&config.endpoint, args.policy.inventory.as_deref()).await?;
+    let (inv, guard) = gather(&config.endpoint, args.policy.inventory.as_deref(), &before).await?;
     let (t, note) = target(&inv, &args.name, args.service);
     let edit = Edit {
         target: t.clone(),

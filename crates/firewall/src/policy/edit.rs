@@ -3,9 +3,10 @@
 //!
 //! The file is the operator's: edited with `toml_edit`, which keeps
 //! comments, key order and formatting, so only the entry the command
-//! speaks for changes. The entry is a `[[container]]` table whose `match`
-//! holds exactly one key (`name`, or `label` for a Swarm service's task
-//! containers); an entry with a wider match is never touched, because it
+//! speaks for changes. The entry is a `[[container]]` table (a
+//! `[[service]]` one for a Swarm service: its ports on every node, and
+//! its tasks') whose `match` holds exactly one key, `name`; an entry with
+//! a wider match is never touched, because it
 //! speaks for other containers too. The policy file says later entries
 //! win, so a new entry goes last. The result is parsed again with
 //! [`super::parse_file`] before anyone writes it: an edit never produces
@@ -19,15 +20,16 @@ use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table, Value};
 pub enum Target {
     /// A container by name.
     Name(String),
-    /// A Swarm service, through the label on its task containers.
+    /// A Swarm service by name.
     Service(String),
 }
 
 impl Target {
-    fn key_value(&self) -> (&'static str, String) {
+    /// The table its entries are in, and the name they match.
+    fn table_name(&self) -> (&'static str, &str) {
         match self {
-            Self::Name(n) => ("name", n.clone()),
-            Self::Service(s) => ("label", format!("com.docker.swarm.service.name={s}")),
+            Self::Name(n) => ("container", n),
+            Self::Service(s) => ("service", s),
         }
     }
 }
@@ -69,19 +71,19 @@ pub fn apply_edit(text: &str, edit: &Edit) -> Result<(String, bool, super::Polic
         Verb::Deny => Some(Value::from("deny")),
         Verb::Reset => None,
     };
-    let (mkey, mval) = edit.target.key_value();
+    let (table, mval) = edit.target.table_name();
     let item = doc
-        .entry("container")
+        .entry(table)
         .or_insert(Item::ArrayOfTables(Default::default()));
     let Some(entries) = item.as_array_of_tables_mut() else {
-        return Err(
-            "`container` is not an array of [[container]] tables; fix it by hand first".into(),
-        );
+        return Err(format!(
+            "`{table}` is not an array of [[{table}]] tables; fix it by hand first"
+        ));
     };
     let ours = |t: &Table| {
         let m = t.get("match");
         let one =
-            |k: &str, v: Option<&Value>| k == mkey && v.and_then(Value::as_str) == Some(&mval);
+            |k: &str, v: Option<&Value>| k == "name" && v.and_then(Value::as_str) == Some(mval);
         match m {
             Some(Item::Value(Value::InlineTable(it))) => {
                 it.len() == 1 && it.iter().all(|(k, v)| one(k, Some(v)))
@@ -126,7 +128,7 @@ pub fn apply_edit(text: &str, edit: &Edit) -> Result<(String, bool, super::Polic
                 None => {
                     let mut t = Table::new();
                     let mut m = InlineTable::new();
-                    m.insert(mkey, Value::from(mval.as_str()));
+                    m.insert("name", Value::from(mval));
                     t.insert("match", value(m));
                     entries.push(t);
                     entries.len() - 1
@@ -267,7 +269,7 @@ mod tests {
         let (t, _, _) =
             apply_edit("", &edit(Target::Service("api".into()), None, Verb::Deny)).unwrap();
         assert!(
-            t.contains("match = { label = \"com.docker.swarm.service.name=api\" }"),
+            t.contains("[[service]]\nmatch = { name = \"api\" }\nexpose = \"deny\""),
             "{t}"
         );
         let e = apply_edit(

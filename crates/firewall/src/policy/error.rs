@@ -3,9 +3,10 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("container {container}: label {label}={value}: {problem}. {fix}")]
+    /// `owner` is `container NAME` or `service NAME`.
+    #[error("{owner}: label {label}={value}: {problem}. {fix}")]
     Label {
-        container: String,
+        owner: String,
         label: String,
         value: String,
         problem: String,

@@ -1,9 +1,11 @@
-//! The labels a container carries for the firewall, parsed, with whether
-//! each may be its image's ([`LabelOrigin`]).
+//! The labels a container or a Swarm service carries for the firewall,
+//! parsed, with whether each may be its image's ([`LabelOrigin`]; a
+//! service's labels are its spec's, never an image's).
 
 use super::error::{PolicyError, EXPOSE_FIX};
 use super::expose::{parse_expose, parse_port_key, Expose};
-use dockward_model::{Container, LabelOrigin, Protocol};
+use dockward_model::{Container, LabelOrigin, Protocol, Service};
+use std::collections::BTreeMap;
 
 pub const LABEL_EXPOSE: &str = "dockward.expose";
 pub const LABEL_ALLOW_FROM: &str = "dockward.allow-from";
@@ -25,8 +27,24 @@ pub(crate) struct ContainerLabels {
 }
 
 pub(crate) fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyError> {
+    parse(&format!("container {}", c.name), &c.labels, |k| {
+        c.label_origin(k) != LabelOrigin::Own
+    })
+}
+
+/// A service's labels (`docker service create --label`, `deploy.labels`):
+/// they apply to every port of the service, on every node.
+pub(crate) fn service_labels(s: &Service) -> Result<ContainerLabels, PolicyError> {
+    parse(&format!("service {}", s.name), &s.labels, |_| false)
+}
+
+fn parse(
+    owner: &str,
+    labels: &BTreeMap<String, String>,
+    maybe_image: impl Fn(&str) -> bool,
+) -> Result<ContainerLabels, PolicyError> {
     let err = |label: &str, value: &str, problem: String, fix| PolicyError::Label {
-        container: c.name.clone(),
+        owner: owner.to_string(),
         label: label.to_string(),
         value: value.to_string(),
         problem,
@@ -35,13 +53,13 @@ pub(crate) fn container_labels(c: &Container) -> Result<ContainerLabels, PolicyE
     let claim = |k: &String, expose| Claim {
         expose,
         key: k.clone(),
-        maybe_image: c.label_origin(k) != LabelOrigin::Own,
+        maybe_image: maybe_image(k),
     };
     let mut out = ContainerLabels {
         all: None,
         ports: Vec::new(),
     };
-    for (k, v) in &c.labels {
+    for (k, v) in labels {
         if k == LABEL_EXPOSE {
             let e = parse_expose(v).map_err(|p| err(k, v, p, EXPOSE_FIX))?;
             out.all = Some(claim(k, e));

@@ -36,15 +36,17 @@ pub use edit::{apply_edit, Edit, Target, Verb};
 pub use error::PolicyError;
 pub use expose::{parse_expose, Expose, Stance};
 pub use file::{
-    parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Selector, SwarmRule,
+    parse_file, ContainerRule, ExposeValue, Match, PolicyFile, PortRule, Rule, Selector,
+    ServiceRule, ServiceSelector, SwarmRule,
 };
 pub use labels::{LABEL_ALLOW_FROM, LABEL_EXPOSE, LABEL_ISOLATE};
 pub use vocabulary::{label_problems, LabelProblem};
 
 use dockward_model::{
-    Container, Inventory, LabelOrigin, Protocol, COMPOSE_PROJECT, COMPOSE_SERVICE,
+    Container, Inventory, LabelOrigin, Protocol, PublishMode, Service, COMPOSE_PROJECT,
+    COMPOSE_SERVICE,
 };
-use labels::{allow_from_names, container_labels, ContainerLabels};
+use labels::{allow_from_names, container_labels, service_labels, ContainerLabels};
 use serde::Serialize;
 
 /// Where a verdict came from (shown by `plan`).
@@ -69,6 +71,21 @@ pub struct PortVerdict {
     pub source: Source,
 }
 
+/// One published port of a Swarm service with its verdict, on every node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceVerdict {
+    pub service: String,
+    pub service_id: String,
+    pub protocol: Protocol,
+    /// The port inside its tasks: the one labels and file entries name.
+    pub target: u16,
+    /// The port on the nodes.
+    pub published: u16,
+    pub mode: PublishMode,
+    pub expose: Expose,
+    pub source: Source,
+}
+
 /// A network whose containers may not reach each other, with the allowed
 /// (source container, destination container) pairs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,6 +98,9 @@ pub struct Isolation {
 pub struct Resolved {
     pub stance: Stance,
     pub ports: Vec<PortVerdict>,
+    /// Swarm services' ports (known on a manager, or on a worker told by
+    /// its managers).
+    pub services: Vec<ServiceVerdict>,
     pub isolated: Vec<Isolation>,
     /// Bad labels: each closed what it was on.
     pub problems: Vec<String>,
@@ -130,6 +150,17 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
                 Match::MaybeImage => Some((i, r, true)),
             })
             .collect();
+        // A Swarm task: its service's labels and entries come after the
+        // container's own (a bad service label is said once, below).
+        let task_of = service_of(inv, c);
+        let svc_labels = task_of.and_then(|s| service_labels(s).ok());
+        let svc_rules = match (task_of, task_stub(c)) {
+            (Some(s), _) => service_rules(file, s),
+            // A worker that knows no service still knows its tasks' by
+            // their name and stack: `[[service]]` entries apply to them.
+            (None, Some(stub)) => service_rules(file, &stub),
+            (None, None) => Vec::new(),
+        };
         let mut seen = std::collections::BTreeSet::new();
         for p in &c.ports {
             if !seen.insert((p.container_port, p.protocol)) {
@@ -137,8 +168,14 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
             }
             let (expose, source) = match &labels {
                 Ok(labels) => {
+                    let claims: Vec<&ContainerLabels> =
+                        std::iter::once(labels).chain(svc_labels.as_ref()).collect();
+                    let entries =
+                        from_entries(p.container_port, p.protocol, "container", &rules).chain(
+                            from_entries(p.container_port, p.protocol, "service", &svc_rules),
+                        );
                     let (v, widening) =
-                        verdict_for(p.container_port, p.protocol, labels, &rules, stance);
+                        verdict_for(p.container_port, p.protocol, &claims, entries, stance);
                     for source in widening {
                         say_once(&mut problems, image_label_problem(c, &source, "open ports"));
                     }
@@ -156,14 +193,126 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
             });
         }
     }
+    let services = services(inv, file, stance, &mut problems);
     let isolated = isolation(inv, &mut problems);
     Resolved {
         stance,
         ports,
+        services,
         isolated,
         problems,
         swarm: file.swarm.clone(),
     }
+}
+
+/// Every published port of every Swarm service this node knows of.
+fn services(
+    inv: &Inventory,
+    file: &PolicyFile,
+    stance: Stance,
+    problems: &mut Vec<String>,
+) -> Vec<ServiceVerdict> {
+    let mut out = Vec::new();
+    let Some(swarm) = &inv.swarm else {
+        return out;
+    };
+    for svc in &swarm.services {
+        for p in label_problems(&svc.labels) {
+            if p.label != LABEL_EXPOSE && !p.label.starts_with("dockward.expose.") {
+                problems.push(format!("service {}: {}", svc.name, p.problem));
+            }
+        }
+        let labels = service_labels(svc).map_err(|e| {
+            let msg = e.to_string();
+            problems.push(format!(
+                "{msg}; its ports are closed on every node until it is fixed"
+            ));
+            msg
+        });
+        let rules = service_rules(file, svc);
+        for p in &svc.ports {
+            // Swarm has not chosen the port yet: nothing is published.
+            let Some(published) = p.published else {
+                continue;
+            };
+            let (expose, source) = match &labels {
+                Ok(l) => {
+                    let entries = from_entries(p.target, p.protocol, "service", &rules);
+                    verdict_for(p.target, p.protocol, &[l], entries, stance).0
+                }
+                Err(msg) => (Expose::Deny, Source::Invalid(msg.clone())),
+            };
+            out.push(ServiceVerdict {
+                service: svc.name.clone(),
+                service_id: svc.id.clone(),
+                protocol: p.protocol,
+                target: p.target,
+                published,
+                mode: p.mode,
+                expose,
+                source,
+            });
+        }
+    }
+    out
+}
+
+/// The service a task container belongs to: by the id Swarm labels it
+/// with, and only when the container set that label itself (an image
+/// could carry a forged one to borrow a public service's verdict).
+fn service_of<'a>(inv: &'a Inventory, c: &Container) -> Option<&'a Service> {
+    const SERVICE_ID: &str = "com.docker.swarm.service.id";
+    let id = c.labels.get(SERVICE_ID)?;
+    if c.label_origin(SERVICE_ID) != LabelOrigin::Own {
+        return None;
+    }
+    inv.swarm.as_ref()?.services.iter().find(|s| s.id == *id)
+}
+
+/// A task container's service as the container alone tells it: the name
+/// and stack Swarm labelled it with (its own labels, not its image's), no
+/// service labels. `None` for anything else.
+fn task_stub(c: &Container) -> Option<Service> {
+    const SERVICE_NAME: &str = "com.docker.swarm.service.name";
+    let own = |k: &str| {
+        c.labels
+            .get(k)
+            .filter(|_| c.label_origin(k) == LabelOrigin::Own)
+    };
+    let name = own(SERVICE_NAME)?;
+    let mut labels = std::collections::BTreeMap::new();
+    if let Some(stack) = own(dockward_model::STACK_NAMESPACE) {
+        labels.insert(dockward_model::STACK_NAMESPACE.to_string(), stack.clone());
+    }
+    Some(Service {
+        name: name.clone(),
+        labels,
+        ..Service::default()
+    })
+}
+
+/// The `[[service]]` entries that select `svc` (never through an image).
+fn service_rules<'a>(file: &'a PolicyFile, svc: &Service) -> Vec<(usize, &'a ServiceRule, bool)> {
+    file.services
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.selector.matches(svc))
+        .map(|(i, r)| (i, r, false))
+        .collect()
+}
+
+/// What the matching entries of one table (`container` or `service`) say
+/// about a port, the last matching one first, as later entries refine
+/// earlier ones; each with whether the image may have made the match.
+fn from_entries<'a, S>(
+    port: u16,
+    proto: Protocol,
+    table: &'a str,
+    rules: &'a [(usize, &'a Rule<S>, bool)],
+) -> impl Iterator<Item = (Expose, Source, bool)> + 'a {
+    rules.iter().rev().filter_map(move |(i, r, maybe)| {
+        from_entry(port, proto, table, *i, r).map(|(e, s)| (e, s, *maybe))
+    })
 }
 
 /// The verdict of one port, and where each verdict that may be the
@@ -171,31 +320,28 @@ pub fn resolve(inv: &Inventory, file: &PolicyFile) -> Resolved {
 fn verdict_for(
     port: u16,
     proto: Protocol,
-    labels: &ContainerLabels,
-    rules: &[(usize, &ContainerRule, bool)],
+    labels: &[&ContainerLabels],
+    entries: impl Iterator<Item = (Expose, Source, bool)>,
     stance: Stance,
 ) -> ((Expose, Source), Vec<Source>) {
-    // Everything that may decide, in precedence order: labels, then file
-    // entries (the last matching one first, as later entries refine
-    // earlier ones), then the default. Each says whether the image may
-    // have made it.
-    let claims = labels
-        .ports
-        .iter()
-        .filter(|(p, pr, _)| *p == port && (pr.is_none() || *pr == Some(proto)))
-        .map(|(_, _, c)| c)
-        .chain(labels.all.as_ref())
-        .map(|c| {
-            (
-                c.expose.clone(),
-                Source::Label(c.key.clone()),
-                c.maybe_image,
-            )
-        });
-    let entries = rules
-        .iter()
-        .rev()
-        .filter_map(|(i, r, maybe)| from_entry(port, proto, *i, r).map(|(e, s)| (e, s, *maybe)));
+    // Everything that may decide, in precedence order: labels (the
+    // container's, then its service's), then file entries, then the
+    // default. Each says whether the image may have made it.
+    let claims = labels.iter().flat_map(|labels| {
+        labels
+            .ports
+            .iter()
+            .filter(|(p, pr, _)| *p == port && (pr.is_none() || *pr == Some(proto)))
+            .map(|(_, _, c)| c)
+            .chain(labels.all.as_ref())
+            .map(|c| {
+                (
+                    c.expose.clone(),
+                    Source::Label(c.key.clone()),
+                    c.maybe_image,
+                )
+            })
+    });
     let default = std::iter::once((stance.into(), Source::Default, false));
     // Every way of reading the merged labels is possible (each label the
     // container's own, or the image's), so the verdict is the narrowest of
@@ -226,7 +372,13 @@ fn verdict_for(
 }
 
 /// What one matching policy file entry says about a port, if anything.
-fn from_entry(port: u16, proto: Protocol, i: usize, r: &ContainerRule) -> Option<(Expose, Source)> {
+fn from_entry<S>(
+    port: u16,
+    proto: Protocol,
+    table: &str,
+    i: usize,
+    r: &Rule<S>,
+) -> Option<(Expose, Source)> {
     let by_port = r
         .ports
         .iter()
@@ -235,11 +387,11 @@ fn from_entry(port: u16, proto: Protocol, i: usize, r: &ContainerRule) -> Option
     if let Some(p) = by_port {
         return Some((
             p.expose.clone(),
-            Source::File(format!("[[container]] #{} ports.\"{}\"", i + 1, p.key)),
+            Source::File(format!("[[{table}]] #{} ports.\"{}\"", i + 1, p.key)),
         ));
     }
     let e = r.expose.clone()?;
-    Some((e, Source::File(format!("[[container]] #{} expose", i + 1))))
+    Some((e, Source::File(format!("[[{table}]] #{} expose", i + 1))))
 }
 
 /// The problem line for a label, or a file entry matched through a label,

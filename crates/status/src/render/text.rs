@@ -59,14 +59,20 @@ impl Text {
         if sw.services.is_empty() {
             return Ok(());
         }
-        let mut t = self.table(&[
+        let fw = sw.services.iter().any(|p| p.firewall.is_some());
+        let mut header = vec![
             "SERVICE",
             "PUBLISHED",
             "",
             "TARGET",
             "MODE",
             "REACHABLE FROM",
-        ]);
+        ];
+        if fw {
+            header[5] = "AS SWARM LEAVES IT";
+            header.push("FIREWALL (THIS NODE)");
+        }
+        let mut t = self.table(&header);
         for p in &sw.services {
             let colour = match p.mode {
                 dockward_model::PublishMode::Ingress => Color::Red,
@@ -76,7 +82,7 @@ impl Text {
                 Some(s) => format!("{} (stack {s})", p.service),
                 None => p.service.clone(),
             };
-            t.add_row(vec![
+            let mut row = vec![
                 Cell::new(name),
                 Cell::new(
                     p.published_port
@@ -94,7 +100,18 @@ impl Text {
                     colour,
                 ),
                 Cell::new(p.reachable_from),
-            ]);
+            ];
+            if fw {
+                row.push(match &p.firewall {
+                    Some(f) if f.by == "fallback" => self.coloured(
+                        format!("{} (no entry: the default)", f.verdict),
+                        verdict_colour(&f.verdict),
+                    ),
+                    Some(f) => self.coloured(f.verdict.to_string(), verdict_colour(&f.verdict)),
+                    None => Cell::new("(its tasks' rows)"),
+                });
+            }
+            t.add_row(row);
         }
         writeln!(out, "{}", t.trim_fmt())
     }
