@@ -91,6 +91,11 @@ docker run --rm --network host --pid host --cap-drop ALL --cap-add NET_ADMIN \
 nft list table inet dockward >/dev/null || fail "no dockward table after the image's apply"
 target/debug/dockward firewall remove >/dev/null 2>&1 || "$static" firewall remove >/dev/null
 say "dockward-firewall image: applies the host's rules with NET_ADMIN alone"
+# The Swarm stack as shipped, deployed by Swarm on a three-node bench with
+# these images (crates/cli/tests/swarm_stack.rs).
+cargo test --quiet -p dockward --test swarm_stack -- --ignored >"$tmp/stack.log" 2>&1 \
+  || { cat "$tmp/stack.log" >&2; fail "contrib/swarm/stack.yml on a three-node swarm"; }
+say "contrib/swarm/stack.yml: deployed by Swarm, enforcing on every node of a three-node bench"
 # 5. The compose examples, exactly as shipped, with a locally built
 # client in the place of Traefik's and Portainer's images (no registry
 # here): it calls the proxy as they do, and a write must be refused.

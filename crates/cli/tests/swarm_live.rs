@@ -8,19 +8,8 @@ use dockward_docker::{Endpoint, Engine, InventorySource};
 use dockward_model::{Protocol, PublishMode};
 use dockward_testbench::{require_engine, tcp_answers, SwarmBench, IMAGE};
 
-/// `docker service create -d --no-resolve-image --name NAME ARGS…` (no
-/// registry can be reached here).
 fn create_service(node: &dockward_testbench::SwarmNode, name: &str, args: &[&str]) {
-    let mut all = vec![
-        "service",
-        "create",
-        "-d",
-        "--no-resolve-image",
-        "--name",
-        name,
-    ];
-    all.extend_from_slice(args);
-    node.docker(&all);
+    node.service(name, args);
 }
 
 async fn snapshot(host: &str) -> dockward_model::Inventory {
@@ -303,14 +292,9 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
         "[swarm]\ncluster-ports = \"nodes\"\njoin-from = [\"10.99.240.13\"]\n",
     );
     let on_worker = write("worker.toml", "[swarm]\ncluster-ports = \"nodes\"\n");
+    let bin = assert_cmd::cargo::cargo_bin("dockward");
     let dockward = |node: &dockward_testbench::SwarmNode, args: &[&str]| {
-        let mut c = std::process::Command::new("ip");
-        c.args(["netns", "exec", &node.ns])
-            .arg(assert_cmd::cargo::cargo_bin("dockward"))
-            .args(["-H", &node.host(), "firewall"])
-            .args(args)
-            .env("DOCKWARD_STATE_DIR", state.path());
-        c
+        node.firewall(&bin, state.path(), args)
     };
     let firewall = |node: &dockward_testbench::SwarmNode, args: &[&str]| {
         let out = dockward(node, args).output().unwrap();
@@ -499,24 +483,7 @@ fn service_ports_on_every_node(
     }
     // The managers' proxy: services only, to nodes of this swarm.
     let m = bench.manager();
-    let certs = m.swarm_certs();
-    let mut proxy = std::process::Command::new("ip")
-        .args(["netns", "exec", &m.ns])
-        .arg(assert_cmd::cargo::cargo_bin("dockward"))
-        .args(["proxy", "--upstream", &m.host(), "--listen"])
-        .arg(format!("tcp://{}:2378", m.addr))
-        .arg("--tls-cert")
-        .arg(certs.join("swarm-node.crt"))
-        .arg("--tls-key")
-        .arg(certs.join("swarm-node.key"))
-        .arg("--tls-client-ca")
-        .arg(certs.join("swarm-root-ca.crt"))
-        .env("SERVICES", "1")
-        .env("EVENTS", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut proxy = m.managers_proxy(&assert_cmd::cargo::cargo_bin("dockward"), 2378);
     let policy = |n: &dockward_testbench::SwarmNode| {
         let p = state.join(format!("{}.toml", n.name));
         std::fs::write(
@@ -530,15 +497,8 @@ fn service_ports_on_every_node(
         .unwrap();
         p.display().to_string()
     };
-    let dockward = |n: &dockward_testbench::SwarmNode, args: &[&str]| {
-        let mut c = std::process::Command::new("ip");
-        c.args(["netns", "exec", &n.ns])
-            .arg(assert_cmd::cargo::cargo_bin("dockward"))
-            .args(["-H", &n.host(), "firewall"])
-            .args(args)
-            .env("DOCKWARD_STATE_DIR", state);
-        c
-    };
+    let bin = assert_cmd::cargo::cargo_bin("dockward");
+    let dockward = |n: &dockward_testbench::SwarmNode, args: &[&str]| n.firewall(&bin, state, args);
     // Wait for the proxy to listen.
     assert!(
         (0..50).any(|_| {

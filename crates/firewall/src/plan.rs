@@ -123,6 +123,39 @@ pub fn plan(
             change,
         });
     }
+    // Swarm's ingress ports, one row per service port, keyed as the
+    // ruleset keys them (the routing mesh's sandbox, the published port).
+    let sbox = inv
+        .networks
+        .iter()
+        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
+    for sv in resolved
+        .services
+        .iter()
+        .filter(|s| s.mode == dockward_model::PublishMode::Ingress)
+    {
+        let lookup =
+            |r: &Ruleset| sbox.and_then(|ip| r.pub4.get(&(ip, sv.protocol, sv.published)).cloned());
+        let verdict = match lookup(rs) {
+            Some(v) => describe(&v, &rs.allow_lists),
+            // No sandbox here yet: the resolved verdict applies once there is.
+            None => sv.expose.describe(),
+        };
+        let now = applied
+            .as_ref()
+            .and_then(|a| lookup(a).map(|v| describe(&v, &a.allow_lists)));
+        ports.push(PlanPort {
+            container: format!("service {} (ingress, every node)", sv.service),
+            running: sbox.is_some(),
+            protocol: sv.protocol,
+            container_port: sv.target,
+            bindings: vec![format!("*:{}", sv.published)],
+            change: sbox.is_some() && now.as_ref() != Some(&verdict),
+            verdict,
+            source: sv.source.clone(),
+            now,
+        });
+    }
     let mut unfilterable = vec![
         "traffic from this host itself (its own addresses and loopback) reaches every published port: it never crosses the forward path".to_string(),
     ];

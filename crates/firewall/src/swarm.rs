@@ -379,6 +379,19 @@ mod rendered {
         // Rendered into the same map as container ports.
         let s = crate::nft::render(&r);
         assert!(s.contains("172.18.0.2 . tcp . 8080 : accept"), "{s}");
+        // `plan` shows each ingress port as a row of its own.
+        let file = parse_file("p.toml", "").unwrap();
+        let resolved = resolve(&inv, &file);
+        let r = crate::build(&resolved, &inv);
+        let p = crate::plan::plan(&inv, &resolved, &r, None);
+        let row = p
+            .ports
+            .iter()
+            .find(|x| x.container == "service web (ingress, every node)")
+            .expect("a row for web");
+        assert_eq!(row.verdict, dockward_model::Reach::Public);
+        assert_eq!(row.bindings, ["*:8080"]);
+        assert!(row.change, "no table yet: a change");
     }
 
     #[test]

@@ -89,6 +89,62 @@ impl Node {
         crate::daemon::wait_answers(&self.host(), &d.join("dockerd.log"), &self.name);
     }
 
+    /// `docker service create -d --no-resolve-image --name NAME ARGS…` on
+    /// this node (no registry can be reached here).
+    pub fn service(&self, name: &str, args: &[&str]) {
+        let mut all = vec![
+            "service",
+            "create",
+            "-d",
+            "--no-resolve-image",
+            "--name",
+            name,
+        ];
+        all.extend_from_slice(args);
+        self.docker(&all);
+    }
+
+    /// `BIN -H <this node> firewall ARGS…` inside this node's network
+    /// namespace, its state under `state`.
+    pub fn firewall(
+        &self,
+        bin: &std::path::Path,
+        state: &std::path::Path,
+        args: &[&str],
+    ) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.ns])
+            .arg(bin)
+            .args(["-H", &self.host(), "firewall"])
+            .args(args)
+            .env("DOCKWARD_STATE_DIR", state);
+        c
+    }
+
+    /// The managers' proxy of `contrib/swarm/`, run from `bin` in this
+    /// node's namespace: services and their events only, on `port` of its
+    /// address, over TLS with the node's swarm certificates.
+    pub fn managers_proxy(&self, bin: &std::path::Path, port: u16) -> Child {
+        let certs = self.swarm_certs();
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(bin)
+            .args(["proxy", "--upstream", &self.host(), "--listen"])
+            .arg(format!("tcp://{}:{port}", self.addr))
+            .arg("--tls-cert")
+            .arg(certs.join("swarm-node.crt"))
+            .arg("--tls-key")
+            .arg(certs.join("swarm-node.key"))
+            .arg("--tls-client-ca")
+            .arg(certs.join("swarm-root-ca.crt"))
+            .env("SERVICES", "1")
+            .env("EVENTS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dockward proxy")
+    }
+
     /// This node's swarm certificates (`swarm-node.crt`, `swarm-node.key`,
     /// `swarm-root-ca.crt`), under its data root.
     pub fn swarm_certs(&self) -> PathBuf {
@@ -349,6 +405,28 @@ impl SwarmBench {
         self.nodes.push(node);
         self.wait_nodes_ready(self.nodes.len());
         self.nodes.len() - 1
+    }
+
+    /// Load `images` from this machine's engine into every node (there is
+    /// no registry to pull from).
+    pub fn load_images(&self, images: &[&str]) {
+        let tar = self.nodes[0].dir.path().join("more-images.tar");
+        let out = docker_cli()
+            .arg("save")
+            .arg("-o")
+            .arg(&tar)
+            .args(images)
+            .output()
+            .expect("docker save");
+        assert!(
+            out.status.success(),
+            "docker save {images:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for n in &self.nodes {
+            n.docker(&["load", "-q", "-i", &tar.display().to_string()]);
+        }
+        let _ = std::fs::remove_file(&tar);
     }
 
     /// The manager.

@@ -38,6 +38,10 @@ struct Ctx<'a> {
     path: &'a str,
     env: &'a ComposeEnv,
     out: Vec<(Finding, Vec<u32>)>,
+    /// Top-level networks that are the host's own network (a stack's
+    /// `external: true` network named `host`): joining one is
+    /// `network_mode: host` in Swarm.
+    host_networks: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -128,7 +132,9 @@ pub fn audit_compose(path: &str, text: &str, env: &ComposeEnv) -> Result<Vec<Fin
         path,
         env,
         out: Vec::new(),
+        host_networks: Vec::new(),
     };
+    cx.host_networks = host_networks(&cx, &root);
     schema::check(path, &root, &|n| cx.text(n))?;
     if let Some((_, services)) = root.get("services") {
         for (name_node, svc) in services.entries() {
@@ -174,7 +180,9 @@ pub fn audit_env_files(
         path,
         env,
         out: Vec::new(),
+        host_networks: Vec::new(),
     };
+    cx.host_networks = host_networks(&cx, &root);
     // Top-level `secrets:` from a file: a secret by definition, so any
     // group or other read bit is too much.
     if let Some((_, secrets)) = root.get("secrets") {
@@ -254,6 +262,26 @@ pub fn audit_env_files(
         .collect()
 }
 
+/// The top-level networks that are the host's network: `external: true`
+/// and named `host` (by `name:`, or by their key without one).
+fn host_networks(cx: &Ctx<'_>, root: &Node) -> Vec<String> {
+    let Some((_, nets)) = root.get("networks") else {
+        return Vec::new();
+    };
+    nets.entries()
+        .iter()
+        .filter_map(|(key, net)| {
+            let key = key.scalar()?;
+            let external = net
+                .get("external")
+                .and_then(|(_, v)| cx.text(v))
+                .is_some_and(|v| v == "true");
+            let name = net.get("name").and_then(|(_, v)| cx.text(v));
+            (external && name.as_deref().unwrap_or(&key) == "host").then_some(key)
+        })
+        .collect()
+}
+
 fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
     // `labels:` are the container's; `deploy.labels` a Swarm service's:
     // dockward reads both, so both are checked.
@@ -277,6 +305,22 @@ fn service(cx: &mut Ctx<'_>, name: &str, svc: &Node) {
                 k,
                 format!("service {name}: network_mode: host"),
                 format!("services:\n  {name}:\n    # remove `network_mode: host` and publish only what is needed\n    ports:\n      - \"127.0.0.1:8080:80\""),
+            );
+        }
+    }
+    if let Some((k, nets)) = svc.get("networks") {
+        let joined: Vec<String> = nets
+            .items()
+            .iter()
+            .filter_map(|n| cx.text(n))
+            .chain(nets.entries().iter().filter_map(|(k, _)| k.scalar()))
+            .collect();
+        if let Some(host) = joined.iter().find(|n| cx.host_networks.contains(n)) {
+            cx.emit(
+                &COMPOSE_HOST_NETWORK,
+                k,
+                format!("service {name}: networks: {host} (the host's network)"),
+                format!("services:\n  {name}:\n    # leave the `{host}` network (the host's own) and publish only what is needed\n    ports:\n      - \"127.0.0.1:8080:80\""),
             );
         }
     }
