@@ -409,7 +409,7 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
         "open after remove"
     );
     bench.manager().docker(&["service", "rm", "probe"]);
-    service_ports_on_every_node(&mut bench, &outsider, state.path());
+    service_ports_on_every_node(&mut bench, &outsider, state.path()).await;
 }
 
 /// Service ports, by the services' labels and the policy file, on every
@@ -417,7 +417,7 @@ async fn a_swarm_node_knows_its_part_and_a_manager_the_cluster() {
 /// manager's `dockward proxy`, over TLS with the swarm's certificates. A
 /// stand-in for the routing mesh's DNAT (the kernel here has no IPVS; see
 /// `SwarmNode::ingress_standin`) on every node; host-mode ports for real.
-fn service_ports_on_every_node(
+async fn service_ports_on_every_node(
     bench: &mut SwarmBench,
     outsider: &dockward_testbench::Outsider,
     state: &std::path::Path,
@@ -582,6 +582,61 @@ fn service_ports_on_every_node(
     assert_eq!(verdict(8081), Some("public".into()), "{v}");
     assert_eq!(verdict(8082), Some("local only".into()), "{v}");
     assert_eq!(verdict(8084), Some("public".into()), "{v}");
+    // Attacks on the managers' channel. The manager answers a node of the
+    // swarm (the same call the workers' firewalls make, from the host
+    // here, with worker 1's certificate)...
+    let asker = dockward_docker::Managers {
+        port: 2378,
+        certs: bench.nodes[1].swarm_certs(),
+    };
+    let listed = asker
+        .services(&[format!("{}:2377", bench.manager().addr)])
+        .await
+        .expect("the manager answers a node");
+    assert!(listed.iter().any(|s| s.name == "pub"), "{listed:?}");
+    // ...but a worker posing as a manager, with a certificate from the
+    // swarm's own CA that names a worker, is refused: no list from it
+    // could open a port.
+    let w2 = &bench.nodes[2];
+    let mut fake = w2.managers_proxy(&bin, 2378);
+    // (Given time to listen: a refused connection would pass for a
+    // refused certificate otherwise; the error must name the certificate.)
+    std::thread::sleep(Duration::from_millis(1500));
+    let e = asker
+        .services(&[format!("{}:2377", w2.addr)])
+        .await
+        .expect_err("a worker's certificate does not make a manager");
+    assert!(
+        e.to_string().contains("certificate") || e.to_string().contains("Certificate"),
+        "{e}"
+    );
+    let _ = fake.kill();
+    let _ = fake.wait();
+    // And the managers' proxy refuses a client with no certificate of the
+    // swarm's.
+    let ca = bench.manager().swarm_certs().join("swarm-root-ca.crt");
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "3",
+        ])
+        .arg("--cacert")
+        .arg(&ca)
+        .arg("--resolve")
+        .arg(format!("swarm-manager:2378:{}", bench.manager().addr))
+        .arg("https://swarm-manager:2378/v1.41/services")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stdout) != "200",
+        "a client without a swarm certificate got {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // A service created now: open on the watching worker soon after
     // `docker service create` returns.
     let t = Instant::now();

@@ -213,7 +213,7 @@ pub fn swarm(
     })
 }
 
-fn swarm_node(n: &api::Node) -> m::SwarmNode {
+pub fn swarm_node(n: &api::Node) -> m::SwarmNode {
     let status = n.status.clone().unwrap_or_default();
     let manager = n.manager_status.as_ref();
     m::SwarmNode {

@@ -1,10 +1,13 @@
-//! A Swarm worker's view of the services, read from its managers.
+//! A Swarm worker's view of the services and nodes, read from its
+//! managers.
 //!
-//! Only a manager may list services (`GET /services` answers 503 "This
-//! node is not a swarm manager" on a worker), yet every node DNATs every
-//! ingress-mode port, so the firewall on a worker must know each service's
-//! labels and ports. It asks a manager: the `dockward proxy` that runs on
-//! the managers (`contrib/swarm/`) with only `SERVICES=1`, on a TCP port,
+//! Only a manager may list services and nodes (`GET /services` answers 503
+//! "This node is not a swarm manager" on a worker), yet every node DNATs
+//! every ingress-mode port, so the firewall on a worker must know each
+//! service's labels and ports; and it hears of no node joining, whose
+//! address its cluster ports must answer. It asks a manager: the `dockward
+//! proxy` that runs on the managers (`contrib/swarm/`) with only
+//! `SERVICES=1`, `NODES=1` and `EVENTS=1`, on a TCP port,
 //! over TLS with the swarm's own certificates (swarmkit's PKI, which every
 //! node already holds under `<data-root>/swarm/certificates`):
 //! - the worker presents its node certificate, so only a node of this
@@ -127,6 +130,15 @@ impl Managers {
     /// Every service of the swarm, from the first of `managers` that
     /// answers; an error names each one tried.
     pub async fn services(&self, managers: &[String]) -> Result<Vec<m::Service>, EngineError> {
+        Ok(self.cluster(managers).await?.0)
+    }
+
+    /// Every service and node of the swarm, from the first of `managers`
+    /// that answers; an error names each one tried.
+    pub async fn cluster(
+        &self,
+        managers: &[String],
+    ) -> Result<(Vec<m::Service>, Vec<m::SwarmNode>), EngineError> {
         let err = |detail: String| EngineError::Api {
             url: format!("the managers' proxy (port {})", self.port),
             call: "GET /services".into(),
@@ -140,17 +152,21 @@ impl Managers {
         let mut tried = Vec::new();
         for host in managers {
             let listed = match self.client(tls.clone(), host) {
-                Ok(d) => d
-                    .list_services(None::<bollard::query_parameters::ListServicesOptions>)
-                    .await
-                    .map_err(|e| e.to_string()),
+                Ok(d) => tokio::try_join!(
+                    d.list_services(None::<bollard::query_parameters::ListServicesOptions>),
+                    d.list_nodes(None::<bollard::query_parameters::ListNodesOptions>),
+                )
+                .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             match listed {
-                Ok(list) => {
-                    let mut out: Vec<m::Service> = list.iter().map(convert::service).collect();
+                Ok((services, nodes)) => {
+                    let mut out: Vec<m::Service> = services.iter().map(convert::service).collect();
                     out.sort_by(|a, b| a.name.cmp(&b.name));
-                    return Ok(out);
+                    let mut nodes: Vec<m::SwarmNode> =
+                        nodes.iter().map(convert::swarm_node).collect();
+                    nodes.sort_by(|a, b| a.hostname.cmp(&b.hostname).then(a.id.cmp(&b.id)));
+                    return Ok((out, nodes));
                 }
                 Err(e) => tried.push(format!("{host}: {e}")),
             }
@@ -159,22 +175,24 @@ impl Managers {
             return Err(err("this node knows no manager".into()));
         }
         Err(err(format!(
-            "{}; check that `dockward proxy` listens there with SERVICES=1 and the swarm's certificates (contrib/swarm/)",
+            "{}; check that `dockward proxy` listens there with SERVICES=1, NODES=1, EVENTS=1 and the swarm's certificates (contrib/swarm/)",
             tried.join("; ")
         )))
     }
 }
 
 impl Managers {
-    /// Follow the managers' service events (a worker hears of none from
-    /// its own dockerd): a notice on `tx` for each. The managers are tried
+    /// Follow the managers' service and node events (a worker hears of
+    /// none from its own dockerd): a notice on `tx` for each. The managers are tried
     /// in turn, again a second after all failed; what changes while none
     /// answers, the watch's own polling finds. Returns when the receiver
     /// is gone.
     pub async fn follow_services(self, managers: Vec<String>, tx: tokio::sync::mpsc::Sender<()>) {
         use futures_util::StreamExt;
-        let filters =
-            std::collections::HashMap::from([("type".to_string(), vec!["service".to_string()])]);
+        let filters = std::collections::HashMap::from([(
+            "type".to_string(),
+            vec!["service".to_string(), "node".to_string()],
+        )]);
         loop {
             for host in &managers {
                 let Ok(d) = self.tls().and_then(|tls| self.client(tls, host)) else {

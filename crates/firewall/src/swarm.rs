@@ -6,10 +6,12 @@
 //! never face an untrusted network).
 //!
 //! The nodes' addresses, as this node knows them: its own, every node's
-//! (a manager lists them), the managers' (`/info`), and the peers of every
-//! overlay network it is on. The `ingress` network is on every node of a
-//! swarm, so its peers are every node, which is how a worker, which may
-//! not list nodes, knows them all.
+//! (a manager lists them; a worker whose policy names the managers' proxy
+//! is told by them, at once when one joins), the managers' (`/info`), and
+//! the peers of every overlay network it is on. The `ingress` network is
+//! on every node of a swarm, so its peers are every node, which is how a
+//! worker that asks no manager knows them all, a check interval or so
+//! after one joins.
 
 use dockward_model::Inventory;
 use serde::{Deserialize, Serialize};

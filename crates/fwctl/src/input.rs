@@ -85,7 +85,7 @@ pub fn managers(file: &PolicyFile) -> Option<Managers> {
 }
 
 /// On an active Swarm worker whose policy names the managers' proxy: the
-/// services, from the managers (a worker may not list them). Elsewhere
+/// services and nodes, from the managers (a worker may not list them). Elsewhere
 /// nothing to do. `Ok(false)`: nothing asked.
 pub async fn worker_services(
     inv: &mut Inventory,
@@ -101,7 +101,7 @@ pub async fn worker_services(
     else {
         return Ok(false);
     };
-    s.services = m.services(&s.managers).await?;
+    (s.services, s.nodes) = m.cluster(&s.managers).await?;
     Ok(true)
 }
 

@@ -259,7 +259,7 @@ pub async fn run(
                     if Some(&inv) != st.inv.as_ref() {
                         st.inv = Some(inv);
                         st.changed = true;
-                        update(k, &mut st, "a service changed on the managers", started);
+                        update(k, &mut st, "a service or node changed on the managers", started);
                     }
                 }
             }
@@ -393,13 +393,15 @@ fn polls(st: &State) -> bool {
             || st.file.swarm.managers_proxy.is_some())
 }
 
-/// A worker's services are its managers' answer, which a snapshot of its
-/// own dockerd does not carry: the last one stays until the next.
+/// A worker's services and nodes are its managers' answer, which a
+/// snapshot of its own dockerd does not carry: the last one stays until
+/// the next.
 fn carry_services(new: &mut Inventory, old: Option<&Inventory>) {
     let old = old.and_then(|i| i.swarm.as_ref());
     if let (Some(n), Some(o)) = (new.swarm.as_mut(), old) {
-        if !n.manager && n.services.is_empty() {
+        if !n.manager && n.services.is_empty() && n.nodes.is_empty() {
             n.services.clone_from(&o.services);
+            n.nodes.clone_from(&o.nodes);
         }
     }
 }

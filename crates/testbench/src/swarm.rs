@@ -122,7 +122,7 @@ impl Node {
     }
 
     /// The managers' proxy of `contrib/swarm/`, run from `bin` in this
-    /// node's namespace: services and their events only, on `port` of its
+    /// node's namespace: services, nodes and their events only, on `port` of its
     /// address, over TLS with the node's swarm certificates.
     pub fn managers_proxy(&self, bin: &std::path::Path, port: u16) -> Child {
         let certs = self.swarm_certs();
@@ -138,6 +138,7 @@ impl Node {
             .arg("--tls-client-ca")
             .arg(certs.join("swarm-root-ca.crt"))
             .env("SERVICES", "1")
+            .env("NODES", "1")
             .env("EVENTS", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
