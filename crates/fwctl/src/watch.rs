@@ -820,8 +820,42 @@ mod tests {
         }
         for a in ["create", "update", "remove"] {
             assert_eq!(need(&event("node", a, "x", &[])), Need::Snapshot, "{a}");
+            assert_eq!(need(&event("service", a, "x", &[])), Need::Snapshot, "{a}");
         }
         assert_eq!(need(&event("image", "pull", "x", &[])), Need::Nothing);
+    }
+
+    #[test]
+    fn a_worker_keeps_what_its_managers_last_said() {
+        use dockward_model::{Service, Swarm, SwarmNode};
+        let told = Inventory {
+            swarm: Some(Swarm {
+                services: vec![Service {
+                    name: "web".into(),
+                    ..Service::default()
+                }],
+                nodes: vec![SwarmNode::default()],
+                ..Swarm::default()
+            }),
+            ..Inventory::default()
+        };
+        // A fresh snapshot of the worker's own dockerd carries neither.
+        let mut fresh = Inventory {
+            swarm: Some(Swarm::default()),
+            ..Inventory::default()
+        };
+        carry_services(&mut fresh, Some(&told));
+        assert_eq!(fresh, told);
+        // A manager's own lists are never replaced.
+        let mut manager = Inventory {
+            swarm: Some(Swarm {
+                manager: true,
+                ..Swarm::default()
+            }),
+            ..Inventory::default()
+        };
+        carry_services(&mut manager, Some(&told));
+        assert!(manager.swarm.unwrap().services.is_empty());
     }
 
     #[test]
