@@ -589,8 +589,8 @@ async fn service_ports_on_every_node(
         port: 2378,
         certs: bench.nodes[1].swarm_certs(),
     };
-    let listed = asker
-        .services(&[format!("{}:2377", bench.manager().addr)])
+    let (listed, _) = asker
+        .cluster(&[format!("{}:2377", bench.manager().addr)])
         .await
         .expect("the manager answers a node");
     assert!(listed.iter().any(|s| s.name == "pub"), "{listed:?}");
@@ -603,7 +603,7 @@ async fn service_ports_on_every_node(
     // refused certificate otherwise; the error must name the certificate.)
     std::thread::sleep(Duration::from_millis(1500));
     let e = asker
-        .services(&[format!("{}:2377", w2.addr)])
+        .cluster(&[format!("{}:2377", w2.addr)])
         .await
         .expect_err("a worker's certificate does not make a manager");
     assert!(

@@ -20,6 +20,9 @@
 //! Which managers: the ones `/info` names (`Swarm.RemoteManagers`), at the
 //! proxy's port instead of 2377, tried in turn.
 //!
+//! The PEM files are read by `dockward_pem`, as the proxy reads them
+//! (swarmkit's key carries headers RFC 7468 parsers refuse).
+//!
 //! Why a hand-made transport for bollard: bollard's own TLS checks the
 //! certificate against the address it dials, and swarmkit's certificates
 //! carry node names, not addresses.
@@ -28,9 +31,8 @@ use crate::convert;
 use crate::error::EngineError;
 use bollard::{BollardRequest, Docker};
 use dockward_model as m;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use std::path::{Path, PathBuf};
+use rustls::pki_types::ServerName;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,27 +56,14 @@ pub struct Managers {
 impl Managers {
     fn tls(&self) -> Result<tokio_rustls::TlsConnector, String> {
         let file = |name: &str| self.certs.join(name);
-        let read_certs = |p: &Path| -> Result<Vec<CertificateDer<'static>>, String> {
-            let v: Vec<_> = CertificateDer::pem_file_iter(p)
-                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-            if v.is_empty() {
-                return Err(format!("{}: no PEM certificate in it", p.display()));
-            }
-            Ok(v)
-        };
         let mut roots = rustls::RootCertStore::empty();
-        for c in read_certs(&file("swarm-root-ca.crt"))? {
+        for c in dockward_pem::certs(&file("swarm-root-ca.crt"), "the swarm's root")? {
             roots
                 .add(c)
                 .map_err(|e| format!("{}: {e}", file("swarm-root-ca.crt").display()))?;
         }
-        let chain = read_certs(&file("swarm-node.crt"))?;
-        let key_path = file("swarm-node.key");
-        let text = std::fs::read_to_string(&key_path)
-            .map_err(|e| format!("{}: {e}", key_path.display()))?;
-        let key = PrivateKeyDer::from_pem_slice(without_pem_headers(&text).as_bytes())
-            .map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let chain = dockward_pem::certs(&file("swarm-node.crt"), "this node's certificate")?;
+        let key = dockward_pem::key(&file("swarm-node.key"), "this node's key")?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -125,12 +114,6 @@ impl Managers {
             },
         )
         .map_err(|e| e.to_string())
-    }
-
-    /// Every service of the swarm, from the first of `managers` that
-    /// answers; an error names each one tried.
-    pub async fn services(&self, managers: &[String]) -> Result<Vec<m::Service>, EngineError> {
-        Ok(self.cluster(managers).await?.0)
     }
 
     /// Every service and node of the swarm, from the first of `managers`
@@ -187,7 +170,7 @@ impl Managers {
     /// in turn, again a second after all failed; what changes while none
     /// answers, the watch's own polling finds. Returns when the receiver
     /// is gone.
-    pub async fn follow_services(self, managers: Vec<String>, tx: tokio::sync::mpsc::Sender<()>) {
+    pub async fn follow_cluster(self, managers: Vec<String>, tx: tokio::sync::mpsc::Sender<()>) {
         use futures_util::StreamExt;
         let filters = std::collections::HashMap::from([(
             "type".to_string(),
@@ -216,17 +199,6 @@ impl Managers {
     }
 }
 
-/// swarmkit writes RFC 1421 headers into its key's PEM block
-/// (`kek-version: 0`, `raft-dek: …`), which RFC 7468's parsers refuse:
-/// they are dropped (base64 has no `:`), the key itself is untouched.
-fn without_pem_headers(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.contains(':') && !l.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
 /// The address part of `10.0.0.1:2377` or `[fd00::1]:2377`.
 fn host_part(addr: &str) -> Option<std::net::IpAddr> {
     if let Ok(ip) = addr.parse() {
@@ -241,15 +213,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swarmkit_key_headers_are_dropped() {
-        let pem = "-----BEGIN PRIVATE KEY-----\nkek-version: 0\nraft-dek: CAESMBx=\n\nMIGH\nAgEA\n-----END PRIVATE KEY-----\n";
-        assert_eq!(
-            without_pem_headers(pem),
-            "-----BEGIN PRIVATE KEY-----\nMIGH\nAgEA\n-----END PRIVATE KEY-----\n"
-        );
-    }
-
-    #[test]
     fn manager_addresses() {
         assert_eq!(host_part("10.0.0.1:2377"), "10.0.0.1".parse().ok());
         assert_eq!(host_part("[fd00::1]:2377"), "fd00::1".parse().ok());
@@ -262,7 +225,7 @@ mod tests {
             port: 2378,
             certs: PathBuf::from("/nonexistent/dir"),
         };
-        let e = m.services(&["10.0.0.1:2377".into()]).await.unwrap_err();
+        let e = m.cluster(&["10.0.0.1:2377".into()]).await.unwrap_err();
         let s = e.to_string();
         assert!(
             s.contains("/nonexistent/dir") && s.contains("certificates"),

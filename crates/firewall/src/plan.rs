@@ -125,10 +125,7 @@ pub fn plan(
     }
     // Swarm's ingress ports, one row per service port, keyed as the
     // ruleset keys them (the routing mesh's sandbox, the published port).
-    let sbox = inv
-        .networks
-        .iter()
-        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
+    let sbox = inv.ingress_sbox();
     for sv in resolved
         .services
         .iter()

@@ -278,11 +278,7 @@ pub fn build(resolved: &Resolved, inv: &Inventory) -> Ruleset {
     // sandbox on `docker_gwbridge` with its published port unchanged
     // (moby's `DOCKER-INGRESS`), so its entry is keyed like a container's,
     // by that address. Host-mode ports are their task containers' above.
-    let sbox: Option<Ipv4Addr> = inv
-        .networks
-        .iter()
-        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
-    if let Some(sbox) = sbox {
+    if let Some(sbox) = inv.ingress_sbox() {
         for sv in resolved
             .services
             .iter()

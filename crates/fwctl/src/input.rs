@@ -61,7 +61,7 @@ pub async fn gather(
     if recorded.is_none() {
         // A one-shot run has no last good list to keep: without the
         // managers' answer nothing is applied.
-        worker_services(&mut inv, file)
+        worker_cluster(&mut inv, file)
             .await
             .map_err(FwError::Engine)?;
     }
@@ -85,9 +85,9 @@ pub fn managers(file: &PolicyFile) -> Option<Managers> {
 }
 
 /// On an active Swarm worker whose policy names the managers' proxy: the
-/// services and nodes, from the managers (a worker may not list them). Elsewhere
-/// nothing to do. `Ok(false)`: nothing asked.
-pub async fn worker_services(
+/// services and nodes, from the managers (a worker may not list them).
+/// Elsewhere nothing to do. `Ok(false)`: nothing asked.
+pub async fn worker_cluster(
     inv: &mut Inventory,
     file: &PolicyFile,
 ) -> Result<bool, dockward_docker::EngineError> {

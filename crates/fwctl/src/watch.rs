@@ -181,9 +181,9 @@ pub async fn run(
         last_error: None,
     };
     k.state.announce_watch(&mark);
-    // A worker reading the services from its managers follows their
-    // service events too, once it knows them (see `ask_managers`).
-    let (svc_tx, mut svc_rx) = mpsc::channel::<()>(16);
+    // A worker reading the services and nodes from its managers follows
+    // their events too, once it knows them (see `ask_managers`).
+    let (cluster_tx, mut cluster_rx) = mpsc::channel::<()>(16);
     let mut following_managers = false;
     let mut tick = tokio::time::interval(opts.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -204,7 +204,7 @@ pub async fn run(
                             .ok()
                             .map(|e| e.with_scope(crate::input::scope()));
                         let mut inv = *inv;
-                        carry_services(&mut inv, st.inv.as_ref());
+                        carry_cluster(&mut inv, st.inv.as_ref());
                         ask_managers(&mut inv, &mut st).await;
                         if let (false, Some(m), Some(sw)) = (
                             following_managers,
@@ -212,7 +212,7 @@ pub async fn run(
                             inv.swarm.as_ref().filter(|s| !s.manager),
                         ) {
                             following_managers = true;
-                            tokio::spawn(m.follow_services(sw.managers.clone(), svc_tx.clone()));
+                            tokio::spawn(m.follow_cluster(sw.managers.clone(), cluster_tx.clone()));
                         }
                         st.inv = Some(inv);
                         st.changed = true;
@@ -252,7 +252,7 @@ pub async fn run(
                     check(k, &mut st, seen);
                 }
             }
-            Some(()) = svc_rx.recv() => {
+            Some(()) = cluster_rx.recv() => {
                 let started = Instant::now();
                 if let Some(mut inv) = st.inv.clone() {
                     ask_managers(&mut inv, &mut st).await;
@@ -278,7 +278,7 @@ pub async fn run(
                 if let (Some(engine), true) = (engine.as_ref(), polls(&st)) {
                     match engine.snapshot().await {
                         Ok(mut inv) => {
-                            carry_services(&mut inv, st.inv.as_ref());
+                            carry_cluster(&mut inv, st.inv.as_ref());
                             ask_managers(&mut inv, &mut st).await;
                             if Some(&inv) != st.inv.as_ref() {
                                 st.inv = Some(inv);
@@ -396,7 +396,7 @@ fn polls(st: &State) -> bool {
 /// A worker's services and nodes are its managers' answer, which a
 /// snapshot of its own dockerd does not carry: the last one stays until
 /// the next.
-fn carry_services(new: &mut Inventory, old: Option<&Inventory>) {
+fn carry_cluster(new: &mut Inventory, old: Option<&Inventory>) {
     let old = old.and_then(|i| i.swarm.as_ref());
     if let (Some(n), Some(o)) = (new.swarm.as_mut(), old) {
         if !n.manager && n.services.is_empty() && n.nodes.is_empty() {
@@ -411,7 +411,7 @@ fn carry_services(new: &mut Inventory, old: Option<&Inventory>) {
 /// made from it: a node cut off from its managers keeps enforcing what it
 /// last knew. Said once per new reason, and once when they answer again.
 async fn ask_managers(inv: &mut Inventory, st: &mut State) {
-    match crate::input::worker_services(inv, &st.file).await {
+    match crate::input::worker_cluster(inv, &st.file).await {
         Ok(_) => {
             if st.managers_err.take().is_some() {
                 log("the managers answer again");
@@ -586,7 +586,7 @@ async fn on_event(
         Need::Inspect(id) => refresh(engine, inv, &id).await?,
         Need::Snapshot => {
             let mut fresh = engine.snapshot().await?;
-            carry_services(&mut fresh, Some(inv));
+            carry_cluster(&mut fresh, Some(inv));
             *inv = fresh;
         }
     }
@@ -844,7 +844,7 @@ mod tests {
             swarm: Some(Swarm::default()),
             ..Inventory::default()
         };
-        carry_services(&mut fresh, Some(&told));
+        carry_cluster(&mut fresh, Some(&told));
         assert_eq!(fresh, told);
         // A manager's own lists are never replaced.
         let mut manager = Inventory {
@@ -854,7 +854,7 @@ mod tests {
             }),
             ..Inventory::default()
         };
-        carry_services(&mut manager, Some(&told));
+        carry_cluster(&mut manager, Some(&told));
         assert!(manager.swarm.unwrap().services.is_empty());
     }
 

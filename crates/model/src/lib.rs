@@ -30,6 +30,15 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// On a Swarm node: the routing mesh sandbox's address on
+    /// `docker_gwbridge`, where every ingress-mode port is DNATed to (its
+    /// published port unchanged).
+    pub fn ingress_sbox(&self) -> Option<std::net::Ipv4Addr> {
+        self.networks
+            .iter()
+            .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok())
+    }
+
     /// The network with this name or full id.
     pub fn network(&self, name_or_id: &str) -> Option<&Network> {
         self.networks

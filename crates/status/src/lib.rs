@@ -354,10 +354,7 @@ pub fn with_firewall(mut r: StatusReport, inv: &Inventory, k: &KernelState) -> S
     }
     // Swarm's ingress ports: DNATed to the sandbox, with the published
     // port unchanged.
-    let sbox: Option<std::net::Ipv4Addr> = inv
-        .networks
-        .iter()
-        .find_map(|n| n.ingress_sbox.as_deref()?.parse().ok());
+    let sbox = inv.ingress_sbox();
     if let Some(sw) = r.swarm.as_mut() {
         for row in sw
             .services
