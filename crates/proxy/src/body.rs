@@ -7,8 +7,6 @@
 
 use bytes::{Bytes, BytesMut};
 use dockward_apiguard::Deny;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,8 +84,8 @@ fn deny(status: u16, rule: &str, hint: String) -> Deny {
 
 /// Reads the whole body of `action` into memory, within `max` bytes,
 /// `timeout` between frames and the shared `held` budget.
-pub async fn read(
-    mut body: Incoming,
+pub async fn read<R: tokio::io::AsyncRead + Unpin>(
+    body: &mut crate::relay::Reading<'_, R>,
     declared: Option<u64>,
     max: usize,
     timeout: Duration,
@@ -123,7 +121,7 @@ pub async fn read(
     }
     let mut buf = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
     loop {
-        let frame = match tokio::time::timeout(timeout, body.frame()).await {
+        let data = match tokio::time::timeout(timeout, body.next()).await {
             Err(_) => {
                 return Err(deny(
                     408,
@@ -134,18 +132,15 @@ pub async fn read(
                     ),
                 ))
             }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
                 return Err(deny(
                     400,
                     "HTTP framing",
                     format!("the request body could not be read: {e}"),
                 ))
             }
-            Ok(Some(Ok(f))) => f,
-        };
-        let Ok(data) = frame.into_data() else {
-            continue;
+            Ok(Ok(Some(d))) => d,
         };
         if buf.len() + data.len() > max {
             return Err(too_big());

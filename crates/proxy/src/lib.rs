@@ -1,13 +1,15 @@
 //! `dockward proxy`: the edge around `dockward-apiguard`'s decisions.
 //!
-//! HTTP is parsed by hyper on both sides and every request is rebuilt, so
-//! nothing the client sent reaches dockerd as raw bytes: a request that
-//! hyper and dockerd would frame differently cannot be smuggled through a
-//! kept-alive connection. On top of hyper's own framing checks, a guard
-//! reads the same raw bytes (`framing`) and refuses with 400 what RFC 9112
-//! lets a server refuse and hyper would settle by itself (Content-Length
-//! with Transfer-Encoding, repeated Content-Length, a transfer coding other
-//! than chunked).
+//! Each request is parsed once (`framing`): the decision is made on that
+//! parse, and dockerd receives the very bytes that were parsed, minus the
+//! hop-by-hop headers, with bodies framed the one way they were read. What
+//! RFC 9112 lets a server refuse as ambiguous framing (Content-Length with
+//! Transfer-Encoding, repeated Content-Length, a transfer coding other than
+//! chunked) is refused with 400, so a request that two parsers could frame
+//! differently never reaches dockerd. Answers are read and relayed by their
+//! own framing (`relay`); hyper remains where it earns its place: the
+//! answers the proxy composes itself, the `/events` filter, and the ping at
+//! start.
 //!
 //! Connection upgrades (attach, exec with a body, BuildKit's h2c on
 //! `/session` and `/grpc`) are tunnelled only after dockerd answers 101:
@@ -24,6 +26,7 @@ pub mod log;
 pub mod lookup;
 pub mod metrics;
 pub mod privdrop;
+pub mod relay;
 pub mod run;
 pub mod serve;
 pub mod setup;

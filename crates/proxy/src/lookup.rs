@@ -71,11 +71,9 @@ impl Cache {
     pub async fn follow(self: Arc<Self>, upstream: crate::Upstream) {
         let filter = "%7B%22type%22%3A%5B%22container%22%5D%7D";
         loop {
-            let req = hyper::Request::get(format!("/events?filters={filter}"))
-                .header(hyper::header::HOST, "docker")
-                .body(crate::upstream::full(Bytes::new()));
-            if let Ok(req) = req {
-                if let Ok((parts, mut body)) = crate::stream::get(&upstream, &req).await {
+            let req = format!("GET /events?filters={filter} HTTP/1.1\r\nHost: docker\r\n\r\n");
+            {
+                if let Ok((parts, mut body)) = crate::stream::get(&upstream, req.as_bytes()).await {
                     if parts.status == hyper::StatusCode::OK {
                         self.clear();
                         self.live.store(true, Ordering::Release);

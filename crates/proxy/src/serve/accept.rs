@@ -1,14 +1,11 @@
 //! Accepting: every listener's loop, a task per connection, TLS before
 //! HTTP (in the connection's task, so a slow handshake never holds up
-//! accepting), HTTP/1 with upgrades, and a graceful stop.
+//! accepting), then `conn`; and a graceful stop.
 
+use super::conn::run;
 use super::ctx::Ctx;
-use super::forward::handle;
-use super::watched::Watched;
 use super::Options;
-use crate::framing::Guard;
 use crate::listen::{Conn, Listen, Peer};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +52,7 @@ pub async fn serve(
                 };
                 let opts = opts.clone();
                 let name = name.clone();
-                let mut stop = stop.clone();
+                let stop = stop.clone();
                 conns.spawn(async move {
                     // TLS first (in this task, so a slow handshake never
                     // holds up accepting), then the client is known.
@@ -81,43 +78,20 @@ pub async fn serve(
                         Conn::Unix(s) => Served::Unix(s),
                         Conn::Tcp(s) => Served::Tcp(s),
                     };
-                    let header_timeout = opts.header_timeout;
-                    let max_header = opts.max_header;
                     let ctx = Arc::new(Ctx {
                         opts,
                         peer,
                         listener: name,
                         upstream: std::sync::Mutex::new(None),
-                        guard: std::sync::Mutex::new(Guard::new(max_header.max(8192))),
                     });
-                    let watched = ctx.clone();
-                    let svc = hyper::service::service_fn(move |req| handle(req, ctx.clone()));
-                    let mut b = hyper::server::conn::http1::Builder::new();
-                    b.timer(TokioTimer::new())
-                        .header_read_timeout(header_timeout)
-                        .max_buf_size(max_header.max(8192))
-                        .keep_alive(true);
-                    macro_rules! run {
-                        ($io:expr) => {{
-                            let io = Watched {
-                                io: $io,
-                                ctx: watched,
-                            };
-                            let conn = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
-                            tokio::pin!(conn);
-                            tokio::select! {
-                                _ = conn.as_mut() => {}
-                                _ = stop.changed() => {
-                                    conn.as_mut().graceful_shutdown();
-                                    let _ = conn.await;
-                                }
-                            }
-                        }};
-                    }
+                    let stop = stop.clone();
                     match conn {
-                        Served::Unix(s) => run!(s),
-                        Served::Tcp(s) => run!(s),
-                        Served::Tls(s) => run!(s),
+                        Served::Unix(s) => run(s, ctx, stop).await,
+                        Served::Tcp(s) => {
+                            let _ = s.set_nodelay(true);
+                            run(s, ctx, stop).await;
+                        }
+                        Served::Tls(s) => run(s, ctx, stop).await,
                     }
                 });
                 while conns.try_join_next().is_some() {}

@@ -1,21 +1,18 @@
 //! What one client connection carries between its requests: who the
-//! client is, its idle upstream connection, the framing guard watching its
-//! bytes; and the answers the proxy makes itself.
+//! client is and its idle upstream connection; and the answers the proxy
+//! makes itself.
 
 use super::counted::Counted;
 use super::Options;
-use crate::framing::Guard;
 use crate::listen::Peer;
 use crate::log::{Fields, Record};
 use crate::upstream::{full, Body};
 use dockward_apiguard::Deny;
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
+use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A JSON `{"message": …}` answer, the shape docker clients print as
 /// "Error response from daemon: …".
@@ -40,9 +37,7 @@ pub(super) struct Ctx {
     pub(super) peer: Peer,
     pub(super) listener: String,
     /// This client connection's upstream connection, between requests.
-    pub(super) upstream: std::sync::Mutex<Option<SendRequest<Body>>>,
-    /// Watches the bytes hyper reads from this client (see `framing`).
-    pub(super) guard: std::sync::Mutex<Guard>,
+    pub(super) upstream: std::sync::Mutex<Option<crate::upstream::Conn>>,
 }
 
 impl Ctx {
@@ -65,23 +60,18 @@ impl Ctx {
     }
 
     /// This client's idle upstream connection, else a new one.
-    pub(super) async fn take_upstream(&self) -> Result<SendRequest<Body>, String> {
-        let idle = self
-            .upstream
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .filter(|s| s.is_ready());
+    pub(super) async fn take_upstream(&self) -> Result<crate::upstream::Conn, String> {
+        let idle = self.upstream.lock().ok().and_then(|mut g| g.take());
         match idle {
             Some(s) => Ok(s),
-            None => self.opts.upstream.connect().await,
+            None => self.opts.upstream.open().await,
         }
     }
 
-    /// Keeps `sender` for this client's next request.
-    pub(super) fn put_upstream(&self, sender: SendRequest<Body>) {
+    /// Keeps `conn` for this client's next request.
+    pub(super) fn put_upstream(&self, conn: crate::upstream::Conn) {
         if let Ok(mut g) = self.upstream.lock() {
-            *g = Some(sender);
+            *g = Some(conn);
         }
     }
 
@@ -89,16 +79,6 @@ impl Ctx {
         rec.fields.rule = d.rule.clone();
         json_message(rec, d.status, &d.body())
     }
-}
-
-/// Reads and drops a refused request's body (up to 1 MiB, 5 s), so that a
-/// client still sending it reads the 403 instead of a broken pipe.
-pub(super) async fn drain(body: Incoming) {
-    let _ = tokio::time::timeout(
-        Duration::from_secs(5),
-        Limited::new(body, 1 << 20).collect(),
-    )
-    .await;
 }
 
 /// 502 with the reason; the next request tries again.

@@ -1,76 +1,42 @@
-//! A request past the framing guard: the head decision, the subject, the
-//! body decision (buffered, canonical), then forwarding and the answer:
-//! relayed, filtered for visibility, or tunnelled after a 101.
+//! One request, from its parsed head to its answer: the head decision, the
+//! subject, the body decision (buffered, canonical), then the bytes that
+//! were checked go to dockerd and its answer comes back, relayed by its
+//! own framing, filtered for visibility where the policy says so, or
+//! tunnelled after a 101.
+//!
+//! What dockerd receives is the client's request line and header lines as
+//! parsed, minus the hop-by-hop ones (`framing::request`); a body that was
+//! checked goes as the canonical bytes the check read; any other body goes
+//! as the client's bytes, re-chunked when chunked. A request with a body
+//! that is not checked (an image load, a build context) streams both ways
+//! at once: dockerd may answer while it still reads.
 
-use super::counted::Counted;
-use super::ctx::{drain, json_message, unreachable, Ctx};
-use super::hop::strip_hop_by_hop;
+use super::conn::{reply, After, Client, Io};
+use super::ctx::{unreachable, Ctx};
 use super::judge::{inspect_judge, judge_subject, upstream_get};
 use super::Learner;
-use crate::framing::Verdict;
+use crate::framing::request::{self, Body as Sent};
+use crate::framing::response::{self, Out};
 use crate::listen::Peer;
+use crate::log::Record;
 use crate::lookup::HostView;
-use crate::upstream::{full, Body, BoxError};
-use bytes::Bytes;
+use crate::relay::{pump, Broke, Reading};
+use crate::upstream::Body;
+use bytes::{Bytes, BytesMut};
 use dockward_apiguard::power::RefKind;
-use dockward_apiguard::{Action, Client, Deny};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::header::{
-    HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING, UPGRADE,
-};
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::time::Instant;
+use dockward_apiguard::{Action, Allowed, Client as Who, Deny, Policy};
+use hyper::{Response, StatusCode};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-/// The framing guard's verdict first (see `framing`): a refused request
-/// gets 400 and the connection closes. After a 101 the guard stops reading.
-pub(super) async fn handle(
-    req: Request<Incoming>,
-    ctx: Arc<Ctx>,
-) -> Result<Response<Body>, Infallible> {
-    let verdict = ctx.guard.lock().map_or(
-        Verdict::Refuse("the proxy lost track of this connection's requests"),
-        |mut g| g.verdict(),
-    );
-    if let Verdict::Refuse(why) = verdict {
-        let rec = ctx.record(
-            req.method().as_str(),
-            &req.uri().to_string(),
-            Instant::now(),
-        );
-        let mut r = ctx.deny(
-            rec,
-            &Deny {
-                status: 400,
-                rule: "HTTP framing".into(),
-                hint: format!(
-                    "{why}; framing that could be read two ways is refused (RFC 9112 §6): \
-                     send one Content-Length, or Transfer-Encoding: chunked alone"
-                ),
-            },
-        );
-        r.headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
-        return Ok(r);
-    }
-    let r = forward(req, ctx.clone()).await?;
-    if r.status() == StatusCode::SWITCHING_PROTOCOLS {
-        if let Ok(mut g) = ctx.guard.lock() {
-            g.tunnel();
-        }
-    }
-    Ok(r)
-}
+/// Bodies of answers the proxy rewrites (lists, inspects) are read whole,
+/// up to this size.
+const MAX_REWRITTEN: usize = 256 << 20;
 
-/// A request past the framing guard: the decisions, then forwarding.
-async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<Body>, Infallible> {
+/// Handles one request on `c`; says whether the connection goes on.
+pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: &Ctx) -> After {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
-    let target = req.uri().to_string();
-    let mut rec = ctx.record(&method, &target, start);
+    let mut rec = ctx.record(head.method(), head.target(), start);
     let active = ctx
         .opts
         .policy
@@ -81,12 +47,12 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
         Peer::Unix { uid, gid, .. } => (Some(*uid), Some(*gid)),
         Peer::Tcp { .. } => (None, None),
     };
-    let client = Client {
+    let who = Who {
         listener: &ctx.listener,
         uid,
         gid,
     };
-    let Some(policy) = active.select(client) else {
+    let Some(policy) = active.select(who) else {
         let d = Deny {
             status: 403,
             rule: "no policy for this client".into(),
@@ -95,110 +61,414 @@ async fn forward(mut req: Request<Incoming>, ctx: Arc<Ctx>) -> Result<Response<B
                 ctx.listener
             ),
         };
-        drain(req.into_body()).await;
-        return Ok(ctx.deny(rec, &d));
+        return refuse(c, &head, ctx.deny(rec, &d)).await;
     };
-    let allowed = match policy.decide_head(&method, &target) {
+    let allowed = match policy.decide_head(head.method(), head.target()) {
         Ok(a) => a,
-        Err(d) => {
-            drain(req.into_body()).await;
-            return Ok(ctx.deny(rec, &d));
-        }
+        Err(d) => return refuse(c, &head, ctx.deny(rec, &d)).await,
     };
     rec.fields.action = Some(allowed.route.action.name());
-    learn(&ctx, uid, allowed.route.action);
+    learn(ctx, uid, allowed.route.action);
     // What the request enters, writes or reads — or, under a policy that
     // hides containers, acts on — is judged before a byte of it is sent;
     // the path then names the container by its full id.
     let mut pinned: Option<String> = None;
     if let Some(subject) = &allowed.subject {
-        match judge_subject(&ctx, policy, &allowed, subject).await {
+        match judge_subject(ctx, policy, &allowed, subject).await {
             Ok(p) => pinned = p,
-            Err(d) => {
-                drain(req.into_body()).await;
-                return Ok(ctx.deny(rec, &d));
-            }
+            Err(d) => return refuse(c, &head, ctx.deny(rec, &d)).await,
         }
     }
-    let upgrade = req.headers().get(UPGRADE).cloned();
-    let on_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
-    let (parts, body) = req.into_parts();
-    let path_and_query = pinned.unwrap_or_else(|| {
-        parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string()
-    });
-    let mut headers = parts.headers;
-    strip_hop_by_hop(&mut headers);
-    headers.remove(HOST);
+    // An /events subscription holds its connection for as long as the
+    // client listens: it gets one of its own, read without a pool (a
+    // thousand idle subscribers must stay small; see `stream`). dockerd
+    // never upgrades /events, so an Upgrade header is not passed on.
+    if allowed.route.action == Action::EventsGet {
+        if head.body.is_some() && !drain(c, &head).await {
+            return After::Close;
+        }
+        let up = head.upstream(pinned.as_deref(), Sent::AsSent, false);
+        let res = events(ctx, policy, &up, rec).await;
+        return reply(&mut c.io, res, head.keep_alive, head.version == 0).await;
+    }
     let mut held = crate::body::Held::new(&ctx.opts.budget);
-    let body: Body = if allowed.check_body {
-        match checked_body(&ctx, policy, &allowed, body, &mut headers, &mut held).await {
-            Ok(b) => b,
+    let checked = if allowed.check_body {
+        if head.expect_continue && head.body.is_some() && !continue_(c).await {
+            return After::Close;
+        }
+        match checked_body(ctx, policy, &allowed, c, &head, &mut held).await {
+            Ok(b) => Some(b),
             Err(Refused { deny, close }) => {
-                let mut r = ctx.deny(rec, &deny);
-                if close {
-                    r.headers_mut()
-                        .insert(CONNECTION, HeaderValue::from_static("close"));
-                }
-                return Ok(r);
+                let r = ctx.deny(rec, &deny);
+                return reply(&mut c.io, r, head.keep_alive && !close, head.version == 0).await;
             }
         }
     } else {
-        body.map_err(|e| -> BoxError { Box::new(e) }).boxed()
+        None
     };
     rec.fields.decision = "allow";
     rec.fields.rule = allowed.rule.clone();
-    let mut up = Request::new(body);
-    *up.method_mut() = parts.method;
-    *up.uri_mut() = path_and_query
-        .parse()
-        .unwrap_or_else(|_| hyper::Uri::from_static("/"));
-    *up.headers_mut() = headers;
-    up.headers_mut()
-        .insert(HOST, HeaderValue::from_static("docker"));
-    if let Some(u) = &upgrade {
-        up.headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        up.headers_mut().insert(UPGRADE, u.clone());
-    }
-    let vis = policy.visibility.as_ref();
-    // An /events subscription holds its connection for as long as the
-    // client listens: it gets one of its own, read without hyper's client
-    // (a thousand idle subscribers must stay small; see `stream`).
-    if allowed.route.action == Action::EventsGet && upgrade.is_none() {
-        return Ok(events(&ctx, vis, &up, rec).await);
-    }
-    // Reuse this client's upstream connection when it is idle; an upgrade
-    // gets a connection of its own, which the tunnel then keeps.
-    let dedicated = upgrade.is_some();
-    let sender = if dedicated {
-        ctx.opts.upstream.connect().await
+    let sent = match &checked {
+        Some(b) => Sent::Length(b.len()),
+        None => Sent::AsSent,
+    };
+    let up = head.upstream(pinned.as_deref(), sent, true);
+    let ask = Ask {
+        head: &head,
+        up,
+        checked,
+        policy,
+        allowed: &allowed,
+    };
+    exchange(c, ctx, ask, rec).await
+}
+
+/// A request ready for dockerd.
+struct Ask<'a> {
+    head: &'a request::Head,
+    /// The head dockerd receives.
+    up: Vec<u8>,
+    /// The checked body, canonical; `None`: the client's body (if any)
+    /// streams.
+    checked: Option<Bytes>,
+    policy: &'a Policy,
+    allowed: &'a Allowed,
+}
+
+/// How an exchange with dockerd ended.
+enum Answered {
+    /// The answer went to the client; whether dockerd's connection can
+    /// carry another request.
+    Done { reusable: bool },
+    /// dockerd switched protocols: the tunnel starts.
+    Upgrade(response::Head),
+}
+
+/// Why an exchange failed, and whether the client got any of an answer.
+enum Failed {
+    /// Nothing written to the client: a 502 can still be sent.
+    Early(String),
+    /// Part of an answer went out: only closing tells the client.
+    Late,
+}
+
+/// Sends the request on a kept or new connection to dockerd and relays
+/// the answer. A kept connection that fails before any answer (dockerd
+/// closed it while idle) gets one retry on a new one, when the request can
+/// be sent again (no streamed body).
+async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Record) -> After {
+    let head = ask.head;
+    // An upgrade takes its connection into the tunnel.
+    let dedicated = head.upgrade().is_some();
+    let streamed = ask.checked.is_none() && head.body.is_some();
+    let opened = if dedicated {
+        ctx.opts.upstream.open().await
     } else {
         ctx.take_upstream().await
     };
-    let mut sender = match sender {
-        Ok(s) => s,
-        Err(e) => return Ok(unreachable(&ctx, rec, &e)),
+    let mut conn = match opened {
+        Ok(u) => u,
+        Err(e) => return failed(c, ctx, head, rec, Failed::Early(e), streamed).await,
     };
-    let sent = sender.send_request(up).await;
-    if !dedicated {
-        ctx.put_upstream(sender);
+    let answered = if streamed {
+        if head.expect_continue && !continue_(c).await {
+            return After::Close;
+        }
+        both_ways(c, &mut conn, &ask, &mut rec).await
+    } else {
+        let mut tries = 0;
+        loop {
+            let r = match send(&mut conn.io, &ask.up, ask.checked.as_deref()).await {
+                Ok(()) => answer(&mut conn.io, &mut conn.buf, &mut c.io, &ask, &mut rec).await,
+                Err(e) => Err(Failed::Early(e)),
+            };
+            match r {
+                Err(Failed::Early(_)) if conn.reused && tries == 0 => {
+                    tries += 1;
+                    conn = match ctx.opts.upstream.open().await {
+                        Ok(u) => u,
+                        Err(e) => return failed(c, ctx, head, rec, Failed::Early(e), false).await,
+                    };
+                }
+                r => break r,
+            }
+        }
+    };
+    conn.reused = true;
+    match answered {
+        Ok(Answered::Done { reusable }) => {
+            if reusable && !dedicated {
+                ctx.put_upstream(conn);
+            }
+            if head.keep_alive {
+                After::Keep
+            } else {
+                After::Close
+            }
+        }
+        Ok(Answered::Upgrade(h)) => {
+            rec.fields.status = 101;
+            tunnel(c, conn, h, rec).await;
+            After::Close
+        }
+        Err(f) => failed(c, ctx, head, rec, f, streamed).await,
     }
-    let mut res = match sent {
-        Ok(r) => r,
-        Err(e) => return Ok(unreachable(&ctx, rec, &crate::upstream::causes(&e))),
+}
+
+/// A failed exchange: a 502 when the client got nothing yet; the client's
+/// connection goes on only when its request was read whole.
+async fn failed<T: Io>(
+    c: &mut Client<T>,
+    ctx: &Ctx,
+    head: &request::Head,
+    rec: Record,
+    f: Failed,
+    body_unread: bool,
+) -> After {
+    match f {
+        Failed::Early(e) => {
+            let keep = head.keep_alive && !body_unread;
+            reply(
+                &mut c.io,
+                unreachable(ctx, rec, &e),
+                keep,
+                head.version == 0,
+            )
+            .await
+        }
+        Failed::Late => After::Close,
+    }
+}
+
+/// The head, then the checked body, in one write when it is small.
+async fn send<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    up: &[u8],
+    body: Option<&[u8]>,
+) -> Result<(), String> {
+    let r = match body {
+        Some(b) if !b.is_empty() && b.len() <= 16 * 1024 => {
+            let mut all = Vec::with_capacity(up.len() + b.len());
+            all.extend_from_slice(up);
+            all.extend_from_slice(b);
+            io.write_all(&all).await
+        }
+        Some(b) => match io.write_all(up).await {
+            Ok(()) => io.write_all(b).await,
+            e => e,
+        },
+        None => io.write_all(up).await,
     };
-    rec.fields.status = res.status().as_u16();
-    if res.status() == StatusCode::SWITCHING_PROTOCOLS {
-        if let Some(client_side) = on_upgrade {
-            let upstream_side = hyper::upgrade::on(&mut res);
-            return Ok(tunnel(res, client_side, upstream_side, rec));
+    r.map_err(|e| format!("cannot send the request to dockerd: {e}"))
+}
+
+/// A streamed body: the client's body goes to dockerd while dockerd's
+/// answer comes back. An answer that ends before the body was sent whole
+/// closes the client's connection (its remaining bytes cannot be framed
+/// for dockerd any more).
+async fn both_ways<T: Io>(
+    c: &mut Client<T>,
+    conn: &mut crate::upstream::Conn,
+    ask: &Ask<'_>,
+    rec: &mut Record,
+) -> Result<Answered, Failed> {
+    let Some(dec) = ask.head.body.clone() else {
+        return Err(Failed::Early("no body to stream".into()));
+    };
+    let (mut cr, mut cw) = tokio::io::split(&mut c.io);
+    let (mut ur, mut uw) = tokio::io::split(&mut conn.io);
+    let mut sent_bytes = 0u64;
+    let up_head = ask.up.clone();
+    let chunked = ask.head.chunked;
+    let cbuf = &mut c.buf;
+    let body = async {
+        let mut from = Reading {
+            io: &mut cr,
+            buf: cbuf,
+            dec,
+        };
+        pump(&mut from, &mut uw, up_head, chunked, &mut sent_bytes).await
+    };
+    let answer = answer(&mut ur, &mut conn.buf, &mut cw, ask, rec);
+    tokio::pin!(body, answer);
+    let mut body_done: Option<bool> = None;
+    loop {
+        tokio::select! {
+            b = &mut body, if body_done.is_none() => {
+                match b {
+                    Ok(()) => body_done = Some(true),
+                    // The client's body broke or dockerd stopped reading:
+                    // whatever dockerd answers, this connection ends.
+                    Err(Broke::Read(_)) => return Err(Failed::Late),
+                    Err(Broke::Write(_)) => body_done = Some(false),
+                }
+            }
+            a = &mut answer => {
+                return match (a, body_done) {
+                    (Ok(done), Some(true)) => Ok(done),
+                    // Answered before the body was sent whole: the rest
+                    // of the client's body cannot be framed any more.
+                    (Ok(_), _) => Err(Failed::Late),
+                    (Err(f), _) => Err(f),
+                };
+            }
         }
     }
-    Ok(answer(&ctx, policy, &allowed, res, rec).await)
+}
+
+/// The answer: 1xx skipped (the proxy answers `Expect` itself), 101
+/// handed back for the tunnel, join tokens blanked and hidden containers
+/// left out where the policy says so, everything else relayed by its own
+/// framing as it comes.
+async fn answer<R, W>(
+    ur: &mut R,
+    ubuf: &mut BytesMut,
+    cw: &mut W,
+    ask: &Ask<'_>,
+    rec: &mut Record,
+) -> Result<Answered, Failed>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let head = ask.head;
+    let to_head = head.method() == "HEAD";
+    let h = loop {
+        let h = crate::upstream::read_head(ur, ubuf, to_head)
+            .await
+            .map_err(Failed::Early)?;
+        match h.status {
+            101 if head.upgrade().is_some() => return Ok(Answered::Upgrade(h)),
+            101 => return Err(Failed::Early("dockerd switched protocols unasked".into())),
+            100..=199 => continue,
+            _ => break h,
+        }
+    };
+    rec.fields.status = h.status;
+    let close = !head.keep_alive;
+    let action = ask.allowed.route.action;
+    let ok = h.status == 200;
+    let vis = ask.policy.visibility.as_ref().filter(|_| ok);
+    let blank = ask.allowed.blank_join_tokens && ok;
+    let rewrite = vis.is_some_and(|v| {
+        action == Action::ContainersList && v.filters() || action == Action::ContainersInspect
+    });
+    if let (Some(dec), true) = (h.body.clone(), blank || rewrite) {
+        let body = Reading {
+            io: ur,
+            buf: ubuf,
+            dec,
+        }
+        .collect(MAX_REWRITTEN)
+        .await
+        .map_err(Failed::Early)?;
+        let mut out = body;
+        if blank {
+            out = dockward_apiguard::power::blank_join_tokens(&out).map_or(out, Bytes::from);
+        }
+        if let (Some(v), true) = (vis, rewrite) {
+            let filtered = if action == Action::ContainersList {
+                v.filter_list(&out)
+            } else {
+                v.filter_inspect(&out)
+            };
+            let Some(f) = filtered else {
+                // Hidden: the client is told what dockerd says of a
+                // container that does not exist.
+                let id = ask.allowed.route.id.clone().unwrap_or_default();
+                rec.fields.rule = format!("policy {}: hidden container", ask.policy.name);
+                rec.fields.status = 404;
+                let msg = serde_json::json!({ "message": format!("No such container: {id}") })
+                    .to_string();
+                rec.bytes += msg.len() as u64;
+                let mut all = format!(
+                    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n",
+                    msg.len(),
+                    if close { "Connection: close\r\n" } else { "" }
+                )
+                .into_bytes();
+                all.extend_from_slice(msg.as_bytes());
+                write(cw, &all).await?;
+                return Ok(Answered::Done {
+                    reusable: h.keeps(),
+                });
+            };
+            out = Bytes::from(f);
+        }
+        rec.bytes += out.len() as u64;
+        let mut all = h.client(Out::Length(out.len() as u64), close);
+        all.extend_from_slice(&out);
+        write(cw, &all).await?;
+        return Ok(Answered::Done {
+            reusable: h.keeps(),
+        });
+    }
+    let Some(dec) = h.body.clone() else {
+        write(cw, &h.client(Out::None, close)).await?;
+        return Ok(Answered::Done {
+            reusable: h.keeps(),
+        });
+    };
+    let out = match h.length {
+        Some(n) => Out::Length(n),
+        None if head.version == 1 => Out::Chunked,
+        None => Out::Close,
+    };
+    let client_head = h.client(out, close || out == Out::Close);
+    let mut from = Reading {
+        io: ur,
+        buf: ubuf,
+        dec,
+    };
+    match pump(
+        &mut from,
+        cw,
+        client_head,
+        out == Out::Chunked,
+        &mut rec.bytes,
+    )
+    .await
+    {
+        Ok(()) if out == Out::Close => Err(Failed::Late),
+        Ok(()) => Ok(Answered::Done {
+            reusable: h.keeps(),
+        }),
+        Err(_) => Err(Failed::Late),
+    }
+}
+
+async fn write<W: AsyncWrite + Unpin>(cw: &mut W, b: &[u8]) -> Result<(), Failed> {
+    cw.write_all(b).await.map_err(|_| Failed::Late)?;
+    cw.flush().await.map_err(|_| Failed::Late)
+}
+
+/// dockerd answered 101: the 101 goes back with only the upgrade's own
+/// hop headers, what either side sent past its head goes on, and the two
+/// connections are joined until either ends. The audit line is written
+/// when the tunnel ends.
+async fn tunnel<T: Io>(
+    c: &mut Client<T>,
+    mut conn: crate::upstream::Conn,
+    h: response::Head,
+    mut rec: Record,
+) {
+    let mut first = h.client(Out::Upgrade, false);
+    first.extend_from_slice(&conn.buf);
+    rec.bytes += conn.buf.len() as u64;
+    conn.buf = BytesMut::new();
+    if c.io.write_all(&first).await.is_err() || c.io.flush().await.is_err() {
+        return;
+    }
+    if !c.buf.is_empty() {
+        rec.bytes += c.buf.len() as u64;
+        if conn.io.write_all(&c.buf).await.is_err() {
+            return;
+        }
+        c.buf = BytesMut::new();
+    }
+    if let Ok((a, b)) = tokio::io::copy_bidirectional(&mut c.io, &mut conn.io).await {
+        rec.bytes += a + b;
+    }
 }
 
 /// Learning mode: note the action this client used.
@@ -217,6 +487,56 @@ fn learn(ctx: &Ctx, uid: Option<u32>, action: Action) {
     }
 }
 
+/// `100 Continue` for a client that waits for it before its body.
+async fn continue_<T: Io>(c: &mut Client<T>) -> bool {
+    c.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+        .await
+        .is_ok()
+        && c.io.flush().await.is_ok()
+}
+
+/// A refused request: its body is read and dropped (up to 1 MiB, 5 s) so
+/// that a client still sending it reads the refusal, not a broken pipe;
+/// a body not read whole (or one the client waits to be asked for) ends
+/// the connection after the answer.
+async fn refuse<T: Io>(c: &mut Client<T>, head: &request::Head, res: Response<Body>) -> After {
+    let drained = head.body.is_none() || !head.expect_continue && drain(c, head).await;
+    reply(
+        &mut c.io,
+        res,
+        head.keep_alive && drained,
+        head.version == 0,
+    )
+    .await
+}
+
+/// Reads the request's body and drops it: true when it ended within
+/// 1 MiB and 5 s.
+async fn drain<T: Io>(c: &mut Client<T>, head: &request::Head) -> bool {
+    let Some(dec) = head.body.clone() else {
+        return true;
+    };
+    let mut r = Reading {
+        io: &mut c.io,
+        buf: &mut c.buf,
+        dec,
+    };
+    let all = async {
+        let mut n = 0usize;
+        while let Some(d) = r.next().await? {
+            n += d.len();
+            if n > 1 << 20 {
+                return Err(String::new());
+            }
+        }
+        Ok::<(), String>(())
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), all).await,
+        Ok(Ok(()))
+    )
+}
+
 /// A body refused; `close`: its rest was never read, so the connection
 /// must end.
 struct Refused {
@@ -226,30 +546,36 @@ struct Refused {
 
 /// The body read whole (within the budget), decided, every container it
 /// names judged, and re-encoded canonically: what dockerd receives is what
-/// was checked, with the headers set to match.
-async fn checked_body(
+/// was checked.
+async fn checked_body<T: Io>(
     ctx: &Ctx,
-    policy: &dockward_apiguard::Policy,
-    allowed: &dockward_apiguard::Allowed,
-    body: Incoming,
-    headers: &mut hyper::HeaderMap,
+    policy: &Policy,
+    allowed: &Allowed,
+    c: &mut Client<T>,
+    head: &request::Head,
     held: &mut crate::body::Held,
-) -> Result<Body, Refused> {
+) -> Result<Bytes, Refused> {
     let refused = |deny| Refused { deny, close: false };
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let bytes = crate::body::read(
-        body,
-        declared,
-        policy.max_body,
-        ctx.opts.body_timeout,
-        held,
-        allowed.route.action.name(),
-    )
-    .await
-    .map_err(|deny| Refused { deny, close: true })?;
+    let bytes = match head.body.clone() {
+        None => Bytes::new(),
+        Some(dec) => {
+            let mut r = Reading {
+                io: &mut c.io,
+                buf: &mut c.buf,
+                dec,
+            };
+            crate::body::read(
+                &mut r,
+                head.length,
+                policy.max_body,
+                ctx.opts.body_timeout,
+                held,
+                allowed.route.action.name(),
+            )
+            .await
+            .map_err(|deny| Refused { deny, close: true })?
+        }
+    };
     let checked = policy
         .decide_body(allowed, &bytes, &HostView)
         .map_err(refused)?;
@@ -270,31 +596,21 @@ async fn checked_body(
             .map_err(refused)?;
         ids.insert(r.container.clone(), j.id);
     }
-    let b = checked
+    Ok(checked
         .value
         .map(|mut v| {
             dockward_apiguard::power::fields::pin(allowed.route.action, &mut v, &ids);
             v.to_bytes()
         })
-        .unwrap_or_default();
-    headers.remove(CONTENT_LENGTH);
-    if !b.is_empty() {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
-    Ok(full(b))
+        .unwrap_or_default()
+        .into())
 }
 
 /// `GET /events` on a connection of its own, filtered for visibility:
 /// the containers visible when it starts come from one list, the rest
 /// from container events.
-async fn events(
-    ctx: &Ctx,
-    vis: Option<&dockward_apiguard::visibility::Visibility>,
-    up: &Request<Body>,
-    rec: crate::log::Record,
-) -> Response<Body> {
-    let mut rec = rec;
+async fn events(ctx: &Ctx, policy: &Policy, up: &[u8], mut rec: Record) -> Response<Body> {
+    let vis = policy.visibility.as_ref();
     let known = match vis.filter(|v| v.filters()) {
         Some(v) => match upstream_get(ctx, "/containers/json?all=1").await {
             Ok((200, body)) => v.visible_ids(&body),
@@ -310,9 +626,8 @@ async fn events(
         Err(e) => return unreachable(ctx, rec, &e),
     };
     rec.fields.status = p.status.as_u16();
-    strip_hop_by_hop(&mut p.headers);
     if let Some(v) = vis.filter(|v| v.filters() && p.status == StatusCode::OK) {
-        p.headers.remove(CONTENT_LENGTH);
+        p.headers.remove(hyper::header::CONTENT_LENGTH);
         inner = crate::events::filter(
             inner,
             v,
@@ -320,110 +635,9 @@ async fn events(
             crate::events::inspect_lookup(&ctx.opts.upstream),
         );
     }
-    let body = Counted {
+    let body = super::counted::Counted {
         inner,
         rec: Some(rec),
     };
-    Response::from_parts(p, body.boxed())
-}
-
-/// dockerd answered 101: the 101 goes back with only the upgrade's own
-/// hop headers, and both sides are joined once hyper hands them over. The
-/// audit line is written when the tunnel ends.
-fn tunnel(
-    res: Response<Incoming>,
-    client_side: hyper::upgrade::OnUpgrade,
-    upstream_side: hyper::upgrade::OnUpgrade,
-    rec: crate::log::Record,
-) -> Response<Body> {
-    tokio::spawn(async move {
-        // The whole record moves in (not just the field assigned): it is
-        // written when it drops, at the tunnel's end.
-        let mut rec = rec;
-        if let (Ok(c), Ok(u)) = (client_side.await, upstream_side.await) {
-            let (mut c, mut u) = (TokioIo::new(c), TokioIo::new(u));
-            if let Ok((a, b)) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
-                rec.bytes = a + b;
-            }
-        }
-    });
-    let (mut p, _) = res.into_parts();
-    let up_headers = std::mem::take(&mut p.headers);
-    for (k, v) in up_headers.iter() {
-        if k != CONNECTION && k != UPGRADE && k != TRANSFER_ENCODING {
-            p.headers.append(k.clone(), v.clone());
-        }
-    }
-    p.headers
-        .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    if let Some(u) = up_headers.get(UPGRADE) {
-        p.headers.insert(UPGRADE, u.clone());
-    }
-    Response::from_parts(p, full(Bytes::new()))
-}
-
-/// dockerd's answer, relayed: join tokens blanked and containers hidden
-/// where the policy says so, everything else streamed as it comes.
-async fn answer(
-    ctx: &Ctx,
-    policy: &dockward_apiguard::Policy,
-    allowed: &dockward_apiguard::Allowed,
-    res: Response<Incoming>,
-    mut rec: crate::log::Record,
-) -> Response<Body> {
-    let (mut p, b) = res.into_parts();
-    strip_hop_by_hop(&mut p.headers);
-    let mut inner: Body = b.map_err(|e| -> BoxError { Box::new(e) }).boxed();
-    if allowed.blank_join_tokens && p.status == StatusCode::OK {
-        let bytes = match inner.collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(e) => return unreachable(ctx, rec, &e.to_string()),
-        };
-        let out = dockward_apiguard::power::blank_join_tokens(&bytes).map_or(bytes, Bytes::from);
-        p.headers
-            .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
-        inner = full(out);
-    }
-    if let Some(v) = policy.visibility.as_ref() {
-        let action = allowed.route.action;
-        let ok = p.status == StatusCode::OK;
-        if ok
-            && (action == Action::ContainersList && v.filters()
-                || action == Action::ContainersInspect)
-        {
-            let bytes = match inner.collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => return unreachable(ctx, rec, &e.to_string()),
-            };
-            let filtered = if action == Action::ContainersList {
-                v.filter_list(&bytes)
-            } else {
-                v.filter_inspect(&bytes)
-            };
-            let Some(out) = filtered else {
-                rec.fields.rule = format!("policy {}: hidden container", policy.name);
-                let id = allowed.route.id.clone().unwrap_or_default();
-                return json_message(rec, 404, &format!("No such container: {id}"));
-            };
-            p.headers
-                .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
-            inner = full(out);
-        } else if ok && action == Action::EventsGet && v.filters() {
-            // (Only an /events request with an Upgrade header gets here;
-            // without the starting list, container ids are learned from
-            // container events alone.)
-            p.headers.remove(CONTENT_LENGTH);
-            inner = crate::events::filter(
-                inner,
-                v,
-                Default::default(),
-                crate::events::inspect_lookup(&ctx.opts.upstream),
-            );
-        }
-    }
-    let body = Counted {
-        inner,
-        rec: Some(rec),
-    };
-    Response::from_parts(p, body.boxed())
+    Response::from_parts(p, http_body_util::BodyExt::boxed(body))
 }

@@ -108,10 +108,20 @@ pub(super) async fn inspect_judge(
     }
 }
 
-/// `GET path` on this client's upstream connection: status and body.
+/// `GET path` on this client's upstream connection: status and body. A
+/// kept connection dockerd closed while idle gets one retry on a new one.
 pub(super) async fn upstream_get(ctx: &Ctx, path: &str) -> Result<(u16, Bytes), String> {
-    let mut sender = ctx.take_upstream().await?;
-    let r = crate::upstream::get(&mut sender, path).await?;
-    ctx.put_upstream(sender);
-    Ok(r)
+    let mut conn = ctx.take_upstream().await?;
+    let r = match conn.get(path).await {
+        Err(_) if conn.reused => {
+            conn = ctx.opts.upstream.open().await?;
+            conn.get(path).await
+        }
+        r => r,
+    };
+    let (status, body, keeps) = r?;
+    if keeps {
+        ctx.put_upstream(conn);
+    }
+    Ok((status, body))
 }

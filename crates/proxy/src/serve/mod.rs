@@ -1,19 +1,18 @@
 //! The request path, one idea per file: [`accept`] takes connections
-//! (TLS first, then HTTP/1 with upgrades) and shows every byte a client
-//! sends to the framing guard ([`watched`]); [`forward`] makes the head
-//! and body decisions and relays the request and its answer; [`judge`]
-//! looks up the containers a decision rests on; [`counted`] writes the
-//! audit line when an answer's body ends; [`hop`] is RFC 9110's hop-by-hop
-//! header rule; [`ctx`] is what one client connection carries between its
+//! (TLS first); [`conn`] reads each request head once (`framing`) and
+//! keeps the connection alive; [`forward`] makes the head and body
+//! decisions and sends dockerd the bytes that were checked, then relays
+//! its answer; [`judge`] looks up the containers a decision rests on;
+//! [`counted`] writes the audit line when an answer the proxy makes itself
+//! ends; [`ctx`] is what one client connection carries between its
 //! requests.
 
 mod accept;
+mod conn;
 mod counted;
 mod ctx;
 mod forward;
-mod hop;
 mod judge;
-mod watched;
 
 pub use accept::serve;
 
