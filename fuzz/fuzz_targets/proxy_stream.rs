@@ -1,19 +1,33 @@
-//! dockerd's answer to an `/events` subscription as the proxy reads it
-//! without hyper's client: the response head, then the body's framing fed
+//! dockerd's answers as the proxy reads them: the response head, then the body's framing fed
 //! in pieces of every size. Input: a split width byte, then the bytes.
 #![no_main]
 use bytes::BytesMut;
+use dockward_proxy::framing::response;
 use dockward_proxy::framing::{Decoded, Decoder};
-use dockward_proxy::stream::parse_head;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&width, data)) = data.split_first() else {
         return;
     };
     let step = usize::from(width.max(1));
-    let (mut dec, start) = match parse_head(data, &hyper::Method::GET) {
-        Ok(Some((_, Some(dec), used))) => (dec, used),
-        Ok(_) | Err(_) => (Decoder::chunked(), 0),
+    let mut head = BytesMut::from(data);
+    let (mut dec, start) = match response::parse(&mut head, false) {
+        Ok(Some(h)) => {
+            // What the client receives as the head must parse again, with
+            // the same status.
+            let again = h.client(response::Out::Chunked, false);
+            let mut hs = [httparse::EMPTY_HEADER; 128];
+            let mut r = httparse::Response::new(&mut hs);
+            assert!(
+                matches!(r.parse(&again), Ok(httparse::Status::Complete(n)) if n == again.len())
+            );
+            assert_eq!(r.code, Some(h.status));
+            (
+                h.body.unwrap_or_else(|| Decoder::length(0)),
+                data.len() - head.len(),
+            )
+        }
+        Ok(None) | Err(_) => (Decoder::chunked(), 0),
     };
     let input = &data[start..];
     let mut buf = BytesMut::new();

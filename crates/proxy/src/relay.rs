@@ -139,6 +139,58 @@ where
     to.flush().await.map_err(Broke::Write)
 }
 
+/// The proxy's reading of a client's byte stream with every decision
+/// left out: for each request, the bytes dockerd receives (its head as
+/// forwarded, its body re-framed), until the stream ends, a head is
+/// refused (the refusal is returned), a body breaks, or a request closes
+/// the connection. The live path (`serve::conn`) runs the same
+/// `request::parse` and [`pump`] over sockets; the fuzz targets
+/// `proxy_framing` and `proxy_framing_hyper` hold this to hyper.
+pub async fn forward_all<R: AsyncRead + Unpin>(
+    io: &mut R,
+    max_head: usize,
+) -> (Vec<Vec<u8>>, Option<crate::framing::request::Refusal>) {
+    use crate::framing::request;
+    let mut buf = BytesMut::new();
+    let mut sent = Vec::new();
+    loop {
+        let head = match request::parse(&mut buf, max_head) {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                buf.reserve(4096);
+                match io.read_buf(&mut buf).await {
+                    Ok(0) | Err(_) => return (sent, None),
+                    Ok(_) => continue,
+                }
+            }
+            Err(why) => return (sent, Some(why)),
+        };
+        let up = head.upstream(None, request::Body::AsSent, true);
+        let mut out = Vec::new();
+        match head.body.clone() {
+            None => out = up,
+            Some(dec) => {
+                let mut from = Reading {
+                    io: &mut *io,
+                    buf: &mut buf,
+                    dec,
+                };
+                let mut n = 0;
+                if pump(&mut from, &mut out, up, head.chunked, &mut n)
+                    .await
+                    .is_err()
+                {
+                    return (sent, None);
+                }
+            }
+        }
+        sent.push(out);
+        if !head.keep_alive {
+            return (sent, None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +257,29 @@ mod tests {
             pump(&mut r, &mut out, Vec::new(), false, &mut n).await,
             Err(Broke::Read(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_pipelined_stream_is_forwarded_request_by_request() {
+        let input: &[u8] =
+            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc\
+POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;e\r\nabc\r\n0\r\nT: 1\r\n\r\n\
+GET /c HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let (sent, refused) = forward_all(&mut &input[..], 8192).await;
+        let sent: Vec<String> = sent
+            .into_iter()
+            .map(|b| String::from_utf8(b).unwrap())
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                "POST /a HTTP/1.1\r\nContent-Length: 3\r\nHost: docker\r\n\r\nabc",
+                "POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            ]
+        );
+        assert_eq!(
+            refused,
+            Some("Content-Length together with Transfer-Encoding")
+        );
     }
 }

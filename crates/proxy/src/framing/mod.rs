@@ -57,23 +57,40 @@ enum State {
 
 /// A body's framing, decoded from a buffer the caller fills.
 #[derive(Debug, Clone)]
-pub struct Decoder(State);
+pub struct Decoder(State, Spent);
+
+/// What a chunked body spent of the limits hyper sets on a whole body:
+/// 16 KiB of chunk extensions, 100 trailer fields in 16 KiB. A body over
+/// them loses its framing here as it would in hyper.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    extensions: usize,
+    trailers: usize,
+    trailer_bytes: usize,
+}
+
+const EXTENSIONS_LIMIT: usize = 16 * 1024;
+const TRAILERS_LIMIT: usize = 100;
+const TRAILER_BYTES_LIMIT: usize = 16 * 1024 - 64;
 
 impl Decoder {
     pub fn chunked() -> Self {
-        Self(State::Size)
+        Self(State::Size, Spent::default())
     }
 
     pub fn length(n: u64) -> Self {
-        Self(if n == 0 {
-            State::Done
-        } else {
-            State::Length(n)
-        })
+        Self(
+            if n == 0 {
+                State::Done
+            } else {
+                State::Length(n)
+            },
+            Spent::default(),
+        )
     }
 
     pub fn until_close() -> Self {
-        Self(State::UntilClose)
+        Self(State::UntilClose, Spent::default())
     }
 
     /// Take what the buffer holds of the body.
@@ -81,8 +98,12 @@ impl Decoder {
         loop {
             match self.0 {
                 State::Done => return Ok(Decoded::Done),
-                State::Size => match httparse::parse_chunk_size(buf) {
-                    Ok(httparse::Status::Complete((used, size))) => {
+                State::Size => match chunk_size(buf)? {
+                    Some((used, size, ext)) => {
+                        self.1.extensions += ext;
+                        if self.1.extensions >= EXTENSIONS_LIMIT {
+                            return Err("chunk extensions over 16 KiB".into());
+                        }
                         buf.advance(used);
                         self.0 = if size == 0 {
                             State::Trailer
@@ -90,11 +111,7 @@ impl Decoder {
                             State::Chunk(size)
                         };
                     }
-                    Ok(httparse::Status::Partial) if buf.len() > MAX_LINE => {
-                        return Err("a chunk-size line is too long".into())
-                    }
-                    Ok(httparse::Status::Partial) => return Ok(Decoded::NeedMore),
-                    Err(_) => return Err("an invalid chunk size".into()),
+                    None => return Ok(Decoded::NeedMore),
                 },
                 State::Chunk(_) | State::Length(_) | State::UntilClose if buf.is_empty() => {
                     return Ok(Decoded::NeedMore);
@@ -128,7 +145,30 @@ impl Decoder {
                         buf.advance(2);
                         self.0 = State::Done;
                     }
-                    Some(i) => buf.advance(i + 2),
+                    // A trailer line must be a header field, as hyper
+                    // reads it; anything else loses the framing.
+                    Some(i) => {
+                        let mut line = buf[..i + 2].to_vec();
+                        line.extend_from_slice(b"\r\n");
+                        let mut h = [httparse::EMPTY_HEADER; 1];
+                        let one = !buf[..i].contains(&b'\n')
+                            && !buf[..i].contains(&b'\r')
+                            && matches!(
+                                httparse::parse_headers(&line, &mut h),
+                                Ok(httparse::Status::Complete((n, [_]))) if n == line.len()
+                            );
+                        if !one {
+                            return Err("an invalid trailer field".into());
+                        }
+                        self.1.trailers += 1;
+                        self.1.trailer_bytes += i + 2;
+                        if self.1.trailers > TRAILERS_LIMIT
+                            || self.1.trailer_bytes > TRAILER_BYTES_LIMIT
+                        {
+                            return Err("trailer fields over hyper's limits".into());
+                        }
+                        buf.advance(i + 2);
+                    }
                     None if buf.len() > MAX_LINE => return Err("a trailer line is too long".into()),
                     None => return Ok(Decoded::NeedMore),
                 },
@@ -156,6 +196,53 @@ impl Decoder {
             _ => Err("the connection closed in the middle of the body".into()),
         }
     }
+}
+
+/// A chunk-size line (RFC 9112 §7.1) at the start of `buf`: its length,
+/// the size and the extension's length; `None` while incomplete. As strict as hyper's decoder: a
+/// hex digit first, then hex digits, optional blanks, an extension that
+/// holds no bare LF, and CRLF.
+fn chunk_size(buf: &[u8]) -> Result<Option<(usize, u64, usize)>, String> {
+    #[derive(PartialEq)]
+    enum At {
+        Size,
+        Blank,
+        Ext,
+        Lf,
+    }
+    let bad = |why: &str| Err(format!("an invalid chunk-size line ({why})"));
+    let Some(first) = buf.first() else {
+        return Ok(None);
+    };
+    if !first.is_ascii_hexdigit() {
+        return bad("no size");
+    }
+    let (mut size, mut at, mut ext) = (0u64, At::Size, 0usize);
+    for (i, &b) in buf.iter().enumerate() {
+        match (&at, b) {
+            (At::Size, b) if b.is_ascii_hexdigit() => {
+                let d = u64::from(char::from(b).to_digit(16).unwrap_or(0));
+                size = match size.checked_mul(16).and_then(|x| x.checked_add(d)) {
+                    Some(x) => x,
+                    None => return bad("too large"),
+                };
+            }
+            (At::Size | At::Blank, b' ' | b'\t') => at = At::Blank,
+            (At::Size | At::Blank, b';') => {
+                at = At::Ext;
+                ext += 1;
+            }
+            (At::Size | At::Blank | At::Ext, b'\r') => at = At::Lf,
+            (At::Ext, b'\n') => return bad("a bare LF in an extension"),
+            (At::Ext, _) => ext += 1,
+            (At::Lf, b'\n') => return Ok(Some((i + 1, size, ext))),
+            _ => return bad("unexpected byte"),
+        }
+        if i >= MAX_LINE {
+            return Err("a chunk-size line is too long".into());
+        }
+    }
+    Ok(None)
 }
 
 /// Headers that belong to one hop (RFC 9110 §7.6.1): never passed on,
@@ -306,5 +393,45 @@ mod tests {
         }
         let long = vec![b'1'; MAX_LINE + 10];
         assert!(run(Decoder::chunked(), &long, 100).is_err());
+    }
+
+    #[test]
+    fn chunk_lines_and_trailers_are_as_strict_as_hyper() {
+        for bad in [
+            &b"\r\n\r\n"[..],
+            b" 3\r\nabc\r\n0\r\n\r\n",
+            b"3 4\r\nabc\r\n0\r\n\r\n",
+            b"3;a\nb\r\nabc\r\n0\r\n\r\n",
+            b"3\rx\nabc\r\n0\r\n\r\n",
+            b"0\r\n\n\rGET / HTTP/1.1\r\n\r\n",
+            b"0\r\nno colon\r\n\r\n",
+        ] {
+            assert!(run(Decoder::chunked(), bad, 1).is_err(), "{bad:?}");
+        }
+        let (body, _) = run(
+            Decoder::chunked(),
+            b"3 \t;x=\xff\r\nabc\r\n0\r\nA: 1\r\n\r\n",
+            2,
+        )
+        .unwrap();
+        assert_eq!(body, b"abc");
+        let mut many = b"0\r\n".to_vec();
+        for i in 0..101 {
+            many.extend_from_slice(format!("T{i}: x\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert!(
+            run(Decoder::chunked(), &many, 64).is_err(),
+            "101 trailer fields"
+        );
+        let mut ext = Vec::new();
+        for _ in 0..5 {
+            ext.extend_from_slice(format!("1;{}\r\na\r\n", "e".repeat(4000)).as_bytes());
+        }
+        ext.extend_from_slice(b"0\r\n\r\n");
+        assert!(
+            run(Decoder::chunked(), &ext, 512).is_err(),
+            "extensions over 16 KiB"
+        );
     }
 }

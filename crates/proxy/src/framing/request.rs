@@ -50,8 +50,13 @@ impl Head {
         std::str::from_utf8(&self.raw[self.target.clone()]).unwrap_or("")
     }
 
-    /// The value of `Upgrade`, when the client asks for one.
+    /// The value of `Upgrade`, when the client asks for one: an Upgrade
+    /// header that `Connection` names (RFC 9110 §7.8); without that, it
+    /// is a hop-by-hop header like any other and is dropped.
     pub fn upgrade(&self) -> Option<&[u8]> {
+        if !self.lines.lists(&self.raw, "connection", "upgrade") {
+            return None;
+        }
         self.lines.values(&self.raw, "upgrade").next()
     }
 
@@ -120,11 +125,16 @@ pub fn parse(buf: &mut BytesMut, max_head: usize) -> Result<Option<Head>, Refusa
             return Err("the request head is too large")
         }
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err("the request has over 100 headers"),
+        Err(httparse::Error::TooManyHeaders) => return Err("the request has over 96 headers"),
         Err(_) => return Err("the request head is invalid"),
     };
     if used > max_head {
         return Err("the request head is too large");
+    }
+    // Room for the few lines the proxy adds (Host, an upgrade, the
+    // framing) within hyper's and dockerd's limit of 100.
+    if req.headers.len() > MAX_HEADERS - 4 {
+        return Err("the request has over 96 headers");
     }
     let base: &[u8] = buf;
     let off = |part: &[u8]| part.as_ptr() as usize - base.as_ptr() as usize;
