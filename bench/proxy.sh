@@ -4,7 +4,9 @@
 # its best case), all driven by the same client (crates/loadgen) in one run.
 #   1. GET /_ping at concurrency 16 and 1 (throughput, added median latency)
 #   2. a 512 MiB archive stream (GET /containers/{id}/archive)
-#   3. 1,000 idle /events streams: the proxy's resident memory
+#   3. `docker exec BOX true` end to end (create, hijacked start, inspect;
+#      through dockward each decision looks up the container)
+#   4. 1,000 idle /events streams: the proxy's resident memory
 # A fourth target, `relay` (dockward-loadgen relay), relays bytes with no
 # HTTP at all: the floor any proxy in the path has on this machine.
 # Leaves nothing behind. ROUNDS=3 alternations by default.
@@ -40,27 +42,49 @@ frontend api
     acl ping path,url_dec -m reg -i ^(/v[\d\.]+)?/_ping
     acl containers path,url_dec -m reg -i ^(/v[\d\.]+)?/containers
     acl events path,url_dec -m reg -i ^(/v[\d\.]+)?/events
-    http-request deny unless METH_GET
-    http-request allow if ping or containers or events
+    acl exec path,url_dec -m reg -i ^(/v[\d\.]+)?/(containers/[^/]+/exec|exec/)
+    http-request deny unless METH_GET or exec
+    http-request allow if ping or containers or events or exec
     http-request deny
     default_backend dockerd
 backend dockerd
     server dockerd unix@$direct
 CFG
 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 &
+haproxy_pid=$!
 pids+=($!)
 $lg relay "$tmp/relay.sock" "$direct" &
+relay_pid=$!
 pids+=($!)
-CONTAINERS=1 ALLOW_ARCHIVE=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
+CONTAINERS=1 ALLOW_ARCHIVE=1 EXEC=1 POST=1 "$bin" proxy --listen "unix://$tmp/dockward.sock" --audit-log "$tmp/audit.log" 2>/dev/null &
+dockward_pid=$!
 pids+=($!)
+# CPU time a process has used, in clock ticks (user, system).
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 for _ in $(seq 1 100); do [ -S "$tmp/haproxy.sock" ] && [ -S "$tmp/dockward.sock" ] && [ -S "$tmp/relay.sock" ] && break; sleep 0.1; done
 
 echo "## /_ping (loadgen rps, 10 s per run, ${ROUNDS:-3} alternating rounds)"
 for round in $(seq 1 "${ROUNDS:-3}"); do
   for c in 16 1; do
     for target in direct dockward haproxy relay; do
-      case $target in direct) s=$direct ;; dockward) s=$tmp/dockward.sock ;; haproxy) s=$tmp/haproxy.sock ;; relay) s=$tmp/relay.sock ;; esac
-      echo "round=$round concurrency=$c target=$target $($lg rps "$s" /_ping "$c" 10)"
+      case $target in
+        direct) s=$direct pid= ;;
+        dockward) s=$tmp/dockward.sock pid=$dockward_pid ;;
+        haproxy) s=$tmp/haproxy.sock pid=$haproxy_pid ;;
+        relay) s=$tmp/relay.sock pid=$relay_pid ;;
+      esac
+      before=$([ -n "$pid" ] && ticks "$pid" || echo "0 0")
+      out=$($lg rps "$s" /_ping "$c" 10)
+      after=$([ -n "$pid" ] && ticks "$pid" || echo "0 0")
+      # CPU per request of the proxy in the path (µs, user+system and user).
+      cpu=$(python3 -c "
+import json,sys
+b=[int(x) for x in '$before'.split()]; a=[int(x) for x in '$after'.split()]
+n=json.loads('$out')['requests']
+u=(a[0]-b[0])*1e6/$hz/n; s=(a[1]-b[1])*1e6/$hz/n
+print(f'cpu_us_per_req={u+s:.1f} user_us_per_req={u:.1f}' if '$pid' else '')")
+      echo "round=$round concurrency=$c target=$target $out $cpu"
     done
   done
 done
@@ -74,6 +98,14 @@ hyperfine -N --warmup 1 --runs "${ARCHIVE_RUNS:-5}" --export-markdown "$tmp/arch
   -n haproxy "curl -sf --unix-socket $tmp/haproxy.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
   -n relay "curl -sf --unix-socket $tmp/relay.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" >/dev/null
 cat "$tmp/archive.md"
+
+echo "## docker exec end to end"
+hyperfine -N --warmup 3 --runs "${EXEC_RUNS:-30}" --export-markdown "$tmp/exec.md" \
+  -n direct "docker -H unix://$direct exec $box true" \
+  -n dockward "docker -H unix://$tmp/dockward.sock exec $box true" \
+  -n haproxy "docker -H unix://$tmp/haproxy.sock exec $box true" \
+  -n relay "docker -H unix://$tmp/relay.sock exec $box true" >/dev/null
+cat "$tmp/exec.md"
 
 echo "## 1,000 idle /events streams"
 CONTAINERS=1 "$bin" proxy --listen "unix://$tmp/events.sock" --audit-log "$tmp/audit-events.log" 2>/dev/null &

@@ -28,6 +28,7 @@ printf '{"Image":"x","HostConfig":{"Binds":["/:/h"],"Privileged":true,"CapAdd":[
 printf '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n0\r\nT: 1\r\n\r\n' > "$seeds/proxy_stream/1"
 printf '\x05POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e\r\nabc\r\n0\r\n\r\nGET /c HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n' > "$seeds/proxy_framing/1"
 tail -c +2 "$seeds/proxy_framing/1" > "$seeds/proxy_framing_hyper/1"  # without the width byte
+printf 'GET /a HTTP/1.1\r\nConnection: Content-Length, Host, Upgrade\r\nHost: h\r\nUpgrade: tcp\r\nContent-Length: 19\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n' > "$seeds/proxy_framing_hyper/2"
 printf '[[policy]]\nname = "t"\npreset = "read-only"\ndeny = ["containers.*"]\n' > "$seeds/proxy_policy/1"
 cargo fuzz build -s none
 for t in "${targets[@]}"; do

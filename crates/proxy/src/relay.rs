@@ -273,7 +273,7 @@ GET /c HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
         assert_eq!(
             sent,
             [
-                "POST /a HTTP/1.1\r\nContent-Length: 3\r\nHost: docker\r\n\r\nabc",
+                "POST /a HTTP/1.1\r\nHost: docker\r\nContent-Length: 3\r\n\r\nabc",
                 "POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
             ]
         );

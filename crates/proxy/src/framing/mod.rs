@@ -279,10 +279,22 @@ impl Lines {
                 (n..n + h.name.len(), v..v + h.value.len())
             })
             .collect();
+        // A name `Connection` lists is dropped, except Host and
+        // Content-Length: the framing and the Host line are the proxy's to
+        // write (a client naming Content-Length would otherwise send its
+        // body on with no length, and dockerd read it as the next request).
         let mut named: Vec<&[u8]> = Vec::new();
         for h in headers {
             if h.name.eq_ignore_ascii_case("connection") {
-                named.extend(h.value.split(|b| *b == b',').map(<[u8]>::trim_ascii));
+                named.extend(
+                    h.value
+                        .split(|b| *b == b',')
+                        .map(<[u8]>::trim_ascii)
+                        .filter(|n| {
+                            !n.eq_ignore_ascii_case(b"host")
+                                && !n.eq_ignore_ascii_case(b"content-length")
+                        }),
+                );
             }
         }
         let pass = headers

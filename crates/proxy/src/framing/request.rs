@@ -80,10 +80,11 @@ impl Head {
             None => out.extend_from_slice(&raw[self.target.clone()]),
         }
         out.extend_from_slice(b" HTTP/1.1\r\n");
+        // The framing is written below from what the decoder reads, never
+        // copied from the client.
         let skip: &[&[u8]] = match body {
-            Body::AsSent => &[],
-            Body::Length(0) => &[b"content-length"],
-            Body::Length(_) => &[b"content-length", b"content-type"],
+            Body::Length(n) if n > 0 => &[b"content-length", b"content-type"],
+            _ => &[b"content-length"],
         };
         self.lines.write(raw, skip, &mut out);
         if self.header("host").next().is_none() {
@@ -98,7 +99,13 @@ impl Head {
             Body::AsSent if self.chunked => {
                 out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
             }
-            Body::AsSent => {}
+            Body::AsSent => {
+                if let Some(n) = self.length {
+                    out.extend_from_slice(b"Content-Length: ");
+                    out.extend_from_slice(n.to_string().as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
             Body::Length(0) => out.extend_from_slice(b"Content-Length: 0\r\n"),
             Body::Length(n) => {
                 out.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: ");
@@ -242,6 +249,18 @@ mod tests {
         assert_eq!(
             up,
             "POST /v1.41/x HTTP/1.1\r\nHost: x\r\nX-Registry-Auth: abc\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn connection_cannot_take_the_framing_or_the_host_away() {
+        let h = one(b"POST /a HTTP/1.1\r\nHost: h\r\nConnection: Content-Length, host, x-a\r\nX-A: 1\r\nContent-Length: 28\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        let up = String::from_utf8(h.upstream(None, Body::AsSent, true)).unwrap();
+        assert_eq!(
+            up,
+            "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 28\r\n\r\n"
         );
     }
 

@@ -52,7 +52,11 @@ impl Head {
     pub fn client(&self, out: Out, close: bool) -> Vec<u8> {
         let raw = &self.raw[..];
         let mut h = Vec::with_capacity(raw.len() + 48);
-        h.extend_from_slice(format!("HTTP/1.1 {} ", self.status).as_bytes());
+        // (status is 100..=999: three digits.)
+        let digit = |d: u16| b'0' + (d % 10) as u8;
+        let s = self.status;
+        h.extend_from_slice(b"HTTP/1.1 ");
+        h.extend_from_slice(&[digit(s / 100), digit(s / 10), digit(s), b' ']);
         h.extend_from_slice(&raw[self.reason.clone()]);
         h.extend_from_slice(b"\r\n");
         let skip: &[&[u8]] = match out {

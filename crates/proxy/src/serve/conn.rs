@@ -67,8 +67,9 @@ pub(super) async fn run<T: Io>(io: T, ctx: Arc<Ctx>, mut stop: tokio::sync::watc
         if forward::request(&mut c, head, &ctx).await == After::Close || *stop.borrow() {
             break;
         }
-        // An idle kept-alive connection holds no buffer.
-        if c.buf.is_empty() {
+        // A kept-alive connection keeps a small buffer for its next head
+        // (one allocation less per request); a large one is let go.
+        if c.buf.is_empty() && c.buf.capacity() > 16 * 1024 {
             c.buf = BytesMut::new();
         }
     }
@@ -179,6 +180,13 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    // A stream's head goes out now: its first piece may be long in coming.
+    if exact.is_none() {
+        if io.write_all(&out).await.is_err() || io.flush().await.is_err() {
+            return After::Close;
+        }
+        out.clear();
+    }
     loop {
         match body.frame().await {
             Some(Ok(f)) => {

@@ -79,6 +79,15 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
             Err(d) => return refuse(c, &head, ctx.deny(rec, &d)).await,
         }
     }
+    // An absolute-form target goes to dockerd as the path it was judged by.
+    if pinned.is_none() && !head.target().starts_with('/') {
+        pinned = head
+            .target()
+            .parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.path_and_query().map(|p| p.as_str().to_string()))
+            .or_else(|| Some("/".into()));
+    }
     // An /events subscription holds its connection for as long as the
     // client listens: it gets one of its own, read without a pool (a
     // thousand idle subscribers must stay small; see `stream`). dockerd
@@ -86,6 +95,10 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
     if allowed.route.action == Action::EventsGet {
         if head.body.is_some() && !drain(c, &head).await {
             return After::Close;
+        }
+        // Held for as long as the client listens: no idle buffer.
+        if c.buf.is_empty() {
+            c.buf = BytesMut::new();
         }
         let up = head.upstream(pinned.as_deref(), Sent::AsSent, false);
         let res = events(ctx, policy, &up, rec).await;
