@@ -92,19 +92,17 @@ done
 echo "## 512 MiB archive stream"
 docker run -d --name "$box" "$image" sh -c 'dd if=/dev/zero of=/big bs=1M count=512 2>/dev/null; sleep 3600' >/dev/null
 for _ in $(seq 1 120); do docker exec "$box" sh -c 'test -f /big && [ $(stat -c %s /big) -eq 536870912 ]' 2>/dev/null && break; sleep 0.5; done
+archive_cmd() { echo "curl -sf --unix-socket $1 -o /dev/null http://d/v1.41/containers/$box/archive?path=/big"; }
 hyperfine -N --warmup 1 --runs "${ARCHIVE_RUNS:-5}" --export-markdown "$tmp/archive.md" \
-  -n direct "curl -sf --unix-socket $direct -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
-  -n dockward "curl -sf --unix-socket $tmp/dockward.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
-  -n haproxy "curl -sf --unix-socket $tmp/haproxy.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" \
-  -n relay "curl -sf --unix-socket $tmp/relay.sock -o /dev/null http://d/v1.41/containers/$box/archive?path=/big" >/dev/null
+  -n direct "$(archive_cmd "$direct")" -n dockward "$(archive_cmd "$tmp/dockward.sock")" \
+  -n haproxy "$(archive_cmd "$tmp/haproxy.sock")" -n relay "$(archive_cmd "$tmp/relay.sock")" >/dev/null
 cat "$tmp/archive.md"
 
-echo "## docker exec end to end"
+echo "## docker exec end to end (Debian's docker 20.10 CLI: CLI 28's exec hijack gets 200, not 101, through this HAProxy config)"
+exec_cmd() { echo "/usr/bin/docker -H unix://$1 exec $box true"; }
 hyperfine -N --warmup 3 --runs "${EXEC_RUNS:-30}" --export-markdown "$tmp/exec.md" \
-  -n direct "docker -H unix://$direct exec $box true" \
-  -n dockward "docker -H unix://$tmp/dockward.sock exec $box true" \
-  -n haproxy "docker -H unix://$tmp/haproxy.sock exec $box true" \
-  -n relay "docker -H unix://$tmp/relay.sock exec $box true" >/dev/null
+  -n direct "$(exec_cmd "$direct")" -n dockward "$(exec_cmd "$tmp/dockward.sock")" \
+  -n haproxy "$(exec_cmd "$tmp/haproxy.sock")" -n relay "$(exec_cmd "$tmp/relay.sock")" >/dev/null
 cat "$tmp/exec.md"
 
 echo "## 1,000 idle /events streams"

@@ -174,7 +174,9 @@ async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Re
     // An upgrade takes its connection into the tunnel.
     let dedicated = head.upgrade().is_some();
     let streamed = ask.checked.is_none() && head.body.is_some();
-    let opened = if dedicated {
+    // A streamed body cannot be sent twice, so it never rides a kept
+    // connection dockerd may have closed while idle: it gets a new one.
+    let opened = if dedicated || streamed {
         ctx.opts.upstream.open().await
     } else {
         ctx.take_upstream().await
@@ -210,7 +212,7 @@ async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Re
     conn.reused = true;
     match answered {
         Ok(Answered::Done { reusable }) => {
-            if reusable && !dedicated {
+            if reusable && !dedicated && !streamed {
                 ctx.put_upstream(conn);
             }
             if head.keep_alive {
