@@ -814,10 +814,27 @@ fn upstream_down_is_502_and_recovers_and_missing_at_start_is_exit_3() {
     assert!(!std::path::Path::new("/tmp/dwt-never.sock").exists());
 
     let mut d = PrivateDaemon::start();
-    let p = Proxy::start_with(&[("INFO", "1")], &["--upstream", &d.host()]);
+    let p = Proxy::start_with(
+        &[("INFO", "1"), ("NETWORKS", "1"), ("POST", "1")],
+        &["--upstream", &d.host()],
+    );
     assert!(p
         .raw(b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .starts_with("HTTP/1.1 200"));
+    // A client connection kept across dockerd's restart: its upstream
+    // connection died with dockerd, and a POST (never sent twice) must
+    // find that out before it is sent, not fail on it.
+    let mut kept = UnixStream::connect(&p.sock).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    kept.write_all(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !first.ends_with(b"OK") {
+        let n = kept.read(&mut buf).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&first));
+        first.extend_from_slice(&buf[..n]);
+    }
     d.stop();
     let r = p.raw(b"GET /v1.41/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(status(&r), 502, "{r}");
@@ -825,6 +842,15 @@ fn upstream_down_is_502_and_recovers_and_missing_at_start_is_exit_3() {
     d.restart();
     let r = p.raw(b"GET /v1.41/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(status(&r), 200, "recovered by itself: {r}");
+    kept.write_all(b"POST /v1.41/networks/prune HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut r = String::new();
+    let _ = kept.read_to_string(&mut r);
+    assert_eq!(
+        status(&r),
+        200,
+        "a POST on a kept connection after the restart: {r}"
+    );
 }
 
 #[test]

@@ -195,6 +195,16 @@ pub struct Conn {
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 impl Conn {
+    /// Whether dockerd still holds this kept connection open and quiet:
+    /// one read that must not be ready (a closed connection reads as
+    /// ended; a connection with bytes nobody asked for is not reused).
+    pub fn alive(&mut self) -> bool {
+        use futures_util::FutureExt;
+        use tokio::io::AsyncReadExt;
+        let mut probe = [0u8; 1];
+        self.io.read(&mut probe).now_or_never().is_none()
+    }
+
     /// The next response head; `Err` when dockerd closed or sent
     /// something that is not one.
     pub async fn head(&mut self, to_head: bool) -> Result<response::Head, String> {

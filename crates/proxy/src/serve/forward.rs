@@ -166,9 +166,10 @@ enum Failed {
 }
 
 /// Sends the request on a kept or new connection to dockerd and relays
-/// the answer. A kept connection that fails before any answer (dockerd
-/// closed it while idle) gets one retry on a new one, when the request can
-/// be sent again (no streamed body).
+/// the answer. A kept connection dockerd may have closed while idle: a GET
+/// or HEAD that fails on it before any answer is sent again once on a new
+/// one; any other request is sent on it only after a probe finds it open
+/// (it is not sent twice: dockerd may have acted on it).
 async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Record) -> After {
     let head = ask.head;
     // An upgrade takes its connection into the tunnel.
@@ -176,10 +177,20 @@ async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Re
     let streamed = ask.checked.is_none() && head.body.is_some();
     // A streamed body cannot be sent twice, so it never rides a kept
     // connection dockerd may have closed while idle: it gets a new one.
+    let idempotent = matches!(head.method(), "GET" | "HEAD");
     let opened = if dedicated || streamed {
         ctx.opts.upstream.open().await
     } else {
-        ctx.take_upstream().await
+        match ctx.take_upstream().await {
+            Ok(mut u) => {
+                if u.reused && !idempotent && !u.alive() {
+                    ctx.opts.upstream.open().await
+                } else {
+                    Ok(u)
+                }
+            }
+            e => e,
+        }
     };
     let mut conn = match opened {
         Ok(u) => u,
@@ -198,7 +209,7 @@ async fn exchange<T: Io>(c: &mut Client<T>, ctx: &Ctx, ask: Ask<'_>, mut rec: Re
                 Err(e) => Err(Failed::Early(e)),
             };
             match r {
-                Err(Failed::Early(_)) if conn.reused && tries == 0 => {
+                Err(Failed::Early(_)) if conn.reused && idempotent && tries == 0 => {
                     tries += 1;
                     conn = match ctx.opts.upstream.open().await {
                         Ok(u) => u,
