@@ -730,6 +730,11 @@ fn bypass_suite() {
             p.raw(format!("GET {t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
         assert_eq!(status(&r), 403, "{t}: {r}");
     }
+    // A refused HEAD gets its head alone, and the connection goes on.
+    let r = p.raw(b"HEAD /v1.41/info HTTP/1.1\r\nHost: x\r\n\r\nGET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    assert_eq!(r.matches("HTTP/1.1 ").count(), 2, "{r}");
+    assert!(!r.contains("message") && r.ends_with("OK"), "{r}");
     // An allowed absolute-form target is served as the path it was judged by.
     let r = p.raw(
         b"GET http://docker/v1.41/containers/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",

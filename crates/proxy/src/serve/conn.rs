@@ -134,17 +134,19 @@ async fn refuse_framing<T: Io>(c: &mut Client<T>, ctx: &Ctx, why: request::Refus
             ),
         },
     );
-    let _ = reply(&mut c.io, r, false, false).await;
+    let _ = reply(&mut c.io, r, false, false, false).await;
 }
 
 /// Writes an answer the proxy made: framed by its known length, else
-/// chunked (or, to an HTTP/1.0 client, until the connection closes).
-/// `Keep` when the connection may carry the next request.
+/// chunked (or, to an HTTP/1.0 client, until the connection closes); to a
+/// HEAD request, the head alone. `Keep` when the connection may carry the
+/// next request.
 pub(super) async fn reply<W: AsyncWrite + Unpin>(
     io: &mut W,
     res: Response<Body>,
     keep: bool,
     http_1_0: bool,
+    to_head: bool,
 ) -> After {
     let (parts, mut body) = res.into_parts();
     let exact = body.size_hint().exact();
@@ -180,6 +182,15 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
+    if to_head {
+        // (The body is dropped unread; its audit line is written then.)
+        let ok = io.write_all(&out).await.is_ok() && io.flush().await.is_ok();
+        return if ok && keep {
+            After::Keep
+        } else {
+            After::Close
+        };
+    }
     // A stream's head goes out now: its first piece may be long in coming.
     if exact.is_none() {
         if io.write_all(&out).await.is_err() || io.flush().await.is_err() {

@@ -102,7 +102,14 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
         }
         let up = head.upstream(pinned.as_deref(), Sent::AsSent, false);
         let res = events(ctx, policy, &up, rec).await;
-        return reply(&mut c.io, res, head.keep_alive, head.version == 0).await;
+        return reply(
+            &mut c.io,
+            res,
+            head.keep_alive,
+            head.version == 0,
+            head.method() == "HEAD",
+        )
+        .await;
     }
     let mut held = crate::body::Held::new(&ctx.opts.budget);
     let checked = if allowed.check_body {
@@ -113,7 +120,15 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
             Ok(b) => Some(b),
             Err(Refused { deny, close }) => {
                 let r = ctx.deny(rec, &deny);
-                return reply(&mut c.io, r, head.keep_alive && !close, head.version == 0).await;
+                let keep = head.keep_alive && !close;
+                return reply(
+                    &mut c.io,
+                    r,
+                    keep,
+                    head.version == 0,
+                    head.method() == "HEAD",
+                )
+                .await;
             }
         }
     } else {
@@ -254,11 +269,13 @@ async fn failed<T: Io>(
     match f {
         Failed::Early(e) => {
             let keep = head.keep_alive && !body_unread;
+            let res = unreachable(ctx, rec, &e);
             reply(
                 &mut c.io,
-                unreachable(ctx, rec, &e),
+                res,
                 keep,
                 head.version == 0,
+                head.method() == "HEAD",
             )
             .await
         }
@@ -379,6 +396,14 @@ where
     let rewrite = vis.is_some_and(|v| {
         action == Action::ContainersList && v.filters() || action == Action::ContainersInspect
     });
+    // A HEAD whose GET would be rewritten: the head alone, without the
+    // length of what the client may not see.
+    if to_head && (blank || rewrite) {
+        write(cw, &h.client(Out::Chunked, close)).await?;
+        return Ok(Answered::Done {
+            reusable: h.keeps(),
+        });
+    }
     if let (Some(dec), true) = (h.body.clone(), blank || rewrite) {
         let body = Reading {
             io: ur,
@@ -527,11 +552,13 @@ async fn continue_<T: Io>(c: &mut Client<T>) -> bool {
 /// the connection after the answer.
 async fn refuse<T: Io>(c: &mut Client<T>, head: &request::Head, res: Response<Body>) -> After {
     let drained = head.body.is_none() || !head.expect_continue && drain(c, head).await;
+    let keep = head.keep_alive && drained;
     reply(
         &mut c.io,
         res,
-        head.keep_alive && drained,
+        keep,
         head.version == 0,
+        head.method() == "HEAD",
     )
     .await
 }
