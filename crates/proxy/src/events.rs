@@ -30,8 +30,8 @@ pub(crate) fn inspect_lookup(upstream: &Upstream) -> Lookup {
         Box::pin(async move {
             let path = format!("/containers/{id}/json");
             let lookup = async {
-                let mut s = up.connect().await?;
-                crate::upstream::get(&mut s, &path).await
+                let (status, body, _) = up.open().await?.get(&path).await?;
+                Ok::<_, String>((status, body))
             };
             tokio::time::timeout(Duration::from_secs(5), lookup)
                 .await

@@ -8,8 +8,7 @@
 //! chunked) is refused with 400, so a request that two parsers could frame
 //! differently never reaches dockerd. Answers are read and relayed by their
 //! own framing (`relay`); hyper remains where it earns its place: the
-//! answers the proxy composes itself, the `/events` filter, and the ping at
-//! start.
+//! answers the proxy composes itself and the `/events` filter.
 //!
 //! Connection upgrades (attach, exec with a body, BuildKit's h2c on
 //! `/session` and `/grpc`) are tunnelled only after dockerd answers 101:

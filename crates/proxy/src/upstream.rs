@@ -13,8 +13,6 @@
 use crate::framing::response;
 use bytes::{Bytes, BytesMut};
 use http_body_util::combinators::BoxBody;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use std::path::PathBuf;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -98,14 +96,6 @@ impl Upstream {
         })
     }
 
-    /// A new HTTP/1.1 connection to dockerd; its driver task runs until
-    /// the connection ends (after an upgrade, until the tunnel ends).
-    /// (`/events` subscriptions do without one: see `crate::stream`.)
-    pub async fn connect(&self) -> Result<SendRequest<Body>, String> {
-        let io = self.stream().await.map_err(|e| e.to_string())?;
-        handshake(io).await
-    }
-
     /// `GET /_ping` within 5 s on a new connection; the error says why not.
     pub async fn ping(&self) -> Result<(), PingError> {
         let fut = async {
@@ -113,10 +103,14 @@ impl Upstream {
                 std::io::ErrorKind::PermissionDenied => PingError::Denied(e.to_string()),
                 _ => PingError::Other(e.to_string()),
             })?;
-            let mut tx = handshake(io).await.map_err(PingError::Other)?;
-            match get(&mut tx, "/_ping").await.map_err(PingError::Other)? {
-                (s, _) if (200..300).contains(&s) => Ok(()),
-                (s, _) => Err(PingError::Other(format!("GET /_ping answered {s}"))),
+            let mut conn = Conn {
+                io,
+                buf: BytesMut::new(),
+                reused: false,
+            };
+            match conn.get("/_ping").await.map_err(PingError::Other)? {
+                (s, _, _) if (200..300).contains(&s) => Ok(()),
+                (s, _, _) => Err(PingError::Other(format!("GET /_ping answered {s}"))),
             }
         };
         tokio::time::timeout(std::time::Duration::from_secs(5), fut)
@@ -139,44 +133,6 @@ impl std::fmt::Display for PingError {
             Self::Denied(m) | Self::Other(m) => f.write_str(m),
         }
     }
-}
-
-/// HTTP/1.1 over `io`; the connection's driver task runs until it ends
-/// (after an upgrade, until the tunnel ends).
-async fn handshake(io: Box<dyn Io>) -> Result<SendRequest<Body>, String> {
-    let (tx, conn) = hyper::client::conn::http1::Builder::new()
-        .handshake::<_, Body>(TokioIo::new(io))
-        .await
-        .map_err(|e| causes(&e))?;
-    tokio::spawn(async move {
-        let _ = conn.with_upgrades().await;
-    });
-    Ok(tx)
-}
-
-/// `GET path` on an upstream connection: the status and the whole body.
-pub async fn get(tx: &mut SendRequest<Body>, path: &str) -> Result<(u16, Bytes), String> {
-    use http_body_util::BodyExt;
-    let body: Body = http_body_util::Empty::<Bytes>::new()
-        .map_err(|e| match e {})
-        .boxed();
-    let mut req = hyper::Request::new(body);
-    *req.uri_mut() = path
-        .parse()
-        .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
-    req.headers_mut().insert(
-        hyper::header::HOST,
-        hyper::header::HeaderValue::from_static("docker"),
-    );
-    let res = tx.send_request(req).await.map_err(|e| causes(&e))?;
-    let status = res.status().as_u16();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, body))
 }
 
 /// A kept-alive HTTP/1.1 connection to dockerd, spoken without hyper:
@@ -205,12 +161,6 @@ impl Conn {
         self.io.read(&mut probe).now_or_never().is_none()
     }
 
-    /// The next response head; `Err` when dockerd closed or sent
-    /// something that is not one.
-    pub async fn head(&mut self, to_head: bool) -> Result<response::Head, String> {
-        read_head(&mut self.io, &mut self.buf, to_head).await
-    }
-
     /// `GET path`: the status and the whole body (up to 64 MiB); `Ok`
     /// only when the connection can carry the next request.
     pub async fn get(&mut self, path: &str) -> Result<(u16, Bytes, bool), String> {
@@ -220,7 +170,7 @@ impl Conn {
             .write_all(head.as_bytes())
             .await
             .map_err(|e| format!("cannot send the request to dockerd: {e}"))?;
-        let h = self.head(false).await?;
+        let h = read_head(&mut self.io, &mut self.buf, false).await?;
         let reusable = h.keeps();
         let body = match h.body.clone() {
             None => Bytes::new(),

@@ -102,14 +102,7 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
         }
         let up = head.upstream(pinned.as_deref(), Sent::AsSent, false);
         let res = events(ctx, policy, &up, rec).await;
-        return reply(
-            &mut c.io,
-            res,
-            head.keep_alive,
-            head.version == 0,
-            head.method() == "HEAD",
-        )
-        .await;
+        return reply_to(c, &head, res, head.keep_alive).await;
     }
     let mut held = crate::body::Held::new(&ctx.opts.budget);
     let checked = if allowed.check_body {
@@ -121,14 +114,7 @@ pub(super) async fn request<T: Io>(c: &mut Client<T>, head: request::Head, ctx: 
             Err(Refused { deny, close }) => {
                 let r = ctx.deny(rec, &deny);
                 let keep = head.keep_alive && !close;
-                return reply(
-                    &mut c.io,
-                    r,
-                    keep,
-                    head.version == 0,
-                    head.method() == "HEAD",
-                )
-                .await;
+                return reply_to(c, &head, r, keep).await;
             }
         }
     } else {
@@ -270,14 +256,7 @@ async fn failed<T: Io>(
         Failed::Early(e) => {
             let keep = head.keep_alive && !body_unread;
             let res = unreachable(ctx, rec, &e);
-            reply(
-                &mut c.io,
-                res,
-                keep,
-                head.version == 0,
-                head.method() == "HEAD",
-            )
-            .await
+            reply_to(c, head, res, keep).await
         }
         Failed::Late => After::Close,
     }
@@ -546,13 +525,13 @@ async fn continue_<T: Io>(c: &mut Client<T>) -> bool {
         && c.io.flush().await.is_ok()
 }
 
-/// A refused request: its body is read and dropped (up to 1 MiB, 5 s) so
-/// that a client still sending it reads the refusal, not a broken pipe;
-/// a body not read whole (or one the client waits to be asked for) ends
-/// the connection after the answer.
-async fn refuse<T: Io>(c: &mut Client<T>, head: &request::Head, res: Response<Body>) -> After {
-    let drained = head.body.is_none() || !head.expect_continue && drain(c, head).await;
-    let keep = head.keep_alive && drained;
+/// An answer the proxy made, written as this request's client reads it.
+async fn reply_to<T: Io>(
+    c: &mut Client<T>,
+    head: &request::Head,
+    res: Response<Body>,
+    keep: bool,
+) -> After {
     reply(
         &mut c.io,
         res,
@@ -561,6 +540,16 @@ async fn refuse<T: Io>(c: &mut Client<T>, head: &request::Head, res: Response<Bo
         head.method() == "HEAD",
     )
     .await
+}
+
+/// A refused request: its body is read and dropped (up to 1 MiB, 5 s) so
+/// that a client still sending it reads the refusal, not a broken pipe;
+/// a body not read whole (or one the client waits to be asked for) ends
+/// the connection after the answer.
+async fn refuse<T: Io>(c: &mut Client<T>, head: &request::Head, res: Response<Body>) -> After {
+    let drained = head.body.is_none() || !head.expect_continue && drain(c, head).await;
+    let keep = head.keep_alive && drained;
+    reply_to(c, head, res, keep).await
 }
 
 /// Reads the request's body and drops it: true when it ended within
